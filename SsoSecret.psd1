@@ -1,0 +1,29 @@
+@{
+    RootModule             = 'SsoSecret.dll'
+    ModuleVersion          = '1.0.0'
+    GUID                   = '2371e891-18d0-4a6f-910d-b74e51a70d9d'
+    Author                 = 'SsoSecret contributors'
+    CompanyName            = 'SsoSecret'
+    Copyright              = '(c) 2026 SsoSecret contributors. All rights reserved.'
+    Description            = 'Generates, backs up, verifies and restores a master secret (as BizTalk ENTSSO''s ssoconfig -backupSecret does) in a documented, versioned, password-protected envelope (Argon2id, ChaCha20-Poly1305, key commitment) built on BouncyCastle.'
+    PowerShellVersion      = '5.1'
+    CompatiblePSEditions   = @('Desktop', 'Core')
+    FormatsToProcess       = @('SsoSecret.Format.ps1xml')
+    FunctionsToExport      = @()
+    CmdletsToExport        = @(
+        'New-SsoMasterSecret'
+        'Get-SsoMasterSecret'
+        'Backup-SsoMasterSecret'
+        'Restore-SsoMasterSecret'
+        'Test-SsoSecretBackup'
+        'Get-SsoSecretBackupInfo'
+    )
+    VariablesToExport      = @()
+    AliasesToExport        = @()
+    PrivateData            = @{
+        PSData = @{
+            Tags       = @('Security', 'Backup', 'Secret', 'ENTSSO', 'BizTalk', 'Argon2', 'Encryption', 'Linux', 'Windows', 'MacOS')
+            ProjectUri = 'https://example.invalid/SsoSecret'
+        }
+    }
+}

@@ -1,0 +1,581 @@
+using System;
+using System.Text;
+using SsoSecret.Crypto;
+
+namespace SsoSecret;
+
+/// <summary>
+/// The SsoSecret backup envelope, version 1. docs/envelope-format.md is its specification; this class follows it
+/// section by section, and the tests hold the two together byte for byte.
+/// </summary>
+internal static class BackupEnvelope
+{
+    internal const int FormatVersion = 1;
+    internal const byte KdfArgon2id = 0x01;
+    internal const byte AeadChaCha20Poly1305 = 0x01;
+
+    internal const int SaltLength = 16;
+    internal const int SecretIdLength = 16;
+    internal const int CommitmentLength = 32;
+    internal const int ChecksumLength = Primitives.Sha256Length;
+    internal const int MinSecretLength = 16;
+    internal const int MaxSecretLength = 1024;
+    internal const int MaxHintCharacters = 512;
+    internal const int MaxHintBytes = 2048;
+
+    // Offsets of the fixed part of the header (docs/envelope-format.md, "Byte layout").
+    internal const int VersionOffset = 8;
+    internal const int FlagsOffset = 10;
+    internal const int KdfIdOffset = 12;
+    internal const int AeadIdOffset = 13;
+    internal const int MemoryOffset = 14;
+    internal const int IterationsOffset = 18;
+    internal const int ParallelismOffset = 22;
+    internal const int SaltOffset = 26;
+    internal const int CreatedOffset = 42;
+    internal const int SecretIdOffset = 50;
+    internal const int FingerprintOffset = 66;
+    internal const int SecretLengthOffset = 82;
+    internal const int HintLengthOffset = 84;
+    internal const int HintOffset = 86;
+
+    /// <summary>Everything that is not the hint or the secret: header, commitment, tag and checksum.</summary>
+    internal const int FixedOverhead = HintOffset + CommitmentLength + Primitives.TagLength + ChecksumLength;
+    internal const int MinLength = FixedOverhead + MinSecretLength;
+    internal const int MaxLength = FixedOverhead + MaxHintBytes + MaxSecretLength;
+
+    /// <summary>The most bytes a reader looks at: the largest binary backup in armor, with room for white space.</summary>
+    internal const int MaxInputLength = 64 * 1024;
+
+    /// <summary>The latest creation time a header may hold: 9999-12-31T23:59:59Z.</summary>
+    internal const long MaxCreatedSeconds = 253402300799;
+
+    internal static readonly byte[] Magic = { 0x89, 0x53, 0x53, 0x4F, 0x0D, 0x0A, 0x1A, 0x0A };
+
+    private static readonly byte[] s_keyScheduleLabel = Encoding.ASCII.GetBytes("SsoSecret backup v1 key schedule\0");
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// Writes a backup of <paramref name="secret"/>. The returned object holds the file's bytes and the keys derived
+    /// for it, so that <see cref="VerifyWritten"/> can prove a written copy without running the KDF again.
+    /// </summary>
+    internal static SealedBackup Seal(
+        byte[] secret,
+        Guid secretId,
+        DateTimeOffset created,
+        string hint,
+        byte[] password,
+        KdfParameters kdf,
+        byte[]? salt = null,
+        bool allowBelowFloor = false)
+    {
+        if (secret.Length < MinSecretLength || secret.Length > MaxSecretLength)
+        {
+            throw new ArgumentException($"A secret must be {MinSecretLength} to {MaxSecretLength} bytes long.", nameof(secret));
+        }
+
+        if (!allowBelowFloor && !kdf.MeetsFloor)
+        {
+            throw new ArgumentException($"The KDF parameters ({kdf}) are weaker than the Interactive profile, the floor for a backup.", nameof(kdf));
+        }
+
+        string? hintProblem = CheckHint(hint);
+        if (hintProblem is not null)
+        {
+            throw new ArgumentException(hintProblem, nameof(hint));
+        }
+
+        salt ??= Primitives.RandomBytes(SaltLength);
+        if (salt.Length != SaltLength)
+        {
+            throw new ArgumentException($"The salt must be {SaltLength} bytes.", nameof(salt));
+        }
+
+        long createdSeconds = created.ToUnixTimeSeconds();
+        if (createdSeconds < 0 || createdSeconds > MaxCreatedSeconds)
+        {
+            throw new ArgumentOutOfRangeException(nameof(created), "The creation time must be between 1970 and 9999.");
+        }
+
+        byte[] hintBytes = s_strictUtf8.GetBytes(hint);
+        int length = FixedOverhead + hintBytes.Length + secret.Length;
+        var data = new byte[length];
+        Buffer.BlockCopy(Magic, 0, data, 0, Magic.Length);
+        WriteUInt16(data, VersionOffset, FormatVersion);
+        WriteUInt16(data, FlagsOffset, 0);
+        data[KdfIdOffset] = KdfArgon2id;
+        data[AeadIdOffset] = AeadChaCha20Poly1305;
+        WriteUInt32(data, MemoryOffset, (uint)kdf.MemoryKiB);
+        WriteUInt32(data, IterationsOffset, (uint)kdf.Iterations);
+        WriteUInt32(data, ParallelismOffset, (uint)kdf.Parallelism);
+        Buffer.BlockCopy(salt, 0, data, SaltOffset, SaltLength);
+        WriteUInt64(data, CreatedOffset, (ulong)createdSeconds);
+        WriteGuid(data, SecretIdOffset, secretId);
+        var fingerprint = SecretFingerprint.Compute(secret);
+        Buffer.BlockCopy(fingerprint, 0, data, FingerprintOffset, SecretFingerprint.Length);
+        WriteUInt16(data, SecretLengthOffset, secret.Length);
+        WriteUInt16(data, HintLengthOffset, hintBytes.Length);
+        Buffer.BlockCopy(hintBytes, 0, data, HintOffset, hintBytes.Length);
+
+        int headerLength = HintOffset + hintBytes.Length;
+        var keys = DeriveKeys(password, data, salt, kdf);
+        try
+        {
+            Buffer.BlockCopy(keys.Commitment, 0, data, headerLength, CommitmentLength);
+            var header = Slice(data, 0, headerLength);
+            var sealedSecret = Primitives.ChaChaSeal(keys.Key, keys.Nonce, header, secret);
+            Buffer.BlockCopy(sealedSecret, 0, data, headerLength + CommitmentLength, sealedSecret.Length);
+            var checksum = Primitives.Sha256(data, 0, length - ChecksumLength);
+            Buffer.BlockCopy(checksum, 0, data, length - ChecksumLength, ChecksumLength);
+            return new SealedBackup(data, keys);
+        }
+        catch
+        {
+            keys.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Reads what a backup tells without its password, checking everything that can be checked without it:
+    /// form, magic, version, length, checksum and every field.
+    /// </summary>
+    internal static BackupHeader ReadHeader(byte[] input) => Parse(input).Header;
+
+    /// <summary>
+    /// Opens a backup: every check of <see cref="ReadHeader"/>, then the KDF limits, the key commitment (wrong
+    /// password) and the AEAD (tampered). Returns the secret; the caller zeroes it after use.
+    /// </summary>
+    internal static byte[] Open(byte[] input, byte[] password, KdfLimits limits, out BackupHeader header)
+    {
+        var parsed = Parse(input);
+        header = parsed.Header;
+        var kdf = header.Kdf;
+        if (!limits.Allows(kdf))
+        {
+            throw new BackupException(
+                BackupFailure.KdfLimitExceeded,
+                $"The backup asks for {kdf}, more than this reader allows ({limits.MaxMemoryKiB / 1024} MiB, work {limits.MaxWork} KiB-passes). "
+                + "If you trust the file, raise the limit explicitly.");
+        }
+
+        using var keys = DeriveKeys(password, parsed.Data, Slice(parsed.Data, SaltOffset, SaltLength), kdf);
+        return Decrypt(parsed, keys);
+    }
+
+    /// <summary>
+    /// Proves that <paramref name="written"/> (a file read back from disk) is the backup that was sealed, and that it
+    /// opens with the sealed keys to the given secret. No KDF runs: the keys are those the seal derived.
+    /// </summary>
+    internal static void VerifyWritten(byte[] written, SealedBackup sealedBackup, byte[] secret)
+    {
+        var parsed = Parse(written);
+        if (parsed.Data.Length != sealedBackup.Data.Length || !Primitives.FixedTimeEquals(parsed.Data, 0, sealedBackup.Data, 0, sealedBackup.Data.Length))
+        {
+            throw new BackupException(BackupFailure.Damaged, "The backup read back from disk differs from what was written.");
+        }
+
+        var opened = Decrypt(parsed, sealedBackup.Keys);
+        try
+        {
+            if (opened.Length != secret.Length || !Primitives.FixedTimeEquals(opened, 0, secret, 0, secret.Length))
+            {
+                throw new BackupException(BackupFailure.Tampered, "The backup read back from disk does not hold the secret that was written.");
+            }
+        }
+        finally
+        {
+            Memory.Zero(opened);
+        }
+    }
+
+    /// <summary>Checks a password hint: at most 512 characters (Unicode code points), no control characters.</summary>
+    internal static string? CheckHint(string hint)
+    {
+        int codePoints = 0;
+        for (int i = 0; i < hint.Length; i++)
+        {
+            char c = hint[i];
+            if (char.IsHighSurrogate(c) && i + 1 < hint.Length && char.IsLowSurrogate(hint[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(c))
+            {
+                return "The password hint holds an unpaired surrogate character.";
+            }
+            else if (char.IsControl(c))
+            {
+                return "The password hint holds a control character; use printable text only.";
+            }
+
+            codePoints++;
+        }
+
+        if (codePoints > MaxHintCharacters)
+        {
+            return $"The password hint is {codePoints} characters long; at most {MaxHintCharacters} are allowed.";
+        }
+
+        if (s_strictUtf8.GetByteCount(hint) > MaxHintBytes)
+        {
+            return $"The password hint is longer than {MaxHintBytes} bytes in UTF-8.";
+        }
+
+        return null;
+    }
+
+    private static ParsedBackup Parse(byte[] input)
+    {
+        bool armored = false;
+        byte[] data = input;
+        if (input.Length == 0)
+        {
+            throw new BackupException(BackupFailure.NotABackup, "The file is empty: it is not an SsoSecret backup.");
+        }
+
+        if (input.Length > MaxInputLength)
+        {
+            throw new BackupException(
+                StartsWithMagic(input) || Armor.LooksArmored(input) ? BackupFailure.Damaged : BackupFailure.NotABackup,
+                $"The file is {input.Length} bytes long; an SsoSecret backup is never longer than {MaxInputLength} bytes.");
+        }
+
+        if (!StartsWithMagic(input))
+        {
+            if (!Armor.LooksArmored(input))
+            {
+                throw new BackupException(BackupFailure.NotABackup, "The file is not an SsoSecret backup: it starts neither with the backup's magic bytes nor with '" + Armor.BeginLine + "'.");
+            }
+
+            data = Armor.Decode(input);
+            armored = true;
+            if (!StartsWithMagic(data))
+            {
+                throw new BackupException(BackupFailure.Damaged, "The backup's text form is damaged: what it encodes does not start with the backup's magic bytes.");
+            }
+        }
+
+        if (data.Length < Magic.Length)
+        {
+            throw Damaged("it is cut short inside its magic bytes");
+        }
+
+        if (data.Length < FlagsOffset)
+        {
+            throw Damaged("it is cut short before its version");
+        }
+
+        int version = ReadUInt16(data, VersionOffset);
+        if (version != FormatVersion)
+        {
+            throw new BackupException(
+                BackupFailure.UnsupportedVersion,
+                $"The backup is of format version {version}; this version of SsoSecret reads version {FormatVersion}. Use the SsoSecret version that wrote it, or a newer one.");
+        }
+
+        if (data.Length < MinLength)
+        {
+            throw Damaged($"it is {data.Length} bytes long, shorter than the smallest backup ({MinLength} bytes)");
+        }
+
+        if (data.Length > MaxLength)
+        {
+            throw Damaged($"it is {data.Length} bytes long, longer than the largest backup ({MaxLength} bytes)");
+        }
+
+        var checksum = Primitives.Sha256(data, 0, data.Length - ChecksumLength);
+        if (!Primitives.FixedTimeEquals(checksum, 0, data, data.Length - ChecksumLength, ChecksumLength))
+        {
+            throw Damaged("its checksum does not match its content");
+        }
+
+        // The checksum matched, so what follows catches only files written wrongly or forged: still damage, as
+        // far as a reader without the password can tell.
+        if (ReadUInt16(data, FlagsOffset) != 0)
+        {
+            throw Damaged("its flags field holds bits this version does not define");
+        }
+
+        if (data[KdfIdOffset] != KdfArgon2id)
+        {
+            throw Damaged($"its KDF algorithm id is {data[KdfIdOffset]}, not {KdfArgon2id} (Argon2id)");
+        }
+
+        if (data[AeadIdOffset] != AeadChaCha20Poly1305)
+        {
+            throw Damaged($"its cipher id is {data[AeadIdOffset]}, not {AeadChaCha20Poly1305} (ChaCha20-Poly1305)");
+        }
+
+        uint memory = ReadUInt32(data, MemoryOffset);
+        uint iterations = ReadUInt32(data, IterationsOffset);
+        uint parallelism = ReadUInt32(data, ParallelismOffset);
+        if (parallelism < 1 || parallelism > KdfParameters.MaxParallelism)
+        {
+            throw Damaged($"its KDF parallelism {parallelism} is outside 1 to {KdfParameters.MaxParallelism}");
+        }
+
+        if (iterations < 1 || iterations > int.MaxValue)
+        {
+            throw Damaged($"its KDF iteration count {iterations} is outside 1 to {int.MaxValue}");
+        }
+
+        if (memory < 8 * parallelism || memory > int.MaxValue)
+        {
+            throw Damaged($"its KDF memory {memory} KiB is outside {8 * parallelism} KiB to {int.MaxValue} KiB");
+        }
+
+        var kdf = new KdfParameters((int)memory, (int)iterations, (int)parallelism);
+
+        ulong createdSeconds = ReadUInt64(data, CreatedOffset);
+        if (createdSeconds > MaxCreatedSeconds)
+        {
+            throw Damaged("its creation time is out of range");
+        }
+
+        int secretLength = ReadUInt16(data, SecretLengthOffset);
+        if (secretLength < MinSecretLength || secretLength > MaxSecretLength)
+        {
+            throw Damaged($"its secret length {secretLength} is outside {MinSecretLength} to {MaxSecretLength}");
+        }
+
+        int hintLength = ReadUInt16(data, HintLengthOffset);
+        if (hintLength > MaxHintBytes)
+        {
+            throw Damaged($"its hint length {hintLength} is larger than {MaxHintBytes}");
+        }
+
+        int expectedLength = FixedOverhead + hintLength + secretLength;
+        if (data.Length != expectedLength)
+        {
+            throw Damaged($"it is {data.Length} bytes long, but its fields add up to {expectedLength}");
+        }
+
+        string hint;
+        try
+        {
+            hint = s_strictUtf8.GetString(data, HintOffset, hintLength);
+        }
+        catch (ArgumentException)
+        {
+            throw Damaged("its hint is not valid UTF-8");
+        }
+
+        if (CheckHint(hint) is string hintProblem)
+        {
+            throw Damaged("its hint is malformed (" + hintProblem + ")");
+        }
+
+        var header = new BackupHeader(
+            version,
+            DateTimeOffset.FromUnixTimeSeconds((long)createdSeconds),
+            hint,
+            ReadGuid(data, SecretIdOffset),
+            Slice(data, FingerprintOffset, SecretFingerprint.Length),
+            kdf,
+            secretLength,
+            armored);
+        return new ParsedBackup(data, header, HintOffset + hintLength);
+    }
+
+    private static byte[] Decrypt(ParsedBackup parsed, DerivedKeys keys)
+    {
+        var data = parsed.Data;
+        int commitmentOffset = parsed.HeaderLength;
+        if (!Primitives.FixedTimeEquals(keys.Commitment, 0, data, commitmentOffset, CommitmentLength))
+        {
+            throw new BackupException(BackupFailure.WrongPassword, "The password does not open this backup.");
+        }
+
+        var header = Slice(data, 0, parsed.HeaderLength);
+        int sealedOffset = commitmentOffset + CommitmentLength;
+        int sealedLength = parsed.Header.SecretLength + Primitives.TagLength;
+        var secret = Primitives.ChaChaOpen(keys.Key, keys.Nonce, header, data, sealedOffset, sealedLength);
+        if (secret is null)
+        {
+            throw new BackupException(BackupFailure.Tampered, "The password is right, but the backup's content was altered after it was written: its authentication tag does not match.");
+        }
+
+        var fingerprint = SecretFingerprint.Compute(secret);
+        if (!Primitives.FixedTimeEquals(fingerprint, 0, parsed.Header.FingerprintBytes, 0, SecretFingerprint.Length))
+        {
+            Memory.Zero(secret);
+            throw new BackupException(BackupFailure.Tampered, "The backup's secret does not match the fingerprint in its header.");
+        }
+
+        return secret;
+    }
+
+    /// <summary>
+    /// The key schedule: Argon2id over the password, then HKDF-SHA256 with the KDF-relevant header bytes
+    /// (magic to salt) as info, giving the AEAD key, its nonce and the key commitment.
+    /// </summary>
+    private static DerivedKeys DeriveKeys(byte[] password, byte[] data, byte[] salt, KdfParameters kdf)
+    {
+        var ikm = Primitives.Argon2id(password, salt, kdf, 32);
+        var info = new byte[s_keyScheduleLabel.Length + CreatedOffset];
+        Buffer.BlockCopy(s_keyScheduleLabel, 0, info, 0, s_keyScheduleLabel.Length);
+        Buffer.BlockCopy(data, 0, info, s_keyScheduleLabel.Length, CreatedOffset);
+        byte[]? okm = null;
+        try
+        {
+            okm = Primitives.HkdfSha256(ikm, null, info, Primitives.ChaChaKeyLength + Primitives.ChaChaNonceLength + CommitmentLength);
+            return new DerivedKeys(
+                Slice(okm, 0, Primitives.ChaChaKeyLength),
+                Slice(okm, Primitives.ChaChaKeyLength, Primitives.ChaChaNonceLength),
+                Slice(okm, Primitives.ChaChaKeyLength + Primitives.ChaChaNonceLength, CommitmentLength));
+        }
+        finally
+        {
+            Memory.Zero(ikm);
+            Memory.Zero(okm);
+        }
+    }
+
+    private static bool StartsWithMagic(byte[] data)
+    {
+        int n = Math.Min(Magic.Length, data.Length);
+        for (int i = 0; i < n; i++)
+        {
+            if (data[i] != Magic[i])
+            {
+                return false;
+            }
+        }
+
+        // A file shorter than the magic that matches it as far as it goes is a cut-short backup.
+        return n > 0;
+    }
+
+    private static BackupException Damaged(string reason) => new(BackupFailure.Damaged, "The backup is damaged: " + reason + ".");
+
+    private static byte[] Slice(byte[] data, int offset, int length)
+    {
+        var slice = new byte[length];
+        Buffer.BlockCopy(data, offset, slice, 0, length);
+        return slice;
+    }
+
+    private static void WriteUInt16(byte[] data, int offset, int value)
+    {
+        data[offset] = (byte)(value >> 8);
+        data[offset + 1] = (byte)value;
+    }
+
+    private static void WriteUInt32(byte[] data, int offset, uint value)
+    {
+        for (int i = 0; i < 4; i++)
+        {
+            data[offset + i] = (byte)(value >> (24 - 8 * i));
+        }
+    }
+
+    private static void WriteUInt64(byte[] data, int offset, ulong value)
+    {
+        for (int i = 0; i < 8; i++)
+        {
+            data[offset + i] = (byte)(value >> (56 - 8 * i));
+        }
+    }
+
+    private static int ReadUInt16(byte[] data, int offset) => (data[offset] << 8) | data[offset + 1];
+
+    private static uint ReadUInt32(byte[] data, int offset)
+    {
+        uint value = 0;
+        for (int i = 0; i < 4; i++)
+        {
+            value = (value << 8) | data[offset + i];
+        }
+
+        return value;
+    }
+
+    private static ulong ReadUInt64(byte[] data, int offset)
+    {
+        ulong value = 0;
+        for (int i = 0; i < 8; i++)
+        {
+            value = (value << 8) | data[offset + i];
+        }
+
+        return value;
+    }
+
+    /// <summary>Writes a GUID in RFC 9562 (big-endian) byte order: the order of its canonical text form.</summary>
+    internal static void WriteGuid(byte[] data, int offset, Guid id)
+    {
+        string hex = id.ToString("N");
+        for (int i = 0; i < 16; i++)
+        {
+            data[offset + i] = Convert.ToByte(hex.Substring(2 * i, 2), 16);
+        }
+    }
+
+    internal static Guid ReadGuid(byte[] data, int offset)
+    {
+        var hex = new StringBuilder(32);
+        for (int i = 0; i < 16; i++)
+        {
+            hex.Append(data[offset + i].ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return Guid.ParseExact(hex.ToString(), "N");
+    }
+
+    private sealed class ParsedBackup
+    {
+        internal ParsedBackup(byte[] data, BackupHeader header, int headerLength)
+        {
+            Data = data;
+            Header = header;
+            HeaderLength = headerLength;
+        }
+
+        internal byte[] Data { get; }
+
+        internal BackupHeader Header { get; }
+
+        internal int HeaderLength { get; }
+    }
+}
+
+/// <summary>The AEAD key, nonce and key commitment derived for one backup; zeroed on dispose.</summary>
+internal sealed class DerivedKeys : IDisposable
+{
+    internal DerivedKeys(byte[] key, byte[] nonce, byte[] commitment)
+    {
+        Key = key;
+        Nonce = nonce;
+        Commitment = commitment;
+    }
+
+    internal byte[] Key { get; }
+
+    internal byte[] Nonce { get; }
+
+    internal byte[] Commitment { get; }
+
+    public void Dispose()
+    {
+        Memory.Zero(Key);
+        Memory.Zero(Nonce);
+        Memory.Zero(Commitment);
+    }
+}
+
+/// <summary>A backup's bytes together with the keys that sealed it.</summary>
+internal sealed class SealedBackup : IDisposable
+{
+    internal SealedBackup(byte[] data, DerivedKeys keys)
+    {
+        Data = data;
+        Keys = keys;
+    }
+
+    internal byte[] Data { get; }
+
+    internal DerivedKeys Keys { get; }
+
+    public void Dispose() => Keys.Dispose();
+}

@@ -1,0 +1,73 @@
+using System;
+
+namespace SsoSecret;
+
+/// <summary>One master secret as the store holds it. The bytes are the secret itself: never shown, zeroed on dispose.</summary>
+internal sealed class StoredSecret : IDisposable
+{
+    internal StoredSecret(Guid id, DateTimeOffset created, byte[] secret, DateTimeOffset? replaced = null)
+    {
+        Id = id;
+        Created = created;
+        Secret = secret;
+        Replaced = replaced;
+        Fingerprint = SecretFingerprint.ToHex(SecretFingerprint.Compute(secret));
+    }
+
+    internal Guid Id { get; }
+
+    internal DateTimeOffset Created { get; }
+
+    /// <summary>For a previous secret: when it was replaced.</summary>
+    internal DateTimeOffset? Replaced { get; }
+
+    internal byte[] Secret { get; }
+
+    internal string Fingerprint { get; }
+
+    /// <summary>A copy that becomes the previous secret, stamped with the time it was replaced.</summary>
+    internal StoredSecret AsReplaced(DateTimeOffset when) => new(Id, Created, (byte[])Secret.Clone(), when);
+
+    /// <summary>True when the other secret has the same bytes (compared in fixed time).</summary>
+    internal bool SameSecretAs(byte[] other) =>
+        other.Length == Secret.Length && Crypto.Primitives.FixedTimeEquals(other, 0, Secret, 0, Secret.Length);
+
+    public void Dispose() => Memory.Zero(Secret);
+}
+
+/// <summary>The record of the last backup that was written and verified.</summary>
+internal sealed class BackupRecord
+{
+    internal BackupRecord(DateTimeOffset time, Guid secretId, string path)
+    {
+        Time = time;
+        SecretId = secretId;
+        Path = path;
+    }
+
+    internal DateTimeOffset Time { get; }
+
+    internal Guid SecretId { get; }
+
+    internal string Path { get; }
+}
+
+/// <summary>Everything the store holds.</summary>
+internal sealed class StoreState : IDisposable
+{
+    internal StoredSecret? Current { get; set; }
+
+    internal StoredSecret? Previous { get; set; }
+
+    internal BackupRecord? LastBackup { get; set; }
+
+    /// <summary>The last backup, if it was a backup of the current secret.</summary>
+    internal BackupRecord? LastBackupOfCurrent =>
+        Current is not null && LastBackup is not null && LastBackup.SecretId == Current.Id ? LastBackup : null;
+
+    public void Dispose()
+    {
+        Current?.Dispose();
+        Previous?.Dispose();
+    }
+}
