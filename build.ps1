@@ -96,7 +96,7 @@ function Invoke-XunitSuites {
     $trx = Join-Path $ResultsDir 'xunit.trx'
     Remove-Item $trx -ErrorAction Ignore
     & dotnet test (Join-Path $Root 'tests/SsoSecret.Tests/SsoSecret.Tests.csproj') -c $Configuration --nologo `
-        --logger 'console;verbosity=normal' --logger "trx;LogFileName=$trx" --results-directory $ResultsDir
+        --logger 'console;verbosity=normal' --logger "trx;LogFileName=$trx" --results-directory $ResultsDir | Out-Host
     $exit = $LASTEXITCODE
     if (-not (Test-Path $trx)) {
         throw "The xunit run wrote no results (dotnet test exit code $exit)."
@@ -120,7 +120,7 @@ function Invoke-PesterSuites([string] $PesterPath) {
     $command = $pwsh[0]
     $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $runner,
         '-PesterPath', $PesterPath, '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-ResultPath', $json)
-    & $command @arguments
+    & $command @arguments | Out-Host
     $exit = $LASTEXITCODE
     if (-not (Test-Path $json)) {
         throw "The Pester run wrote no results (exit code $exit)."
