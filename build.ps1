@@ -55,10 +55,13 @@ function Build-Module {
     if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
     Invoke-Native dotnet publish (Join-Path $Root 'src/SsoSecret/SsoSecret.csproj') -c $Configuration -o $publish --nologo -v quiet '-p:TreatWarningsAsErrors=true'
 
+    Invoke-Native dotnet publish (Join-Path $Root 'src/SsoSecret.Loader/SsoSecret.Loader.csproj') -c $Configuration -o $publish --nologo -v quiet '-p:TreatWarningsAsErrors=true'
+
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
-    New-Item -ItemType Directory -Path $ModuleOut | Out-Null
-    foreach ($assembly in 'SsoSecret.dll', 'SsoSecret.Core.dll', 'BouncyCastle.Cryptography.dll') {
-        Copy-Item (Join-Path $publish $assembly) $ModuleOut
+    # The module's assemblies go to bin/: the loader (SsoSecret.psm1) serves them from there to their own load context.
+    $bin = New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'bin')
+    foreach ($assembly in 'SsoSecret.dll', 'SsoSecret.Core.dll', 'BouncyCastle.Cryptography.dll', 'SsoSecret.Loader.dll') {
+        Copy-Item (Join-Path $publish $assembly) $bin
     }
     Copy-Item (Join-Path $Root 'SsoSecret.psd1') $ModuleOut
     Copy-Item (Join-Path $Root 'module/*') $ModuleOut -Recurse
@@ -119,7 +122,8 @@ function Invoke-PesterSuites([string] $PesterPath) {
     $runner = Join-Path $Root 'tests/Invoke-PesterSuites.ps1'
     $command = $pwsh[0]
     $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $runner,
-        '-PesterPath', $PesterPath, '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-ResultPath', $json)
+        '-PesterPath', $PesterPath, '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-ResultPath', $json,
+        '-FixturePath', (Join-Path $Out 'fixtures'))
     & $command @arguments | Out-Host
     $exit = $LASTEXITCODE
     if (-not (Test-Path $json)) {
@@ -131,8 +135,14 @@ function Invoke-PesterSuites([string] $PesterPath) {
     $result
 }
 
+function Build-TestFixtures {
+    # "Another module" with an older BouncyCastle, for the dependency isolation tests.
+    Invoke-Native dotnet publish (Join-Path $Root 'tests/Fixtures/OtherCrypto/OtherCrypto.csproj') -c $Configuration -o (Join-Path $Out 'fixtures/OtherCrypto') --nologo -v quiet
+}
+
 function Invoke-Tests {
     Build-Module
+    Build-TestFixtures
     $pester = Restore-TestTools
     New-Item -ItemType Directory -Path $ResultsDir -Force | Out-Null
     $results = @(

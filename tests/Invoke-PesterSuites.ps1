@@ -8,12 +8,14 @@
 param(
     [Parameter(Mandatory)] [string] $PesterPath,
     [Parameter(Mandatory)] [string] $ModulePath,
-    [Parameter(Mandatory)] [string] $ResultPath
+    [Parameter(Mandatory)] [string] $ResultPath,
+    [string] $FixturePath
 )
 
 $ErrorActionPreference = 'Stop'
 Import-Module $PesterPath -Force
 $env:SSOSECRET_TEST_MODULE = (Resolve-Path $ModulePath).Path
+if ($FixturePath) { $env:SSOSECRET_TEST_FIXTURES = (Resolve-Path $FixturePath).Path }
 
 $configuration = New-PesterConfiguration
 $configuration.Run.Path = Join-Path $PSScriptRoot 'Pester'
