@@ -17,6 +17,7 @@
         'Restore-SsoMasterSecret'
         'Test-SsoSecretBackup'
         'Get-SsoSecretBackupInfo'
+        'Measure-SsoKdf'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

@@ -134,3 +134,26 @@ public sealed class SsoSecretBackupTestResult
     /// <summary>What was found, in words.</summary>
     public string Message { get; internal set; } = string.Empty;
 }
+
+/// <summary>One timing of Argon2id on this machine (<c>Measure-SsoKdf</c>).</summary>
+public sealed class SsoKdfMeasurement
+{
+    internal SsoKdfMeasurement(string name, KdfParameters kdf, TimeSpan duration)
+    {
+        Name = name;
+        Kdf = kdf;
+        Duration = duration;
+    }
+
+    /// <summary>The profile's name, or "Proposed".</summary>
+    public string Name { get; }
+
+    /// <summary>The parameters timed; pass them to -KdfParameters of the backup commands.</summary>
+    public KdfParameters Kdf { get; }
+
+    /// <summary>How long one KDF run took.</summary>
+    public TimeSpan Duration { get; }
+
+    /// <summary>The memory the run used, in MiB.</summary>
+    public double MemoryMiB => Kdf.MemoryMiB;
+}

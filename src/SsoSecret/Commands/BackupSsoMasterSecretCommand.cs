@@ -46,6 +46,7 @@ public sealed class BackupSsoMasterSecretCommand : SsoSecretCommandBase, IDispos
 
     /// <summary><para type="description">Explicit Argon2id parameters (for example from Measure-SsoKdf); no weaker than Interactive.</para></summary>
     [Parameter]
+    [KdfParametersTransformation]
     public KdfParameters? KdfParameters { get; set; }
 
     /// <summary><para type="description">Writes the armored text form instead of the binary form.</para></summary>

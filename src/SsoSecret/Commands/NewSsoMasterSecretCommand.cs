@@ -47,6 +47,7 @@ public sealed class NewSsoMasterSecretCommand : SsoSecretCommandBase
 
     /// <summary><para type="description">Explicit Argon2id parameters; no weaker than Interactive.</para></summary>
     [Parameter]
+    [KdfParametersTransformation]
     public KdfParameters? KdfParameters { get; set; }
 
     /// <summary><para type="description">Writes the backup in the armored text form.</para></summary>

@@ -1,0 +1,102 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Management.Automation;
+using SsoSecret.Crypto;
+using SsoSecret.Internal;
+
+namespace SsoSecret.Commands;
+
+/// <summary>
+/// <para type="synopsis">Times Argon2id on this machine, per profile, and proposes parameters that take about a given time, as cryptsetup benchmarks its KDF.</para>
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Measure, "SsoKdf", DefaultParameterSetName = ProfileSet)]
+[OutputType(typeof(SsoKdfMeasurement))]
+public sealed class MeasureSsoKdfCommand : SsoSecretCommandBase
+{
+    private const string ProfileSet = "Profile";
+    private const string TargetSet = "Target";
+    private const int MaximumIterations = 64;
+
+    /// <summary><para type="description">The profiles to time (default: all three).</para></summary>
+    [Parameter(ParameterSetName = ProfileSet, Position = 0)]
+    public KdfProfile[] Profile { get; set; } = { KdfProfile.Interactive, KdfProfile.Moderate, KdfProfile.Sensitive };
+
+    /// <summary><para type="description">Proposes parameters whose KDF takes about this long here (at least the Interactive floor).</para></summary>
+    [Parameter(ParameterSetName = TargetSet, Mandatory = true)]
+    public TimeSpan TargetTime { get; set; }
+
+    /// <summary><para type="description">The most memory a proposal may use, in MiB (default 1024, the Sensitive profile; at least 64).</para></summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    [ValidateRange(64, 16384)]
+    public int MaximumMemoryMiB { get; set; } = 1024;
+
+    /// <summary><para type="description">Lanes for a proposal (default 4, as the profiles).</para></summary>
+    [Parameter(ParameterSetName = TargetSet)]
+    [ValidateRange(1, KdfParameters.MaxParallelism)]
+    public int Parallelism { get; set; } = 4;
+
+    /// <inheritdoc/>
+    protected override void EndProcessing()
+    {
+        if (ParameterSetName == ProfileSet)
+        {
+            foreach (var profile in Profile)
+            {
+                var kdf = KdfParameters.FromProfile(profile);
+                WriteObject(new SsoKdfMeasurement(profile.ToString(), kdf, Time(kdf)));
+            }
+
+            return;
+        }
+
+        Run(() => WriteObject(Propose()), allErrorsTerminating: true);
+    }
+
+    private SsoKdfMeasurement Propose()
+    {
+        var floor = KdfParameters.FromProfile(KdfProfile.Interactive);
+        if (TargetTime <= TimeSpan.Zero)
+        {
+            throw SsoSecretErrorException.Create(ErrorIds.WeakKdf, "The target time must be positive.", ErrorCategory.InvalidArgument, TargetTime, "Give a time such as 00:00:02.", terminating: true);
+        }
+
+        // One pass over the most memory allowed tells the cost of a pass here; then passes are added up to the target,
+        // or, when even the floor's passes take too long, memory is taken away (never below the floor).
+        int memoryKiB = MaximumMemoryMiB * 1024;
+        var onePass = Time(new KdfParameters(memoryKiB, 1, Parallelism));
+        double passes = TargetTime.TotalMilliseconds / Math.Max(1, onePass.TotalMilliseconds);
+        int iterations;
+        if (passes >= floor.Iterations)
+        {
+            iterations = (int)Math.Min(MaximumIterations, Math.Round(passes));
+        }
+        else
+        {
+            iterations = floor.Iterations;
+            long scaled = (long)(memoryKiB * passes / floor.Iterations);
+            memoryKiB = (int)Math.Max(floor.MemoryKiB, scaled / 1024 * 1024);
+        }
+
+        var proposal = new KdfParameters(memoryKiB, iterations, Parallelism);
+        var measured = Time(proposal);
+        if (measured > TargetTime + TargetTime)
+        {
+            WriteWarning($"Even the floor ({proposal}) takes {measured.TotalSeconds:0.0} s here, more than twice the target.");
+        }
+
+        return new SsoKdfMeasurement("Proposed", proposal, measured);
+    }
+
+    private TimeSpan Time(KdfParameters kdf)
+    {
+        var password = Primitives.RandomBytes(16);
+        var salt = Primitives.RandomBytes(16);
+        return RunKdf("Measuring Argon2id", kdf, () =>
+        {
+            var watch = Stopwatch.StartNew();
+            Memory.Zero(Primitives.Argon2id(password, salt, kdf, 32));
+            return watch.Elapsed;
+        });
+    }
+}
