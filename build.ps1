@@ -12,6 +12,9 @@
     -Task Demo   builds, then runs the main job against a local store in out/demo: generate a master secret,
                  back it up, verify the backup, restore it. Prompts when a person runs it; runs unattended
                  otherwise.
+    -Task Bench  builds, then runs the performance benchmark (tools/Bench.ps1): every figure beside its baseline
+                 measured in the same run (the reference argon2 program, libsodium, pwsh, Get-FileHash), as ratios.
+                 Needs: apt-get install argon2 libsodium23.
     -Task Clean  removes out/ and the projects' bin/ and obj/ folders.
 
     A fresh machine needs only the .NET SDK: run "dotnet tool restore" first (it brings PowerShell 7.6.9 as a
@@ -19,7 +22,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -168,10 +171,20 @@ function Invoke-Demo {
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
+function Invoke-Bench {
+    Build-Module
+    $pwsh = @(Get-ChildPwsh)
+    $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/Bench.ps1'),
+        '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-WorkFolder', (Join-Path $Out 'bench'))
+    & $pwsh[0] @arguments
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+}
+
 switch ($Task) {
     'Build' { Build-Module }
     'Test' { Invoke-Tests }
     'Demo' { Invoke-Demo }
+    'Bench' { Invoke-Bench }
     'Clean' {
         Remove-Item $Out -Recurse -Force -ErrorAction Ignore
         Get-ChildItem $Root -Directory -Recurse -Include bin, obj | Remove-Item -Recurse -Force

@@ -16,11 +16,17 @@ public sealed class MeasureSsoKdfCommand : SsoSecretCommandBase
 {
     private const string ProfileSet = "Profile";
     private const string TargetSet = "Target";
+    private const string ParametersSet = "Parameters";
     private const int MaximumIterations = 64;
 
     /// <summary><para type="description">The profiles to time (default: all three).</para></summary>
     [Parameter(ParameterSetName = ProfileSet, Position = 0)]
     public KdfProfile[] Profile { get; set; } = { KdfProfile.Interactive, KdfProfile.Moderate, KdfProfile.Sensitive };
+
+    /// <summary><para type="description">Times these explicit parameters (any valid ones: a measurement writes nothing).</para></summary>
+    [Parameter(ParameterSetName = ParametersSet, Mandatory = true)]
+    [KdfParametersTransformation]
+    public KdfParameters? KdfParameters { get; set; }
 
     /// <summary><para type="description">Proposes parameters whose KDF takes about this long here (at least the Interactive floor).</para></summary>
     [Parameter(ParameterSetName = TargetSet, Mandatory = true)]
@@ -47,6 +53,12 @@ public sealed class MeasureSsoKdfCommand : SsoSecretCommandBase
                 WriteObject(new SsoKdfMeasurement(profile.ToString(), kdf, Time(kdf)));
             }
 
+            return;
+        }
+
+        if (ParameterSetName == ParametersSet)
+        {
+            WriteObject(new SsoKdfMeasurement("Custom", KdfParameters!, Time(KdfParameters!)));
             return;
         }
 
