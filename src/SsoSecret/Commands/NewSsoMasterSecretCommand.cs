@@ -96,7 +96,7 @@ public sealed class NewSsoMasterSecretCommand : SsoSecretCommandBase
             // a backup is never written for a secret that is then not installed.
             using var heldLock = store.Lock();
             using var state = store.Read();
-            if (state.Current is not null && state.Current.Id != replacing)
+            if (!Force && state.Current is not null && state.Current.Id != replacing)
             {
                 throw ExistsError(store.Path, state.Current.Id);
             }

@@ -81,8 +81,10 @@ public sealed class RestoreSsoMasterSecretCommand : SsoSecretCommandBase
             }
 
             using var restored = new StoredSecret(header.SecretId, header.Created, secret);
+            Guid? confirmedCurrent;
             using (var current = store.Read())
             {
+                confirmedCurrent = current.Current?.Id;
                 if (current.Current is not null && current.Current.Id == restored.Id && current.Current.SameSecretAs(restored.Secret))
                 {
                     WriteHostLine($"The store already holds master secret {restored.Id} (fingerprint {restored.Fingerprint}); nothing was changed.");
@@ -116,6 +118,12 @@ public sealed class RestoreSsoMasterSecretCommand : SsoSecretCommandBase
             {
                 WriteHostLine($"The store already holds master secret {restored.Id}; nothing was changed.");
                 return;
+            }
+
+            // Another process may have installed a secret since the question was asked: replace only what was confirmed.
+            if (!Force && state.Current is not null && state.Current.Id != confirmedCurrent)
+            {
+                throw ExistsError(store.Path, state.Current.Id, restored.Id);
             }
 
             var now = DateTimeOffset.UtcNow;
