@@ -398,7 +398,9 @@ public abstract class SsoSecretCommandBase : PSCmdlet
         var task = Task.Run(work);
         var progress = new ProgressRecord(0x550, activity, kdf.ToString());
         bool shown = false;
-        while (!task.Wait(100))
+        // Task.WaitAny does not throw when the work fails (Task.Wait would wrap the failure in an AggregateException);
+        // GetResult below rethrows the work's own exception, so callers see a BackupException as it was thrown.
+        while (Task.WaitAny(new Task[] { task }, 100) < 0)
         {
             if (watch.Elapsed >= s_progressDelay)
             {
