@@ -1,0 +1,445 @@
+# The class-based DSC resources SsoMasterSecret and SsoMasterSecretBackup (module/SsoSecretDsc.psm1), driven as the
+# DSC engine drives them: create the class, set its properties, call Get(), Test(), Set(). Real stores and backup
+# files under $TestDrive; the Interactive KDF profile (64 MiB) keeps each password check short.
+
+BeforeAll {
+    $script:ModulePath = $env:SSOSECRET_TEST_MODULE
+    Import-Module $ModulePath -Force
+
+    # Distinctive passwords, so that finding one in serialized output cannot be a coincidence.
+    $script:Password = 'Dsc-Right-Passw0rd-4f81c2'
+    $script:OtherPassword = 'Dsc-Other-Passw0rd-9a03d7'
+    $script:Credential = New-Object System.Management.Automation.PSCredential -ArgumentList 'ignored', (ConvertTo-SecureString $Password -AsPlainText -Force)
+    $script:OtherCredential = New-Object System.Management.Automation.PSCredential -ArgumentList 'ignored', (ConvertTo-SecureString $OtherPassword -AsPlainText -Force)
+
+    function New-DscResource {
+        # An instance of a resource class from the imported module, with its properties set, as the DSC engine makes it.
+        param([string] $Name, [hashtable] $Property = @{})
+        $resource = & (Get-Module SsoSecret) ([scriptblock]::Create("[$Name]::new()"))
+        foreach ($key in $Property.Keys) {
+            $resource.$key = $Property[$key]
+        }
+        $resource
+    }
+
+    function New-TestStore {
+        # A store holding a fresh secret (and its first backup beside it); returns the store path.
+        param([string] $Name)
+        $store = Join-Path $TestDrive $Name
+        New-SsoMasterSecret -StorePath $store -BackupPath (Join-Path $TestDrive "$Name-initial.bak") -Credential $Credential -KdfProfile Interactive | Out-Null
+        $store
+    }
+
+    function New-BackupResource {
+        param([string] $Store, [string] $File, [hashtable] $Property = @{})
+        $all = @{
+            Path       = Join-Path $TestDrive $File
+            StorePath  = $Store
+            Credential = $Credential
+            KdfProfile = 'Interactive'
+        }
+        foreach ($key in $Property.Keys) { $all[$key] = $Property[$key] }
+        New-DscResource -Name SsoMasterSecretBackup -Property $all
+    }
+
+    function Get-FileHashHex([string] $Path) {
+        (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash
+    }
+
+    function Assert-NoPassword {
+        # Serializes what Get() returned in the ways DSC and people do, and looks for either password.
+        param($State)
+        $texts = @(
+            ($State | ConvertTo-Json -Depth 5)
+            ($State | Format-List * | Out-String)
+            [System.Management.Automation.PSSerializer]::Serialize($State, 5)
+        )
+        foreach ($text in $texts) {
+            $text | Should -Not -BeLike "*$Password*"
+            $text | Should -Not -BeLike "*$OtherPassword*"
+        }
+        foreach ($one in @($State)) {
+            $one.Credential | Should -BeNullOrEmpty
+        }
+    }
+}
+
+Describe 'The module manifest and the DSC resources' {
+    It 'declares both resources and exports them once imported, and still no functions' {
+        $manifest = Import-PowerShellDataFile $ModulePath
+        $manifest.DscResourcesToExport | Sort-Object | Should -Be @('SsoMasterSecret', 'SsoMasterSecretBackup')
+        $manifest.FunctionsToExport | Should -BeNullOrEmpty
+        (Get-Module SsoSecret).ExportedDscResources | Sort-Object | Should -Be @('SsoMasterSecret', 'SsoMasterSecretBackup')
+        Get-Command -Module SsoSecret -CommandType Function, Filter, Alias -ErrorAction Ignore | Should -BeNullOrEmpty
+    }
+
+    It 'gives the classes in the module''s scope, as the DSC engine finds them' {
+        $type = & (Get-Module SsoSecret) { [SsoMasterSecretBackup] }
+        $type.Name | Should -Be 'SsoMasterSecretBackup'
+        $type.GetCustomAttributes($true).TypeId.Name | Should -Contain 'DscResourceAttribute'
+    }
+
+    It 'works where the cmdlets are not global: `using module` on the .psm1 alone, and the module imported inside another module as the DSC engine does' {
+        # A new process, so that SsoSecret is not already imported globally.
+        $store = Join-Path $TestDrive 'engine-store'
+        $backup = Join-Path $TestDrive 'engine.bak'
+        $psm1 = Join-Path (Split-Path $ModulePath) 'SsoSecretDsc.psm1'
+        $script = @"
+using module '$psm1'
+`$ErrorActionPreference = 'Stop'
+`$credential = New-Object System.Management.Automation.PSCredential -ArgumentList 'x', (ConvertTo-SecureString '$Password' -AsPlainText -Force)
+`$alone = [SsoMasterSecret]::new()
+`$alone.StorePath = '$store'
+`$aloneTest = `$alone.Test()
+`$engine = New-Module -Name FakeEngine -ScriptBlock {
+    function New-Resource([string] `$Name) { `$module = Import-Module '$ModulePath' -PassThru; & `$module ([scriptblock]::Create("[`$Name]::new()")) }
+}
+`$secret = & `$engine { New-Resource SsoMasterSecret }
+`$secret.StorePath = '$store'; `$secret.BackupPath = '$backup'; `$secret.Credential = `$credential; `$secret.KdfProfile = 'Interactive'
+`$secret.Set()
+`$copy = & `$engine { New-Resource SsoMasterSecretBackup }
+`$copy.Path = '$backup'; `$copy.StorePath = '$store'; `$copy.Credential = `$credential
+"`$aloneTest `$(`$secret.Test()) `$(`$copy.Test()) `$([bool](Get-Command New-SsoMasterSecret -ErrorAction Ignore))"
+"@
+        $pwsh = Join-Path $PSHOME 'pwsh.dll'
+        $output = if (Test-Path $pwsh) {
+            & dotnet $pwsh -NoProfile -NonInteractive -Command $script 2>&1
+        }
+        else {
+            & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -Command $script 2>&1
+        }
+        $LASTEXITCODE | Should -Be 0 -Because ($output | Out-String)
+        # False: the empty store, seen through the .psm1 alone; True True: after Set(); False: no global cmdlets.
+        $output | Select-Object -Last 1 | Should -Be 'False True True False'
+    }
+}
+
+Describe 'SsoMasterSecret' {
+    BeforeEach {
+        $script:Store = Join-Path $TestDrive ([guid]::NewGuid().ToString('n'))
+        $script:Resource = New-DscResource -Name SsoMasterSecret -Property @{
+            StorePath    = $Store
+            BackupPath   = "$Store-generated.bak"
+            Credential   = $Credential
+            PasswordHint = 'the usual, with the year'
+            KdfProfile   = 'Interactive'
+        }
+    }
+
+    It 'is not in the desired state on an empty store, and Get() says so without the password' {
+        $Resource.Test() | Should -BeFalse
+        $state = $Resource.Get()
+        $state.Ensure | Should -Be 'Absent'
+        $state.Reason | Should -Be 'NoMasterSecret'
+        $state.SecretId | Should -BeNullOrEmpty
+        $state.StorePath | Should -Be $Store
+        Assert-NoPassword $state
+    }
+
+    It 'Set() generates a secret together with its verified backup; then Test() is true' {
+        $Resource.Set()
+
+        $Resource.Test() | Should -BeTrue
+        $info = Get-SsoMasterSecret -StorePath $Store
+        $state = $Resource.Get()
+        $state.Ensure | Should -Be 'Present'
+        $state.Reason | Should -Be 'Compliant'
+        $state.SecretId | Should -Be $info.SecretId.ToString()
+        $state.Fingerprint | Should -Be $info.Fingerprint
+        $state.LastBackupPath | Should -Be "$Store-generated.bak"
+        $state.LastBackupTime | Should -Not -BeNullOrEmpty
+        $state.HasPreviousSecret | Should -BeFalse
+        Assert-NoPassword $state
+
+        $check = Test-SsoSecretBackup -LiteralPath "$Store-generated.bak" -Credential $Credential -StorePath $Store -Detailed
+        $check.Status | Should -Be 'Valid'
+        $check.MatchesCurrentSecret | Should -BeTrue
+        $check.PasswordHint | Should -Be 'the usual, with the year'
+    }
+
+    It 'Set() never replaces a secret the store already holds' {
+        $Resource.Set()
+        $before = (Get-SsoMasterSecret -StorePath $Store).SecretId
+
+        $Resource.BackupPath = "$Store-second.bak"
+        $Resource.Set()
+
+        (Get-SsoMasterSecret -StorePath $Store).SecretId | Should -Be $before
+        "$Store-second.bak" | Should -Not -Exist
+    }
+
+    It 'Set() refuses to overwrite an existing file at BackupPath (it may be the only backup of a lost secret) and generates nothing' {
+        Set-Content -LiteralPath "$Store-generated.bak" -Value 'keep me' -NoNewline
+        $hash = Get-FileHashHex "$Store-generated.bak"
+
+        { $Resource.Set() } | Should -Throw -ErrorId 'SsoSecret.BackupExists*'
+
+        Get-FileHashHex "$Store-generated.bak" | Should -Be $hash
+        $Resource.Test() | Should -BeFalse
+    }
+
+    It 'refuses Ensure = Absent in Test() and Set(), and keeps the secret' {
+        $Resource.Set()
+        $Resource.Ensure = 'Absent'
+
+        { $Resource.Test() } | Should -Throw -ErrorId 'SsoSecret.DscAbsentNotSupported'
+        { $Resource.Set() } | Should -Throw -ErrorId 'SsoSecret.DscAbsentNotSupported'
+        Get-SsoMasterSecret -StorePath $Store | Should -Not -BeNullOrEmpty
+    }
+
+    It 'refuses a relative StorePath (a DSC run''s current location is not chosen by anyone)' {
+        $Resource.StorePath = 'relative-store'
+        { $Resource.Test() } | Should -Throw -ErrorId 'SsoSecret.DscRelativePath'
+    }
+}
+
+Describe 'SsoMasterSecretBackup' {
+    BeforeAll {
+        $script:Store = New-TestStore -Name 'backup-store'
+    }
+
+    It 'is not in the desired state while the file is missing; Get() reports Missing and Ensure Absent' {
+        $resource = New-BackupResource -Store $Store -File 'missing.bak'
+        $resource.Test() | Should -BeFalse
+        $state = $resource.Get()
+        $state.Reason | Should -Be 'Missing'
+        $state.Ensure | Should -Be 'Absent'
+        Assert-NoPassword $state
+    }
+
+    It 'Set() writes a verified backup of the current secret; then Test() is true and Get() reports it' {
+        $resource = New-BackupResource -Store $Store -File 'fresh.bak' -Property @{ PasswordHint = 'blue notebook' }
+        $resource.Set()
+
+        $resource.Test() | Should -BeTrue
+        $state = $resource.Get()
+        $state.Reason | Should -Be 'Compliant'
+        $state.Ensure | Should -Be 'Present'
+        $state.SecretId | Should -Be (Get-SsoMasterSecret -StorePath $Store).SecretId.ToString()
+        $state.MatchesCurrentSecret | Should -BeTrue
+        $state.PasswordHint | Should -Be 'blue notebook'
+        $state.Created | Should -BeGreaterThan ([datetime]::UtcNow.AddMinutes(-5))
+        Assert-NoPassword $state
+    }
+
+    It 'Set() twice in a row changes nothing the second time (same bytes, same time stamp)' {
+        $resource = New-BackupResource -Store $Store -File 'twice.bak'
+        $resource.Set()
+        $path = $resource.Path
+        $hash = Get-FileHashHex $path
+        $written = (Get-Item -LiteralPath $path).LastWriteTimeUtc
+
+        $resource.Set()
+
+        Get-FileHashHex $path | Should -Be $hash
+        (Get-Item -LiteralPath $path).LastWriteTimeUtc | Should -Be $written
+    }
+
+    It 'is not in the desired state once the file is damaged, and Set() replaces it with a good backup' {
+        $resource = New-BackupResource -Store $Store -File 'damaged.bak'
+        $resource.Set()
+        $bytes = [System.IO.File]::ReadAllBytes($resource.Path)
+        $bytes[$bytes.Length - 40] = $bytes[$bytes.Length - 40] -bxor 0x01
+        [System.IO.File]::WriteAllBytes($resource.Path, $bytes)
+
+        $resource.Test() | Should -BeFalse
+        $resource.Get().Reason | Should -Be 'Damaged'
+
+        $resource.Set()
+        $resource.Test() | Should -BeTrue
+    }
+
+    It 'is not in the desired state with the wrong credential, and Get() shows neither password' {
+        $resource = New-BackupResource -Store $Store -File 'password.bak'
+        $resource.Set()
+
+        $resource.Credential = $OtherCredential
+        $resource.Test() | Should -BeFalse
+        $state = $resource.Get()
+        $state.Reason | Should -Be 'WrongPassword'
+        $state.Ensure | Should -Be 'Present'
+        Assert-NoPassword $state
+    }
+
+    It 'Set() with a new credential rewrites the backup under it (the configured password is the desired state)' {
+        $resource = New-BackupResource -Store $Store -File 'repassword.bak'
+        $resource.Set()
+        $resource.Credential = $OtherCredential
+
+        $resource.Set()
+
+        $resource.Test() | Should -BeTrue
+        Test-SsoSecretBackup -LiteralPath $resource.Path -Credential $OtherCredential | Should -BeTrue
+        Test-SsoSecretBackup -LiteralPath $resource.Path -Credential $Credential | Should -BeFalse
+    }
+
+    It 'is not in the desired state once the store''s secret is replaced (AnotherSecret), and Set() backs up the new one' {
+        $store = New-TestStore -Name 'replaced-store'
+        $resource = New-BackupResource -Store $store -File 'replaced.bak'
+        $resource.Set()
+        $old = $resource.Get().SecretId
+
+        New-SsoMasterSecret -StorePath $store -BackupPath (Join-Path $TestDrive 'replaced-new-initial.bak') -Credential $Credential -KdfProfile Interactive -Force | Out-Null
+
+        $resource.Test() | Should -BeFalse
+        $state = $resource.Get()
+        $state.Reason | Should -Be 'AnotherSecret'
+        $state.SecretId | Should -Be $old
+        $state.MatchesCurrentSecret | Should -BeFalse
+
+        $resource.Set()
+        $resource.Test() | Should -BeTrue
+        $resource.Get().SecretId | Should -Be (Get-SsoMasterSecret -StorePath $store).SecretId.ToString()
+    }
+
+    It 'is not in the desired state when the configured hint differs from the backup''s, and Set() rewrites it' {
+        $resource = New-BackupResource -Store $Store -File 'hint.bak' -Property @{ PasswordHint = 'old hint' }
+        $resource.Set()
+        $resource.PasswordHint = 'new hint'
+
+        $resource.Get().Reason | Should -Be 'HintChanged'
+        $resource.Set()
+        $resource.Test() | Should -BeTrue
+        (Get-SsoSecretBackupInfo -LiteralPath $resource.Path).PasswordHint | Should -Be 'new hint'
+    }
+
+    It 'refuses Ensure = Absent and leaves the file as it is' {
+        $resource = New-BackupResource -Store $Store -File 'absent.bak'
+        $resource.Set()
+        $hash = Get-FileHashHex $resource.Path
+        $resource.Ensure = 'Absent'
+
+        { $resource.Test() } | Should -Throw -ErrorId 'SsoSecret.DscAbsentNotSupported'
+        { $resource.Set() } | Should -Throw -ErrorId 'SsoSecret.DscAbsentNotSupported'
+        Get-FileHashHex $resource.Path | Should -Be $hash
+    }
+
+    It 'refuses to overwrite a file that is not a backup' {
+        $resource = New-BackupResource -Store $Store -File 'notes.txt'
+        Set-Content -LiteralPath $resource.Path -Value 'Somebody''s notes, not a backup.'
+        $hash = Get-FileHashHex $resource.Path
+
+        $resource.Test() | Should -BeFalse
+        $resource.Get().Reason | Should -Be 'NotABackup'
+        { $resource.Set() } | Should -Throw -ErrorId 'SsoSecret.DscBackupNotReplaced'
+        Get-FileHashHex $resource.Path | Should -Be $hash
+    }
+
+    It 'replaces an empty file, which is what a failed write leaves' {
+        $resource = New-BackupResource -Store $Store -File 'empty.bak'
+        New-Item -ItemType File -Path $resource.Path | Out-Null
+
+        $resource.Get().Reason | Should -Be 'Empty'
+        $resource.Set()
+        $resource.Test() | Should -BeTrue
+    }
+
+    It 'reports NoMasterSecret for a store without a secret, and Set() fails with SsoSecret.NoMasterSecret' {
+        $resource = New-BackupResource -Store $Store -File 'orphan.bak'
+        $resource.Set()
+        $resource.StorePath = Join-Path $TestDrive 'empty-store'
+
+        $resource.Test() | Should -BeFalse
+        $resource.Get().Reason | Should -Be 'NoMasterSecret'
+        $resource.Path = Join-Path $TestDrive 'orphan-new.bak'
+        { $resource.Set() } | Should -Throw -ErrorId 'SsoSecret.NoMasterSecret*'
+        $resource.Path | Should -Not -Exist
+    }
+
+    Context 'age, measured from the Created time inside the backup' {
+        BeforeAll {
+            $script:AgeResource = New-BackupResource -Store $Store -File 'age.bak'
+            $AgeResource.Set()
+            $script:Created = (Get-SsoSecretBackupInfo -LiteralPath $AgeResource.Path).Created
+        }
+
+        It 'is too old at once with MaximumAge = 0, and Set() then writes a new backup' {
+            $resource = New-BackupResource -Store $Store -File 'age-zero.bak'
+            $resource.Set()
+            $hash = Get-FileHashHex $resource.Path
+            $resource.MaximumAge = 0
+
+            $resource.Test() | Should -BeFalse
+            $state = $resource.Get()
+            $state.Reason | Should -Be 'TooOld'
+            $state.Message | Should -BeLike '*MaximumAge is 0 days*'
+
+            $resource.Set()
+            Get-FileHashHex $resource.Path | Should -Not -Be $hash
+        }
+
+        It 'ignores the file''s time stamp, which a copy or a touch can change' {
+            (Get-Item -LiteralPath $AgeResource.Path).LastWriteTimeUtc = [datetime]::UtcNow.AddYears(-2)
+            $AgeResource.Test() | Should -BeTrue
+        }
+
+        It 'is compliant at 29 days and too old at 31 days with the default MaximumAge of 30 days' {
+            $AgeResource.MaximumAge | Should -Be 30
+
+            Mock -ModuleName 'SsoSecret/SsoSecretDsc' Get-SsoDscUtcNow { $Created.AddDays(29) }
+            $AgeResource.Test() | Should -BeTrue
+
+            Mock -ModuleName 'SsoSecret/SsoSecretDsc' Get-SsoDscUtcNow { $Created.AddDays(31) }
+            $AgeResource.Test() | Should -BeFalse
+            $AgeResource.Get().Reason | Should -Be 'TooOld'
+        }
+    }
+}
+
+Describe 'The examples in docs/examples' {
+    It 'SsoSecretDsc-Direct.ps1 brings a store and its backup to the desired state, then finds nothing to do' {
+        $example = Join-Path $PSScriptRoot '../../docs/examples/SsoSecretDsc-Direct.ps1'
+        $store = Join-Path $TestDrive 'example-store'
+        $parameters = @{
+            ModulePath = $ModulePath
+            StorePath  = $store
+            BackupPath = Join-Path $TestDrive 'example-generated.bak'
+            BackupCopy = Join-Path $TestDrive 'example-weekly.bak'
+            Credential = $Credential
+            KdfProfile = 'Interactive'
+        }
+
+        $first = & $example @parameters
+        $first.InDesiredState | Should -Be @($false, $false)
+        $second = & $example @parameters
+        $second.InDesiredState | Should -Be @($true, $true)
+        $second.State.Reason | Should -Be @('Compliant', 'Compliant')
+        Assert-NoPassword $second.State
+        ($second | ConvertTo-Json -Depth 5) | Should -Not -BeLike "*$Password*"
+    }
+
+    It 'SsoSecretDsc-Configuration.ps1 sets only configurable properties of the resources, and every required one' {
+        # Only Windows PowerShell's DSC compiles a configuration; here the resource blocks are read as text and held
+        # against the classes' [DscProperty()] declarations.
+        $example = Join-Path $PSScriptRoot '../../docs/examples/SsoSecretDsc-Configuration.ps1'
+        $blocks = @{}
+        $current = $null
+        foreach ($line in Get-Content -LiteralPath $example) {
+            if ($line -match '^\s*(SsoMasterSecret|SsoMasterSecretBackup)\s+\w+\s*\{') {
+                $current = $Matches[1]
+                $blocks[$current] = @()
+            }
+            elseif ($current -and $line -match '^\s*\}') {
+                $current = $null
+            }
+            elseif ($current -and $line -match '^\s*(\w+)\s*=') {
+                $blocks[$current] += $Matches[1]
+            }
+        }
+
+        $blocks.Keys | Sort-Object | Should -Be @('SsoMasterSecret', 'SsoMasterSecretBackup')
+        foreach ($name in $blocks.Keys) {
+            $properties = (New-DscResource -Name $name).GetType().GetProperties() | ForEach-Object {
+                $attribute = $_.GetCustomAttributes($true) | Where-Object { $_ -is [System.Management.Automation.DscPropertyAttribute] }
+                if ($attribute) { [pscustomobject]@{ Name = $_.Name; Required = $attribute.Key -or $attribute.Mandatory; Configurable = -not $attribute.NotConfigurable } }
+            }
+            $configurable = @($properties | Where-Object Configurable | ForEach-Object Name) + 'DependsOn'
+            foreach ($set in $blocks[$name]) {
+                $configurable | Should -Contain $set -Because "$name has no configurable property $set"
+            }
+            foreach ($required in @($properties | Where-Object Required | ForEach-Object Name)) {
+                $blocks[$name] | Should -Contain $required -Because "$name needs $required"
+            }
+        }
+    }
+}
