@@ -63,7 +63,7 @@ function Build-Module {
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     # The module's assemblies go to bin/: the loader (SsoSecret.psm1) serves them from there to their own load context.
     $bin = New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'bin')
-    foreach ($assembly in 'SsoSecret.dll', 'SsoSecret.Core.dll', 'BouncyCastle.Cryptography.dll', 'SsoSecret.Loader.dll') {
+    foreach ($assembly in 'SsoSecret.dll', 'SsoSecret.Core.dll', 'SsoSecret.Types.dll', 'BouncyCastle.Cryptography.dll', 'SsoSecret.Loader.dll') {
         Copy-Item (Join-Path $publish $assembly) $bin
     }
     Copy-Item (Join-Path $Root 'SsoSecret.psd1') $ModuleOut

@@ -7,6 +7,9 @@ $importModule = Get-Command -Name Import-Module -Module Microsoft.PowerShell.Cor
 
 if ($PSVersionTable.PSEdition -eq 'Core') {
     if (-not ('SsoSecret.Loader.LoadContext' -as [type])) {
+        # The types scripts name ([SsoSecret.KdfParameters], the output types) go to the default context, where
+        # PowerShell resolves type names; they depend on nothing.
+        Add-Type -Path (Join-Path $binFolder 'SsoSecret.Types.dll')
         Add-Type -Path (Join-Path $binFolder 'SsoSecret.Loader.dll')
     }
     $assembly = [SsoSecret.Loader.LoadContext]::Initialize($binFolder)

@@ -43,11 +43,20 @@ public sealed class LoadContext : AssemblyLoadContext
         }
     }
 
+    /// <summary>The assembly of the types scripts name; it lives in the default context, shared by both.</summary>
+    internal const string SharedTypesAssembly = "SsoSecret.Types";
+
     /// <inheritdoc/>
     protected override Assembly? Load(AssemblyName assemblyName)
     {
-        // Only the module's own files; a name it does not ship falls through to the default context.
         string candidate = Path.Combine(_folder, assemblyName.Name + ".dll");
+        if (string.Equals(assemblyName.Name, SharedTypesAssembly, StringComparison.Ordinal))
+        {
+            // One copy for both contexts, so [SsoSecret.KdfParameters] in a script is the type the cmdlets take.
+            return Default.LoadFromAssemblyPath(candidate);
+        }
+
+        // Only the module's own files; a name it does not ship falls through to the default context.
         return File.Exists(candidate) ? LoadFromAssemblyPath(candidate) : null;
     }
 }
