@@ -398,7 +398,12 @@ public abstract class SsoSecretCommandBase : PSCmdlet
         var task = Task.Run(work);
         var progress = new ProgressRecord(0x550, activity, kdf.ToString());
         bool shown = false;
-        while (!task.Wait(100))
+
+        // Wait on the handle, not with task.Wait: that throws an AggregateException when the work fails, which would
+        // hide the BackupException or IOException the callers translate into error ids. GetResult below rethrows the
+        // original exception.
+        var done = ((IAsyncResult)task).AsyncWaitHandle;
+        while (!task.IsCompleted && !done.WaitOne(100))
         {
             if (watch.Elapsed >= s_progressDelay)
             {
