@@ -180,6 +180,18 @@ Describe 'Backup-SsoMasterSecret' {
         Join-Path ([System.Environment]::CurrentDirectory) 'relative.bak' | Should -Not -Exist
     }
 
+    It 'resolves a path on a PowerShell drive to the file system path under its root' {
+        $null = New-PSDrive -Name SsoSecretTest -PSProvider FileSystem -Root $folder -Scope Script
+        try {
+            $info = Backup-SsoMasterSecret -Path 'SsoSecretTest:/on-drive.bak' -Password $Password -PasswordHint $Hint -KdfProfile Interactive -StorePath $Store -PassThru
+        }
+        finally {
+            Remove-PSDrive -Name SsoSecretTest -Scope Script
+        }
+        $info.Path | Should -Be (Join-Path $folder 'on-drive.bak')
+        Get-FileNames $folder | Should -Be @('on-drive.bak')
+    }
+
     It 'refuses <Path>, a path that is not on the file system (PathNotFileSystem)' -ForEach @(
         @{ Path = 'env:SSOSECRET_TEST_FOO' }
         @{ Path = 'function:ssosecret-test-x' }

@@ -41,13 +41,22 @@ Describe 'Get-SsoSecretBackupInfo' {
         $info.Length | Should -Be (Get-Item -LiteralPath $Armored).Length
     }
 
-    It 'keeps an <Name> hint exactly' -ForEach @(
+    It 'keeps a hint that is <Name> exactly' -ForEach @(
         @{ Name = 'empty'; Text = '' }
-        @{ Name = 'non-ASCII'; Text = "Gr$([char]0xFC)n, $([char]0x65E5)$([char]0x672C) $([char]::ConvertFromUtf32(0x1F511))" }
+        @{ Name = 'beyond ASCII'; Text = "Gr$([char]0xFC)n, $([char]0x65E5)$([char]0x672C) $([char]::ConvertFromUtf32(0x1F511))" }
     ) {
         $path = Join-Path (New-TestFolder 'hint') "$Name.bak"
         Backup-SsoMasterSecret -Path $path -Password $Password -PasswordHint $Text -KdfProfile Interactive -StorePath $Store
         (Get-SsoSecretBackupInfo -Path $path).PasswordHint | Should -BeExactly $Text
+    }
+
+    It 'reads the armored form with CRLF line endings' {
+        $path = Join-Path (New-TestFolder 'crlf') 'crlf.txt'
+        $text = [System.IO.File]::ReadAllText($Armored) -replace "`n", "`r`n"
+        [System.IO.File]::WriteAllText($path, $text)
+        $info = Get-SsoSecretBackupInfo -Path $path
+        $info.Armored | Should -BeTrue
+        $info.SecretId | Should -Be $Secret.SecretId
     }
 
     It 'needs no password and writes nothing' {

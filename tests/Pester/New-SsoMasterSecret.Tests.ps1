@@ -111,6 +111,26 @@ Describe 'New-SsoMasterSecret' {
         }
     }
 
+    Context 'when another process holds the store' {
+        It 'fails with StoreBusy once the lock wait is over, and writes no backup' {
+            $store = Copy-TestStore $Store
+            $before = Get-FolderSnapshot $store
+            $path = Join-Path $Folder 'busy.bak'
+            $savedTimeout = $env:SSOSECRET_LOCK_TIMEOUT_SECONDS
+            $lock = [System.IO.FileStream]::new((Join-Path $store 'store.lock'), 'OpenOrCreate', 'ReadWrite', 'None')
+            try {
+                $env:SSOSECRET_LOCK_TIMEOUT_SECONDS = '0.2'
+                { New-TestSecret -StorePath $store -BackupPath $path -Force } | Should -Throw -ErrorId 'SsoSecret.StoreBusy,*'
+            }
+            finally {
+                $lock.Dispose()
+                $env:SSOSECRET_LOCK_TIMEOUT_SECONDS = $savedTimeout
+            }
+            $path | Should -Not -Exist
+            Get-FolderSnapshot $store | Should -Be $before
+        }
+    }
+
     Context 'when the backup file already exists' {
         It 'refuses without -Force (BackupExists) and changes nothing' {
             $store = New-TestPath 'store'

@@ -20,6 +20,21 @@ BeforeAll {
 
 Describe 'Restore-SsoMasterSecret' {
     Context 'into an empty store' {
+        It 'brings back a secret backed up with Backup-SsoMasterSecret and checked with Test-SsoSecretBackup' {
+            $path = Join-Path (New-TestFolder 'round-trip') 'round-trip.bak'
+            Backup-SsoMasterSecret -Path $path -Password $Password -PasswordHint $Hint -KdfProfile Interactive -StorePath $StoreA
+            Test-SsoSecretBackup -Path $path -Password $Password -StorePath $StoreA | Should -BeTrue
+
+            $other = New-TestPath 'other-store'
+            Restore-SsoMasterSecret -Path $path -Password $Password -StorePath $other -Force
+            $original = Get-SsoMasterSecret -StorePath $StoreA
+            $restored = Get-SsoMasterSecret -StorePath $other -WarningAction SilentlyContinue
+            $restored.SecretId | Should -Be $original.SecretId
+            $restored.Fingerprint | Should -Be $original.Fingerprint
+            $restored.StorePath | Should -Be $other
+            (Test-SsoSecretBackup -Path $path -Password $Password -StorePath $other -Detailed).MatchesCurrentSecret | Should -BeTrue
+        }
+
         It 'installs the secret of the backup with -Force: same SecretId and Fingerprint' {
             $store = New-TestPath 'empty'
             $output = Restore-SsoMasterSecret -Path $BackupA -Password $Password -StorePath $store -Force
