@@ -236,6 +236,25 @@ Describe 'Backup-SsoMasterSecret' {
         Get-FileNames $folder | Should -Be @($name)
     }
 
+    It 'fails with StoreBusy, and writes nothing, when another process holds the store' {
+        $store = Copy-TestStore $Store
+        $before = Get-FolderSnapshot $store
+        $path = Join-Path $folder 'busy.bak'
+        $savedTimeout = $env:SSOSECRET_LOCK_TIMEOUT_SECONDS
+        $lock = [System.IO.FileStream]::new((Join-Path $store 'store.lock'), 'OpenOrCreate', 'ReadWrite', 'None')
+        try {
+            $env:SSOSECRET_LOCK_TIMEOUT_SECONDS = '0.2'
+            { Backup-SsoMasterSecret -Path $path -Password $Password -PasswordHint $Hint -KdfProfile Interactive -StorePath $store } |
+                Should -Throw -ErrorId 'SsoSecret.StoreBusy,*'
+        }
+        finally {
+            $lock.Dispose()
+            $env:SSOSECRET_LOCK_TIMEOUT_SECONDS = $savedTimeout
+        }
+        Get-FileNames $folder | Should -HaveCount 0
+        Get-FolderSnapshot $store | Should -Be $before
+    }
+
     It 'fails with NoMasterSecret on an empty store and writes nothing' {
         $empty = New-TestPath 'empty'
         $path = Join-Path $folder 'nothing.bak'
