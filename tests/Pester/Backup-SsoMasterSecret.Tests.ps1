@@ -6,6 +6,10 @@ BeforeAll {
 
 }
 
+AfterAll {
+    Restore-TestEnvironment
+}
+
 Describe 'Backup-SsoMasterSecret' {
     BeforeEach {
         $folder = New-TestFolder 'backup'

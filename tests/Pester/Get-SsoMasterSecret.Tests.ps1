@@ -11,6 +11,10 @@ BeforeAll {
     $null = Restore-SsoMasterSecret -Path $Backup -Password $Password -StorePath $RestoredStore -Force
 }
 
+AfterAll {
+    Restore-TestEnvironment
+}
+
 Describe 'Get-SsoMasterSecret' {
     It 'fails with NoMasterSecret on a store that does not exist, and does not create it' {
         $empty = New-TestPath 'empty'

@@ -10,6 +10,10 @@ BeforeAll {
     $script:Bad = New-BadBackupSet -Source $Backup -Folder (New-TestFolder 'bad')
 }
 
+AfterAll {
+    Restore-TestEnvironment
+}
+
 Describe 'Get-SsoSecretBackupInfo' {
     It 'reads what a binary backup tells without its password' {
         $info = Get-SsoSecretBackupInfo -Path $Backup

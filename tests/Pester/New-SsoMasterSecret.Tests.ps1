@@ -8,6 +8,10 @@ BeforeAll {
     $script:First = New-TestSecret -StorePath $Store -BackupPath $Backup
 }
 
+AfterAll {
+    Restore-TestEnvironment
+}
+
 Describe 'New-SsoMasterSecret' {
     Context 'in an empty store' {
         It 'installs a new secret and outputs its information' {

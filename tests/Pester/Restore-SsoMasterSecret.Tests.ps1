@@ -18,6 +18,10 @@ BeforeAll {
     $script:Bad = New-BadBackupSet -Source $BackupB -Folder (New-TestFolder 'bad')
 }
 
+AfterAll {
+    Restore-TestEnvironment
+}
+
 Describe 'Restore-SsoMasterSecret' {
     Context 'into an empty store' {
         It 'brings back a secret backed up with Backup-SsoMasterSecret and checked with Test-SsoSecretBackup' {

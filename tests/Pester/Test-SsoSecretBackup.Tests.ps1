@@ -10,6 +10,10 @@ BeforeAll {
     $script:Bad = New-BadBackupSet -Source $Backup -Folder (New-TestFolder 'bad')
 }
 
+AfterAll {
+    Restore-TestEnvironment
+}
+
 Describe 'Test-SsoSecretBackup' {
     Context 'output' {
         It 'returns $true for an intact backup, without a password' {

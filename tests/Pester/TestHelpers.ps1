@@ -8,6 +8,15 @@
 
 Import-Module $env:SSOSECRET_TEST_MODULE -Force
 
+# A guard: a call that forgets -StorePath meets an empty store under $TestDrive, never the user's default store.
+# Restore-TestEnvironment (AfterAll) puts the variable back.
+$script:SavedStoreVariable = $env:SSOSECRET_STORE
+$env:SSOSECRET_STORE = Join-Path $TestDrive 'guard-store'
+
+function Restore-TestEnvironment {
+    $env:SSOSECRET_STORE = $script:SavedStoreVariable
+}
+
 $script:Password = ConvertTo-SecureString 'correct horse battery staple' -AsPlainText -Force
 $script:WrongPassword = ConvertTo-SecureString 'incorrect mule battery clip' -AsPlainText -Force
 $script:Hint = 'the comic about password strength'
