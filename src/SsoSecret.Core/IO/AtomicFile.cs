@@ -13,7 +13,7 @@ internal static class AtomicFile
     internal static string WriteTemporary(string path, byte[] content)
     {
         string directory = Path.GetDirectoryName(path) ?? throw new ArgumentException("The path has no folder.", nameof(path));
-        string temporary = Path.Combine(directory, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".tmp");
+        string temporary = Path.Combine(directory, "." + NamePrefix(Path.GetFileName(path)) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".tmp");
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
@@ -35,6 +35,24 @@ internal static class AtomicFile
             TryDelete(temporary);
             throw;
         }
+    }
+
+    /// <summary>
+    /// The start of the target's name that goes into the temporary file's name. A file name may be as long as the
+    /// file system allows (255 bytes on most); the temporary name adds 18 characters, so the whole target name
+    /// would make a valid target impossible to write. 48 characters are at most 192 bytes in UTF-8.
+    /// </summary>
+    private static string NamePrefix(string name)
+    {
+        const int MaxCharacters = 48;
+        if (name.Length <= MaxCharacters)
+        {
+            return name;
+        }
+
+        // Never cut a surrogate pair in two: half a character has no UTF-8 form.
+        int length = char.IsHighSurrogate(name[MaxCharacters - 1]) ? MaxCharacters - 1 : MaxCharacters;
+        return name.Substring(0, length);
     }
 
     /// <summary>

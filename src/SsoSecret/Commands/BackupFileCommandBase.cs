@@ -13,7 +13,7 @@ public abstract class BackupFileCommandBase : SsoSecretCommandBase
     /// <summary><para type="description">Backup files; wildcards are expanded. Strings or FileInfo objects, relative to the current location.</para></summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [Alias("FullName")]
-    [FileSystemPathTransformation]
+    [FileSystemPathTransformation(EscapeWildcards = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = System.Array.Empty<string>();
@@ -45,9 +45,15 @@ public abstract class BackupFileCommandBase : SsoSecretCommandBase
 
     private List<string> Resolve(string path, bool literal)
     {
-        if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
+        if (literal)
         {
             return new List<string> { ResolveLiteralPath(path, terminating: false) };
+        }
+
+        if (!WildcardPattern.ContainsWildcardCharacters(path))
+        {
+            // Escaped wildcard characters (a piped FileInfo, or 'a`[1`].bak' typed) stand for themselves.
+            return new List<string> { ResolveLiteralPath(WildcardPattern.Unescape(path), terminating: false) };
         }
 
         try
@@ -65,14 +71,14 @@ public abstract class BackupFileCommandBase : SsoSecretCommandBase
 
             if (files.Count == 0)
             {
-                files.Add(ResolveLiteralPath(path, terminating: false));
+                files.Add(ResolveLiteralPath(WildcardPattern.Unescape(path), terminating: false));
             }
 
             return files;
         }
         catch (ItemNotFoundException)
         {
-            return new List<string> { ResolveLiteralPath(path, terminating: false) };
+            return new List<string> { ResolveLiteralPath(WildcardPattern.Unescape(path), terminating: false) };
         }
     }
 }

@@ -83,12 +83,15 @@ public sealed class BackupSsoMasterSecretCommand : SsoSecretCommandBase, IDispos
                 _password = ObtainNewPassword(Password, Credential, path, ref _hint);
             }
 
+            // The lock is taken before the file is written, as New-SsoMasterSecret does: a busy store then fails the
+            // call with nothing written, rather than after a backup was written that the call reports as failed.
+            using var heldLock = store.Lock();
             var header = WriteBackup(path, current, _password, _hint ?? string.Empty, kdf, Armor, Force);
 
-            // Record the backup. The secret may have been replaced meanwhile: the record names the secret it holds.
-            using (var heldLock = store.Lock())
+            // Record the backup. The secret may have been replaced before the lock was taken: the record names the
+            // secret the backup holds.
+            using (var latest = store.Read())
             {
-                using var latest = store.Read();
                 latest.LastBackup = new BackupRecord(header.Created, current.Id, path);
                 store.Write(heldLock, latest);
             }

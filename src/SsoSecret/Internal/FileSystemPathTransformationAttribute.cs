@@ -14,12 +14,19 @@ namespace SsoSecret.Internal;
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
 internal sealed class FileSystemPathTransformationAttribute : ArgumentTransformationAttribute
 {
+    /// <summary>
+    /// For a parameter that takes wildcards: the full name of a FileInfo is escaped, because a file that exists names
+    /// itself, never a pattern. Without it, a piped 'backup[1].bak' would be read as a pattern that matches
+    /// 'backup1.bak' and not itself.
+    /// </summary>
+    public bool EscapeWildcards { get; set; }
+
     public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
     {
         object value = inputData is PSObject wrapped ? wrapped.BaseObject : inputData;
         if (value is FileSystemInfo info)
         {
-            return info.FullName;
+            return Name(info);
         }
 
         if (value is IEnumerable items && value is not string)
@@ -28,7 +35,7 @@ internal sealed class FileSystemPathTransformationAttribute : ArgumentTransforma
             foreach (object item in items)
             {
                 object element = item is PSObject p ? p.BaseObject : item;
-                paths.Add(element is FileSystemInfo fileInfo ? fileInfo.FullName : item);
+                paths.Add(element is FileSystemInfo fileInfo ? Name(fileInfo) : item);
             }
 
             return paths.ToArray();
@@ -36,4 +43,6 @@ internal sealed class FileSystemPathTransformationAttribute : ArgumentTransforma
 
         return inputData;
     }
+
+    private string Name(FileSystemInfo info) => EscapeWildcards ? WildcardPattern.Escape(info.FullName) : info.FullName;
 }

@@ -1,0 +1,239 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+
+    $script:Folder = New-TestFolder 'restore'
+
+    # Store A holds secret A; BackupA is its backup (binary) and ArmoredA its text form.
+    $script:StoreA = New-TestPath 'store-a'
+    $script:BackupA = Join-Path $Folder 'a.bak'
+    $script:SecretA = New-TestSecret -StorePath $StoreA -BackupPath $BackupA
+    $script:ArmoredA = Join-Path $Folder 'a.txt'
+    Backup-SsoMasterSecret -Path $ArmoredA -Password $Password -PasswordHint $Hint -KdfProfile Interactive -StorePath $StoreA -Armor
+
+    # Secret B exists only in its backup (its store is not used again).
+    $script:BackupB = Join-Path $Folder 'b.bak'
+    $script:SecretB = New-TestSecret -StorePath (New-TestPath 'store-b') -BackupPath $BackupB
+
+    # Broken copies of BackupB.
+    $script:Bad = New-BadBackupSet -Source $BackupB -Folder (New-TestFolder 'bad')
+}
+
+AfterAll {
+    Restore-TestEnvironment
+}
+
+Describe 'Restore-SsoMasterSecret' {
+    Context 'into an empty store' {
+        It 'brings back a secret backed up with Backup-SsoMasterSecret and checked with Test-SsoSecretBackup' {
+            $path = Join-Path (New-TestFolder 'round-trip') 'round-trip.bak'
+            Backup-SsoMasterSecret -Path $path -Password $Password -PasswordHint $Hint -KdfProfile Interactive -StorePath $StoreA
+            Test-SsoSecretBackup -Path $path -Password $Password -StorePath $StoreA | Should -BeTrue
+
+            $other = New-TestPath 'other-store'
+            Restore-SsoMasterSecret -Path $path -Password $Password -StorePath $other -Force
+            $original = Get-SsoMasterSecret -StorePath $StoreA
+            $restored = Get-SsoMasterSecret -StorePath $other -WarningAction SilentlyContinue
+            $restored.SecretId | Should -Be $original.SecretId
+            $restored.Fingerprint | Should -Be $original.Fingerprint
+            $restored.StorePath | Should -Be $other
+            (Test-SsoSecretBackup -Path $path -Password $Password -StorePath $other -Detailed).MatchesCurrentSecret | Should -BeTrue
+        }
+
+        It 'installs the secret of the backup with -Force: same SecretId and Fingerprint' {
+            $store = New-TestPath 'empty'
+            $output = Restore-SsoMasterSecret -Path $BackupA -Password $Password -StorePath $store -Force
+            $output | Should -BeNullOrEmpty
+            $info = Get-SsoMasterSecret -StorePath $store -WarningAction SilentlyContinue
+            $info.SecretId | Should -Be $SecretA.SecretId
+            $info.Fingerprint | Should -Be $SecretA.Fingerprint
+            $info.HasPreviousSecret | Should -BeFalse
+            $result = Test-SsoSecretBackup -Path $BackupA -Password $Password -StorePath $store -Detailed
+            $result.MatchesCurrentSecret | Should -BeTrue
+            if ($OnUnix) {
+                [System.IO.File]::GetUnixFileMode($store) | Should -Be ([System.IO.UnixFileMode]'UserRead, UserWrite, UserExecute')
+                [System.IO.File]::GetUnixFileMode((Get-StoreFile $store)) | Should -Be ([System.IO.UnixFileMode]'UserRead, UserWrite')
+            }
+        }
+
+        It 'installs it with -Confirm:$false' {
+            $store = New-TestPath 'empty'
+            Restore-SsoMasterSecret -Path $BackupA -Password $Password -StorePath $store -Confirm:$false
+            (Get-SsoMasterSecret -StorePath $store -WarningAction SilentlyContinue).SecretId | Should -Be $SecretA.SecretId
+        }
+
+        It 'fails with ConfirmationRequired without -Force or -Confirm:$false in a non-interactive session, and creates no store' {
+            $store = New-TestPath 'empty'
+            { Restore-SsoMasterSecret -Path $BackupA -Password $Password -StorePath $store } |
+                Should -Throw -ErrorId 'SsoSecret.ConfirmationRequired,*'
+            $store | Should -Not -Exist
+        }
+
+        It 'restores the armored form' {
+            $store = New-TestPath 'empty'
+            Restore-SsoMasterSecret -Path $ArmoredA -Password $Password -StorePath $store -Force
+            $info = Get-SsoMasterSecret -StorePath $store -WarningAction SilentlyContinue
+            $info.SecretId | Should -Be $SecretA.SecretId
+            $info.Fingerprint | Should -Be $SecretA.Fingerprint
+        }
+
+        It 'outputs the store''s information with -PassThru' {
+            $store = New-TestPath 'empty'
+            $info = Restore-SsoMasterSecret -Path $BackupA -Password $Password -StorePath $store -Force -PassThru
+            $info | Should -BeOfType ([SsoSecret.SsoMasterSecretInfo])
+            $info.SecretId | Should -Be $SecretA.SecretId
+            $info.Fingerprint | Should -Be $SecretA.Fingerprint
+            $info.StorePath | Should -Be $store
+            $info.LastBackupTime | Should -BeNullOrEmpty
+        }
+
+        It 'takes the password from -Credential and ignores the user name' {
+            $store = New-TestPath 'empty'
+            $credential = [pscredential]::new('whoever', $Password)
+            Restore-SsoMasterSecret -Path $BackupA -Credential $credential -StorePath $store -Force
+            (Get-SsoMasterSecret -StorePath $store -WarningAction SilentlyContinue).SecretId | Should -Be $SecretA.SecretId
+        }
+
+        It 'takes the backup from the pipeline as a FileInfo' {
+            $store = New-TestPath 'empty'
+            Get-Item -LiteralPath $BackupA | Restore-SsoMasterSecret -Password $Password -StorePath $store -Force
+            (Get-SsoMasterSecret -StorePath $store -WarningAction SilentlyContinue).SecretId | Should -Be $SecretA.SecretId
+        }
+
+        It 'resolves relative paths against the PowerShell location' {
+            Push-Location $Folder
+            try {
+                [System.Environment]::CurrentDirectory | Should -Not -Be $Folder
+                $info = Restore-SsoMasterSecret -Path 'a.bak' -Password $Password -StorePath 'relative-store' -Force -PassThru
+            }
+            finally {
+                Pop-Location
+            }
+            $info.StorePath | Should -Be (Join-Path $Folder 'relative-store')
+            $info.SecretId | Should -Be $SecretA.SecretId
+        }
+
+        It 'fails at once with PasswordRequired when no password is given in a non-interactive session' {
+            $store = New-TestPath 'empty'
+            $elapsed = Measure-Command {
+                { Restore-SsoMasterSecret -Path $BackupA -StorePath $store -Force } | Should -Throw -ErrorId 'SsoSecret.PasswordRequired,*'
+            }
+            $elapsed.TotalSeconds | Should -BeLessThan 5
+            $store | Should -Not -Exist
+        }
+
+        It 'changes nothing with -WhatIf' {
+            $store = New-TestPath 'empty'
+            $output = Restore-SsoMasterSecret -Path $BackupA -Password $Password -StorePath $store -PassThru -WhatIf
+            $output | Should -BeNullOrEmpty
+            $store | Should -Not -Exist
+        }
+    }
+
+    Context 'into a store that holds the same secret' {
+        It 'changes nothing, without asking (store file bytes identical)' {
+            $store = Copy-TestStore $StoreA
+            $before = Get-FolderSnapshot $store
+            $info = Restore-SsoMasterSecret -Path $BackupA -Password $Password -StorePath $store -PassThru
+            $info.SecretId | Should -Be $SecretA.SecretId
+            $info.HasPreviousSecret | Should -BeFalse
+            Get-FolderSnapshot $store | Should -Be $before
+        }
+    }
+
+    Context 'into a store that holds a different secret' {
+        It 'refuses without -Force (MasterSecretExists) and leaves the store file bytes identical' {
+            $store = Copy-TestStore $StoreA
+            $before = Get-FolderSnapshot $store
+            { Restore-SsoMasterSecret -Path $BackupB -Password $Password -StorePath $store -Confirm:$false } |
+                Should -Throw -ErrorId 'SsoSecret.MasterSecretExists,*'
+            Get-FolderSnapshot $store | Should -Be $before
+            (Get-SsoMasterSecret -StorePath $store).SecretId | Should -Be $SecretA.SecretId
+        }
+
+        It 'asks first without -Force or -Confirm:$false, so fails with ConfirmationRequired here, the store unchanged' {
+            $store = Copy-TestStore $StoreA
+            $before = Get-FolderSnapshot $store
+            { Restore-SsoMasterSecret -Path $BackupB -Password $Password -StorePath $store } |
+                Should -Throw -ErrorId 'SsoSecret.ConfirmationRequired,*'
+            Get-FolderSnapshot $store | Should -Be $before
+        }
+
+        It 'replaces it with -Force and keeps the replaced secret as the previous one' {
+            $store = Copy-TestStore $StoreA
+            $info = Restore-SsoMasterSecret -Path $BackupB -Password $Password -StorePath $store -Force -PassThru
+            $info.SecretId | Should -Be $SecretB.SecretId
+            $info.Fingerprint | Should -Be $SecretB.Fingerprint
+            $info.HasPreviousSecret | Should -BeTrue
+            $info.PreviousSecretId | Should -Be $SecretA.SecretId
+            $info.PreviousSecretReplaced | Should -Not -BeNullOrEmpty
+            $stored = Get-SsoMasterSecret -StorePath $store -WarningVariable warnings -WarningAction SilentlyContinue
+            $stored.SecretId | Should -Be $SecretB.SecretId
+            $stored.PreviousSecretId | Should -Be $SecretA.SecretId
+            $warnings | Should -HaveCount 1
+        }
+
+        It 'changes nothing with -WhatIf, even with -Force' {
+            $store = Copy-TestStore $StoreA
+            $before = Get-FolderSnapshot $store
+            $output = Restore-SsoMasterSecret -Path $BackupB -Password $Password -StorePath $store -Force -PassThru -WhatIf
+            $output | Should -BeNullOrEmpty
+            Get-FolderSnapshot $store | Should -Be $before
+        }
+    }
+
+    Context 'from a backup that cannot be restored' {
+        It 'fails with <Id> for <Case> and leaves the store file bytes identical' -ForEach @(
+            @{ Case = 'the wrong password'; File = $null; Id = 'WrongPassword'; UseWrongPassword = $true }
+            @{ Case = 'a changed key commitment'; File = 'WrongCommitment'; Id = 'WrongPassword' }
+            @{ Case = 'a flipped byte'; File = 'Damaged'; Id = 'DamagedBackup' }
+            @{ Case = 'a changed hint, checksum recomputed'; File = 'Tampered'; Id = 'TamperedBackup' }
+            @{ Case = 'a changed creation time, checksum recomputed'; File = 'TamperedCreated'; Id = 'TamperedBackup' }
+            @{ Case = 'a text file'; File = 'NotABackup'; Id = 'NotABackup' }
+            @{ Case = 'format version 2'; File = 'UnsupportedVersion'; Id = 'UnsupportedVersion' }
+            @{ Case = 'a missing file'; File = 'Missing'; Id = 'BackupNotFound' }
+        ) {
+            $path = if ($File) { $Bad[$File] } else { $BackupB }
+            $secret = if ($UseWrongPassword) { $WrongPassword } else { $Password }
+            $store = Copy-TestStore $StoreA
+            $before = Get-FolderSnapshot $store
+            { Restore-SsoMasterSecret -Path $path -Password $secret -StorePath $store -Force } |
+                Should -Throw -ErrorId "SsoSecret.$Id,*"
+            Get-FolderSnapshot $store | Should -Be $before
+        }
+
+        It 'fails with KdfLimitExceeded when the backup asks for more memory than -MaximumKdfMemoryMiB' {
+            $store = Copy-TestStore $StoreA
+            $before = Get-FolderSnapshot $store
+            { Restore-SsoMasterSecret -Path $BackupB -Password $Password -StorePath $store -Force -MaximumKdfMemoryMiB 32 } |
+                Should -Throw -ErrorId 'SsoSecret.KdfLimitExceeded,*'
+            Get-FolderSnapshot $store | Should -Be $before
+        }
+
+        It 'restores when -MaximumKdfMemoryMiB is exactly what the backup asks for' {
+            $store = New-TestPath 'empty'
+            Restore-SsoMasterSecret -Path $BackupB -Password $Password -StorePath $store -Force -MaximumKdfMemoryMiB 64
+            (Get-SsoMasterSecret -StorePath $store -WarningAction SilentlyContinue).SecretId | Should -Be $SecretB.SecretId
+        }
+
+        It 'refuses a folder (PathIsFolder)' {
+            $store = New-TestPath 'empty'
+            { Restore-SsoMasterSecret -Path $Folder -Password $Password -StorePath $store -Force } |
+                Should -Throw -ErrorId 'SsoSecret.PathIsFolder,*'
+            $store | Should -Not -Exist
+        }
+
+        It 'refuses a path that is not on the file system (PathNotFileSystem)' {
+            $store = New-TestPath 'empty'
+            { Restore-SsoMasterSecret -Path 'function:prompt' -Password $Password -StorePath $store -Force } |
+                Should -Throw -ErrorId 'SsoSecret.PathNotFileSystem,*'
+            $store | Should -Not -Exist
+        }
+
+        It 'creates no store when the restore fails' {
+            $store = New-TestPath 'empty'
+            { Restore-SsoMasterSecret -Path $BackupB -Password $WrongPassword -StorePath $store -Force } |
+                Should -Throw -ErrorId 'SsoSecret.WrongPassword,*'
+            $store | Should -Not -Exist
+        }
+    }
+}

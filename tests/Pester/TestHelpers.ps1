@@ -1,0 +1,179 @@
+<#
+.SYNOPSIS
+    What the SsoSecret Pester suites share. Dot-sourced from each suite's BeforeAll; not a suite itself.
+.DESCRIPTION
+    Every store and file lives under $TestDrive: no helper ever touches the default store. Backups are written with
+    the Interactive KDF profile (64 MiB) to keep the runs short on small machines.
+#>
+
+Import-Module $env:SSOSECRET_TEST_MODULE -Force
+
+# A guard: a call that forgets -StorePath meets an empty store under $TestDrive, never the user's default store.
+# Restore-TestEnvironment (AfterAll) puts the variable back.
+$script:SavedStoreVariable = $env:SSOSECRET_STORE
+$env:SSOSECRET_STORE = Join-Path $TestDrive 'guard-store'
+
+function Restore-TestEnvironment {
+    $env:SSOSECRET_STORE = $script:SavedStoreVariable
+}
+
+$script:Password = ConvertTo-SecureString 'correct horse battery staple' -AsPlainText -Force
+$script:WrongPassword = ConvertTo-SecureString 'incorrect mule battery clip' -AsPlainText -Force
+$script:Hint = 'the comic about password strength'
+$script:OnUnix = -not ($IsWindows -or $env:OS -eq 'Windows_NT')
+
+# Offsets in a binary backup (src/SsoSecret.Core/Envelope/BackupEnvelope.cs).
+$script:VersionOffset = 8
+$script:CreatedOffset = 42
+$script:HintLengthOffset = 84
+$script:HintOffset = 86
+
+function New-TestPath {
+    # A path under $TestDrive that does not exist yet (stores must be created by the module, owner-only).
+    param([string] $Prefix = 'item')
+    Join-Path $TestDrive ('{0}-{1}' -f $Prefix, [guid]::NewGuid().ToString('N').Substring(0, 8))
+}
+
+function New-TestFolder {
+    param([string] $Prefix = 'folder')
+    $path = New-TestPath $Prefix
+    $null = New-Item -ItemType Directory -Path $path
+    $path
+}
+
+function New-TestSecret {
+    # Generates a master secret in a new store with its backup; returns the New-SsoMasterSecret output.
+    param(
+        [Parameter(Mandatory)] [string] $StorePath,
+        [Parameter(Mandatory)] [string] $BackupPath,
+        [string] $PasswordHint = $script:Hint,
+        [switch] $Armor,
+        [switch] $Force
+    )
+    New-SsoMasterSecret -BackupPath $BackupPath -StorePath $StorePath -Password $script:Password `
+        -PasswordHint $PasswordHint -KdfProfile Interactive -Armor:$Armor -Force:$Force
+}
+
+function Copy-TestStore {
+    # Copies a store folder to a new path with the owner-only permissions the module demands (no KDF needed).
+    param([Parameter(Mandatory)] [string] $StorePath)
+    $copy = New-TestPath 'store'
+    $null = New-Item -ItemType Directory -Path $copy
+    if ($script:OnUnix) {
+        [System.IO.File]::SetUnixFileMode($copy, [System.IO.UnixFileMode]'UserRead, UserWrite, UserExecute')
+    }
+    foreach ($file in [System.IO.Directory]::GetFiles($StorePath)) {
+        $target = Join-Path $copy ([System.IO.Path]::GetFileName($file))
+        [System.IO.File]::Copy($file, $target)
+        if ($script:OnUnix) {
+            [System.IO.File]::SetUnixFileMode($target, [System.IO.UnixFileMode]'UserRead, UserWrite')
+        }
+    }
+    $copy
+}
+
+function Get-StoreFile {
+    param([Parameter(Mandatory)] [string] $StorePath)
+    Join-Path $StorePath 'master-secret.dat'
+}
+
+function Get-FileDigest {
+    # SHA-256 of a file's bytes, or '<missing>'.
+    param([Parameter(Mandatory)] [string] $Path)
+    if (-not [System.IO.File]::Exists($Path)) { return '<missing>' }
+    (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash
+}
+
+function Get-FolderSnapshot {
+    # Every file below a folder (hidden ones included) with its SHA-256, as one string; '<missing>' for no folder.
+    param([Parameter(Mandatory)] [string] $Path)
+    if (-not [System.IO.Directory]::Exists($Path)) { return '<missing>' }
+    $lines = foreach ($file in [System.IO.Directory]::GetFiles($Path, '*', [System.IO.SearchOption]::AllDirectories)) {
+        '{0}={1}' -f $file.Substring($Path.Length), (Get-FileDigest $file)
+    }
+    ($lines | Sort-Object) -join "`n"
+}
+
+function Get-FileNames {
+    # The names of the files in a folder, hidden ones (such as a leftover '.x.tmp') included, sorted.
+    param([Parameter(Mandatory)] [string] $Path)
+    @([System.IO.Directory]::GetFiles($Path) | ForEach-Object { [System.IO.Path]::GetFileName($_) } | Sort-Object)
+}
+
+function Update-BackupChecksum {
+    # Recomputes the trailing SHA-256 of a binary backup, as a forger who knows the format would.
+    param([Parameter(Mandatory)] [byte[]] $Data)
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    try {
+        $sum = $sha.ComputeHash($Data, 0, $Data.Length - 32)
+    }
+    finally {
+        $sha.Dispose()
+    }
+    [System.Array]::Copy($sum, 0, $Data, $Data.Length - 32, 32)
+}
+
+function New-AlteredBackup {
+    <#
+    Writes a copy of a binary backup with some bytes changed. -Flip inverts the byte at -Offset; -Bytes writes
+    bytes from -Offset on; -FixChecksum then recomputes the trailing SHA-256 so only the password can tell.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Source,
+        [Parameter(Mandatory)] [string] $Destination,
+        [Parameter(Mandatory)] [int] $Offset,
+        [byte[]] $Bytes,
+        [switch] $Flip,
+        [switch] $FixChecksum
+    )
+    $data = [System.IO.File]::ReadAllBytes($Source)
+    if ($Flip) {
+        $data[$Offset] = $data[$Offset] -bxor 0xFF
+    }
+    else {
+        [System.Array]::Copy($Bytes, 0, $data, $Offset, $Bytes.Length)
+    }
+    if ($FixChecksum) {
+        Update-BackupChecksum $data
+    }
+    [System.IO.File]::WriteAllBytes($Destination, $data)
+    $Destination
+}
+
+function Get-CommitmentOffset {
+    # Where the key commitment starts: after the hint, whose length is the u16 (big-endian) at offset 84.
+    param([Parameter(Mandatory)] [string] $Path)
+    $data = [System.IO.File]::ReadAllBytes($Path)
+    $script:HintOffset + ($data[$script:HintLengthOffset] * 256 + $data[$script:HintLengthOffset + 1])
+}
+
+function New-BadBackupSet {
+    <#
+    From one good binary backup (written with $Password and $Hint), writes one file per way a backup can fail into
+    -Folder and returns a hashtable: name -> path. Names: Damaged, Tampered, TamperedCreated, WrongCommitment,
+    UnsupportedVersion, NotABackup, Missing.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Source,
+        [Parameter(Mandatory)] [string] $Folder
+    )
+    $length = (Get-Item -LiteralPath $Source).Length
+    $hintFirst = [System.IO.File]::ReadAllBytes($Source)[$script:HintOffset]
+    $files = @{
+        # A byte of the ciphertext changed, the checksum left as it was: found without the password.
+        Damaged            = New-AlteredBackup -Source $Source -Destination (Join-Path $Folder 'damaged.bak') -Offset ($length - 40) -Flip
+        # The hint's first letter changed in case, checksum recomputed: only the AEAD (right password) sees it.
+        Tampered           = New-AlteredBackup -Source $Source -Destination (Join-Path $Folder 'tampered.bak') -Offset $script:HintOffset -Bytes @($hintFirst -bxor 0x20) -FixChecksum
+        # The creation time moved by one second, checksum recomputed.
+        TamperedCreated    = New-AlteredBackup -Source $Source -Destination (Join-Path $Folder 'tampered-created.bak') -Offset ($script:CreatedOffset + 7) -Flip -FixChecksum
+        # A byte of the key commitment changed, checksum recomputed: no password can open it.
+        WrongCommitment    = New-AlteredBackup -Source $Source -Destination (Join-Path $Folder 'commitment.bak') -Offset (Get-CommitmentOffset $Source) -Flip -FixChecksum
+        # Format version 2.
+        UnsupportedVersion = New-AlteredBackup -Source $Source -Destination (Join-Path $Folder 'version2.bak') -Offset $script:VersionOffset -Bytes @(0, 2)
+        Missing            = Join-Path $Folder 'missing.bak'
+    }
+    $notABackup = Join-Path $Folder 'notes.bak'
+    Set-Content -LiteralPath $notABackup -Value 'These are not the bytes you are looking for.' -Encoding utf8
+    $files.NotABackup = $notABackup
+    $files
+}
