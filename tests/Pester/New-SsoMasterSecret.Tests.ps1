@@ -239,3 +239,20 @@ Describe 'New-SsoMasterSecret' {
         }
     }
 }
+
+Describe 'New-SsoMasterSecret with a store path that is a file' {
+    BeforeAll {
+        Import-Module $env:SSOSECRET_TEST_MODULE -Force
+    }
+
+    It 'fails with SsoSecret.StoreUnavailable and writes nothing' {
+        $file = Join-Path $TestDrive 'store-is-a-file'
+        Set-Content -Path $file -Value 'x'
+        $backup = Join-Path $TestDrive 'never.bak'
+        $pw = ConvertTo-SecureString 'a long enough password' -AsPlainText -Force
+        { New-SsoMasterSecret -BackupPath $backup -Password $pw -StorePath $file -KdfProfile Interactive } |
+            Should -Throw -ErrorId 'SsoSecret.StoreUnavailable,*'
+        Test-Path $backup | Should -BeFalse
+        Get-Content $file | Should -Be 'x'
+    }
+}

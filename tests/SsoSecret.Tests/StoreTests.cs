@@ -142,6 +142,17 @@ public sealed class StoreTests : IDisposable
     }
 
     [Fact]
+    public void AStorePathThatIsAFileIsUnavailable()
+    {
+        string file = Path.Combine(_folder, "not-a-folder");
+        File.WriteAllText(file, "x");
+        var store = new MasterSecretStore(file);
+        Assert.Equal(StoreFailure.Unavailable, Assert.Throws<StoreException>(() => store.Read()).Failure);
+        Assert.Equal(StoreFailure.Unavailable, Assert.Throws<StoreException>(() => store.Lock()).Failure);
+        Assert.Equal("x", File.ReadAllText(file));
+    }
+
+    [Fact]
     public void WritingWithoutTheLockIsRefused()
     {
         var store = new MasterSecretStore(StorePath);

@@ -87,6 +87,7 @@ internal sealed class MasterSecretStore
     /// </summary>
     internal StoreState Read()
     {
+        CheckNotAFile();
         if (!Directory.Exists(Path) || !File.Exists(FilePath))
         {
             return new StoreState();
@@ -119,6 +120,7 @@ internal sealed class MasterSecretStore
     /// </summary>
     internal StoreLock Lock()
     {
+        CheckNotAFile();
         EnsureFolder();
         CheckPermissions();
         string lockPath = System.IO.Path.Combine(Path, LockFileName);
@@ -134,6 +136,10 @@ internal sealed class MasterSecretStore
                 }
 
                 return new StoreLock(stream);
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw Unavailable(lockPath, "its lock file cannot be opened", e);
             }
             catch (IOException) when (DateTime.UtcNow < deadline)
             {
@@ -162,6 +168,10 @@ internal sealed class MasterSecretStore
         {
             AtomicFile.Write(FilePath, data);
         }
+        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+        {
+            throw Unavailable(FilePath, "it could not be written (the store was left as it was)", e);
+        }
         finally
         {
             Memory.Zero(data);
@@ -175,12 +185,30 @@ internal sealed class MasterSecretStore
             return;
         }
 
-        Directory.CreateDirectory(Path);
-        if (UnixFileMode.IsUnix)
+        try
         {
-            UnixFileMode.Set(Path, UnixFileMode.OwnerOnlyDirectory);
+            Directory.CreateDirectory(Path);
+            if (UnixFileMode.IsUnix)
+            {
+                UnixFileMode.Set(Path, UnixFileMode.OwnerOnlyDirectory);
+            }
+        }
+        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+        {
+            throw Unavailable(Path, "its folder cannot be created", e);
         }
     }
+
+    private void CheckNotAFile()
+    {
+        if (File.Exists(Path))
+        {
+            throw new StoreException(StoreFailure.Unavailable, Path, $"The secret store path '{Path}' is a file; a store is a folder. Give the path of a folder (it is created if missing).");
+        }
+    }
+
+    private static StoreException Unavailable(string path, string what, Exception e) =>
+        new(StoreFailure.Unavailable, path, $"The secret store at '{path}' cannot be used: {what}: {e.Message}");
 
     /// <summary>Refuses a store that others can read or write, as ssh refuses an open private key.</summary>
     internal void CheckPermissions()

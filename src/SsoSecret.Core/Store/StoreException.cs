@@ -16,6 +16,9 @@ public enum StoreFailure
 
     /// <summary>The store holds no master secret.</summary>
     NoSecret,
+
+    /// <summary>The store cannot be used: its path is a file, or its folder or files cannot be created or written.</summary>
+    Unavailable,
 }
 
 /// <summary>The secret store refused an operation. The message names the path and what to do.</summary>

@@ -59,6 +59,7 @@ public abstract class SsoSecretCommandBase : PSCmdlet
             StoreFailure.Insecure => "Restrict the store to its owner, as the message says.",
             StoreFailure.Busy => "Wait for the other SsoSecret command to finish, then try again.",
             StoreFailure.NoSecret => "Create a secret with New-SsoMasterSecret, or restore one with Restore-SsoMasterSecret.",
+            StoreFailure.Unavailable => "Check the store path (-StorePath or $env:SSOSECRET_STORE) and its permissions.",
             _ => "Restore the master secret from a backup into a new store.",
         };
         return SsoSecretErrorException.Create(id, e.Message, category, e.Path, action, terminating: true, inner: e);

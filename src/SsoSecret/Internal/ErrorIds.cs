@@ -27,6 +27,7 @@ internal static class ErrorIds
     internal const string StoreInsecure = "SsoSecret.StoreInsecure";
     internal const string StoreBusy = "SsoSecret.StoreBusy";
     internal const string StoreDamaged = "SsoSecret.StoreDamaged";
+    internal const string StoreUnavailable = "SsoSecret.StoreUnavailable";
     internal const string WeakKdf = "SsoSecret.WeakKdf";
     internal const string WriteFailed = "SsoSecret.WriteFailed";
     internal const string ReadFailed = "SsoSecret.ReadFailed";
@@ -58,6 +59,7 @@ internal static class ErrorIds
         StoreFailure.Insecure => (StoreInsecure, ErrorCategory.SecurityError),
         StoreFailure.Busy => (StoreBusy, ErrorCategory.ResourceBusy),
         StoreFailure.NoSecret => (NoMasterSecret, ErrorCategory.ObjectNotFound),
+        StoreFailure.Unavailable => (StoreUnavailable, ErrorCategory.ResourceUnavailable),
         _ => (StoreDamaged, ErrorCategory.InvalidData),
     };
 }
