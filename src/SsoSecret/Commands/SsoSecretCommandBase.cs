@@ -398,7 +398,9 @@ public abstract class SsoSecretCommandBase : PSCmdlet
         var task = Task.Run(work);
         var progress = new ProgressRecord(0x550, activity, kdf.ToString());
         bool shown = false;
-        while (!task.Wait(100))
+        // Task.Wait would throw an AggregateException when the work fails; the wait handle only waits, so the
+        // module's own exception (a wrong password, say) comes out of GetResult below unwrapped.
+        while (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(100))
         {
             if (watch.Elapsed >= s_progressDelay)
             {
