@@ -423,7 +423,7 @@ function Write-Para([System.Xml.XmlWriter] $Writer, [string[]] $Paragraphs) {
     $Writer.WriteEndElement()
 }
 
-function Write-MamlParameter([System.Xml.XmlWriter] $Writer, $Parameter, $Documented, $SetFacts) {
+function Write-MamlParameter([System.Xml.XmlWriter] $Writer, $Documented, $SetFacts) {
     # One command:parameter. $SetFacts is the parameter's entry in one syntax item, or $null in the parameters list.
     $meta = $Documented.Metadata
     $isSwitch = $meta.ParameterType -eq [System.Management.Automation.SwitchParameter]
@@ -489,14 +489,14 @@ function Write-MamlCommand([System.Xml.XmlWriter] $Writer, $Help) {
         $Writer.WriteStartElement('command', 'syntaxItem', $NsCommand)
         $Writer.WriteElementString('maml', 'name', $NsMaml, $command.Name)
         foreach ($p in $item.Parameters) {
-            if ($byName.ContainsKey($p.Name)) { Write-MamlParameter $Writer $p $byName[$p.Name] $p }
+            if ($byName.ContainsKey($p.Name)) { Write-MamlParameter $Writer $byName[$p.Name] $p }
         }
         $Writer.WriteEndElement()
     }
     $Writer.WriteEndElement()
 
     $Writer.WriteStartElement('command', 'parameters', $NsCommand)
-    foreach ($p in $Help.Parameters) { Write-MamlParameter $Writer $p $p $null }
+    foreach ($p in $Help.Parameters) { Write-MamlParameter $Writer $p $null }
     $Writer.WriteEndElement()
 
     foreach ($kind in @(@('inputTypes', 'inputType', $Help.Inputs), @('returnValues', 'returnValue', $Help.Outputs))) {
@@ -584,7 +584,7 @@ function Format-Wrapped([string] $Text, [int] $Indent, [int] $Hanging = $Indent)
     $lines
 }
 
-function Format-Table-Text([string[]] $Rows) {
+function Format-AboutTable([string[]] $Rows) {
     # A markdown table as aligned columns, indented 4, the header underlined.
     $cells = @(foreach ($row in $Rows) { , @($row.Trim().Trim('|') -split '\|' | ForEach-Object { ConvertTo-PlainText $_.Trim() }) })
     $columns = ($cells | ForEach-Object { $_.Count } | Measure-Object -Maximum).Maximum
@@ -622,7 +622,7 @@ function ConvertTo-AboutText([string] $Path) {
                     $out.AddRange([string[]]@(Format-Wrapped ($marker + (ConvertTo-PlainText $block.Text)) 4 (4 + $marker.Length)))
                 }
                 'Code' { foreach ($l in $block.Lines) { $out.Add($(if ($l) { ' ' * 8 + $l } else { '' })) } }
-                'Table' { $out.AddRange([string[]]@(Format-Table-Text $block.Lines)) }
+                'Table' { $out.AddRange([string[]]@(Format-AboutTable $block.Lines)) }
             }
         }
     }
