@@ -69,6 +69,11 @@ function Build-Module {
     Copy-Item (Join-Path $Root 'SsoSecret.psd1') $ModuleOut
     Copy-Item (Join-Path $Root 'module/*') $ModuleOut -Recurse
 
+    # Help: docs/en-US/*.md into en-US/SsoSecret.dll-Help.xml and about_SsoSecret.help.txt, checked against the cmdlets
+    # (in a child pwsh, so this session never loads the module it has just assembled).
+    $pwsh = @(Get-ChildPwsh)
+    Invoke-Native @pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tools/New-SsoSecretHelp.ps1') -ModulePath (Join-Path $ModuleOut 'SsoSecret.psd1') -DocsPath (Join-Path $Root 'docs/en-US') -OutputPath (Join-Path $ModuleOut 'en-US')
+
     # The manifest must load and list exactly the cmdlets the assembly exports.
     $manifest = Test-ModuleManifest (Join-Path $ModuleOut 'SsoSecret.psd1')
     Write-Host "Built $($manifest.Name) $($manifest.Version) at $ModuleOut"

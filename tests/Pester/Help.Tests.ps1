@@ -1,0 +1,166 @@
+# The help the built module ships (out/SsoSecret/en-US, made by tools/New-SsoSecretHelp.ps1 from docs/en-US), as
+# Get-Help shows it: every cmdlet has a synopsis, a description, every parameter described and at least three
+# examples; about_SsoSecret is there and names every cmdlet and every error id the code can raise.
+
+BeforeDiscovery {
+    Import-Module $env:SSOSECRET_TEST_MODULE -Force
+    $script:Cmdlets = @(Get-Command -Module SsoSecret -CommandType Cmdlet | ForEach-Object { @{ Name = $_.Name } })
+}
+
+BeforeAll {
+    Import-Module $env:SSOSECRET_TEST_MODULE -Force
+    $script:ModuleBase = (Get-Module SsoSecret).ModuleBase
+    $script:Repository = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+    $script:Common = [System.Management.Automation.Cmdlet]::CommonParameters
+
+    function Get-Text($Value) {
+        # Help text fields are arrays of objects with a Text property; flattened to one trimmed string.
+        (@($Value | ForEach-Object { if ($_ -is [string]) { $_ } else { $_.Text } }) -join "`n").Trim()
+    }
+}
+
+Describe 'The help files in the module folder' {
+    It 'ships en-US/SsoSecret.dll-Help.xml, a MAML file for every exported cmdlet' {
+        $path = Join-Path $ModuleBase 'en-US/SsoSecret.dll-Help.xml'
+        $path | Should -Exist
+        $xml = [xml](Get-Content -LiteralPath $path -Raw)
+        $names = @($xml.helpItems.command | ForEach-Object { $_.details.name })
+        $names | Sort-Object | Should -Be @((Get-Command -Module SsoSecret).Name | Sort-Object)
+    }
+
+    It 'ships en-US/about_SsoSecret.help.txt' {
+        Join-Path $ModuleBase 'en-US/about_SsoSecret.help.txt' | Should -Exist
+    }
+}
+
+Describe 'Get-Help <Name> -Full' -ForEach $Cmdlets {
+    BeforeAll {
+        $script:Command = Get-Command $Name
+        $script:Help = Get-Help $Name -Full
+    }
+
+    It 'comes from the MAML file' {
+        # Without a help file, Get-Help makes up a synopsis from the syntax and has no description.
+        $Help.ModuleName | Should -Be 'SsoSecret'
+        Get-Text $Help.description | Should -Not -BeNullOrEmpty
+    }
+
+    It 'has a synopsis of its own' {
+        $Help.Synopsis | Should -Not -BeNullOrEmpty
+        $Help.Synopsis | Should -Not -Match ([regex]::Escape("$Name ["))
+    }
+
+    It 'has a description' {
+        (Get-Text $Help.description).Length | Should -BeGreaterThan 100
+    }
+
+    It 'describes every parameter the cmdlet has, common parameters excepted' {
+        $described = @{}
+        foreach ($p in @($Help.parameters.parameter)) { $described[$p.name] = Get-Text $p.description }
+        foreach ($name in $Command.Parameters.Keys | Where-Object { -not $Common.Contains($_) }) {
+            $described.ContainsKey($name) | Should -BeTrue -Because "-$name is a parameter of $($Command.Name)"
+            $described[$name] | Should -Not -BeNullOrEmpty -Because "-$name needs a description"
+        }
+    }
+
+    It 'tells Required and Position as the cmdlet has them' {
+        foreach ($p in @($Help.parameters.parameter)) {
+            $meta = $Command.Parameters[$p.name]
+            $sets = @($meta.ParameterSets.Values)
+            $p.required | Should -Be ([string](@($sets | Where-Object IsMandatory).Count -eq $sets.Count)).ToLowerInvariant() -Because "-$($p.name) Required"
+            $position = if ($sets[0].Position -ge 0) { [string]$sets[0].Position } else { 'named' }
+            $p.position | Should -Be $position -Because "-$($p.name) Position"
+        }
+    }
+
+    It 'shows one syntax per parameter set' {
+        @($Help.syntax.syntaxItem).Count | Should -Be $Command.ParameterSets.Count
+    }
+
+    It 'has at least three examples, each with code and an explanation' {
+        $examples = @($Help.examples.example)
+        $examples.Count | Should -BeGreaterOrEqual 3
+        foreach ($example in $examples) {
+            $example.code | Should -Not -BeNullOrEmpty
+            Get-Text $example.remarks | Should -Not -BeNullOrEmpty -Because $example.title
+        }
+    }
+
+    It 'has an example that needs no prompt (a CI pipeline or a pipeline of files)' {
+        $code = @($Help.examples.example).code -join "`n"
+        $code | Should -Match '\$env:BACKUP_PASSWORD|\||-WhatIf'
+    }
+
+    It 'links to about_SsoSecret' {
+        @($Help.relatedLinks.navigationLink).linkText | Should -Contain 'about_SsoSecret'
+    }
+
+    It 'names its output type' {
+        @($Help.returnValues.returnValue).Count | Should -BeGreaterThan 0
+    }
+}
+
+Describe 'Get-Help -Parameter and -Examples' {
+    It 'Get-Help Backup-SsoMasterSecret -Parameter Path describes -Path' {
+        $p = Get-Help Backup-SsoMasterSecret -Parameter Path
+        $p.name | Should -Be 'Path'
+        Get-Text $p.description | Should -Match 'backup file'
+        $p.required | Should -Be 'true'
+        $p.position | Should -Be '0'
+        $p.pipelineInput | Should -Be 'True (ByPropertyName, ByValue)'
+    }
+
+    It 'Get-Help Test-SsoSecretBackup -Parameter Path says it takes wildcards' {
+        (Get-Help Test-SsoSecretBackup -Parameter Path).globbing | Should -Be 'true'
+    }
+
+    It 'Get-Help Restore-SsoMasterSecret -Examples shows the examples' {
+        $text = Get-Help Restore-SsoMasterSecret -Examples | Out-String -Width 200
+        $text | Should -Match 'Example 1'
+        $text | Should -Match 'BACKUP_PASSWORD'
+    }
+}
+
+Describe 'Get-Help about_SsoSecret' {
+    BeforeAll {
+        $script:About = Get-Help about_SsoSecret | Out-String -Width 200
+    }
+
+    It 'finds the topic' {
+        $About | Should -Match 'about_SsoSecret'
+        $About | Should -Match 'SHORT DESCRIPTION'
+        $About | Should -Match 'LONG DESCRIPTION'
+    }
+
+    It 'names every cmdlet' {
+        foreach ($name in (Get-Command -Module SsoSecret).Name) { $About | Should -Match $name }
+    }
+
+    It 'explains every error id the code can raise' {
+        $source = Get-Content -Raw (Join-Path $Repository 'src/SsoSecret/Internal/ErrorIds.cs')
+        $ids = @([regex]::Matches($source, '"(SsoSecret\.\w+)"') | ForEach-Object { $_.Groups[1].Value })
+        $ids.Count | Should -BeGreaterThan 20
+        foreach ($id in $ids) { $About | Should -Match ([regex]::Escape("- $id`:")) -Because "$id needs an entry in the error list" }
+    }
+
+    It 'covers the lifecycle, the store, the format and the rules' {
+        foreach ($text in 'New-SsoMasterSecret -BackupPath', 'Restore-SsoMasterSecret', 'SSOSECRET_STORE', '0700', 'DPAPI',
+            'docs/envelope-format.md', 'Argon2id', 'ChaCha20-Poly1305', 'never overwrites', 'never half-writes', 'never prints a secret') {
+            $About | Should -Match ([regex]::Escape($text))
+        }
+    }
+
+    It 'keeps its prose within 80 columns (code and tables excepted)' {
+        $path = Join-Path $ModuleBase 'en-US/about_SsoSecret.help.txt'
+        $long = @(Get-Content -LiteralPath $path | Where-Object { $_.Length -gt 80 -and $_ -notmatch '^ {8}' -and $_ -notmatch '^    \S+\s{2,}' })
+        $long | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Argument completion' {
+    It 'completes -KdfProfile with the profile names (an enum: nothing to add)' {
+        $line = 'Backup-SsoMasterSecret -KdfProfile '
+        $result = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+        $result.CompletionMatches.CompletionText | Should -Be @('Interactive', 'Moderate', 'Sensitive')
+    }
+}
