@@ -6,9 +6,12 @@ BeforeAll {
     $script:Backup = Join-Path $Folder 'secret.bak'
     $script:Created = New-TestSecret -StorePath $Store -BackupPath $Backup
 
-    # A store made by restoring the backup: it holds the secret but has never written a backup of it.
+    # A store made by restoring an old backup (golden file of 2026-01-01): its last backup is that file, long ago.
+    $script:OldBackup = Join-Path $Folder 'old.bak'
+    Copy-Item (Join-Path $PSScriptRoot '../SsoSecret.Tests/TestData/golden/v1-binary.bak') $OldBackup
     $script:RestoredStore = New-TestPath 'restored'
-    $null = Restore-SsoMasterSecret -Path $Backup -Password $Password -StorePath $RestoredStore -Force
+    $oldPassword = ConvertTo-SecureString 'correct horse battery staple' -AsPlainText -Force
+    $null = Restore-SsoMasterSecret -Path $OldBackup -Password $oldPassword -StorePath $RestoredStore -Force
 }
 
 AfterAll {
@@ -56,11 +59,11 @@ Describe 'Get-SsoMasterSecret' {
         $warnings | Should -HaveCount 0
     }
 
-    It 'warns about a secret that was never backed up (a store made by Restore)' {
+    It 'warns when the last backup is older than 30 days (a store restored from an old backup)' {
         $info = Get-SsoMasterSecret -StorePath $RestoredStore -WarningVariable warnings -WarningAction SilentlyContinue
-        $info.SecretId | Should -Be $Created.SecretId
-        $info.LastBackupTime | Should -BeNullOrEmpty
-        $info.LastBackupPath | Should -BeNullOrEmpty
+        $info.SecretId | Should -Be '6f1c9a4e-2b3d-4c5e-8f70-1a2b3c4d5e6f'
+        $info.LastBackupTime | Should -Be ([datetime]::new(2026, 1, 1, 0, 0, 0, [DateTimeKind]::Utc))
+        $info.LastBackupPath | Should -Be $OldBackup
         $warnings | Should -HaveCount 1
     }
 

@@ -83,7 +83,9 @@ Describe 'Restore-SsoMasterSecret' {
             $info.SecretId | Should -Be $SecretA.SecretId
             $info.Fingerprint | Should -Be $SecretA.Fingerprint
             $info.StorePath | Should -Be $store
-            $info.LastBackupTime | Should -BeNullOrEmpty
+            # The file it came from is a backup of the secret: the store records it, with the backup's own time.
+            $info.LastBackupPath | Should -Be $BackupA
+            $info.LastBackupTime | Should -Be (Get-SsoSecretBackupInfo $BackupA).Created
         }
 
         It 'takes the password from -Credential and ignores the user name' {

@@ -137,6 +137,9 @@ public sealed class RestoreSsoMasterSecretCommand : SsoSecretCommandBase
             // The creation time of a restored secret is the time its backup was written: the secret's own creation
             // time is not in the envelope.
             state.Current = new StoredSecret(restored.Id, header.Created, (byte[])restored.Secret.Clone());
+
+            // The file the secret came from is a backup of it, proven good just now: record it as the last backup.
+            state.LastBackup = new BackupRecord(header.Created, restored.Id, path);
             store.Write(heldLock, state);
             WriteVerbose($"The operation completed successfully: master secret {restored.Id} restored into '{store.Path}'.");
             if (PassThru)
