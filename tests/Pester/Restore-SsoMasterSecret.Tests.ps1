@@ -171,7 +171,9 @@ Describe 'Restore-SsoMasterSecret' {
             $stored = Get-SsoMasterSecret -StorePath $store -WarningVariable warnings -WarningAction SilentlyContinue
             $stored.SecretId | Should -Be $SecretB.SecretId
             $stored.PreviousSecretId | Should -Be $SecretA.SecretId
-            $warnings | Should -HaveCount 1
+            # The backup it came from is recorded as the restored secret's last backup, so there is nothing to nag about.
+            $stored.LastBackupPath | Should -Be $BackupB
+            $warnings | Should -HaveCount 0
         }
 
         It 'changes nothing with -WhatIf, even with -Force' {
