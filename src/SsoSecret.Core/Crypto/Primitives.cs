@@ -50,61 +50,11 @@ internal static class Primitives
             .WithParallelism(kdf.Parallelism)
             .Build();
         Interlocked.Increment(ref s_argon2Runs);
-        bool noGcRegion = TryStartNoGcRegion(kdf);
-        try
-        {
-            var generator = kdf.Parallelism > 1 ? new Argon2BytesGenerator(Task.Factory) : new Argon2BytesGenerator();
-            generator.Init(parameters);
-            var output = new byte[outputLength];
-            generator.GenerateBytes(password, output);
-            return output;
-        }
-        finally
-        {
-            if (noGcRegion)
-            {
-                EndNoGcRegion();
-            }
-        }
-    }
-
-    /// <summary>
-    /// BouncyCastle allocates Argon2's memory as one small object per 1 KiB block, all alive until the end: every
-    /// collection during the run copies or marks them again, which cost 15-25% of the run's time in measurements
-    /// (docs/performance.md). Asking the runtime for a region without collections, sized for those blocks, removes
-    /// that cost. Where the runtime cannot grant it (too large, or another region is open), the run goes on as usual.
-    /// </summary>
-    private static bool TryStartNoGcRegion(KdfParameters kdf)
-    {
-        // Each 1 KiB block is a BouncyCastle object holding a ulong[128]: about 1,072 bytes, plus headroom.
-        long budget = (long)kdf.MemoryKiB * 1100 + 16L * 1024 * 1024;
-        try
-        {
-            return GC.TryStartNoGCRegion(budget);
-        }
-        catch (ArgumentOutOfRangeException)
-        {
-            return false;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
-    }
-
-    private static void EndNoGcRegion()
-    {
-        try
-        {
-            if (System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.NoGCRegion)
-            {
-                GC.EndNoGCRegion();
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // The region already ended (the budget was exceeded and a collection ran): nothing to undo.
-        }
+        var generator = kdf.Parallelism > 1 ? new Argon2BytesGenerator(Task.Factory) : new Argon2BytesGenerator();
+        generator.Init(parameters);
+        var output = new byte[outputLength];
+        generator.GenerateBytes(password, output);
+        return output;
     }
 
     /// <summary>HKDF-SHA256 (RFC 5869), extract then expand.</summary>
