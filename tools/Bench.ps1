@@ -15,7 +15,7 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
-$argon2 = Get-Command argon2 -CommandType Application -ErrorAction Ignore
+$argon2 = Get-Command argon2 -CommandType Application -ErrorAction Ignore | Select-Object -First 1
 if (-not $argon2) { throw 'The reference argon2 program is missing: install it (Debian: apt-get install argon2) and run the bench again.' }
 $sodiumPath = @('/usr/lib/x86_64-linux-gnu/libsodium.so.23', '/usr/lib/aarch64-linux-gnu/libsodium.so.23', '/usr/lib/libsodium.so.23', '/opt/homebrew/lib/libsodium.dylib') | Where-Object { Test-Path $_ } | Select-Object -First 1
 if (-not $sodiumPath) { throw 'libsodium is missing: install it (Debian: apt-get install libsodium23) and run the bench again.' }
@@ -45,14 +45,15 @@ function MedianOf([scriptblock] $block, [int] $count = $Runs) {
 $rows = [System.Collections.Generic.List[object]]::new()
 function Row([string] $What, [double] $Figure, [string] $Unit, [string] $Baseline, [double] $BaselineFigure, [string] $Measure, [double] $Value, [double] $Target, [string] $Comparison = 'le') {
     $met = if ($Comparison -eq 'le') { $Value -le $Target } else { $Value -eq $Target }
-    $rows.Add([pscustomobject]@{
-            What     = $What
-            Figure   = '{0:0.#} {1}' -f $Figure, $Unit
-            Baseline = if ($Baseline) { '{0}: {1:0.#} {2}' -f $Baseline, $BaselineFigure, $Unit } else { '' }
-            Result   = '{0} = {1:0.##}' -f $Measure, $Value
-            Target   = '{0} {1}' -f $(if ($Comparison -eq 'le') { '<=' } else { '=' }), $Target
-            Met      = $met
-        })
+    $row = [pscustomobject]@{
+        What     = $What
+        Figure   = ('{0:0.#} {1}' -f $Figure, $Unit)
+        Baseline = $(if ($Baseline) { '{0}: {1:0.#} {2}' -f $Baseline, $BaselineFigure, $Unit } else { '' })
+        Result   = ('{0} = {1:0.##}' -f $Measure, $Value)
+        Target   = ('{0} {1}' -f $(if ($Comparison -eq 'le') { '<=' } else { '=' }), $Target)
+        Met      = $met
+    }
+    $rows.Add($row)
     Write-Host ('{0}: {1:0.##} (target {2} {3}) {4}' -f $What, $Value, $(if ($Comparison -eq 'le') { '<=' } else { '=' }), $Target, $(if ($met) { 'met' } else { 'MISSED' }))
 }
 
@@ -84,19 +85,18 @@ $core = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext((Get-Command
 $counter = $core.GetType('SsoSecret.Crypto.Primitives').GetProperty('Argon2Runs', [System.Reflection.BindingFlags]'NonPublic, Static')
 $store = Join-Path $WorkFolder 'store'
 New-SsoMasterSecret -BackupPath (Join-Path $WorkFolder 'first.bak') -Password $password -StorePath $store | Out-Null
-$i = 0
 $commands = [ordered]@{
-    'Backup-SsoMasterSecret'        = { Backup-SsoMasterSecret -Path (Join-Path $WorkFolder "b$(++$script:i).bak") -Password $password -StorePath $store }
-    'Restore-SsoMasterSecret'       = { Restore-SsoMasterSecret -Path (Join-Path $WorkFolder 'first.bak') -Password $password -StorePath (Join-Path $WorkFolder "r$(++$script:i)") -Force }
+    'Backup-SsoMasterSecret'        = { Backup-SsoMasterSecret -Path (Join-Path $WorkFolder "b$([guid]::NewGuid().ToString('N')).bak") -Password $password -StorePath $store }
+    'Restore-SsoMasterSecret'       = { Restore-SsoMasterSecret -Path (Join-Path $WorkFolder 'first.bak') -Password $password -StorePath (Join-Path $WorkFolder "r$([guid]::NewGuid().ToString('N'))") -Force }
     'Test-SsoSecretBackup -Password' = { Test-SsoSecretBackup -Path (Join-Path $WorkFolder 'first.bak') -Password $password -StorePath $store }
 }
 foreach ($name in $commands.Keys) {
     $before = $counter.GetValue($null)
     & $commands[$name] | Out-Null
     $kdfRuns = $counter.GetValue($null) - $before
-    Row "$name: KDF runs per call" $kdfRuns 'runs' '' 0 'runs' $kdfRuns 1 'eq'
+    Row "${name}: KDF runs per call" $kdfRuns 'runs' '' 0 'runs' $kdfRuns 1 'eq'
     $elapsed = MedianOf $commands[$name]
-    Row "$name: overhead over one KDF run" $elapsed 'ms' 'KDF' $module 'ms over' ($elapsed - $module) 50
+    Row "${name}: overhead over one KDF run" $elapsed 'ms' 'KDF' $module 'ms over' ($elapsed - $module) 50
 }
 
 # 4. Import-Module in a new pwsh, against pwsh starting without it.
