@@ -9,8 +9,10 @@ if ($PSVersionTable.PSEdition -eq 'Core') {
     if (-not ('SsoSecret.Loader.LoadContext' -as [type])) {
         # The types scripts name ([SsoSecret.KdfParameters], the output types) go to the default context, where
         # PowerShell resolves type names; they depend on nothing.
-        Add-Type -Path (Join-Path $binFolder 'SsoSecret.Types.dll')
-        Add-Type -Path (Join-Path $binFolder 'SsoSecret.Loader.dll')
+        # (Loaded directly rather than with Add-Type, whose first use costs a few hundred milliseconds.)
+        $default = [System.Runtime.Loader.AssemblyLoadContext]::Default
+        $null = $default.LoadFromAssemblyPath((Join-Path $binFolder 'SsoSecret.Types.dll'))
+        $null = $default.LoadFromAssemblyPath((Join-Path $binFolder 'SsoSecret.Loader.dll'))
     }
     $assembly = [SsoSecret.Loader.LoadContext]::Initialize($binFolder)
     $inner = & $importModule -Assembly $assembly -PassThru -Force
