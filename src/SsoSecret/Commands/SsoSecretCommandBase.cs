@@ -398,7 +398,7 @@ public abstract class SsoSecretCommandBase : PSCmdlet
         var task = Task.Run(work);
         var progress = new ProgressRecord(0x550, activity, kdf.ToString());
         bool shown = false;
-        while (!task.Wait(100))
+        while (!HasEnded(task, 100))
         {
             if (watch.Elapsed >= s_progressDelay)
             {
@@ -415,8 +415,14 @@ public abstract class SsoSecretCommandBase : PSCmdlet
         }
 
         WriteVerbose(string.Format(CultureInfo.InvariantCulture, "{0}: done in {1:0} ms.", activity, watch.Elapsed.TotalMilliseconds));
+
+        // GetResult rethrows the work's own exception (a BackupException, an IOException), which the callers map to
+        // their error ids; Task.Wait would wrap it in an AggregateException that none of them catches.
         return task.GetAwaiter().GetResult();
     }
+
+    /// <summary>Waits for the task to end, however it ends: Task.Wait throws when the task failed.</summary>
+    private static bool HasEnded(Task task, int milliseconds) => ((IAsyncResult)task).AsyncWaitHandle.WaitOne(milliseconds) || task.IsCompleted;
 
     private protected static SsoMasterSecretInfo ToInfo(StoreState state, string storePath)
     {
