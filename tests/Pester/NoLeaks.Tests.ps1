@@ -232,6 +232,8 @@ BeforeAll {
         $PSDefaultParameterValues['*-Sso*:WarningVariable'] = '+probeWarnings'
         $PSDefaultParameterValues['*-Sso*:InformationVariable'] = '+probeInformation'
         $PSDefaultParameterValues['*-Sso*:OutVariable'] = '+probeOutput'
+        # As in a default session (the suite runner's Stop would end a probe at its first non-terminating error).
+        $ErrorActionPreference = 'Continue'
         $VerbosePreference = $DebugPreference = $InformationPreference = $WarningPreference = 'Continue'
         $ProgressPreference = 'Continue'
         $probeErrors = [System.Collections.ArrayList]::new()
