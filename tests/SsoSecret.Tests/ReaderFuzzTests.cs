@@ -20,8 +20,12 @@ namespace SsoSecret.Tests;
 /// </summary>
 public sealed class ReaderFuzzTests
 {
-    /// <summary>Cases per property; CsCheck shrinks and prints a seed to replay any failure.</summary>
-    private const int Iterations = 2500;
+    /// <summary>
+    /// Cases per property (2,500; $env:SSOSECRET_PROPERTY_ITERATIONS for a longer run). CsCheck shrinks a failing case
+    /// and prints a seed that replays it ($env:CsCheck_Seed).
+    /// </summary>
+    private static readonly int Iterations =
+        int.TryParse(Environment.GetEnvironmentVariable("SSOSECRET_PROPERTY_ITERATIONS"), out int iterations) && iterations > 0 ? iterations : 2500;
 
     /// <summary>What one read of a backup of at most 64 KiB may allocate, KDF memory aside.</summary>
     private const long ParseAllocationBound = 2L * 1024 * 1024;
@@ -502,8 +506,9 @@ public sealed class ReaderFuzzTests
         return openFailure;
     }
 
-    private void Sample(Gen<Case> gen, Action<Case, BackupFailure?>? also = null, int iterations = Iterations)
+    private void Sample(Gen<Case> gen, Action<Case, BackupFailure?>? also = null, double share = 1)
     {
+        int iterations = Math.Max(1, (int)(Iterations * share));
         var outcomes = new Dictionary<string, int>();
         gen.Sample(
             c =>
@@ -577,7 +582,7 @@ public sealed class ReaderFuzzTests
             var (description, output) = ApplyRaw(edit.Input, raw);
             return new Case(edit.Original, edit.Description + "; then " + description, output);
         }),
-        iterations: 1000);
+        share: 0.4);
 
     /// <summary>
     /// Crafted headers with the checksum recomputed that ask for more KDF memory or work than the default limits:
@@ -614,10 +619,10 @@ public sealed class ReaderFuzzTests
                 Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"m={x.m} t={x.t} p={x.p}: took {watch.Elapsed}");
                 System.Threading.Interlocked.Increment(ref cases);
             },
-            iter: 2000,
+            iter: Iterations * 4 / 5,
             threads: 1,
             print: x => $"m={x.m} t={x.t} p={x.p} armored={x.armored}");
-        Assert.Equal(2000, cases);
+        Assert.Equal(Iterations * 4 / 5, cases);
     }
 
     /// <summary>The largest inputs the reader accepts to look at allocate within the parse bound too.</summary>
