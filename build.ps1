@@ -15,6 +15,11 @@
     -Task Bench  builds, then runs the performance benchmark (tools/Bench.ps1): every figure beside its baseline
                  measured in the same run (the reference argon2 program, libsodium, pwsh, Get-FileHash), as ratios.
                  Needs: apt-get install argon2 libsodium23.
+    -Task Fuzz   fuzzes the backup reader for -FuzzSeconds (default 300) with the harness in tests/Fuzz: under
+                 afl-fuzz (Debian package afl++) through SharpFuzz when afl-fuzz is on the PATH, else with the harness's
+                 built-in mutator (-FuzzEngine Afl|Builtin to choose). Seeds: tests/Fuzz/corpus and the golden files;
+                 findings go to out/fuzz/findings and are replayed at the end. Exits non-zero on any finding.
+                 -Task Test does not fuzz, but builds the harness and replays the corpus through it.
     -Task Clean  removes out/ and the projects' bin/ and obj/ folders.
 
     A fresh machine needs only the .NET SDK: run "dotnet tool restore" first (it brings PowerShell 7.6.9 as a
@@ -22,11 +27,18 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Fuzz', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # -Task Fuzz: how long to fuzz, and with which engine (Auto: afl-fuzz when it is installed, else Builtin).
+    [ValidateRange(1, 604800)]
+    [int] $FuzzSeconds = 300,
+
+    [ValidateSet('Auto', 'Afl', 'Builtin')]
+    [string] $FuzzEngine = 'Auto'
 )
 
 $ErrorActionPreference = 'Stop'
@@ -36,6 +48,7 @@ Set-StrictMode -Version Latest
 $script:Versions = @{
     Pester     = '6.2.0'   # tools/TestTools/TestTools.csproj downloads it
     PowerShell = '7.6.9'   # .config/dotnet-tools.json
+    SharpFuzz  = '2.3.0'   # SharpFuzz.CommandLine, installed into out/tools by -Task Fuzz (the library: Directory.Packages.props)
 }
 
 $script:Root = $PSScriptRoot
@@ -47,6 +60,7 @@ function Invoke-Native {
     # Runs a native command (first argument) with the rest as its arguments, and stops the build when it fails.
     # A plain function on purpose: advanced parameter binding would claim arguments such as -o or -c.
     $command, $rest = $args
+    $rest = @($rest)  # one argument would otherwise be a string, which splatting does not pass as it is
     & $command @rest
     if ($LASTEXITCODE -ne 0) {
         throw "'$command $($rest -join ' ')' failed with exit code $LASTEXITCODE."
@@ -148,6 +162,96 @@ function Build-TestFixtures {
     Invoke-Native dotnet publish (Join-Path $Root 'tests/Fixtures/OtherCrypto/OtherCrypto.csproj') -c $Configuration -o (Join-Path $Out 'fixtures/OtherCrypto') --nologo -v quiet
 }
 
+$script:FuzzProject = Join-Path $Root 'tests/Fuzz/SsoSecret.Fuzz/SsoSecret.Fuzz.csproj'
+$script:FuzzCorpus = @((Join-Path $Root 'tests/Fuzz/corpus'), (Join-Path $Root 'tests/SsoSecret.Tests/TestData/golden'))
+
+function Invoke-FuzzCorpusReplay {
+    # The fuzzing harness builds, and every corpus file (and the golden files) goes through its oracle once.
+    $bin = Join-Path $Out 'fuzz/replay'
+    Invoke-Native dotnet publish $FuzzProject -c $Configuration -o $bin --nologo -v quiet '-p:TreatWarningsAsErrors=true'
+    $output = & dotnet (Join-Path $bin 'SsoSecret.Fuzz.dll') replay @FuzzCorpus
+    $exit = $LASTEXITCODE
+    $output | Out-Host
+    $summary = $output | Where-Object { $_ -like 'Fuzz corpus replay: *' } | Select-Object -Last 1
+    $result = [pscustomobject]@{ Suite = 'Fuzz corpus'; Passed = 0; Failed = 1; Skipped = 0 }
+    if ($summary -match '^Fuzz corpus replay: (\d+) passed, (\d+) failed$') {
+        $result.Passed = [int]$Matches[1]
+        $result.Failed = [int]$Matches[2]
+    }
+    if ($exit -ne 0 -and $result.Failed -eq 0) { $result.Failed = 1 }
+    $result
+}
+
+function Invoke-Fuzz {
+    $fuzzOut = Join-Path $Out 'fuzz'
+    $seeds = Join-Path $fuzzOut 'input'
+    $findings = Join-Path $fuzzOut 'findings'
+    foreach ($folder in $seeds, $findings) {
+        if (Test-Path $folder) { Remove-Item $folder -Recurse -Force }
+        New-Item -ItemType Directory -Path $folder | Out-Null
+    }
+    foreach ($folder in $FuzzCorpus) {
+        Get-ChildItem $folder -File | Where-Object Extension -ne '.md' | Copy-Item -Destination $seeds
+    }
+
+    $engine = $FuzzEngine
+    $afl = Get-Command afl-fuzz -CommandType Application -ErrorAction Ignore | Select-Object -First 1
+    if ($engine -eq 'Auto') {
+        $engine = if ($afl) { 'Afl' } else { 'Builtin' }
+        if (-not $afl) {
+            Write-Warning 'afl-fuzz is not installed (Debian: apt-get install afl++): fuzzing with the harness''s built-in mutator, which has no coverage feedback.'
+        }
+    }
+
+    $bin = Join-Path $fuzzOut $engine.ToLowerInvariant()
+    if (Test-Path $bin) { Remove-Item $bin -Recurse -Force }
+    Invoke-Native dotnet publish $FuzzProject -c $Configuration -o $bin --nologo -v quiet '-p:TreatWarningsAsErrors=true'
+    $harness = Join-Path $bin 'SsoSecret.Fuzz.dll'
+
+    if ($engine -eq 'Afl') {
+        if (-not $afl) { throw 'afl-fuzz is not installed (Debian: apt-get install afl++).' }
+        # SharpFuzz instruments the reader's assembly (only ours: BouncyCastle's paths would drown the reader's).
+        $tools = Join-Path $Out 'tools'
+        $sharpfuzz = Join-Path $tools 'sharpfuzz'
+        if (-not (Test-Path $sharpfuzz)) {
+            Invoke-Native dotnet tool install SharpFuzz.CommandLine --version $Versions.SharpFuzz --tool-path $tools
+        }
+        Invoke-Native $sharpfuzz (Join-Path $bin 'SsoSecret.Core.dll')
+
+        # dotnet itself is not instrumented (SharpFuzz reports coverage itself); this machine's core dumps and CPU
+        # governor are not the fuzzer's business; the machine is shared, so no CPU pinning and no full-screen UI.
+        $env:AFL_SKIP_BIN_CHECK = '1'
+        $env:AFL_NO_UI = '1'
+        $env:AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES = '1'
+        $env:AFL_SKIP_CPUFREQ = '1'
+        $env:AFL_NO_AFFINITY = '1'
+        Write-Host "Fuzzing with afl-fuzz for $FuzzSeconds s; findings in $findings"
+        & $afl.Source -i $seeds -o $findings -t 10000 -m none -V $FuzzSeconds -- dotnet $harness afl | Out-Host
+        if ($LASTEXITCODE -ne 0) { throw "afl-fuzz failed with exit code $LASTEXITCODE." }
+        $stats = Join-Path $findings 'default/fuzzer_stats'
+        if (Test-Path $stats) {
+            Get-Content $stats | Where-Object { $_ -match '^(execs_done|execs_per_sec|corpus_count|saved_crashes|saved_hangs|run_time)\s' } | Out-Host
+        }
+        $crashes = @(Get-ChildItem (Join-Path $findings 'default/crashes'), (Join-Path $findings 'default/hangs') -File -ErrorAction Ignore |
+            Where-Object Name -ne 'README.txt')
+    }
+    else {
+        $env:SSOSECRET_FUZZ_FINDINGS = $findings
+        Write-Host "Fuzzing with the built-in mutator for $FuzzSeconds s; findings in $findings"
+        & dotnet $harness mutate $FuzzSeconds $seeds | Out-Host
+        $crashes = @(Get-ChildItem $findings -File -Filter '*.bin')
+    }
+
+    if ($crashes.Count -gt 0) {
+        Write-Host "$($crashes.Count) finding(s); replaying them (from an uninstrumented build):"
+        $replay = Join-Path $fuzzOut 'replay'
+        Invoke-Native dotnet publish $FuzzProject -c $Configuration -o $replay --nologo -v quiet
+        & dotnet (Join-Path $replay 'SsoSecret.Fuzz.dll') replay @($crashes.FullName) | Out-Host
+        exit 1
+    }
+    Write-Host 'No findings.'
+}
+
 function Invoke-Tests {
     Build-Module
     Build-TestFixtures
@@ -155,6 +259,7 @@ function Invoke-Tests {
     New-Item -ItemType Directory -Path $ResultsDir -Force | Out-Null
     $results = @(
         Invoke-XunitSuites
+        Invoke-FuzzCorpusReplay
         Invoke-PesterSuites $pester
     )
     $results | Format-Table -AutoSize | Out-String | Write-Host
@@ -190,6 +295,7 @@ switch ($Task) {
     'Test' { Invoke-Tests }
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
+    'Fuzz' { Invoke-Fuzz }
     'Clean' {
         Remove-Item $Out -Recurse -Force -ErrorAction Ignore
         Get-ChildItem $Root -Directory -Recurse -Include bin, obj | Remove-Item -Recurse -Force

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Runtime.InteropServices;
 
 namespace SsoSecret.IO;
 
@@ -9,11 +10,17 @@ namespace SsoSecret.IO;
 /// </summary>
 internal static class AtomicFile
 {
+    private const int RandomPartLength = 12;
+
     /// <summary>Creates a temporary file beside <paramref name="path"/>, owner-only on Unix, holding the bytes.</summary>
+    /// <remarks>
+    /// Its name is "." + the target's name (its first 48 characters) + "." + 12 lower-case hex digits + ".tmp". A process killed before the
+    /// rename leaves it behind; <see cref="RemoveStaleTemporaries"/> recognizes exactly this pattern.
+    /// </remarks>
     internal static string WriteTemporary(string path, byte[] content)
     {
         string directory = Path.GetDirectoryName(path) ?? throw new ArgumentException("The path has no folder.", nameof(path));
-        string temporary = Path.Combine(directory, "." + NamePrefix(Path.GetFileName(path)) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".tmp");
+        string temporary = Path.Combine(directory, "." + NamePrefix(Path.GetFileName(path)) + "." + Guid.NewGuid().ToString("N").Substring(0, RandomPartLength) + ".tmp");
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
@@ -69,6 +76,72 @@ internal static class AtomicFile
         {
             File.Move(temporary, path);
         }
+
+        SyncDirectory(Path.GetDirectoryName(path));
+    }
+
+    /// <summary>
+    /// Removes temporary files that <see cref="WriteTemporary"/> made for <paramref name="path"/> and that a killed
+    /// process left behind: names of exactly that pattern, last written more than <paramref name="minimumAge"/> ago.
+    /// Best effort: a file that cannot be listed or removed is left alone.
+    /// </summary>
+    internal static int RemoveStaleTemporaries(string path, TimeSpan minimumAge)
+    {
+        string? directory = Path.GetDirectoryName(path);
+        // The same (possibly shortened) name WriteTemporary uses; a long name's prefix may be shared by another
+        // target's temporary files, which are then removed too, but only when stale like these.
+        string prefix = "." + NamePrefix(Path.GetFileName(path)) + ".";
+        int removed = 0;
+        if (directory is null || !Directory.Exists(directory))
+        {
+            return removed;
+        }
+
+        try
+        {
+            foreach (string candidate in Directory.GetFiles(directory, prefix + "*.tmp"))
+            {
+                string name = Path.GetFileName(candidate);
+                if (!IsTemporaryName(name, prefix))
+                {
+                    continue;
+                }
+
+                if (minimumAge > TimeSpan.Zero && DateTime.UtcNow - File.GetLastWriteTimeUtc(candidate) < minimumAge)
+                {
+                    continue;
+                }
+
+                if (TryDelete(candidate))
+                {
+                    removed++;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+        {
+        }
+
+        return removed;
+    }
+
+    private static bool IsTemporaryName(string name, string prefix)
+    {
+        if (name.Length != prefix.Length + RandomPartLength + 4 || !name.StartsWith(prefix, StringComparison.Ordinal) || !name.EndsWith(".tmp", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        for (int i = prefix.Length; i < prefix.Length + RandomPartLength; i++)
+        {
+            char c = name[i];
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Writes the whole file atomically (temporary file, flush, rename), replacing what was there.</summary>
@@ -86,11 +159,12 @@ internal static class AtomicFile
         }
     }
 
-    internal static void TryDelete(string path)
+    internal static bool TryDelete(string path)
     {
         try
         {
             File.Delete(path);
+            return true;
         }
         catch (IOException)
         {
@@ -98,5 +172,42 @@ internal static class AtomicFile
         catch (UnauthorizedAccessException)
         {
         }
+
+        return false;
     }
+
+    /// <summary>
+    /// On Unix, flushes the folder itself to the disk (fsync on the folder), so that a rename into it survives a power
+    /// loss as the file's content does; .NET has no API for it. Best effort: a failure changes nothing else. Windows
+    /// has no equivalent for a folder; NTFS journals the rename.
+    /// </summary>
+    private static void SyncDirectory(string? directory)
+    {
+        if (directory is null || !UnixFileMode.IsUnix)
+        {
+            return;
+        }
+
+        try
+        {
+            int descriptor = Open(directory, 0 /* O_RDONLY */);
+            if (descriptor >= 0)
+            {
+                FileSync(descriptor);
+                Close(descriptor);
+            }
+        }
+        catch (Exception e) when (e is DllNotFoundException || e is EntryPointNotFoundException)
+        {
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int Open([MarshalAs(UnmanagedType.LPStr)] string path, int flags);
+
+    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static extern int FileSync(int descriptor);
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static extern int Close(int descriptor);
 }

@@ -7,6 +7,9 @@ namespace SsoSecret.IO;
 /// <summary>Reads and writes backup files: bounded reads, and writes that are verified before they are kept.</summary>
 internal static class BackupFile
 {
+    /// <summary>How old a temporary file beside a backup must be before a write to the same path removes it.</summary>
+    internal static readonly TimeSpan StaleTemporaryAge = TimeSpan.FromMinutes(10);
+
     /// <summary>
     /// Reads a backup file, never more than <see cref="BackupEnvelope.MaxInputLength"/> + 1 bytes: a larger file is
     /// refused by the envelope reader without being read whole.
@@ -58,6 +61,10 @@ internal static class BackupFile
         {
             throw new IOException($"The file '{path}' already exists.");
         }
+
+        // A temporary file of this target left by a killed process is removed once it is older than any write takes
+        // (a write keeps it for milliseconds): a recent one may belong to another process writing the same path.
+        AtomicFile.RemoveStaleTemporaries(path, StaleTemporaryAge);
 
         using var sealedBackup = BackupEnvelope.Seal(secret, secretId, DateTimeOffset.UtcNow, hint, password, kdf, allowBelowFloor: allowBelowFloor);
         byte[] content = armor ? Encoding.ASCII.GetBytes(Armor.Encode(sealedBackup.Data)) : sealedBackup.Data;

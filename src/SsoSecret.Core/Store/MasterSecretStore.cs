@@ -135,6 +135,9 @@ internal sealed class MasterSecretStore
                     UnixFileMode.Set(lockPath, UnixFileMode.OwnerOnlyFile);
                 }
 
+                // The store file is written only under this lock, so a temporary file of it found now was left by a
+                // process that was killed while writing: the store file itself still holds the old state, whole.
+                AtomicFile.RemoveStaleTemporaries(FilePath, TimeSpan.Zero);
                 return new StoreLock(stream);
             }
             catch (UnauthorizedAccessException e)

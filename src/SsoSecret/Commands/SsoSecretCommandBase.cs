@@ -226,6 +226,9 @@ public abstract class SsoSecretCommandBase : PSCmdlet
 
             if (bytes.HintRevealsPassword)
             {
+                // The hint holds the password, and the error record would carry it along in its invocation
+                // information ($Error, ConvertTo-Json, Export-Clixml, remoting): withhold it there.
+                WithholdBoundParameter("PasswordHint");
                 throw SsoSecretErrorException.Create(
                     ErrorIds.HintRevealsPassword,
                     "The password hint contains the password. Anyone who reads the backup's header would read the password.",
@@ -241,6 +244,14 @@ public abstract class SsoSecretCommandBase : PSCmdlet
         {
             bytes.Dispose();
             throw;
+        }
+    }
+
+    private void WithholdBoundParameter(string name)
+    {
+        if (MyInvocation.BoundParameters.ContainsKey(name))
+        {
+            MyInvocation.BoundParameters[name] = "(withheld: it contains the password)";
         }
     }
 
@@ -418,6 +429,7 @@ public abstract class SsoSecretCommandBase : PSCmdlet
         }
 
         WriteVerbose(string.Format(CultureInfo.InvariantCulture, "{0}: done in {1:0} ms.", activity, watch.Elapsed.TotalMilliseconds));
+
         return task.GetAwaiter().GetResult();
     }
 

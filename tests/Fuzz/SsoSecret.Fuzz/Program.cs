@@ -1,0 +1,236 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using SharpFuzz;
+
+namespace SsoSecret.Fuzz;
+
+/// <summary>
+/// The fuzzing harness of the backup reader. Modes:
+///   replay PATH...            runs every file (folders recursively) once; no engine needed. Exit 1 on a finding.
+///   afl                       the target under afl-fuzz, through SharpFuzz (build.ps1 -Task Fuzz sets it up).
+///   libfuzzer                 the target under libFuzzer, through SharpFuzz's libfuzzer-dotnet driver.
+///   mutate SECONDS PATH...    a built-in random mutator (no coverage feedback) over the corpus, for when no
+///                             engine is installed; findings go to $SSOSECRET_FUZZ_FINDINGS or ./findings.
+///   write-seeds FOLDER        writes the deterministic seeds (binary and armored) the oracle knows.
+/// </summary>
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        string mode = args.Length > 0 ? args[0] : string.Empty;
+        switch (mode)
+        {
+            case "replay":
+                return Replay(args.Skip(1));
+            case "afl":
+                Fuzzer.OutOfProcess.Run(stream =>
+                {
+                    using var memory = new MemoryStream();
+                    stream.CopyTo(memory);
+                    FuzzTarget.Run(memory.ToArray());
+                });
+                return 0;
+            case "libfuzzer":
+                Fuzzer.LibFuzzer.Run(span => FuzzTarget.Run(span.ToArray()));
+                return 0;
+            case "mutate" when args.Length >= 3:
+                return Mutate(double.Parse(args[1], CultureInfo.InvariantCulture), args.Skip(2));
+            case "write-seeds" when args.Length == 2:
+                WriteSeeds(args[1]);
+                return 0;
+            default:
+                Console.Error.WriteLine("usage: SsoSecret.Fuzz replay PATH... | afl | libfuzzer | mutate SECONDS PATH... | write-seeds FOLDER");
+                return 2;
+        }
+    }
+
+    private static IEnumerable<string> Files(IEnumerable<string> paths) =>
+        paths.SelectMany(p => Directory.Exists(p) ? Directory.EnumerateFiles(p, "*", SearchOption.AllDirectories).Where(f => !Path.GetFileName(f).StartsWith('.') && !f.EndsWith(".md", StringComparison.OrdinalIgnoreCase)) : new[] { p })
+            .OrderBy(f => f, StringComparer.Ordinal);
+
+    private static int Replay(IEnumerable<string> paths)
+    {
+        int passed = 0;
+        int failed = 0;
+        foreach (string file in Files(paths))
+        {
+            try
+            {
+                string outcome = FuzzTarget.Run(File.ReadAllBytes(file));
+                Console.WriteLine($"  ok   {file}: {outcome}");
+                passed++;
+            }
+            catch (Exception e)
+            {
+                Console.WriteLine($"  FAIL {file}: {e}");
+                failed++;
+            }
+        }
+
+        Console.WriteLine($"Fuzz corpus replay: {passed} passed, {failed} failed");
+        return failed == 0 && passed > 0 ? 0 : 1;
+    }
+
+    private static void WriteSeeds(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (var (name, binary) in FuzzTarget.Seeds)
+        {
+            File.WriteAllBytes(Path.Combine(folder, name + ".bak"), binary);
+            File.WriteAllText(Path.Combine(folder, name + "-armored.bak"), Armor.Encode(binary), Encoding.ASCII);
+        }
+    }
+
+    /// <summary>
+    /// A plain havoc mutator in the manner of afl-fuzz's, without coverage feedback: stacks of bit flips, interesting
+    /// values written into the header's fields, block insertions, deletions, duplications, splices and truncations.
+    /// </summary>
+    private static int Mutate(double seconds, IEnumerable<string> paths)
+    {
+        var corpus = Files(paths).Select(File.ReadAllBytes).Where(b => b.Length > 0).ToList();
+        if (corpus.Count == 0)
+        {
+            Console.Error.WriteLine("The corpus is empty.");
+            return 2;
+        }
+
+        string findings = Environment.GetEnvironmentVariable("SSOSECRET_FUZZ_FINDINGS") ?? Path.Combine(Environment.CurrentDirectory, "findings");
+        int seed = Environment.GetEnvironmentVariable("SSOSECRET_FUZZ_SEED") is string s ? int.Parse(s, CultureInfo.InvariantCulture) : Environment.TickCount;
+        var random = new Random(seed);
+        Console.WriteLine($"Built-in mutator: {corpus.Count} corpus files, {seconds} s, seed {seed}; findings go to {findings}");
+        var watch = Stopwatch.StartNew();
+        long executions = 0;
+        int found = 0;
+        var outcomes = new Dictionary<string, long>();
+        while (watch.Elapsed.TotalSeconds < seconds)
+        {
+            var input = Havoc(random, corpus);
+            executions++;
+            try
+            {
+                string outcome = FuzzTarget.Run(input);
+                outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
+            }
+            catch (Exception e)
+            {
+                found++;
+                Directory.CreateDirectory(findings);
+                string name = Convert.ToHexString(SHA256.HashData(input)).Substring(0, 16).ToLowerInvariant();
+                File.WriteAllBytes(Path.Combine(findings, name + ".bin"), input);
+                File.WriteAllText(Path.Combine(findings, name + ".txt"), e.ToString());
+                Console.WriteLine($"FINDING {name}: {e.GetType().Name}: {e.Message}");
+            }
+        }
+
+        Console.WriteLine($"{executions} executions in {watch.Elapsed.TotalSeconds:0} s ({executions / Math.Max(1, watch.Elapsed.TotalSeconds):0}/s), {found} findings.");
+        foreach (var pair in outcomes.OrderByDescending(p => p.Value).Take(12))
+        {
+            Console.WriteLine($"  {pair.Value,9}  {pair.Key}");
+        }
+
+        return found == 0 ? 0 : 1;
+    }
+
+    private static readonly long[] s_interesting = { 0, 1, 2, 7, 8, 15, 16, 17, 31, 32, 64, 127, 128, 255, 256, 512, 1023, 1024, 1025, 2048, 2049, 4096, 65535, 65536, 1048576, 4194304, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, -1 };
+
+    private static readonly int[] s_fieldOffsets =
+    {
+        BackupEnvelope.VersionOffset, BackupEnvelope.FlagsOffset, BackupEnvelope.KdfIdOffset, BackupEnvelope.AeadIdOffset,
+        BackupEnvelope.MemoryOffset, BackupEnvelope.IterationsOffset, BackupEnvelope.ParallelismOffset, BackupEnvelope.SaltOffset,
+        BackupEnvelope.CreatedOffset, BackupEnvelope.SecretIdOffset, BackupEnvelope.FingerprintOffset,
+        BackupEnvelope.SecretLengthOffset, BackupEnvelope.HintLengthOffset, BackupEnvelope.HintOffset,
+    };
+
+    private static byte[] Havoc(Random random, List<byte[]> corpus)
+    {
+        var data = new List<byte>(corpus[random.Next(corpus.Count)]);
+        int steps = 1 << random.Next(1, 5);
+        for (int i = 0; i < steps; i++)
+        {
+            // Half of the positions aim at the binary header's fields, where the reader's decisions are.
+            int Position() => data.Count == 0 ? 0 : random.Next(2) == 0 && data.Count > BackupEnvelope.HintOffset
+                ? Math.Min(data.Count - 1, s_fieldOffsets[random.Next(s_fieldOffsets.Length)] + random.Next(4))
+                : random.Next(data.Count);
+            switch (random.Next(10))
+            {
+                case 0:
+                    if (data.Count > 0)
+                    {
+                        int p = Position();
+                        data[p] ^= (byte)(1 << random.Next(8));
+                    }
+
+                    break;
+                case 1:
+                    if (data.Count > 0)
+                    {
+                        data[Position()] = (byte)random.Next(256);
+                    }
+
+                    break;
+                case 2:
+                case 3:
+                    int width = new[] { 1, 2, 4, 8 }[random.Next(4)];
+                    if (data.Count >= width)
+                    {
+                        int p = Math.Min(Position(), data.Count - width);
+                        long value = s_interesting[random.Next(s_interesting.Length)];
+                        for (int k = 0; k < width; k++)
+                        {
+                            data[p + k] = (byte)(value >> (8 * (width - 1 - k)));
+                        }
+                    }
+
+                    break;
+                case 4:
+                    var block = new byte[random.Next(1, 64)];
+                    random.NextBytes(block);
+                    data.InsertRange(random.Next(data.Count + 1), block);
+                    break;
+                case 5:
+                    if (data.Count > 1)
+                    {
+                        int p = random.Next(data.Count);
+                        data.RemoveRange(p, Math.Min(random.Next(1, 64), data.Count - p));
+                    }
+
+                    break;
+                case 6:
+                    if (data.Count > 1)
+                    {
+                        int p = random.Next(data.Count);
+                        int length = Math.Min(random.Next(1, 128), data.Count - p);
+                        data.InsertRange(random.Next(data.Count + 1), data.GetRange(p, length));
+                    }
+
+                    break;
+                case 7:
+                    var other = corpus[random.Next(corpus.Count)];
+                    int cut = random.Next(Math.Min(data.Count, other.Length) + 1);
+                    data = data.Take(cut).Concat(other.Skip(cut)).ToList();
+                    break;
+                case 8:
+                    if (data.Count > 0)
+                    {
+                        int keep = random.Next(data.Count);
+                        data.RemoveRange(keep, data.Count - keep);
+                    }
+
+                    break;
+                default:
+                    // Armor-shaped damage: white space, line breaks and base64 characters.
+                    const string chars = " \t\r\n=+/AZaz09-";
+                    data.Insert(random.Next(data.Count + 1), (byte)chars[random.Next(chars.Length)]);
+                    break;
+            }
+        }
+
+        return data.ToArray();
+    }
+}
