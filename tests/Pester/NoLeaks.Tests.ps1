@@ -106,16 +106,19 @@ BeforeAll {
         if (-not (Test-Path "$probe/p.bak")) {
             New-SsoMasterSecret -BackupPath "$probe/p.bak" -Password $Password -StorePath "$probe/store" -KdfProfile Interactive -ErrorAction Stop | Out-Null
         }
-        (Get-SsoSecretBackupInfo "$probe/p.bak").Kdf.GetType().Assembly
+        # The cmdlets' own load context holds SsoSecret.Core; the types scripts name live in SsoSecret.Types.
+        $cmdlets = (Get-Command New-SsoMasterSecret).ImplementingType.Assembly
+        $context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($cmdlets)
+        $context.Assemblies | Where-Object { $_.GetName().Name -eq 'SsoSecret.Core' } | Select-Object -First 1
     }
     New-Item -ItemType Directory -Path (Join-Path $TestDrive 'probe') | Out-Null
     $script:Core = Get-CoreAssembly
-    $script:WeakKdf = $Core.GetType('SsoSecret.KdfParameters')::new(1024, 1, 1)
+    $script:WeakKdf = [SsoSecret.KdfParameters]::new(1024, 1, 1)
 
     # The secret inside a backup, through BackupEnvelope.Open.
     function Get-SecretBytes([string] $Path) {
         $open = $Core.GetType('SsoSecret.BackupEnvelope').GetMethod('Open', [System.Reflection.BindingFlags]'NonPublic, Static')
-        $limits = $Core.GetType('SsoSecret.KdfLimits').GetProperty('Default').GetValue($null)
+        $limits = [SsoSecret.KdfLimits]::Default
         $arguments = [object[]]@([System.IO.File]::ReadAllBytes($Path), [System.Text.Encoding]::UTF8.GetBytes($Plain.Password), $limits, $null)
         , $open.Invoke($null, $arguments)
     }

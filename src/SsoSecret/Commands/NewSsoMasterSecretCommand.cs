@@ -96,11 +96,11 @@ public sealed class NewSsoMasterSecretCommand : SsoSecretCommandBase
             // a backup is never written for a secret that is then not installed.
             using var heldLock = store.Lock();
             using var state = store.Read();
-            if (!Force && state.Current is not null && state.Current.Id != replacing)
+            if (state.Current is not null && state.Current.Id != replacing)
             {
                 // Another process installed a secret since this command looked (and asked): what was agreed to replace
                 // is no longer there, so nothing is replaced, -Force or not.
-                throw ChangedMeanwhileError(store.Path, replacing, state.Current.Id);
+                throw ChangedMeanwhileError(store.Path, replacing, state.Current.Id, "nothing was changed and no backup was written");
             }
 
             var now = DateTimeOffset.UtcNow;
@@ -123,16 +123,6 @@ public sealed class NewSsoMasterSecretCommand : SsoSecretCommandBase
             WriteObject(ToInfo(state, store.Path));
         },
         allErrorsTerminating: true);
-
-    private static SsoSecretErrorException ChangedMeanwhileError(string storePath, Guid? seen, Guid now) => SsoSecretErrorException.Create(
-        ErrorIds.MasterSecretExists,
-        seen is null
-            ? $"Another process installed master secret {now} in the store '{storePath}' while this command ran; nothing was changed and no backup was written."
-            : $"Another process replaced master secret {seen} with {now} in the store '{storePath}' while this command ran; nothing was changed and no backup was written.",
-        ErrorCategory.ResourceExists,
-        storePath,
-        "Check the store's secret (Get-SsoMasterSecret), then run the command again if it should still be replaced.",
-        terminating: true);
 
     private static SsoSecretErrorException ExistsError(string storePath, Guid existing) => SsoSecretErrorException.Create(
         ErrorIds.MasterSecretExists,

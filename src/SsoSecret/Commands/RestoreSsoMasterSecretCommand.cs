@@ -120,10 +120,11 @@ public sealed class RestoreSsoMasterSecretCommand : SsoSecretCommandBase
                 return;
             }
 
-            // Another process may have installed a secret since the question was asked: replace only what was confirmed.
-            if (!Force && state.Current is not null && state.Current.Id != confirmedCurrent)
+            // Another process may have installed a secret since the question was asked: replace only what was confirmed
+            // (or, with -Force, what was there when the command looked), never a secret this command has not seen.
+            if (state.Current is not null && state.Current.Id != confirmedCurrent)
             {
-                throw ExistsError(store.Path, state.Current.Id, restored.Id);
+                throw ChangedMeanwhileError(store.Path, confirmedCurrent, state.Current.Id, "nothing was changed");
             }
 
             var now = DateTimeOffset.UtcNow;

@@ -79,6 +79,20 @@ public abstract class SsoSecretCommandBase : PSCmdlet
         "Create one with New-SsoMasterSecret -BackupPath <file>, or restore one with Restore-SsoMasterSecret <file>.",
         terminating: true);
 
+    /// <summary>
+    /// Another process installed or replaced the secret between this command's look at the store and its change:
+    /// what was agreed to replace is no longer there, so nothing is replaced, -Force or not.
+    /// </summary>
+    private protected static SsoSecretErrorException ChangedMeanwhileError(string storePath, Guid? seen, Guid now, string consequence) => SsoSecretErrorException.Create(
+        ErrorIds.MasterSecretExists,
+        seen is null
+            ? $"Another process installed master secret {now} in the store '{storePath}' while this command ran; {consequence}."
+            : $"Another process replaced master secret {seen} with {now} in the store '{storePath}' while this command ran; {consequence}.",
+        ErrorCategory.ResourceExists,
+        storePath,
+        "Check the store's secret (Get-SsoMasterSecret), then run the command again if it should still be replaced.",
+        terminating: true);
+
     /// <summary>The store this call works on: -StorePath, else $env:SSOSECRET_STORE, else the platform default.</summary>
     private protected MasterSecretStore OpenStore()
     {
