@@ -78,9 +78,6 @@ internal sealed class MasterSecretStore
         return TimeSpan.FromSeconds(30);
     }
 
-    /// <summary>True when the store folder holds a store file.</summary>
-    internal bool HasStoreFile => File.Exists(FilePath);
-
     /// <summary>
     /// Reads the store. A missing folder or file is an empty store. Reads need no lock: writes replace the file
     /// whole, so a reader sees the old state or the new one.

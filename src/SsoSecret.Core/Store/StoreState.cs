@@ -61,6 +61,24 @@ internal sealed class StoreState : IDisposable
 
     internal BackupRecord? LastBackup { get; set; }
 
+    /// <summary>
+    /// Makes <paramref name="secret"/> the current secret, with <paramref name="backup"/> as its last backup. A secret it
+    /// replaces becomes the previous secret (stamped with <paramref name="replacedAt"/>), as ENTSSO keeps the old one;
+    /// the previous one before it is dropped.
+    /// </summary>
+    internal void Install(StoredSecret secret, BackupRecord backup, DateTimeOffset replacedAt)
+    {
+        if (Current is not null)
+        {
+            Previous?.Dispose();
+            Previous = Current.AsReplaced(replacedAt);
+            Current.Dispose();
+        }
+
+        Current = secret;
+        LastBackup = backup;
+    }
+
     /// <summary>The last backup, if it was a backup of the current secret.</summary>
     internal BackupRecord? LastBackupOfCurrent =>
         Current is not null && LastBackup is not null && LastBackup.SecretId == Current.Id ? LastBackup : null;

@@ -108,16 +108,7 @@ public sealed class NewSsoMasterSecretCommand : SsoSecretCommandBase
             WriteVerbose($"Generated master secret {secret.Id} (fingerprint {secret.Fingerprint}).");
             var header = WriteBackup(path, secret, password, hint ?? string.Empty, kdf, Armor, Force);
 
-            var old = state.Current;
-            if (old is not null)
-            {
-                state.Previous?.Dispose();
-                state.Previous = old.AsReplaced(now);
-                old.Dispose();
-            }
-
-            state.Current = secret;
-            state.LastBackup = new BackupRecord(header.Created, secret.Id, path);
+            state.Install(secret, new BackupRecord(header.Created, secret.Id, path), now);
             store.Write(heldLock, state);
             WriteVerbose($"Installed master secret {secret.Id} in '{store.Path}'; its backup '{path}' was written and verified.");
             WriteObject(ToInfo(state, store.Path));

@@ -127,20 +127,13 @@ public sealed class RestoreSsoMasterSecretCommand : SsoSecretCommandBase
                 throw ChangedMeanwhileError(store.Path, confirmedCurrent, state.Current.Id, "nothing was changed");
             }
 
-            var now = DateTimeOffset.UtcNow;
-            if (state.Current is not null)
-            {
-                state.Previous?.Dispose();
-                state.Previous = state.Current.AsReplaced(now);
-                state.Current.Dispose();
-            }
-
             // The creation time of a restored secret is the time its backup was written: the secret's own creation
-            // time is not in the envelope.
-            state.Current = new StoredSecret(restored.Id, header.Created, (byte[])restored.Secret.Clone());
-
-            // The file the secret came from is a backup of it, proven good just now: record it as the last backup.
-            state.LastBackup = new BackupRecord(header.Created, restored.Id, path);
+            // time is not in the envelope. The file it came from is a backup of it, proven good just now: it is
+            // recorded as the last backup.
+            state.Install(
+                new StoredSecret(restored.Id, header.Created, (byte[])restored.Secret.Clone()),
+                new BackupRecord(header.Created, restored.Id, path),
+                DateTimeOffset.UtcNow);
             store.Write(heldLock, state);
             WriteVerbose($"The operation completed successfully: master secret {restored.Id} restored into '{store.Path}'.");
             if (PassThru)
