@@ -214,16 +214,33 @@ public sealed class SecretSharesTests
     [Fact]
     public void SurplusGroupsMustAgreeWithTheOthers()
     {
-        var plan = new SharePlan(1, new[] { new GroupPlan(1, 1), new GroupPlan(2, 2) });
-        var groups = Split(Guid.NewGuid(), new byte[16], plan, new byte[] { 5 });
-        using (SecretShares.Combine(groups.SelectMany(g => g).ToList(), null))
+        var id = Guid.NewGuid();
+        var plan = new SharePlan(1, new[] { new GroupPlan(1, 1), new GroupPlan(2, 2), new GroupPlan(1, 1) });
+        var groups = Split(id, new byte[16], plan, new byte[] { 5 });
+        using (var recovered = SecretShares.Combine(groups.SelectMany(g => g).ToList(), null))
         {
+            Assert.Equal(id, recovered.Id);
         }
 
-        // Group 1 alone recovers; group 2, complete but made from an altered encrypted secret, disagrees.
-        var altered = new[] { groups[0][0], Alter(groups[1][0]), groups[1][1] };
-        var error = Assert.Throws<ShareException>(() => SecretShares.Combine(altered, null));
-        Assert.Equal(ShareFailure.InvalidDigest, error.Failure);
+        // Group 1 alone recovers; group 3, complete but altered (a 1-of-1 group has no digest), disagrees with it.
+        var thirdAltered = new[] { groups[0][0], Alter(groups[2][0]) };
+        Assert.Equal(ShareFailure.InconsistentShares, Assert.Throws<ShareException>(() => SecretShares.Combine(thirdAltered, null)).Failure);
+
+        // A group of two members with one altered fails its own digest first.
+        var secondAltered = new[] { groups[0][0], Alter(groups[1][0]), groups[1][1] };
+        Assert.Equal(ShareFailure.InvalidDigest, Assert.Throws<ShareException>(() => SecretShares.Combine(secondAltered, null)).Failure);
+
+        // Alone, an altered share of a 1-of-1 group recovers a wrong payload: the payload's check names it.
+        Assert.Equal(ShareFailure.WrongPassphrase, Assert.Throws<ShareException>(() => SecretShares.Combine(new[] { Alter(groups[0][0]) }, null)).Failure);
+    }
+
+    [Fact]
+    public void TooFewSharesSaysHowManyMoreInItsMessage()
+    {
+        var shares = Split(Guid.NewGuid(), new byte[32], SharePlan.Single(3, 5), new byte[] { 10 }).Single();
+        var error = Assert.Throws<ShareException>(() => SecretShares.Combine(shares.Take(1).ToList(), null));
+        Assert.Equal("Not enough shares: 1 of the 3 needed were given. At least 2 more shares are needed.", error.Message);
+        Assert.Equal(2, error.Status!.MinimumSharesNeeded);
     }
 
     [Fact]

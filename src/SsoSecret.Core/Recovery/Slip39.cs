@@ -66,7 +66,7 @@ internal static class Slip39
         CheckPlan(groupThreshold, groups, masterSecret.Length, iterationExponent);
         CheckPassphrase(passphrase);
 
-        var idBytes = random(2);
+        var idBytes = Take(random, 2);
         int identifier = ((idBytes[0] << 8) | idBytes[1]) & Slip39Share.MaxIdentifier;
         var encrypted = Encrypt(masterSecret, passphrase, iterationExponent, identifier, extendable);
         var groupShares = SplitSecret(groupThreshold, groups.Count, encrypted, random);
@@ -169,14 +169,22 @@ internal static class Slip39
 
     internal static ShareException TooFew(ShareSetStatus status)
     {
-        var text = new StringBuilder();
-        text.Append($"Not enough shares: {status.CompleteGroups} of the {status.GroupThreshold} groups needed are complete");
-        foreach (var group in status.Groups.Where(g => !g.IsComplete))
+        var text = new StringBuilder("Not enough shares: ");
+        if (status.GroupCount == 1)
         {
-            text.Append($"; group {group.GroupNumber} has {group.MembersGiven} of {group.MemberThreshold} shares");
+            var group = status.Groups[0];
+            text.Append($"{group.MembersGiven} of the {group.MemberThreshold} needed were given");
+        }
+        else
+        {
+            text.Append($"{status.CompleteGroups} of the {status.GroupThreshold} groups needed are complete");
+            foreach (var group in status.Groups.Where(g => !g.IsComplete))
+            {
+                text.Append($"; group {group.GroupNumber} has {group.MembersGiven} of its {group.MemberThreshold}");
+            }
         }
 
-        text.Append($". At least {status.MinimumSharesNeeded} more share(s) are needed.");
+        text.Append(status.MinimumSharesNeeded == 1 ? ". At least 1 more share is needed." : $". At least {status.MinimumSharesNeeded} more shares are needed.");
         return new ShareException(ShareFailure.TooFewShares, text.ToString(), status: status);
     }
 
