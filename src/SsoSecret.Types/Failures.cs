@@ -98,6 +98,9 @@ public enum SsoSecretFailure
 
     /// <summary>A change needs a confirmation, and the session cannot ask for one.</summary>
     ConfirmationRequired,
+
+    /// <summary>A path with wildcards matches several files where the command takes one.</summary>
+    AmbiguousPath,
 }
 
 /// <summary>

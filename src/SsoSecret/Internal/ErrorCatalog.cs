@@ -80,6 +80,7 @@ internal static class ErrorCatalog
         SsoSecretFailure.WriteFailed => "Check the folder's free space and permissions, then try again.",
         SsoSecretFailure.ReadFailed => "Check the file's permissions.",
         SsoSecretFailure.ConfirmationRequired => "Pass -Force (or -Confirm:$false) to make the change without a question.",
+        SsoSecretFailure.AmbiguousPath => "Name one file: a narrower -Path, or -LiteralPath.",
         _ => "See about_SsoSecret.",
     };
 
