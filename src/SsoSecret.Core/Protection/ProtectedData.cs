@@ -337,7 +337,8 @@ internal static class ProtectedData
         {
             throw new ProtectedDataException(
                 ProtectedDataFailure.UnknownSecret,
-                $"The value was protected under the master secret {id}, which this store does not hold. Restore that secret from a backup of it (its id is {id}) to open the value.",
+                $"The value was protected under the master secret {id}, which this store does not hold (it was retired or replaced, or it belongs to another store). "
+                + $"A backup of the secret {id} holds it (a backup's header names its secret id, readable without the password).",
                 id);
         }
 
