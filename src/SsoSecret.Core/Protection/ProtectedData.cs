@@ -102,7 +102,7 @@ internal static class ProtectedData
 
     /// <summary>Protects <paramref name="plaintext"/> under the ring's current secret. The caller zeroes the plaintext.</summary>
     internal static string Protect(ProtectedDataKeyRing ring, string purpose, byte[] plaintext) =>
-        Protect(ring.Current.Id, ring.Current.Secret, purpose, plaintext);
+        ring is null ? throw new ArgumentNullException(nameof(ring)) : Protect(ring.Current.Id, ring.Current.Secret, purpose, plaintext);
 
     /// <summary>
     /// Protects <paramref name="plaintext"/> (at most <see cref="MaxPlaintextLength"/> bytes) under the master secret
