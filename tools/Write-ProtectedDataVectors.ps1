@@ -15,7 +15,7 @@ $flags = [System.Reflection.BindingFlags]'NonPublic, Static, Public, Instance'
 $pd = $core.GetType('SsoSecret.ProtectedData')
 $b64 = $core.GetType('SsoSecret.Base64Url')
 $primitives = $core.GetType('SsoSecret.Crypto.Primitives')
-$envelope = $core.GetType('SsoSecret.BackupEnvelope')
+$codec = $core.GetType('SsoSecret.Codec.BigEndian')
 
 function Hex([byte[]] $b) { [Convert]::ToHexString($b).ToLowerInvariant() }
 function Wrap([string] $s) { if ($s.Length -eq 0) { return '' }; ($s -split '(.{64})' | Where-Object { $_ }) -join "`n" }
@@ -90,7 +90,7 @@ $changed = $t1.Substring(0, 30) + $(if ($t1[30] -ceq 'A') { 'B' } else { 'A' }) 
 $lastValue = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.IndexOf($t1[-1])
 $noncanonical = $t1.Substring(0, $t1.Length - 1) + 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[$lastValue + 1]
 $nil = [byte[]]$b1.Clone(); [Array]::Clear($nil, 0, 16)
-$forgedId = [byte[]]$b1.Clone(); $envelope.GetMethod('WriteGuid', $flags).Invoke($null, @($forgedId, 0, $v2.Id))
+$forgedId = [byte[]]$b1.Clone(); $codec.GetMethod('WriteGuid', $flags).Invoke($null, @($forgedId, 0, $v2.Id))
 $flipped = [byte[]]$b1.Clone(); $flipped[64] = $flipped[64] -bxor 1
 
 $negatives = @(

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SsoSecret.Codec;
 using Xunit;
 
 namespace SsoSecret.Tests;
@@ -78,7 +79,7 @@ public sealed class ProtectedDataInteropTests
         var forgedSalt = ProtectedDataTests.Decode(value);
         forgedSalt[ProtectedData.SaltOffset] ^= 0x10;
         var unknown = ProtectedDataTests.Decode(value);
-        BackupEnvelope.WriteGuid(unknown, 0, Guid.Parse("11111111-2222-4333-8444-555555555555"));
+        BigEndian.WriteGuid(unknown, 0, Guid.Parse("11111111-2222-4333-8444-555555555555"));
         var failures = new (string Purpose, string Text)[]
         {
             ("billing/db-password", "correct horse battery staple"),

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Text;
 using CsCheck;
+using SsoSecret.Codec;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -204,7 +205,7 @@ public sealed class ProtectedDataPropertyTests
                 // Now and then the id becomes the other secret of the ring, or the nil GUID.
                 if (idSwap == 0)
                 {
-                    BackupEnvelope.WriteGuid(forged, 0, s_previous.Id);
+                    BigEndian.WriteGuid(forged, 0, s_previous.Id);
                 }
                 else if (idSwap == 1)
                 {
@@ -212,7 +213,7 @@ public sealed class ProtectedDataPropertyTests
                 }
 
                 bool Changed(int from, int to) => !forged.AsSpan(from, to - from).SequenceEqual(body.AsSpan(from, to - from));
-                var id = BackupEnvelope.ReadGuid(forged, 0);
+                var id = BigEndian.ReadGuid(forged, 0);
                 ProtectedDataFailure? expected =
                     id == Guid.Empty ? ProtectedDataFailure.Damaged
                     : Changed(0, 16) ? (s_ring.Find(id) is null ? ProtectedDataFailure.UnknownSecret : ProtectedDataFailure.WrongPurpose)

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
+using SsoSecret.Codec;
 using Xunit;
 
 namespace SsoSecret.Tests;
@@ -278,7 +279,7 @@ public sealed class ProtectedDataTests
 
         // A forged id naming the other secret of the ring: WrongPurpose (the id is in the key schedule).
         var forged = (byte[])body.Clone();
-        BackupEnvelope.WriteGuid(forged, 0, s_previousId);
+        BigEndian.WriteGuid(forged, 0, s_previousId);
         var e = Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(Ring, Purpose, Reseal(forged)));
         Assert.Equal((ProtectedDataFailure.WrongPurpose, (Guid?)s_previousId), (e.Failure, e.SecretId));
 
@@ -288,7 +289,7 @@ public sealed class ProtectedDataTests
 
         // A forged id naming a secret nobody holds: UnknownSecret, naming the forged id.
         var stranger = Guid.NewGuid();
-        BackupEnvelope.WriteGuid(forged, 0, stranger);
+        BigEndian.WriteGuid(forged, 0, stranger);
         e = Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(Ring, Purpose, Reseal(forged)));
         Assert.Equal((ProtectedDataFailure.UnknownSecret, (Guid?)stranger), (e.Failure, e.SecretId));
 

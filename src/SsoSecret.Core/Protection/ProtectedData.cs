@@ -1,5 +1,6 @@
 using System;
 using System.Text;
+using SsoSecret.Codec;
 using SsoSecret.Crypto;
 
 namespace SsoSecret;
@@ -98,7 +99,6 @@ internal static class ProtectedData
 
     private static readonly byte[] s_prefixBytes = Encoding.ASCII.GetBytes(Prefix);
     private static readonly byte[] s_label = Encoding.ASCII.GetBytes("SsoSecret protected data v1\0");
-    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Protects <paramref name="plaintext"/> under the ring's current secret. The caller zeroes the plaintext.</summary>
     internal static string Protect(ProtectedDataKeyRing ring, string purpose, byte[] plaintext) =>
@@ -130,7 +130,7 @@ internal static class ProtectedData
         }
 
         var body = new byte[Overhead + plaintext.Length];
-        BackupEnvelope.WriteGuid(body, SecretIdOffset, key.Id);
+        BigEndian.WriteGuid(body, SecretIdOffset, key.Id);
         Buffer.BlockCopy(salt, 0, body, SaltOffset, SaltLength);
         byte[] header = Header(body);
         using (var keys = DeriveKeys(key.Secret, header, purposeBytes))
@@ -266,7 +266,7 @@ internal static class ProtectedData
             return "The purpose begins or ends with a space; a purpose is compared exactly, so remove it.";
         }
 
-        int byteCount = s_strictUtf8.GetByteCount(purpose);
+        int byteCount = StrictUtf8.Encoding.GetByteCount(purpose);
         if (byteCount > MaxPurposeBytes)
         {
             return $"The purpose is {byteCount} bytes long in UTF-8; at most {MaxPurposeBytes} are allowed.";
@@ -283,7 +283,7 @@ internal static class ProtectedData
             throw new ArgumentException(problem, nameof(purpose));
         }
 
-        return s_strictUtf8.GetBytes(purpose);
+        return StrictUtf8.Encoding.GetBytes(purpose);
     }
 
     /// <summary>The HKDF info of the key schedule: the label, the header and the purpose.</summary>
@@ -450,7 +450,7 @@ internal static class ProtectedData
         }
 
         // Step 8: the secret id.
-        var secretId = BackupEnvelope.ReadGuid(body, SecretIdOffset);
+        var secretId = BigEndian.ReadGuid(body, SecretIdOffset);
         if (secretId == Guid.Empty)
         {
             throw Damaged("its secret id is the nil GUID, which no master secret has");
