@@ -20,6 +20,10 @@
         'Test-SsoSecretBackup'
         'Get-SsoSecretBackupInfo'
         'Measure-SsoKdf'
+        'Protect-SsoData'
+        'Unprotect-SsoData'
+        'Update-SsoProtectedData'
+        'Remove-SsoPreviousSecret'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

@@ -72,18 +72,19 @@ function Publish-Project([string] $Project, [string] $Output) {
 }
 
 function Invoke-ChildPwsh {
-    # Runs a script in a new pwsh process (-NoProfile; the arguments after the script are its own) and returns its
-    # exit code. A new process, so this session never loads the module it has just assembled.
+    # Runs a script in a new pwsh process (-NoProfile; the arguments after the script are its own); its exit code is
+    # then $LASTEXITCODE. A new process, so this session never loads the module it has just assembled. Its output
+    # goes to the host; with -Interactive it is not redirected at all (the terminal stays the child's, where it asks
+    # its questions), so the call's output must not be captured.
     param([string] $Script, [string[]] $Arguments = @(), [switch] $Interactive)
     $pwsh = @(Get-ChildPwsh)
     $all = @($pwsh | Select-Object -Skip 1) + @('-NoProfile') + @(if (-not $Interactive) { '-NonInteractive' }) + @('-File', $Script) + $Arguments
     if ($Interactive) {
-        & $pwsh[0] @all   # the child's output stays the terminal, where it asks its questions
+        & $pwsh[0] @all
     }
     else {
         & $pwsh[0] @all | Out-Host
     }
-    $LASTEXITCODE
 }
 
 function Build-Module {
@@ -102,8 +103,8 @@ function Build-Module {
     Copy-Item (Join-Path $Root 'module/*') $ModuleOut -Recurse
 
     # Help: docs/en-US/*.md into en-US/SsoSecret.dll-Help.xml and about_SsoSecret.help.txt, checked against the cmdlets.
-    $exit = Invoke-ChildPwsh (Join-Path $Root 'tools/New-SsoSecretHelp.ps1') '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-DocsPath', (Join-Path $Root 'docs/en-US'), '-OutputPath', (Join-Path $ModuleOut 'en-US')
-    if ($exit -ne 0) { throw "The help could not be built (exit code $exit)." }
+    Invoke-ChildPwsh (Join-Path $Root 'tools/New-SsoSecretHelp.ps1') '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-DocsPath', (Join-Path $Root 'docs/en-US'), '-OutputPath', (Join-Path $ModuleOut 'en-US')
+    if ($LASTEXITCODE -ne 0) { throw "The help could not be built (exit code $LASTEXITCODE)." }
 
     # The manifest must load and list exactly the cmdlets the assembly exports.
     $manifest = Test-ModuleManifest (Join-Path $ModuleOut 'SsoSecret.psd1')
@@ -157,8 +158,9 @@ function Invoke-XunitSuites {
 function Invoke-PesterSuites([string] $PesterPath) {
     $json = Join-Path $ResultsDir 'pester.json'
     Remove-Item $json -ErrorAction Ignore
-    $exit = Invoke-ChildPwsh (Join-Path $Root 'tests/Invoke-PesterSuites.ps1') '-PesterPath', $PesterPath,
+    Invoke-ChildPwsh (Join-Path $Root 'tests/Invoke-PesterSuites.ps1') '-PesterPath', $PesterPath,
         '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-ResultPath', $json, '-FixturePath', (Join-Path $Out 'fixtures')
+    $exit = $LASTEXITCODE
     if (-not (Test-Path $json)) {
         throw "The Pester run wrote no results (exit code $exit)."
     }
@@ -289,8 +291,8 @@ function Invoke-Tests {
 function Invoke-Tool([string] $Script, [string] $WorkFolder, [switch] $Interactive) {
     # Builds, then runs a tool script against the built module; its exit code becomes this script's.
     Build-Module
-    $exit = Invoke-ChildPwsh (Join-Path $Root $Script) '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-WorkFolder', (Join-Path $Out $WorkFolder) -Interactive:$Interactive
-    if ($exit -ne 0) { exit $exit }
+    Invoke-ChildPwsh (Join-Path $Root $Script) '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-WorkFolder', (Join-Path $Out $WorkFolder) -Interactive:$Interactive
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
 switch ($Task) {

@@ -1,4 +1,4 @@
-# Runs the code of the guides in docs/ (guide-admin.md, guide-automation.md, guide-pester.md) against the built module,
+# Runs the code of the guides in docs/ (guide-admin.md, guide-automation.md, guide-pester.md, guide-protected-data.md) against the built module,
 # so a guide cannot drift from the module without this suite failing.
 #
 # Which blocks run:
@@ -28,6 +28,7 @@ BeforeDiscovery {
             @{ Name = 'guide-admin.md'; AnswersPrompts = $true }
             @{ Name = 'guide-automation.md'; AnswersPrompts = $false }
             @{ Name = 'guide-pester.md'; AnswersPrompts = $false }
+            @{ Name = 'guide-protected-data.md'; AnswersPrompts = $false }
         )) {
         $path = Join-Path $docs $guide.Name
         if (-not (Test-Path -LiteralPath $path)) { throw "The guide $path is missing." }

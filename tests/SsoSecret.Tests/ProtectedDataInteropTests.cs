@@ -37,7 +37,7 @@ public sealed class ProtectedDataInteropTests
         {
             string purpose = Encoding.UTF8.GetString(Hex.Decode((string)value!["purpose"]!));
             Assert.Equal((string)value["plaintext"]!, Hex.Encode(ProtectedData.Unprotect(ring, purpose, (string)value["text"]!)));
-            Assert.Equal(ProtectedDataFailure.WrongPurpose, Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(ring, Other(purpose), (string)value["text"]!)).Failure);
+            Assert.Equal(ProtectedDataFailure.WrongPurpose, Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(ring, Other(purpose), (string)value["text"]!)).Outcome);
         }
     }
 
@@ -103,7 +103,7 @@ public sealed class ProtectedDataInteropTests
             }
             catch (ProtectedDataException e)
             {
-                expected = e.Failure.ToString() + (e.SecretId is Guid id ? ":" + id : string.Empty) + (e.FoundVersion is string v ? ":" + v : string.Empty);
+                expected = e.Outcome.ToString() + (e.SecretId is Guid id ? ":" + id : string.Empty) + (e.FoundVersion is string v ? ":" + v : string.Empty);
             }
 
             items.Add((purpose, text, expected));
@@ -157,7 +157,7 @@ public sealed class ProtectedDataInteropTests
             {
                 Assert.Equal(key.Id, ProtectedData.ReadHeader(texts[i]).SecretId);
                 Assert.Equal(items[i].Plaintext, ProtectedData.Unprotect(ring, items[i].Purpose, texts[i]));
-                Assert.Equal(ProtectedDataFailure.WrongPurpose, Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(ring, Other(items[i].Purpose), texts[i])).Failure);
+                Assert.Equal(ProtectedDataFailure.WrongPurpose, Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(ring, Other(items[i].Purpose), texts[i])).Outcome);
 
                 // And the module's rewrap carries them to its current secret.
                 var rewrapped = ProtectedData.Rewrap(ring, items[i].Purpose, texts[i]);

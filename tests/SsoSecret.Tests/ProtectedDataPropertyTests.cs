@@ -69,7 +69,7 @@ public sealed class ProtectedDataPropertyTests
                 if (other != purpose)
                 {
                     var e = Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(ring, other, text));
-                    Assert.Equal(ProtectedDataFailure.WrongPurpose, e.Failure);
+                    Assert.Equal(ProtectedDataFailure.WrongPurpose, e.Outcome);
                 }
             },
             iter: Iterations / 5,
@@ -171,8 +171,8 @@ public sealed class ProtectedDataPropertyTests
                     }
 
                     // Raw edits never pass the checksum to the key ring (a 32-bit collision aside).
-                    Assert.True(s_keyless.Contains(e!.Failure), $"{string.Join("; ", steps)}: {e.Failure}");
-                    key = e.Failure.ToString();
+                    Assert.True(s_keyless.Contains(e!.Outcome), $"{string.Join("; ", steps)}: {e.Outcome}");
+                    key = e.Outcome.ToString();
                 }
 
                 lock (outcomes)
@@ -229,15 +229,15 @@ public sealed class ProtectedDataPropertyTests
                 }
 
                 var e = Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(s_ring, "p", text));
-                Assert.Equal(expected, e.Failure);
-                if (e.Failure != ProtectedDataFailure.Damaged)
+                Assert.Equal(expected, e.Outcome);
+                if (e.Outcome != ProtectedDataFailure.Damaged)
                 {
                     Assert.Equal(id, e.SecretId);
                 }
 
                 lock (outcomes)
                 {
-                    outcomes[e.Failure] = outcomes.GetValueOrDefault(e.Failure) + 1;
+                    outcomes[e.Outcome] = outcomes.GetValueOrDefault(e.Outcome) + 1;
                 }
             },
             iter: Iterations);
@@ -257,8 +257,8 @@ public sealed class ProtectedDataPropertyTests
             t =>
             {
                 var e = Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(s_ring, "p", t));
-                Assert.Contains(e.Failure, s_keyless);
-                Assert.Equal(e.Failure, Assert.Throws<ProtectedDataException>(() => ProtectedData.ReadHeader(t)).Failure);
+                Assert.Contains(e.Outcome, s_keyless);
+                Assert.Equal(e.Outcome, Assert.Throws<ProtectedDataException>(() => ProtectedData.ReadHeader(t)).Outcome);
             },
             iter: Iterations,
             print: t => t.Length > 80 ? t.Substring(0, 80) + "..." : t);

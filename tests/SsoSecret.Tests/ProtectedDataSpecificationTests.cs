@@ -78,7 +78,7 @@ public sealed class ProtectedDataSpecificationTests
         var ring = new ProtectedDataKeyRing(keys[0], keys.Skip(1).ToArray());
         string purpose = Encoding.UTF8.GetString(Hex.Decode(f["purpose (UTF-8)"]));
         var e = Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(ring, purpose, f["text"]));
-        Assert.Equal(Enum.Parse<ProtectedDataFailure>(f["outcome"]), e.Failure);
+        Assert.Equal(Enum.Parse<ProtectedDataFailure>(f["outcome"]), e.Outcome);
         Assert.Equal(f.TryGetValue("secret id named", out string? named) ? Guid.Parse(named) : null, e.SecretId);
         Assert.Equal(f.GetValueOrDefault("version named"), e.FoundVersion);
         if (e.SecretId is Guid id)
@@ -87,10 +87,10 @@ public sealed class ProtectedDataSpecificationTests
         }
 
         // The outcomes found without a key are those of ReadHeader too; the others pass it.
-        bool keyless = e.Failure is ProtectedDataFailure.NotProtectedData or ProtectedDataFailure.UnsupportedVersion or ProtectedDataFailure.Damaged;
+        bool keyless = e.Outcome is ProtectedDataFailure.NotProtectedData or ProtectedDataFailure.UnsupportedVersion or ProtectedDataFailure.Damaged;
         if (keyless)
         {
-            Assert.Equal(e.Failure, Assert.Throws<ProtectedDataException>(() => ProtectedData.ReadHeader(f["text"])).Failure);
+            Assert.Equal(e.Outcome, Assert.Throws<ProtectedDataException>(() => ProtectedData.ReadHeader(f["text"])).Outcome);
         }
         else
         {

@@ -125,7 +125,7 @@ public sealed class ProtectedDataTests
         string text = ProtectedData.Protect(Ring, Purpose, Utf8("secret"));
         Assert.Equal(Utf8("secret"), ProtectedData.Unprotect(Ring, Purpose, text));
         var e = Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(Ring, other, text));
-        Assert.Equal(ProtectedDataFailure.WrongPurpose, e.Failure);
+        Assert.Equal(ProtectedDataFailure.WrongPurpose, e.Outcome);
         Assert.Equal(s_currentId, e.SecretId);
     }
 
@@ -136,7 +136,7 @@ public sealed class ProtectedDataTests
         string composed = "caf\u00e9/key";
         string decomposed = "cafe\u0301/key";
         string text = ProtectedData.Protect(Ring, composed, Utf8("x"));
-        Assert.Equal(ProtectedDataFailure.WrongPurpose, Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(Ring, decomposed, text)).Failure);
+        Assert.Equal(ProtectedDataFailure.WrongPurpose, Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(Ring, decomposed, text)).Outcome);
         Assert.Equal(Utf8("x"), ProtectedData.Unprotect(Ring, composed, text));
     }
 
@@ -213,7 +213,7 @@ public sealed class ProtectedDataTests
             Assert.Equal(256, Encoding.UTF8.GetByteCount(purpose));
             string text = ProtectedData.Protect(Ring, purpose, Utf8("v"));
             Assert.Equal(Utf8("v"), ProtectedData.Unprotect(Ring, purpose, text));
-            Assert.Equal(ProtectedDataFailure.WrongPurpose, Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(Ring, "b" + purpose.Substring(char.IsSurrogate(purpose[0]) ? 2 : 1), text)).Failure);
+            Assert.Equal(ProtectedDataFailure.WrongPurpose, Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(Ring, "b" + purpose.Substring(char.IsSurrogate(purpose[0]) ? 2 : 1), text)).Outcome);
         }
     }
 
@@ -236,7 +236,7 @@ public sealed class ProtectedDataTests
     public void TextThatIsNotProtectedDataSaysSo(string text)
     {
         Assert.Equal(ProtectedDataFailure.NotProtectedData, Failure(text));
-        Assert.Equal(ProtectedDataFailure.NotProtectedData, Assert.Throws<ProtectedDataException>(() => ProtectedData.ReadHeader(text)).Failure);
+        Assert.Equal(ProtectedDataFailure.NotProtectedData, Assert.Throws<ProtectedDataException>(() => ProtectedData.ReadHeader(text)).Outcome);
     }
 
     [Theory]
@@ -251,7 +251,7 @@ public sealed class ProtectedDataTests
     public void AnotherVersionIsUnsupportedAndNamed(string text, string version)
     {
         var e = Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(Ring, Purpose, text));
-        Assert.Equal(ProtectedDataFailure.UnsupportedVersion, e.Failure);
+        Assert.Equal(ProtectedDataFailure.UnsupportedVersion, e.Outcome);
         Assert.Equal(version, e.FoundVersion);
         Assert.Contains("version " + version, e.Message, StringComparison.Ordinal);
     }
@@ -265,7 +265,7 @@ public sealed class ProtectedDataTests
 
         // After the previous secret is retired, the value names the secret it needs.
         var e = Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(new ProtectedDataKeyRing(Current), Purpose, underPrevious));
-        Assert.Equal(ProtectedDataFailure.UnknownSecret, e.Failure);
+        Assert.Equal(ProtectedDataFailure.UnknownSecret, e.Outcome);
         Assert.Equal(s_previousId, e.SecretId);
         Assert.Contains(s_previousId.ToString(), e.Message, StringComparison.Ordinal);
         Assert.Contains("backup", e.Message, StringComparison.Ordinal);
@@ -281,17 +281,17 @@ public sealed class ProtectedDataTests
         var forged = (byte[])body.Clone();
         BigEndian.WriteGuid(forged, 0, s_previousId);
         var e = Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(Ring, Purpose, Reseal(forged)));
-        Assert.Equal((ProtectedDataFailure.WrongPurpose, (Guid?)s_previousId), (e.Failure, e.SecretId));
+        Assert.Equal((ProtectedDataFailure.WrongPurpose, (Guid?)s_previousId), (e.Outcome, e.SecretId));
 
         // Even when the two ids had the same secret bytes.
         var twins = new ProtectedDataKeyRing(Current, new ProtectedDataKey(s_previousId, s_currentSecret));
-        Assert.Equal(ProtectedDataFailure.WrongPurpose, Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(twins, Purpose, Reseal(forged))).Failure);
+        Assert.Equal(ProtectedDataFailure.WrongPurpose, Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(twins, Purpose, Reseal(forged))).Outcome);
 
         // A forged id naming a secret nobody holds: UnknownSecret, naming the forged id.
         var stranger = Guid.NewGuid();
         BigEndian.WriteGuid(forged, 0, stranger);
         e = Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(Ring, Purpose, Reseal(forged)));
-        Assert.Equal((ProtectedDataFailure.UnknownSecret, (Guid?)stranger), (e.Failure, e.SecretId));
+        Assert.Equal((ProtectedDataFailure.UnknownSecret, (Guid?)stranger), (e.Outcome, e.SecretId));
 
         // Salt, commitment: WrongPurpose. Ciphertext, tag: Tampered. Every byte of each.
         for (int i = ProtectedData.SaltOffset; i < body.Length - ProtectedData.ChecksumLength; i++)
@@ -300,14 +300,14 @@ public sealed class ProtectedDataTests
             changed[i] ^= 0x40;
             var expected = i < ProtectedData.CiphertextOffset ? ProtectedDataFailure.WrongPurpose : ProtectedDataFailure.Tampered;
             e = Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(Ring, Purpose, Reseal(changed)));
-            Assert.True(expected == e.Failure, $"byte {i}: {e.Failure}, expected {expected}");
+            Assert.True(expected == e.Outcome, $"byte {i}: {e.Outcome}, expected {expected}");
             Assert.Equal(s_currentId, e.SecretId);
         }
 
         // A nil id: Damaged, before any key.
         var nil = (byte[])body.Clone();
         Array.Clear(nil, 0, 16);
-        Assert.Equal(ProtectedDataFailure.Damaged, Assert.Throws<ProtectedDataException>(() => ProtectedData.ReadHeader(Reseal(nil))).Failure);
+        Assert.Equal(ProtectedDataFailure.Damaged, Assert.Throws<ProtectedDataException>(() => ProtectedData.ReadHeader(Reseal(nil))).Outcome);
     }
 
     [Fact]
@@ -489,8 +489,8 @@ public sealed class ProtectedDataTests
         // The new text opens without the previous secret, for the same purpose only.
         var currentOnly = new ProtectedDataKeyRing(Current);
         Assert.Equal(Utf8("db password"), ProtectedData.Unprotect(currentOnly, Purpose, result.Text));
-        Assert.Equal(ProtectedDataFailure.WrongPurpose, Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(currentOnly, "other", result.Text)).Failure);
-        Assert.Equal(ProtectedDataFailure.UnknownSecret, Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(currentOnly, Purpose, old)).Failure);
+        Assert.Equal(ProtectedDataFailure.WrongPurpose, Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(currentOnly, "other", result.Text)).Outcome);
+        Assert.Equal(ProtectedDataFailure.UnknownSecret, Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(currentOnly, Purpose, old)).Outcome);
 
         // A value already under the current secret is proven and returned as it was (without the white space).
         var again = ProtectedData.Rewrap(Ring, Purpose, "  " + result.Text + "\n");
@@ -516,7 +516,7 @@ public sealed class ProtectedDataTests
         };
         foreach (var c in cases)
         {
-            Assert.Equal(c.Expected, Assert.Throws<ProtectedDataException>(() => ProtectedData.Rewrap(c.Ring, c.Purpose, c.Text)).Failure);
+            Assert.Equal(c.Expected, Assert.Throws<ProtectedDataException>(() => ProtectedData.Rewrap(c.Ring, c.Purpose, c.Text)).Outcome);
         }
 
         // Rewrap hands out text only: its result type has no member that could carry the plaintext.
@@ -549,7 +549,7 @@ public sealed class ProtectedDataTests
             long before = GC.GetAllocatedBytesForCurrentThread();
             var e = Assert.Throws<ProtectedDataException>(() => ProtectedData.Unprotect(Ring, Purpose, text));
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.Equal(expected, e.Failure);
+            Assert.Equal(expected, e.Outcome);
             Assert.True(allocated < 64 * 1024, $"{expected}: {allocated} bytes allocated for a text of {text.Length} characters");
         }
     }
@@ -589,7 +589,7 @@ public sealed class ProtectedDataTests
         }
         catch (ProtectedDataException e)
         {
-            return e.Failure;
+            return e.Outcome;
         }
     }
 

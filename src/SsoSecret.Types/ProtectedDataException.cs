@@ -2,12 +2,10 @@ using System;
 
 namespace SsoSecret;
 
-// These two types depend on nothing but System, so that they can move to SsoSecret.Types (the public types scripts
-// name) without change when the cmdlet layer exposes them.
-
 /// <summary>
-/// The distinct ways reading protected data (docs/protected-data-format.md) can fail. Each maps to its own error id in
-/// the cmdlets. The first three are found without any secret; the last three need the store's key ring.
+/// The outcomes of reading protected data, as docs/protected-data-format.md names them. Each is its own
+/// <see cref="SsoSecretFailure"/> (and error id) in the cmdlets. The first three are found without any secret; the
+/// last three need the store's key ring.
 /// </summary>
 public enum ProtectedDataFailure
 {
@@ -34,22 +32,23 @@ public enum ProtectedDataFailure
 }
 
 /// <summary>
-/// Protected data could not be read. <see cref="Failure"/> says why. The message never holds plaintext, a secret or a
-/// derived key; it names the secret id a value needs when that is the problem.
+/// Protected data could not be read. <see cref="Outcome"/> is the format's outcome; <see cref="SsoSecretException.Failure"/>
+/// the module's failure it is. The message never holds plaintext, a secret or a derived key; it names the secret id a
+/// value needs when that is the problem.
 /// </summary>
-public sealed class ProtectedDataException : Exception
+public sealed class ProtectedDataException : SsoSecretException
 {
     /// <summary>Creates the exception.</summary>
-    public ProtectedDataException(ProtectedDataFailure failure, string message, Guid? secretId = null, string? foundVersion = null)
-        : base(message)
+    public ProtectedDataException(ProtectedDataFailure outcome, string message, Guid? secretId = null, string? foundVersion = null)
+        : base(FailureOf(outcome), message)
     {
-        Failure = failure;
+        Outcome = outcome;
         SecretId = secretId;
         FoundVersion = foundVersion;
     }
 
-    /// <summary>Why the value could not be read.</summary>
-    public ProtectedDataFailure Failure { get; }
+    /// <summary>Why the value could not be read, in the format's terms.</summary>
+    public ProtectedDataFailure Outcome { get; }
 
     /// <summary>
     /// The id of the master secret the value was protected under, once it is known to be intact (outcomes
@@ -60,4 +59,15 @@ public sealed class ProtectedDataException : Exception
 
     /// <summary>For <see cref="ProtectedDataFailure.UnsupportedVersion"/>: the version number the text names, as written (at most 10 digits, then "...").</summary>
     public string? FoundVersion { get; }
+
+    /// <summary>The module's failure for each of the format's outcomes.</summary>
+    public static SsoSecretFailure FailureOf(ProtectedDataFailure outcome) => outcome switch
+    {
+        ProtectedDataFailure.NotProtectedData => SsoSecretFailure.NotProtectedData,
+        ProtectedDataFailure.UnsupportedVersion => SsoSecretFailure.UnsupportedVersion,
+        ProtectedDataFailure.UnknownSecret => SsoSecretFailure.UnknownSecret,
+        ProtectedDataFailure.WrongPurpose => SsoSecretFailure.WrongPurpose,
+        ProtectedDataFailure.Tampered => SsoSecretFailure.TamperedProtectedData,
+        _ => SsoSecretFailure.DamagedProtectedData,
+    };
 }
