@@ -11,7 +11,8 @@ param(
     [Parameter(Mandatory)] [string] $PesterPath,
     # The built module's manifest (out/SsoSecret/SsoSecret.psd1).
     [Parameter(Mandatory)] [string] $ModulePath,
-    [ValidateRange(1, 64)] [int] $Hosts = 3,
+    # How many hosts: $env:SSOSECRET_FLEET_HOSTS when it is set, else 3.
+    [ValidateRange(1, 64)] [int] $Hosts = $(if ($env:SSOSECRET_FLEET_HOSTS) { [int]$env:SSOSECRET_FLEET_HOSTS } else { 3 }),
     [ValidateRange(30, 86400)] [int] $TimeoutSeconds = 1200,
     # Where Pester writes its NUnit results (optional).
     [string] $ResultPath,

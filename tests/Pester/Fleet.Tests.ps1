@@ -65,8 +65,26 @@ Describe 'A fleet of master secret servers, over SSH remoting' -Skip:$FleetSkipp
         $script:Others = @($servers | Select-Object -Skip 2)
         $script:Timings = [System.Collections.Generic.List[string]]::new()
 
+        # Two more fleets, for the watchdog's test at the end (made now, so that their waits overlap the suite's):
+        # one made by another process, killed there with SIGKILL; one of this process, with a deadline of 20 s.
+        $owner = Join-Path $TestDrive 'fleet-owner.ps1'
+        Set-Content -Path $owner -Value @(
+            "Import-Module '$(Join-Path $PSScriptRoot '../Fleet/SsoSecretFleet.psm1')'"
+            "`$fleet = Start-SsoFleet -Count 1 -ModulePath '$(Split-Path $env:SSOSECRET_TEST_MODULE)' -TimeoutSeconds 1200"
+            '[Console]::Out.WriteLine($fleet.Id)'
+            'Start-Sleep -Seconds 1200'
+        )
+        $start = [System.Diagnostics.ProcessStartInfo]::new($Fleet.PowerShell[0])
+        foreach ($argument in @($Fleet.PowerShell | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $owner)) { $start.ArgumentList.Add($argument) }
+        $start.RedirectStandardOutput = $true
+        $script:OwnerProcess = [System.Diagnostics.Process]::Start($start)
+        $script:OwnerFleetId = $OwnerProcess.StandardOutput.ReadLineAsync()
+        $script:Expiring = Start-SsoFleet -Count 1 -ModulePath (Split-Path $env:SSOSECRET_TEST_MODULE) -TimeoutSeconds 20
+
+        $script:BlocksRun = [System.Collections.Generic.HashSet[string]]::new()
         function Get-GuideCode([string] $Name) {
             if (-not $Guide.Contains($Name)) { throw "docs/guide-fleet.md has no block marked <!-- fleet: $Name -->." }
+            $null = $BlocksRun.Add($Name)
             [scriptblock]::Create($Guide[$Name])
         }
 
@@ -90,6 +108,8 @@ Describe 'A fleet of master secret servers, over SSH remoting' -Skip:$FleetSkipp
         $env:PATH = $Saved.PATH
         $env:SSOSECRET_STORE = $Saved.SSOSECRET_STORE
         if ($Fleet) { Stop-SsoFleet -Fleet $Fleet | Out-Null }
+        if ($OwnerProcess -and -not $OwnerProcess.HasExited) { $OwnerProcess.Kill($true) }
+        if ($Expiring) { Stop-SsoFleet -Fleet $Expiring -WarningAction SilentlyContinue | Out-Null }
         if ($Timings -and $Timings.Count) { Write-Host "Fleet wall times:`n  $($Timings -join "`n  ")" }
     }
 
@@ -119,6 +139,9 @@ Describe 'A fleet of master secret servers, over SSH remoting' -Skip:$FleetSkipp
                 $answer[0].ModuleBase | Should -Be @($h.ModuleBase) -Because 'the module comes from the host''s own module path, and only from there'
             }
             @($seen.Store | Select-Object -Unique).Count | Should -Be $servers.Count
+            # (The 20-second fleet of the watchdog test is still there before its deadline.)
+            $stillThere = @(Get-SsoFleetLeftover -Id $Expiring.Id)
+            if ([DateTimeOffset]::UtcNow -lt $Expiring.Deadline.AddSeconds(-2)) { $stillThere | Should -Not -BeNullOrEmpty -Because 'a fleet lives until its deadline' }
             Write-Host "  A remote session here: `$Host.Name $($seen[0].HostName), `$Host.UI $($seen[0].HostUI), `$PSSenderInfo $($seen[0].Sender)"
         }
 
@@ -144,6 +167,7 @@ Describe 'A fleet of master secret servers, over SSH remoting' -Skip:$FleetSkipp
             $assigned = @($ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.AssignmentStatementAst] }, $false) |
                     ForEach-Object { $_.Left.VariablePath.UserPath })
             ($assigned | Sort-Object) | Should -Be ('central', 'kdfProfile', 'keyFile', 'pw', 'remoteFolder', 'servers' | Sort-Object)
+            $null = $BlocksRun.Add('setup')
         }
     }
 
@@ -464,6 +488,13 @@ $out = Invoke-Command -HostName ($Servers -split ',') -KeyFilePath $KeyFile -Scr
         }
     }
 
+    Context 'The guide' {
+        It 'has no block the suite did not run: every powershell block is run here or marked as skipped, with its reason' {
+            # Get-SsoFleetGuideBlock already refused a block with neither marker; here: every named block was run.
+            @($Guide.Keys | Where-Object { -not $BlocksRun.Contains($_) }) | Should -BeNullOrEmpty
+        }
+    }
+
     Context 'Teardown' {
         It 'removes everything the fleet made: namespaces, interfaces, sshd processes, /etc/netns entries and folders' {
             $TestSessions | Remove-PSSession
@@ -480,6 +511,23 @@ $out = Invoke-Command -HostName ($Servers -split ',') -KeyFilePath $KeyFile -Scr
                 if ($watchdogs.Count) { Start-Sleep -Milliseconds 200 }
             } while ($watchdogs.Count -and [DateTime]::UtcNow -lt $until)
             $watchdogs | Should -BeNullOrEmpty
+        }
+
+        It 'tears down a fleet whose owner was killed, and a fleet whose deadline passed, by their watchdogs' {
+            $OwnerFleetId.Wait(120000) | Should -BeTrue -Because 'the other process made its fleet'
+            $killedId = $OwnerFleetId.Result.Trim()
+            @(Get-SsoFleetLeftover -Id $killedId) | Should -Not -BeNullOrEmpty -Because 'its fleet is up while its owner lives'
+            $OwnerProcess.Kill()    # SIGKILL: no finally, no AfterAll runs in it
+
+            $until = [DateTime]::UtcNow.AddSeconds(60)
+            do {
+                $left = @(Get-SsoFleetLeftover -Id $killedId) + @(Get-SsoFleetLeftover -Id $Expiring.Id)
+                if ($left.Count) { Start-Sleep -Milliseconds 500 }
+            } while ($left.Count -and [DateTime]::UtcNow -lt $until)
+            $left | Should -BeNullOrEmpty -Because 'both watchdogs tore their fleets down'
+            [DateTimeOffset]::UtcNow | Should -BeGreaterThan $Expiring.Deadline
+            $null = Stop-SsoFleet -Fleet $Expiring -WarningVariable warned -WarningAction SilentlyContinue
+            "$warned" | Should -BeLike '*torn down by its watchdog*deadline*'
         }
     }
 }
