@@ -6,9 +6,10 @@
     "generate" block), then times, -Repeat times each:
       connect  Invoke-Command -HostName <all hosts> { $PID }: SSH, the remote pwsh's start, and nothing else
       backup   the guide's "backup" block: Backup-SsoMasterSecret + Test-SsoSecretBackup -Detailed on every host
-    and reads what each host spent inside the backup itself (Backup + Test, timed on the host). Prints one row per
-    size: medians in seconds, the call divided by N, and the load average of this machine around the runs (the hosts
-    share its processors, so every figure is that of N hosts on one machine).
+    and reads what each host spent inside the backup itself (Backup + Test, timed on the host) and the processor time
+    of that host's whole session (pwsh's start, the module, both commands: what a real server would spend, whatever
+    the load here). Prints one row per size: medians in seconds, the call divided by N, and the load average of this
+    machine around the runs (the hosts share its processors, so every wall time is that of N hosts on one machine).
 
     Run as root, from the repository, after build.ps1 -Task Build:
         dotnet pwsh tests/Fleet/Measure-Fleet.ps1 -Sizes 3,5,8 -Repeat 3
@@ -66,21 +67,28 @@ $rows = foreach ($size in $Sizes) {
                 $watch = [System.Diagnostics.Stopwatch]::StartNew()
                 Backup-SsoMasterSecret -Path $file -Password $using:pw -KdfProfile $using:kdfProfile -Force
                 $null = Test-SsoSecretBackup -LiteralPath $file -Password $using:pw -Detailed
-                $watch.Elapsed.TotalSeconds
+                [pscustomobject]@{
+                    Wall = $watch.Elapsed.TotalSeconds
+                    # All the processor time of this host's session so far: pwsh's start, the module, both commands.
+                    Cpu  = [System.Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime.TotalSeconds
+                }
             })
 
         $connectMedian = Get-Median $connect
         $backupMedian = Get-Median $backup
-        [pscustomobject]@{
+        $row = [pscustomobject]@{
             Hosts            = $size
             SetupSeconds     = [Math]::Round($fleet.SetupTime.TotalSeconds, 1)
             ConnectSeconds   = [Math]::Round($connectMedian, 1)
             BackupSeconds    = [Math]::Round($backupMedian, 1)
             BackupPerHost    = [Math]::Round($backupMedian / $size, 2)
-            InsideHostMedian = [Math]::Round((Get-Median $inside), 2)
+            InsideHostMedian = [Math]::Round((Get-Median $inside.Wall), 2)
+            HostCpuMedian    = [Math]::Round((Get-Median $inside.Cpu), 2)
             Runs             = $Repeat
             Load             = "$loadBefore -> $(Get-Load)"
         }
+        Write-Host ($row | Format-List | Out-String).Trim()
+        $row
     }
     finally {
         $env:PATH = $savedPath
@@ -88,4 +96,4 @@ $rows = foreach ($size in $Sizes) {
         if ($left.Count) { Write-Warning "Fleet $($fleet.Id) left: $($left -join '; ')" }
     }
 }
-$rows | Format-Table -AutoSize
+$rows | Format-Table -AutoSize | Out-String -Width 250

@@ -277,7 +277,7 @@ Describe 'A fleet of master secret servers, over SSH remoting' -Skip:$FleetSkipp
                 $result.PSObject.TypeNames[0] | Should -Be 'SsoSecret.SsoSecretBackupTestResult' -Because 'verified here, not on the host'
                 $result.Status.ToString() | Should -Be 'Valid'
                 $result.PasswordVerified | Should -BeTrue
-                $result.MatchesCurrentSecret | Should -Not -BeTrue -Because 'this machine''s store does not hold the hosts'' secrets'
+                $result.MatchesCurrentSecret | Should -BeNullOrEmpty -Because 'this machine''s store holds no secret to compare with'
             }
             # Byte for byte what each host holds, in a folder per host.
             $remote = Invoke-Command -Session $TestSessions -ScriptBlock {
