@@ -12,7 +12,7 @@
     machine around the runs (the hosts share its processors, so every wall time is that of N hosts on one machine).
 
     Run as root, from the repository, after build.ps1 -Task Build:
-        dotnet pwsh tests/Fleet/Measure-Fleet.ps1 -Sizes 3,5,8 -Repeat 3
+        dotnet pwsh -c './tests/Fleet/Measure-Fleet.ps1 -Sizes 3,5,8 -Repeat 3'
 #>
 param(
     [ValidateRange(1, 64)] [int[]] $Sizes = @(3, 5, 8),

@@ -215,7 +215,7 @@ function Start-SsoFleet {
             $etc = New-Item -ItemType Directory -Path "/etc/netns/$namespace" -Force
             $hostPasswd = foreach ($line in $passwd) {
                 $fields = $line -split ':'
-                if ($fields.Count -ge 7 -and $fields[2] -eq '0') { $fields[5] = $homeFolder.FullName; $fields[6] = '/bin/sh'; $fields -join ':' } else { $line }
+                if ($fields.Count -ge 7 -and $fields[0] -eq 'root') { $fields[5] = $homeFolder.FullName; $fields[6] = '/bin/sh'; $fields -join ':' } else { $line }
             }
             Set-Content -Path (Join-Path $etc 'passwd') -Value $hostPasswd
 

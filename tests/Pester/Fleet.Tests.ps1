@@ -19,10 +19,10 @@
 
 BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot '../Fleet/SsoSecretFleet.psm1') -Force
-    $support = Get-SsoFleetSupport
-    $script:FleetSkipped = -not $support.Supported
+    $reason = try { (Get-SsoFleetSupport).Reason } catch { "the check of this machine failed: $_" }
+    $script:FleetSkipped = [bool]$reason
     if ($FleetSkipped) {
-        Write-Host "Fleet suite skipped: $($support.Reason)."
+        Write-Host "Fleet suite skipped: $reason."
     }
 }
 
