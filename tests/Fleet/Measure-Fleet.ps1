@@ -71,6 +71,8 @@ $rows = foreach ($size in $Sizes) {
                     Wall = $watch.Elapsed.TotalSeconds
                     # All the processor time of this host's session so far: pwsh's start, the module, both commands.
                     Cpu  = [System.Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime.TotalSeconds
+                    # The most memory the session's pwsh held (the key derivation's 64 MiB or more included).
+                    Peak = [System.Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64 / 1MB
                 }
             })
 
@@ -84,6 +86,7 @@ $rows = foreach ($size in $Sizes) {
             BackupPerHost    = [Math]::Round($backupMedian / $size, 2)
             InsideHostMedian = [Math]::Round((Get-Median $inside.Wall), 2)
             HostCpuMedian    = [Math]::Round((Get-Median $inside.Cpu), 2)
+            HostPeakMiB      = [Math]::Round((Get-Median $inside.Peak))
             Runs             = $Repeat
             Load             = "$loadBefore -> $(Get-Load)"
         }

@@ -189,6 +189,22 @@ Describe 'A fleet of master secret servers, over SSH remoting' -Skip:$FleetSkipp
             }
         }
 
+        It 'refuses, on every host, to replace its secret when the generate block runs again: SsoSecret.MasterSecretExists (guide: generate)' {
+            Start-Sleep -Seconds 1    # a new time-stamped name, so that the backup file is not what stops it
+            $ErrorActionPreference = 'Continue'    # as at a prompt: each host's error is written, none stops the call
+            $all = @(. (Get-GuideCode 'generate') 2>&1)
+            $errors = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+
+            # First what matters most: every host keeps its secret.
+            $now = Get-CurrentSecret
+            foreach ($name in $servers) { $now[$name].SecretId | Should -Be $Initial[$name].SecretId -Because "$name's secret was not replaced" }
+            $errors.Count | Should -Be $servers.Count -Because 'every host refuses'
+            Write-Host "  generate again: $(($errors | ForEach-Object { "$($_.OriginInfo.PSComputerName): $($_.FullyQualifiedErrorId) ($($_.Exception.GetType().Name): $($_.Exception.Message))" }) -join '; ')"
+            foreach ($failure in $errors) {
+                $failure.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.MasterSecretExists,*' -Because "$($failure.OriginInfo.PSComputerName) should say that it already holds a secret; it said $($failure.FullyQualifiedErrorId): $($failure.Exception.Message)"
+            }
+        }
+
         It 'backs up and verifies every host in one call, the password passed with -ArgumentList (guide: backup)' {
             Start-Sleep -Seconds 1    # a new time-stamped name, a second after the first backup's
             $watch = [System.Diagnostics.Stopwatch]::StartNew()
