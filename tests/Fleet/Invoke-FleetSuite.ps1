@@ -13,7 +13,7 @@ param(
     [Parameter(Mandatory)] [string] $ModulePath,
     # How many hosts: $env:SSOSECRET_FLEET_HOSTS when it is set, else 3.
     [ValidateRange(1, 64)] [int] $Hosts = $(if ($env:SSOSECRET_FLEET_HOSTS) { [int]$env:SSOSECRET_FLEET_HOSTS } else { 3 }),
-    [ValidateRange(30, 86400)] [int] $TimeoutSeconds = 1200,
+    [ValidateRange(30, 86400)] [int] $TimeoutSeconds = 2400,
     # Where Pester writes its NUnit results (optional).
     [string] $ResultPath,
     # Internal: run Pester here (the child), rather than start the child.

@@ -293,7 +293,7 @@ function Start-SsoFleet {
             '    KbdInteractiveAuthentication no'
             '    ConnectTimeout 10'
             '    ServerAliveInterval 10'
-            '    ServerAliveCountMax 3'
+            '    ServerAliveCountMax 6'
             '    LogLevel ERROR'
         )
         $bin = New-Item -ItemType Directory -Path (Join-Path $client 'bin')

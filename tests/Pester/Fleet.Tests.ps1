@@ -36,7 +36,7 @@ Describe 'A fleet of master secret servers, over SSH remoting' -Skip:$FleetSkipp
         $env:SSOSECRET_STORE = Join-Path $TestDrive 'admin-store'
 
         $count = if ($env:SSOSECRET_FLEET_HOSTS) { [int]$env:SSOSECRET_FLEET_HOSTS } else { 3 }
-        $script:Fleet = Start-SsoFleet -Count $count -ModulePath (Split-Path $env:SSOSECRET_TEST_MODULE) -TimeoutSeconds (600 + 60 * $count)
+        $script:Fleet = Start-SsoFleet -Count $count -ModulePath (Split-Path $env:SSOSECRET_TEST_MODULE) -TimeoutSeconds (1800 + 60 * $count)
         # PowerShell starts 'ssh' from PATH: the fleet's ssh reads the fleet's client configuration (names, known_hosts).
         $env:PATH = $Fleet.ClientBin + [System.IO.Path]::PathSeparator + $env:PATH
         Write-Host ("Fleet {0}: {1} hosts on {2}, ready in {3:0.0} s" -f $Fleet.Id, $count, $Fleet.Subnet, $Fleet.SetupTime.TotalSeconds)
