@@ -50,5 +50,8 @@ if [ -f "$run/links" ]; then
 fi
 
 rm -rf "$run"
+# The two shared folders go when they are empty (another fleet's entries keep them): the root of the run folders, and
+# /etc/netns, which Start-SsoFleet makes when the machine has none.
 rmdir /run/ssosecret-fleet 2>/dev/null
+rmdir /etc/netns 2>/dev/null
 exit 0
