@@ -20,6 +20,10 @@
                  built-in mutator (-FuzzEngine Afl|Builtin to choose). Seeds: tests/Fuzz/corpus and the golden files;
                  findings go to out/fuzz/findings and are replayed at the end. Exits non-zero on any finding.
                  -Task Test does not fuzz, but builds the harness and replays the corpus through it.
+    -Task Fleet  builds, then runs the fleet suite alone (tests/Pester/Fleet.Tests.ps1; tests/Fleet/README.md): real hosts
+                 in network namespaces, each with its own sshd, reached with PowerShell remoting over SSH. Needs Linux,
+                 root and OpenSSH's sshd (apt-get install openssh-server); says why and fails when the machine lacks
+                 them. -Task Test runs the same suite where the machine allows it, and skips it (saying why) elsewhere.
     -Task Clean  removes out/ and the projects' bin/ and obj/ folders.
 
     A fresh machine needs only the .NET SDK: run "dotnet tool restore" first (it brings PowerShell 7.6.9 as a
@@ -27,7 +31,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Fuzz', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Fuzz', 'Fleet', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -295,12 +299,21 @@ function Invoke-Tool([string] $Script, [string] $WorkFolder, [switch] $Interacti
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
+function Invoke-Fleet {
+    # The fleet suite alone, in a child pwsh -NonInteractive with a hard time limit (tests/Fleet/Invoke-FleetSuite.ps1).
+    Build-Module
+    $pester = Restore-TestTools
+    & (Join-Path $Root 'tests/Fleet/Invoke-FleetSuite.ps1') -PesterPath $pester -ModulePath (Join-Path $ModuleOut 'SsoSecret.psd1')
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+}
+
 switch ($Task) {
     'Build' { Build-Module }
     'Test' { Invoke-Tests }
     'Demo' { Invoke-Tool 'tools/Demo.ps1' 'demo' -Interactive }
     'Bench' { Invoke-Tool 'tools/Bench.ps1' 'bench' }
     'Fuzz' { Invoke-Fuzz }
+    'Fleet' { Invoke-Fleet }
     'Clean' {
         Remove-Item $Out -Recurse -Force -ErrorAction Ignore
         Get-ChildItem $Root -Directory -Recurse -Include bin, obj | Remove-Item -Recurse -Force
