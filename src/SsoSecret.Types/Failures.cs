@@ -99,6 +99,42 @@ public enum SsoSecretFailure
     /// <summary>A change needs a confirmation, and the session cannot ask for one.</summary>
     ConfirmationRequired,
 
+    /// <summary>The text is not protected data.</summary>
+    NotProtectedData,
+
+    /// <summary>Protected data damaged or altered in a way found without any key (a changed character, cut short).</summary>
+    DamagedProtectedData,
+
+    /// <summary>Protected data made under a master secret the store does not hold.</summary>
+    UnknownSecret,
+
+    /// <summary>Protected data made for another purpose.</summary>
+    WrongPurpose,
+
+    /// <summary>Protected data whose encrypted content was altered (secret and purpose are right).</summary>
+    TamperedProtectedData,
+
+    /// <summary>A purpose that breaks the rules (empty, too long, control characters, spaces at either end).</summary>
+    InvalidPurpose,
+
+    /// <summary>A value too large to protect.</summary>
+    ValueTooLarge,
+
+    /// <summary>Input of a type a command does not take.</summary>
+    UnsupportedInput,
+
+    /// <summary>An opened value is not UTF-8 text, so it cannot be returned as a string or a SecureString.</summary>
+    ValueNotText,
+
+    /// <summary>Another process changed the store's secrets while the command ran; nothing was changed.</summary>
+    StoreChanged,
+
+    /// <summary>A file to write (other than a backup) exists, and -Force was not given.</summary>
+    FileExists,
+
+    /// <summary>A file to read (other than a backup) does not exist.</summary>
+    FileNotFound,
+
     /// <summary>A path with wildcards matches several files where the command takes one.</summary>
     AmbiguousPath,
 }

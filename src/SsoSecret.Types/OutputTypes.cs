@@ -160,3 +160,22 @@ public sealed class SsoKdfMeasurement
     /// <summary>The memory the run used, in MiB.</summary>
     public double MemoryMiB => Kdf.MemoryMiB;
 }
+
+/// <summary>What Update-SsoProtectedData -PassThru tells about one file it rewrapped in place. Never a value.</summary>
+public sealed class SsoProtectedFileUpdate
+{
+    /// <summary>The file.</summary>
+    public string Path { get; internal set; } = string.Empty;
+
+    /// <summary>How many protected values the file holds.</summary>
+    public int Values { get; internal set; }
+
+    /// <summary>How many of them were rewrapped (the others were under the current secret already).</summary>
+    public int Rewrapped { get; internal set; }
+
+    /// <summary>The master secret every value is now protected under.</summary>
+    public Guid SecretId { get; internal set; }
+
+    /// <summary>The secrets the rewrapped values were under before.</summary>
+    public Guid[] FromSecretIds { get; internal set; } = Array.Empty<Guid>();
+}
