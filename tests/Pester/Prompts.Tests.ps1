@@ -364,6 +364,35 @@ Describe 'Over SSH remoting, the client decides' -Skip:(-not $HasSsh) {
         Join-Path $Folder 'remote.bak' | Should -Not -Exist
     }
 
+    It 'fails at once with PasswordRequired in Invoke-Command -AsJob, whose client would hold the question (no Blocked job)' {
+        $job = Invoke-Command @Remote -AsJob -ScriptBlock {
+            param($Module, $Path, $Store)
+            Import-Module $Module
+            Backup-SsoMasterSecret -Path $Path -StorePath $Store -KdfProfile Interactive
+        } -ArgumentList $Module, (Join-Path $Folder 'remote-job.bak'), $Store
+        $result = Invoke-TestJob $job
+        $result.State | Should -BeIn 'Completed', 'Failed' -Because 'a job that waits for an answer would be Blocked'
+        $result.Ids | Should -HaveCount 1
+        $result.Ids[0] | Should -BeLike 'SsoSecret.PasswordRequired,*'
+        Join-Path $Folder 'remote-job.bak' | Should -Not -Exist
+    }
+
+    It 'fails at once with ConfirmationRequired in Invoke-Command -AsJob for a question (Restore over another secret)' {
+        $other = Copy-TestStore $Store
+        $otherBackup = Join-Path $Folder 'other-remote.bak'
+        $null = New-TestSecret -StorePath (New-TestPath 'store') -BackupPath $otherBackup
+        $before = Get-FolderSnapshot $other
+        $job = Invoke-Command @Remote -AsJob -ScriptBlock {
+            param($Module, $Path, $Store, $Password)
+            Import-Module $Module
+            Restore-SsoMasterSecret -Path $Path -StorePath $Store -Password (ConvertTo-SecureString $Password -AsPlainText -Force)
+        } -ArgumentList $Module, $otherBackup, $other, $PlainPassword
+        $result = Invoke-TestJob $job
+        $result.State | Should -BeIn 'Completed', 'Failed'
+        $result.Ids[0] | Should -BeLike 'SsoSecret.ConfirmationRequired,*'
+        Get-FolderSnapshot $other | Should -Be $before
+    }
+
     It 'asks the person at an interactive Enter-PSSession, with three tries there too' {
         $path = Join-Path $Folder 'entered.bak'
         $options = '@{ StrictHostKeyChecking = ''no''; UserKnownHostsFile = ''/dev/null''; BatchMode = ''yes''; LogLevel = ''ERROR'' }'

@@ -2,6 +2,7 @@ using System;
 using System.Management.Automation;
 using System.Management.Automation.Host;
 using System.Management.Automation.Runspaces;
+using System.Reflection;
 using System.Security;
 
 namespace SsoSecret.Internal;
@@ -33,10 +34,11 @@ namespace SsoSecret.Internal;
 /// -sshs (or wsmprovhost): the question goes to the client's host. An interactive client (Enter-PSSession at a
 /// console, Invoke-Command typed at one) asks the person; a client that cannot ask (-NonInteractive, input
 /// redirected) throws at once, and the error comes back as a RemoteException. Ask.</description></item>
+/// <item><term>Invoke-Command -AsJob, a disconnected session</term><description>The same host, runspace and history as
+/// a synchronous Invoke-Command, but the client holds a question, and the job stays Blocked until Receive-Job (even a
+/// harmless probe of the client blocks it). What tells them apart is internal to PowerShell: see
+/// <see cref="RemoteClientAnswers"/>. Do not ask.</description></item>
 /// </list>
-/// Not told apart: Invoke-Command -AsJob and disconnected sessions. On the remote side they look exactly like a
-/// synchronous Invoke-Command (same host information, same runspace, same history and debugger settings), and their
-/// client holds a question as Start-Job's does. They must pass -Password or -Credential (about_SsoSecret says so).
 /// [Environment]::UserInteractive is true on Linux and macOS whatever the session, and false in a WinRM session where a
 /// person may well be at the other end, so it is used only for the console host (Windows services and scheduled tasks).
 /// </remarks>
@@ -58,6 +60,11 @@ internal static class Prompt
         if (InJobServerProcess)
         {
             return "it runs in a background job (Start-Job), whose questions wait until someone runs Receive-Job";
+        }
+
+        if (string.Equals(host.Name, "ServerRemoteHost", StringComparison.Ordinal) && !RemoteClientAnswers())
+        {
+            return "its remote client would hold the question, as Invoke-Command -AsJob and disconnected sessions do";
         }
 
         if (string.Equals(host.Name, "ConsoleHost", StringComparison.Ordinal))
@@ -125,6 +132,55 @@ internal static class Prompt
 
         return false;
     }
+
+    /// <summary>
+    /// True when the client of this remote session (SSH, WinRM) holds a person's console, or waits for the command and
+    /// so answers its questions at once, if only to refuse them; false for a client that holds its questions, as a job
+    /// does (Invoke-Command -AsJob, a disconnected session), and when this cannot be told.
+    /// </summary>
+    /// <remarks>
+    /// The remote side sees the same host, runspace and history in all these cases. Two things differ, found by
+    /// experiment and read from PowerShell's internals (no public API says them; if a later PowerShell renames them,
+    /// this returns false, and such a session fails with PasswordRequired instead of waiting):
+    /// a command typed at Enter-PSSession (or Enter-PSHostProcess) runs in a pipeline that does not capture native
+    /// commands' standard error (Pipeline.RedirectShellErrorOutputPipe is false; every Invoke-Command sets it), and a
+    /// synchronous Invoke-Command turns on remote debugging, which leaves the debugger's UnhandledBreakpointMode at
+    /// Wait; -AsJob does not. (A session that served a synchronous Invoke-Command keeps that mode: an -AsJob through
+    /// that same PSSession afterwards is not told apart.)
+    /// </remarks>
+    private static bool RemoteClientAnswers()
+    {
+        var runspace = Runspace.DefaultRunspace;
+        if (runspace is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            object? pipeline = s_currentlyRunningPipeline?.Invoke(runspace, null);
+            if (pipeline is not null && s_redirectShellErrorOutputPipe?.GetValue(pipeline) is bool redirected && !redirected)
+            {
+                return true;
+            }
+
+            object? mode = runspace.Debugger is Debugger debugger ? s_unhandledBreakpointMode?.GetValue(debugger) : null;
+            return string.Equals(mode?.ToString(), "Wait", StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is TargetInvocationException || e is MemberAccessException || e is ArgumentException || e is InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private const BindingFlags AnyInstance = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
+
+    private static readonly MethodInfo? s_currentlyRunningPipeline = typeof(Runspace).GetMethod("GetCurrentlyRunningPipeline", AnyInstance, null, Type.EmptyTypes, null);
+
+    private static readonly PropertyInfo? s_redirectShellErrorOutputPipe =
+        typeof(Runspace).Assembly.GetType("System.Management.Automation.Runspaces.Pipeline")?.GetProperty("RedirectShellErrorOutputPipe", AnyInstance);
+
+    private static readonly PropertyInfo? s_unhandledBreakpointMode = typeof(Debugger).GetProperty("UnhandledBreakpointMode", AnyInstance);
 
     private static bool RunsInConsoleRunspace(PSHost host)
     {
