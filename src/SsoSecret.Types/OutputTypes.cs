@@ -179,3 +179,65 @@ public sealed class SsoProtectedFileUpdate
     /// <summary>The secrets the rewrapped values were under before.</summary>
     public Guid[] FromSecretIds { get; internal set; } = Array.Empty<Guid>();
 }
+
+/// <summary>One recovery share Split-SsoMasterSecret wrote. Never the share's words.</summary>
+public sealed class SsoSecretShareInfo
+{
+    /// <summary>The share's file.</summary>
+    public string Path { get; internal set; } = string.Empty;
+
+    /// <summary>The share's number, 1 to <see cref="Count"/>.</summary>
+    public int ShareNumber { get; internal set; }
+
+    /// <summary>How many shares the split made.</summary>
+    public int Count { get; internal set; }
+
+    /// <summary>How many shares restore the secret.</summary>
+    public int Threshold { get; internal set; }
+
+    /// <summary>The split's identifier (the same in every share of one split).</summary>
+    public int SplitId { get; internal set; }
+
+    /// <summary>The master secret's id.</summary>
+    public Guid SecretId { get; internal set; }
+
+    /// <summary>The master secret's fingerprint.</summary>
+    public string Fingerprint { get; internal set; } = string.Empty;
+}
+
+/// <summary>What Test-SsoSecretShare -Detailed found: the shares given, what they are, and what is missing.</summary>
+public sealed class SsoSecretShareTestResult
+{
+    /// <summary>True when the shares are valid and enough of them restore a master secret.</summary>
+    public bool IsValid { get; internal set; }
+
+    /// <summary>The failure, when they are not (TooFewShares, DamagedShare, MixedShares, ...).</summary>
+    public SsoSecretFailure? Failure { get; internal set; }
+
+    /// <summary>How many shares were given (duplicates included).</summary>
+    public int SharesGiven { get; internal set; }
+
+    /// <summary>The share numbers given, as their sheets name them (1-based).</summary>
+    public int[] ShareNumbers { get; internal set; } = Array.Empty<int>();
+
+    /// <summary>How many shares restore the secret (of a one-group split; for two levels see the message).</summary>
+    public int? Threshold { get; internal set; }
+
+    /// <summary>How many more shares are needed at the least.</summary>
+    public int SharesNeeded { get; internal set; }
+
+    /// <summary>The split's identifier, when the shares could be read.</summary>
+    public int? SplitId { get; internal set; }
+
+    /// <summary>The restored secret's id, when enough valid shares were given.</summary>
+    public Guid? SecretId { get; internal set; }
+
+    /// <summary>The restored secret's fingerprint, when enough valid shares were given.</summary>
+    public string? Fingerprint { get; internal set; }
+
+    /// <summary>Whether they hold the store's current secret; null when that could not be checked.</summary>
+    public bool? MatchesCurrentSecret { get; internal set; }
+
+    /// <summary>What was found, in words.</summary>
+    public string Message { get; internal set; } = string.Empty;
+}
