@@ -48,6 +48,8 @@ public abstract class SsoSecretCommandBase : PSCmdlet
     {
         SsoSecretErrorException known => known,
         StoreException store => StoreError(store),
+        Crypto.KdfUnavailableException kdf => SsoSecretErrorException.Create(
+            ErrorIds.KdfUnavailable, kdf.Message, ErrorCategory.ResourceUnavailable, null, "Fix or remove $env:SSOSECRET_KDF and $env:SSOSECRET_ARGON2_LIBRARY, as the message says.", terminating: true, inner: kdf),
         _ => null,
     };
 
@@ -419,7 +421,9 @@ public abstract class SsoSecretCommandBase : PSCmdlet
     /// </summary>
     private protected T RunKdf<T>(string activity, KdfParameters kdf, Func<T> work)
     {
-        WriteVerbose($"Deriving the key with {kdf}.");
+        // The implementation is chosen (and a native one self-tested) here, on the first derivation of the process.
+        var implementation = Crypto.Argon2.Active;
+        WriteVerbose($"Deriving the key with {kdf}, implementation {implementation.Name}: {implementation.Reason}.");
         var watch = Stopwatch.StartNew();
         var task = Task.Run(work);
         var progress = new ProgressRecord(0x550, activity, kdf.ToString());

@@ -29,6 +29,7 @@ internal static class ErrorIds
     internal const string StoreDamaged = "SsoSecret.StoreDamaged";
     internal const string StoreUnavailable = "SsoSecret.StoreUnavailable";
     internal const string WeakKdf = "SsoSecret.WeakKdf";
+    internal const string KdfUnavailable = "SsoSecret.KdfUnavailable";
     internal const string WriteFailed = "SsoSecret.WriteFailed";
     internal const string ReadFailed = "SsoSecret.ReadFailed";
     internal const string ConfirmationRequired = "SsoSecret.ConfirmationRequired";
