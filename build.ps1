@@ -44,11 +44,10 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
-# Every tool version the build uses, in one place.
+# The tool versions the build itself chooses, in one place. (PowerShell's is in .config/dotnet-tools.json, which
+# `dotnet tool restore` reads; the libraries' are in Directory.Packages.props.)
 $script:Versions = @{
-    Pester     = '6.2.0'   # tools/TestTools/TestTools.csproj downloads it
-    PowerShell = '7.6.9'   # .config/dotnet-tools.json
-    SharpFuzz  = '2.3.0'   # SharpFuzz.CommandLine, installed into out/tools by -Task Fuzz (the library: Directory.Packages.props)
+    Pester = '6.2.0'   # downloaded by restoring tools/TestTools/TestTools.csproj, which is given this version
 }
 
 $script:Root = $PSScriptRoot
@@ -67,12 +66,31 @@ function Invoke-Native {
     }
 }
 
+function Publish-Project([string] $Project, [string] $Output) {
+    # Every project is published the same way: the chosen configuration, quiet, warnings as errors.
+    Invoke-Native dotnet publish (Join-Path $Root $Project) -c $Configuration -o $Output --nologo -v quiet '-p:TreatWarningsAsErrors=true'
+}
+
+function Invoke-ChildPwsh {
+    # Runs a script in a new pwsh process (-NoProfile; the arguments after the script are its own) and returns its
+    # exit code. A new process, so this session never loads the module it has just assembled.
+    param([string] $Script, [string[]] $Arguments = @(), [switch] $Interactive)
+    $pwsh = @(Get-ChildPwsh)
+    $all = @($pwsh | Select-Object -Skip 1) + @('-NoProfile') + @(if (-not $Interactive) { '-NonInteractive' }) + @('-File', $Script) + $Arguments
+    if ($Interactive) {
+        & $pwsh[0] @all   # the child's output stays the terminal, where it asks its questions
+    }
+    else {
+        & $pwsh[0] @all | Out-Host
+    }
+    $LASTEXITCODE
+}
+
 function Build-Module {
     $publish = Join-Path $Out 'publish'
     if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
-    Invoke-Native dotnet publish (Join-Path $Root 'src/SsoSecret/SsoSecret.csproj') -c $Configuration -o $publish --nologo -v quiet '-p:TreatWarningsAsErrors=true'
-
-    Invoke-Native dotnet publish (Join-Path $Root 'src/SsoSecret.Loader/SsoSecret.Loader.csproj') -c $Configuration -o $publish --nologo -v quiet '-p:TreatWarningsAsErrors=true'
+    Publish-Project 'src/SsoSecret/SsoSecret.csproj' $publish
+    Publish-Project 'src/SsoSecret.Loader/SsoSecret.Loader.csproj' $publish
 
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     # The module's assemblies go to bin/: the loader (SsoSecret.psm1) serves them from there to their own load context.
@@ -83,10 +101,9 @@ function Build-Module {
     Copy-Item (Join-Path $Root 'SsoSecret.psd1') $ModuleOut
     Copy-Item (Join-Path $Root 'module/*') $ModuleOut -Recurse
 
-    # Help: docs/en-US/*.md into en-US/SsoSecret.dll-Help.xml and about_SsoSecret.help.txt, checked against the cmdlets
-    # (in a child pwsh, so this session never loads the module it has just assembled).
-    $pwsh = @(Get-ChildPwsh)
-    Invoke-Native @pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tools/New-SsoSecretHelp.ps1') -ModulePath (Join-Path $ModuleOut 'SsoSecret.psd1') -DocsPath (Join-Path $Root 'docs/en-US') -OutputPath (Join-Path $ModuleOut 'en-US')
+    # Help: docs/en-US/*.md into en-US/SsoSecret.dll-Help.xml and about_SsoSecret.help.txt, checked against the cmdlets.
+    $exit = Invoke-ChildPwsh (Join-Path $Root 'tools/New-SsoSecretHelp.ps1') '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-DocsPath', (Join-Path $Root 'docs/en-US'), '-OutputPath', (Join-Path $ModuleOut 'en-US')
+    if ($exit -ne 0) { throw "The help could not be built (exit code $exit)." }
 
     # The manifest must load and list exactly the cmdlets the assembly exports.
     $manifest = Test-ModuleManifest (Join-Path $ModuleOut 'SsoSecret.psd1')
@@ -102,7 +119,7 @@ function Get-NuGetPackagesFolder {
 }
 
 function Restore-TestTools {
-    Invoke-Native dotnet restore (Join-Path $Root 'tools/TestTools/TestTools.csproj') --nologo -v quiet
+    Invoke-Native dotnet restore (Join-Path $Root 'tools/TestTools/TestTools.csproj') --nologo -v quiet "-p:PesterVersion=$($Versions.Pester)"
     $pester = Join-Path (Get-NuGetPackagesFolder) "pester/$($Versions.Pester)/tools/Pester.psd1"
     if (-not (Test-Path $pester)) {
         throw "Pester $($Versions.Pester) was not found at $pester after the restore."
@@ -140,14 +157,8 @@ function Invoke-XunitSuites {
 function Invoke-PesterSuites([string] $PesterPath) {
     $json = Join-Path $ResultsDir 'pester.json'
     Remove-Item $json -ErrorAction Ignore
-    $pwsh = @(Get-ChildPwsh)
-    $runner = Join-Path $Root 'tests/Invoke-PesterSuites.ps1'
-    $command = $pwsh[0]
-    $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $runner,
-        '-PesterPath', $PesterPath, '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-ResultPath', $json,
-        '-FixturePath', (Join-Path $Out 'fixtures'))
-    & $command @arguments | Out-Host
-    $exit = $LASTEXITCODE
+    $exit = Invoke-ChildPwsh (Join-Path $Root 'tests/Invoke-PesterSuites.ps1') '-PesterPath', $PesterPath,
+        '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-ResultPath', $json, '-FixturePath', (Join-Path $Out 'fixtures')
     if (-not (Test-Path $json)) {
         throw "The Pester run wrote no results (exit code $exit)."
     }
@@ -159,16 +170,16 @@ function Invoke-PesterSuites([string] $PesterPath) {
 
 function Build-TestFixtures {
     # "Another module" with an older BouncyCastle, for the dependency isolation tests.
-    Invoke-Native dotnet publish (Join-Path $Root 'tests/Fixtures/OtherCrypto/OtherCrypto.csproj') -c $Configuration -o (Join-Path $Out 'fixtures/OtherCrypto') --nologo -v quiet
+    Publish-Project 'tests/Fixtures/OtherCrypto/OtherCrypto.csproj' (Join-Path $Out 'fixtures/OtherCrypto')
 }
 
-$script:FuzzProject = Join-Path $Root 'tests/Fuzz/SsoSecret.Fuzz/SsoSecret.Fuzz.csproj'
+$script:FuzzProject = 'tests/Fuzz/SsoSecret.Fuzz/SsoSecret.Fuzz.csproj'
 $script:FuzzCorpus = @((Join-Path $Root 'tests/Fuzz/corpus'), (Join-Path $Root 'tests/SsoSecret.Tests/TestData/golden'))
 
 function Invoke-FuzzCorpusReplay {
     # The fuzzing harness builds, and every corpus file (and the golden files) goes through its oracle once.
     $bin = Join-Path $Out 'fuzz/replay'
-    Invoke-Native dotnet publish $FuzzProject -c $Configuration -o $bin --nologo -v quiet '-p:TreatWarningsAsErrors=true'
+    Publish-Project $FuzzProject $bin
     $output = & dotnet (Join-Path $bin 'SsoSecret.Fuzz.dll') replay @FuzzCorpus
     $exit = $LASTEXITCODE
     $output | Out-Host
@@ -205,7 +216,7 @@ function Invoke-Fuzz {
 
     $bin = Join-Path $fuzzOut $engine.ToLowerInvariant()
     if (Test-Path $bin) { Remove-Item $bin -Recurse -Force }
-    Invoke-Native dotnet publish $FuzzProject -c $Configuration -o $bin --nologo -v quiet '-p:TreatWarningsAsErrors=true'
+    Publish-Project $FuzzProject $bin
     $harness = Join-Path $bin 'SsoSecret.Fuzz.dll'
 
     if ($engine -eq 'Afl') {
@@ -214,7 +225,10 @@ function Invoke-Fuzz {
         $tools = Join-Path $Out 'tools'
         $sharpfuzz = Join-Path $tools 'sharpfuzz'
         if (-not (Test-Path $sharpfuzz)) {
-            Invoke-Native dotnet tool install SharpFuzz.CommandLine --version $Versions.SharpFuzz --tool-path $tools
+            # The command-line tool has the same version as the SharpFuzz library the harness references.
+            $sharpFuzzVersion = ([xml](Get-Content (Join-Path $Root 'Directory.Packages.props') -Raw)).Project.ItemGroup.PackageVersion |
+                Where-Object Include -eq 'SharpFuzz' | ForEach-Object Version
+            Invoke-Native dotnet tool install SharpFuzz.CommandLine --version $sharpFuzzVersion --tool-path $tools
         }
         Invoke-Native $sharpfuzz (Join-Path $bin 'SsoSecret.Core.dll')
 
@@ -245,7 +259,7 @@ function Invoke-Fuzz {
     if ($crashes.Count -gt 0) {
         Write-Host "$($crashes.Count) finding(s); replaying them (from an uninstrumented build):"
         $replay = Join-Path $fuzzOut 'replay'
-        Invoke-Native dotnet publish $FuzzProject -c $Configuration -o $replay --nologo -v quiet
+        Publish-Project $FuzzProject $replay
         & dotnet (Join-Path $replay 'SsoSecret.Fuzz.dll') replay @($crashes.FullName) | Out-Host
         exit 1
     }
@@ -272,29 +286,18 @@ function Invoke-Tests {
     if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
 }
 
-function Invoke-Demo {
+function Invoke-Tool([string] $Script, [string] $WorkFolder, [switch] $Interactive) {
+    # Builds, then runs a tool script against the built module; its exit code becomes this script's.
     Build-Module
-    $pwsh = @(Get-ChildPwsh)
-    $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-File', (Join-Path $Root 'tools/Demo.ps1'),
-        '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-WorkFolder', (Join-Path $Out 'demo'))
-    & $pwsh[0] @arguments
-    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
-}
-
-function Invoke-Bench {
-    Build-Module
-    $pwsh = @(Get-ChildPwsh)
-    $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/Bench.ps1'),
-        '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-WorkFolder', (Join-Path $Out 'bench'))
-    & $pwsh[0] @arguments
-    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+    $exit = Invoke-ChildPwsh (Join-Path $Root $Script) '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-WorkFolder', (Join-Path $Out $WorkFolder) -Interactive:$Interactive
+    if ($exit -ne 0) { exit $exit }
 }
 
 switch ($Task) {
     'Build' { Build-Module }
     'Test' { Invoke-Tests }
-    'Demo' { Invoke-Demo }
-    'Bench' { Invoke-Bench }
+    'Demo' { Invoke-Tool 'tools/Demo.ps1' 'demo' -Interactive }
+    'Bench' { Invoke-Tool 'tools/Bench.ps1' 'bench' }
     'Fuzz' { Invoke-Fuzz }
     'Clean' {
         Remove-Item $Out -Recurse -Force -ErrorAction Ignore

@@ -185,10 +185,6 @@ function Get-SsoDscBackupState {
         # A 0-byte file is what a failed write leaves behind; nothing in it is worth keeping.
         $state.Reason = 'Empty'
     }
-    elseif ($status -eq 'NotFound') {
-        # Test-SsoSecretBackup says NotFound for a file it cannot read; the file is there.
-        $state.Reason = 'Unreadable'
-    }
     elseif ($status -ne 'Valid') {
         $state.Reason = $status
     }
@@ -327,6 +323,7 @@ class SsoMasterSecret {
             Credential  = $this.Credential
             StorePath   = $this.StorePath
             Confirm     = $false
+            PassThru    = $true
             ErrorAction = 'Stop'
         }
         if ($null -ne $this.PasswordHint) { $parameters.PasswordHint = $this.PasswordHint }

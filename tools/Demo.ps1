@@ -42,7 +42,7 @@ else {
 
 Step "1. Generate a master secret and write its backup in one step (store: $store)"
 $first = Join-Path $backups 'master-secret.bak'
-New-SsoMasterSecret -BackupPath $first -StorePath $store @passwordArguments | Format-List | Out-Host
+New-SsoMasterSecret -BackupPath $first -StorePath $store @passwordArguments -PassThru | Format-List | Out-Host
 
 Step '2. The store''s secret: id, fingerprint, last backup (never the secret itself)'
 Get-SsoMasterSecret -StorePath $store | Format-List | Out-Host

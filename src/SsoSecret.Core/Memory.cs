@@ -21,4 +21,12 @@ internal static class Memory
             Array.Clear(data, 0, data.Length);
         }
     }
+
+    /// <summary>A copy of part of an array.</summary>
+    internal static byte[] Slice(byte[] data, int offset, int length)
+    {
+        var slice = new byte[length];
+        Buffer.BlockCopy(data, offset, slice, 0, length);
+        return slice;
+    }
 }

@@ -93,6 +93,9 @@ public enum SsoSecretBackupStatus
 
     /// <summary>The backup asks for more KDF memory or work than allowed.</summary>
     KdfLimitExceeded,
+
+    /// <summary>The file exists but cannot be read (permissions).</summary>
+    Unreadable,
 }
 
 /// <summary>The detailed result of <c>Test-SsoSecretBackup -Detailed</c>.</summary>

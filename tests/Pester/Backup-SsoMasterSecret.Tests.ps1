@@ -213,11 +213,11 @@ Describe 'Backup-SsoMasterSecret' {
         Get-FileNames $folder | Should -HaveCount 0
     }
 
-    It 'refuses a target in a folder that does not exist (WriteFailed)' {
+    It 'refuses a target in a folder that does not exist (FolderNotFound)' {
         $path = Join-Path $folder 'missing/sub.bak'
         Backup-SsoMasterSecret -Path $path -Password $Password -PasswordHint $Hint -KdfProfile Interactive -StorePath $Store -ErrorVariable err -ErrorAction SilentlyContinue
         $err | Should -HaveCount 1
-        $err[0].FullyQualifiedErrorId | Should -BeLike 'SsoSecret.WriteFailed,*'
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SsoSecret.FolderNotFound,*'
         Join-Path $folder 'missing' | Should -Not -Exist
     }
 

@@ -11,8 +11,8 @@ BeforeAll {
 
     $script:Seed = Join-Path $TestDrive 'seed'
     New-Item -ItemType Directory -Path $Seed | Out-Null
-    $script:A = New-SsoMasterSecret -BackupPath "$Seed/a.bak" -Password $Password -StorePath "$Seed/store" -KdfProfile Interactive
-    $script:B = New-SsoMasterSecret -BackupPath "$Seed/b.bak" -Password $Password -StorePath "$Seed/store-b" -KdfProfile Interactive
+    $script:A = New-SsoMasterSecret -BackupPath "$Seed/a.bak" -Password $Password -StorePath "$Seed/store" -KdfProfile Interactive -PassThru
+    $script:B = New-SsoMasterSecret -BackupPath "$Seed/b.bak" -Password $Password -StorePath "$Seed/store-b" -KdfProfile Interactive -PassThru
 
     # A child runs one role's script after every child has loaded the module and been told GO, and prints one JSON
     # line per step: its error id when it fails, nothing secret.
@@ -59,7 +59,7 @@ switch -Wildcard ($Role) {
     }
     'new-*' {
         $force = $Role -like '*-force-*'
-        Step 'new' { New-SsoMasterSecret -BackupPath (Join-Path $Work "$Role.bak") -Password $pw -StorePath $store -KdfProfile Interactive -Force:$force | ForEach-Object SecretId }
+        Step 'new' { New-SsoMasterSecret -BackupPath (Join-Path $Work "$Role.bak") -Password $pw -StorePath $store -KdfProfile Interactive -Force:$force -PassThru | ForEach-Object SecretId }
     }
 }
 '@

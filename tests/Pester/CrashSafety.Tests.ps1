@@ -23,8 +23,8 @@ BeforeAll {
     # Two secrets, A and B, each with a backup; a store holding A to copy into each run's folder.
     $script:Seed = Join-Path $TestDrive 'seed'
     New-Item -ItemType Directory -Path $Seed | Out-Null
-    $script:A = (New-SsoMasterSecret -BackupPath "$Seed/a.bak" -Password $Password -StorePath "$Seed/store" -KdfProfile Interactive).Fingerprint
-    $script:B = (New-SsoMasterSecret -BackupPath "$Seed/b.bak" -Password $Password -StorePath "$Seed/store-b" -KdfProfile Interactive).Fingerprint
+    $script:A = (New-SsoMasterSecret -BackupPath "$Seed/a.bak" -Password $Password -StorePath "$Seed/store" -KdfProfile Interactive -PassThru).Fingerprint
+    $script:B = (New-SsoMasterSecret -BackupPath "$Seed/b.bak" -Password $Password -StorePath "$Seed/store-b" -KdfProfile Interactive -PassThru).Fingerprint
 
     $script:Child = Join-Path $TestDrive 'child.ps1'
     Set-Content -Path $Child -Encoding utf8 -Value @'

@@ -55,7 +55,7 @@ Describe 'New-SsoMasterSecret' {
             $store = New-TestPath 'store'
             $path = Join-Path $Folder 'credential.bak'
             $credential = [pscredential]::new('somebody-irrelevant', $Password)
-            $info = New-SsoMasterSecret -BackupPath $path -StorePath $store -Credential $credential -KdfProfile Interactive -PasswordHint $Hint
+            $info = New-SsoMasterSecret -BackupPath $path -StorePath $store -Credential $credential -KdfProfile Interactive -PasswordHint $Hint -PassThru
             $result = Test-SsoSecretBackup -Path $path -Password $Password -StorePath $store -Detailed
             $result.Status | Should -Be 'Valid'
             $result.MatchesCurrentSecret | Should -BeTrue
@@ -75,7 +75,7 @@ Describe 'New-SsoMasterSecret' {
             Push-Location $folder
             try {
                 [System.Environment]::CurrentDirectory | Should -Not -Be $folder
-                $info = New-SsoMasterSecret -BackupPath 'rel.bak' -StorePath 'rel-store' -Password $Password -PasswordHint $Hint -KdfProfile Interactive
+                $info = New-SsoMasterSecret -BackupPath 'rel.bak' -StorePath 'rel-store' -Password $Password -PasswordHint $Hint -KdfProfile Interactive -PassThru
             }
             finally {
                 Pop-Location

@@ -9,7 +9,7 @@
 BeforeDiscovery {
     # Each probe runs its commands as a user would; $Store, $Password and the other variables come from BeforeAll.
     $script:Probes = @(
-        @{ Name = 'New (success)'; Run = { New-SsoMasterSecret -BackupPath "$Work/new.bak" -Password $Password -PasswordHint 'the blue door' -StorePath $Store -KdfProfile Interactive } }
+        @{ Name = 'New (success)'; Run = { New-SsoMasterSecret -BackupPath "$Work/new.bak" -Password $Password -PasswordHint 'the blue door' -StorePath $Store -KdfProfile Interactive -PassThru } }
         @{ Name = 'Get (success)'; Run = { Get-SsoMasterSecret -StorePath $Store } }
         @{ Name = 'Backup (success, binary and armored, -Credential)'; Run = {
                 Backup-SsoMasterSecret "$Work/b.bak" -Password $Password -PasswordHint 'the blue door' -StorePath $Store -KdfProfile Interactive -PassThru
@@ -73,7 +73,7 @@ BeforeDiscovery {
         @{ Name = 'damaged store'; Run = { Get-SsoMasterSecret -StorePath "$Work/store-damaged"; Backup-SsoMasterSecret "$Work/sd.bak" -Password $Password -StorePath "$Work/store-damaged" } }
         @{ Name = 'insecure store'; Run = { Get-SsoMasterSecret -StorePath "$Work/store-open"; Restore-SsoMasterSecret "$Work/b.bak" -Password $Password -StorePath "$Work/store-open" -Force } }
         @{ Name = 'busy store'; Run = { Restore-SsoMasterSecret "$Work/other.bak" -Password $Password -StorePath "$Work/store-busy" -Force } }
-        @{ Name = 'New -Force replaces (success)'; Run = { New-SsoMasterSecret -BackupPath "$Work/new2.bak" -Password $Password -StorePath $Store -KdfProfile Interactive -Force } }
+        @{ Name = 'New -Force replaces (success)'; Run = { New-SsoMasterSecret -BackupPath "$Work/new2.bak" -Password $Password -StorePath $Store -KdfProfile Interactive -Force -PassThru } }
     )
 }
 
@@ -332,7 +332,7 @@ Describe 'No password and no secret in any output' {
         $expected = 'WrongPassword', 'DamagedBackup', 'TamperedBackup', 'NotABackup', 'UnsupportedVersion', 'KdfLimitExceeded',
             'WeakPassword', 'HintRevealsPassword', 'InvalidPassword', 'InvalidHint', 'HintTooLong', 'WeakKdf', 'BackupExists',
             'MasterSecretExists', 'ConfirmationRequired', 'PasswordRequired', 'NoMasterSecret', 'BackupNotFound', 'PathIsFolder',
-            'PathNotFileSystem', 'WriteFailed', 'StoreDamaged', 'StoreInsecure', 'StoreBusy'
+            'PathNotFileSystem', 'FolderNotFound', 'StoreDamaged', 'StoreInsecure', 'StoreBusy'
         $seen = $script:SeenIds
         foreach ($id in $expected) { $seen | Should -Contain "SsoSecret.$id" }
     }

@@ -68,10 +68,10 @@ Describe 'Test-SsoSecretBackup' {
             $result.PasswordVerified | Should -BeTrue
         }
 
-        It 'refuses -Password and -Credential together (InvalidPassword)' {
+        It 'refuses -Password and -Credential together (ConflictingParameters)' {
             $credential = [pscredential]::new('ignored', $Password)
             { Test-SsoSecretBackup -Path $Backup -Password $Password -Credential $credential -StorePath $Store } |
-                Should -Throw -ErrorId 'SsoSecret.InvalidPassword,*'
+                Should -Throw -ErrorId 'SsoSecret.ConflictingParameters,*'
         }
     }
 

@@ -51,7 +51,7 @@ function New-TestSecret {
         [switch] $Force
     )
     New-SsoMasterSecret -BackupPath $BackupPath -StorePath $StorePath -Password $script:Password `
-        -PasswordHint $PasswordHint -KdfProfile Interactive -Armor:$Armor -Force:$Force
+        -PasswordHint $PasswordHint -KdfProfile Interactive -Armor:$Armor -Force:$Force -PassThru
 }
 
 function Copy-TestStore {

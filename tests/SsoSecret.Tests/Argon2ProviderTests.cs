@@ -155,7 +155,7 @@ public sealed class Argon2ProviderTests
             {
                 Assert.Equal(secret, BackupEnvelope.Open(data, password, KdfLimits.Default, out _));
                 var wrong = Assert.Throws<BackupException>(() => BackupEnvelope.Open(data, Encoding.UTF8.GetBytes("another password"), KdfLimits.Default, out _));
-                Assert.Equal(BackupFailure.WrongPassword, wrong.Failure);
+                Assert.Equal(SsoSecretFailure.WrongPassword, wrong.Failure);
             }
         }
     }

@@ -11,7 +11,7 @@ public sealed class ArmorTests
     private static readonly byte[] s_binary = System.IO.File.ReadAllBytes(TestPaths.Golden("v1-binary.bak"));
     private static readonly string s_armored = Armor.Encode(s_binary);
 
-    private static BackupFailure? Read(string text)
+    private static SsoSecretFailure? Read(string text)
     {
         try
         {
@@ -53,7 +53,7 @@ public sealed class ArmorTests
     [Fact]
     public void TextAfterTheBlockIsDamage()
     {
-        Assert.Equal(BackupFailure.Damaged, Read(s_armored + "trailing words\n"));
+        Assert.Equal(SsoSecretFailure.DamagedBackup, Read(s_armored + "trailing words\n"));
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public sealed class ArmorTests
     {
         var lines = s_armored.Split('\n').ToList();
         lines[1] = lines[1].Substring(0, 63);
-        Assert.Equal(BackupFailure.Damaged, Read(string.Join("\n", lines)));
+        Assert.Equal(SsoSecretFailure.DamagedBackup, Read(string.Join("\n", lines)));
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public sealed class ArmorTests
         string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         char sibling = alphabet[alphabet.IndexOf(final) ^ 1];
         lines[last] = line.Substring(0, line.Length - 3) + sibling + "==";
-        Assert.Equal(BackupFailure.Damaged, Read(string.Join("\n", lines)));
+        Assert.Equal(SsoSecretFailure.DamagedBackup, Read(string.Join("\n", lines)));
     }
 
     [Theory]
@@ -84,12 +84,12 @@ public sealed class ArmorTests
     [InlineData("-----BEGIN SSOSECRET BACKUP-----", "-----BEGIN SSOSECRET BACKUP-----\n")]
     public void BrokenEncapsulationIsDamage(string find, string replace)
     {
-        Assert.Equal(BackupFailure.Damaged, Read(s_armored.Replace(find, replace)));
+        Assert.Equal(SsoSecretFailure.DamagedBackup, Read(s_armored.Replace(find, replace)));
     }
 
     [Fact]
     public void NonAsciiInsideTheBlockIsDamage()
     {
-        Assert.Equal(BackupFailure.Damaged, Read(s_armored.Replace("AAAA", "AA\u00e9A")));
+        Assert.Equal(SsoSecretFailure.DamagedBackup, Read(s_armored.Replace("AAAA", "AA\u00e9A")));
     }
 }

@@ -28,8 +28,8 @@ public sealed class EnvelopeTests
         Buffer.BlockCopy(checksum, 0, data, data.Length - 32, 32);
     }
 
-    private static BackupFailure Failure(byte[] data, byte[]? password = null, KdfLimits? limits = null) =>
-        Assert.Throws<BackupException>(() => BackupEnvelope.Open(data, password ?? s_password, limits ?? KdfLimits.Default, out _)).Failure;
+    private static SsoSecretFailure Failure(byte[] data, byte[]? password = null, KdfLimits? limits = null) =>
+        Assert.ThrowsAny<BackupException>(() => BackupEnvelope.Open(data, password ?? s_password, limits ?? KdfLimits.Default, out _)).Failure;
 
     [Fact]
     public void ARoundTripGivesBackTheSecretAndTheHeader()
@@ -64,8 +64,8 @@ public sealed class EnvelopeTests
     [Fact]
     public void AWrongPasswordIsWrongPassword()
     {
-        Assert.Equal(BackupFailure.WrongPassword, Failure(Seal(), Encoding.UTF8.GetBytes("a good long passworD")));
-        Assert.Equal(BackupFailure.WrongPassword, Failure(Seal(), Array.Empty<byte>()));
+        Assert.Equal(SsoSecretFailure.WrongPassword, Failure(Seal(), Encoding.UTF8.GetBytes("a good long passworD")));
+        Assert.Equal(SsoSecretFailure.WrongPassword, Failure(Seal(), Array.Empty<byte>()));
     }
 
     [Theory]
@@ -78,7 +78,7 @@ public sealed class EnvelopeTests
         var data = Seal("hint");
         data[offset] ^= 0x01;
         Reseal(data);
-        Assert.Equal(BackupFailure.Tampered, Failure(data));
+        Assert.Equal(SsoSecretFailure.TamperedBackup, Failure(data));
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public sealed class EnvelopeTests
         var data = Seal();
         data[BackupEnvelope.HintOffset + 4 + BackupEnvelope.CommitmentLength + 3] ^= 0x80;
         Reseal(data);
-        Assert.Equal(BackupFailure.Tampered, Failure(data));
+        Assert.Equal(SsoSecretFailure.TamperedBackup, Failure(data));
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public sealed class EnvelopeTests
         var data = Seal();
         data[data.Length - 33] ^= 0x01;
         Reseal(data);
-        Assert.Equal(BackupFailure.Tampered, Failure(data));
+        Assert.Equal(SsoSecretFailure.TamperedBackup, Failure(data));
     }
 
     [Theory]
@@ -107,7 +107,7 @@ public sealed class EnvelopeTests
         var data = Seal();
         data[BackupEnvelope.HintOffset + 4 + index] ^= 0x01;
         Reseal(data);
-        Assert.Equal(BackupFailure.WrongPassword, Failure(data));
+        Assert.Equal(SsoSecretFailure.WrongPassword, Failure(data));
     }
 
     [Theory]
@@ -119,7 +119,7 @@ public sealed class EnvelopeTests
         var data = Seal();
         data[offset] ^= 0x02;
         Reseal(data);
-        Assert.Equal(BackupFailure.WrongPassword, Failure(data));
+        Assert.Equal(SsoSecretFailure.WrongPassword, Failure(data));
     }
 
     [Fact]
@@ -127,8 +127,8 @@ public sealed class EnvelopeTests
     {
         var data = Seal();
         data[BackupEnvelope.VersionOffset + 1] = 2;
-        var e = Assert.Throws<BackupException>(() => BackupEnvelope.ReadHeader(data));
-        Assert.Equal(BackupFailure.UnsupportedVersion, e.Failure);
+        var e = Assert.ThrowsAny<BackupException>(() => BackupEnvelope.ReadHeader(data));
+        Assert.Equal(SsoSecretFailure.UnsupportedVersion, e.Failure);
         Assert.Contains("version 2", e.Message);
     }
 
@@ -138,17 +138,17 @@ public sealed class EnvelopeTests
     [InlineData("PK\u0003\u0004 zip")]
     public void OtherFilesAreNotBackups(string content)
     {
-        var e = Assert.Throws<BackupException>(() => BackupEnvelope.ReadHeader(Encoding.UTF8.GetBytes(content)));
-        Assert.Equal(BackupFailure.NotABackup, e.Failure);
+        var e = Assert.ThrowsAny<BackupException>(() => BackupEnvelope.ReadHeader(Encoding.UTF8.GetBytes(content)));
+        Assert.Equal(SsoSecretFailure.NotABackup, e.Failure);
     }
 
     [Fact]
     public void AnOversizedInputIsRefusedWithoutParsing()
     {
         var big = new byte[BackupEnvelope.MaxInputLength + 1];
-        Assert.Equal(BackupFailure.NotABackup, Assert.Throws<BackupException>(() => BackupEnvelope.ReadHeader(big)).Failure);
+        Assert.Equal(SsoSecretFailure.NotABackup, Assert.ThrowsAny<BackupException>(() => BackupEnvelope.ReadHeader(big)).Failure);
         Buffer.BlockCopy(BackupEnvelope.Magic, 0, big, 0, 8);
-        Assert.Equal(BackupFailure.Damaged, Assert.Throws<BackupException>(() => BackupEnvelope.ReadHeader(big)).Failure);
+        Assert.Equal(SsoSecretFailure.DamagedBackup, Assert.ThrowsAny<BackupException>(() => BackupEnvelope.ReadHeader(big)).Failure);
     }
 
     [Theory]
@@ -166,7 +166,7 @@ public sealed class EnvelopeTests
         var data = Seal("hint");
         data[offset] = value;
         Reseal(data);
-        Assert.Equal(BackupFailure.Damaged, Assert.Throws<BackupException>(() => BackupEnvelope.ReadHeader(data)).Failure);
+        Assert.Equal(SsoSecretFailure.DamagedBackup, Assert.ThrowsAny<BackupException>(() => BackupEnvelope.ReadHeader(data)).Failure);
     }
 
     [Fact]
@@ -175,7 +175,7 @@ public sealed class EnvelopeTests
         var data = Seal("abcd");
         data[BackupEnvelope.HintOffset] = 0xc0;
         Reseal(data);
-        Assert.Equal(BackupFailure.Damaged, Assert.Throws<BackupException>(() => BackupEnvelope.ReadHeader(data)).Failure);
+        Assert.Equal(SsoSecretFailure.DamagedBackup, Assert.ThrowsAny<BackupException>(() => BackupEnvelope.ReadHeader(data)).Failure);
     }
 
     [Fact]
@@ -192,7 +192,7 @@ public sealed class EnvelopeTests
         Assert.Equal(64L * 1024 * 1024, BackupEnvelope.ReadHeader(data).Kdf.MemoryKiB);
         long before = GC.GetAllocatedBytesForCurrentThread();
         var watch = Stopwatch.StartNew();
-        Assert.Equal(BackupFailure.KdfLimitExceeded, Failure(data));
+        Assert.Equal(SsoSecretFailure.KdfLimitExceeded, Failure(data));
         watch.Stop();
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(allocated < 1024 * 1024, $"allocated {allocated} bytes");
@@ -206,10 +206,10 @@ public sealed class EnvelopeTests
         var data = Seal();
         data[BackupEnvelope.IterationsOffset + 1] = 0x10;
         Reseal(data);
-        Assert.Equal(BackupFailure.KdfLimitExceeded, Failure(data));
+        Assert.Equal(SsoSecretFailure.KdfLimitExceeded, Failure(data));
 
         var modest = Seal(kdf: new KdfParameters(2048, 1, 1));
-        Assert.Equal(BackupFailure.KdfLimitExceeded, Failure(modest, limits: KdfLimits.FromMemoryMiB(1)));
+        Assert.Equal(SsoSecretFailure.KdfLimitExceeded, Failure(modest, limits: KdfLimits.FromMemoryMiB(1)));
         Assert.Equal(s_secret, BackupEnvelope.Open(modest, s_password, KdfLimits.FromMemoryMiB(2), out _));
     }
 
@@ -226,9 +226,9 @@ public sealed class EnvelopeTests
     public void HintsAreLimitedTo512Characters(int length, bool allowed)
     {
         string hint = new('x', length);
-        Assert.Equal(allowed, BackupEnvelope.CheckHint(hint) is null);
+        Assert.Equal(allowed, PasswordHint.Check(hint) is null);
         string emoji = string.Concat(Enumerable.Repeat(char.ConvertFromUtf32(0x1F434), length));
-        Assert.Equal(allowed, BackupEnvelope.CheckHint(emoji) is null);
+        Assert.Equal(allowed ? null : SsoSecretFailure.HintTooLong, PasswordHint.Check(emoji)?.Failure);
     }
 
     [Theory]
@@ -238,7 +238,7 @@ public sealed class EnvelopeTests
     [InlineData("c1\u009b")]
     public void HintsWithControlCharactersAreRefused(string hint)
     {
-        Assert.NotNull(BackupEnvelope.CheckHint(hint));
+        Assert.Equal(SsoSecretFailure.InvalidHint, PasswordHint.Check(hint)?.Failure);
         Assert.Throws<ArgumentException>(() => Seal(hint));
     }
 
@@ -265,7 +265,7 @@ public sealed class EnvelopeTests
         using var sealedBackup = BackupEnvelope.Seal(s_secret, s_id, DateTimeOffset.UtcNow, "", s_password, s_tiny, allowBelowFloor: true);
         BackupEnvelope.VerifyWritten((byte[])sealedBackup.Data.Clone(), sealedBackup, s_secret);
         var other = Seal();
-        Assert.Equal(BackupFailure.Damaged, Assert.Throws<BackupException>(() => BackupEnvelope.VerifyWritten(other, sealedBackup, s_secret)).Failure);
-        Assert.Throws<BackupException>(() => BackupEnvelope.VerifyWritten((byte[])sealedBackup.Data.Clone(), sealedBackup, new byte[32]));
+        Assert.Equal(SsoSecretFailure.DamagedBackup, Assert.ThrowsAny<BackupException>(() => BackupEnvelope.VerifyWritten(other, sealedBackup, s_secret)).Failure);
+        Assert.ThrowsAny<BackupException>(() => BackupEnvelope.VerifyWritten((byte[])sealedBackup.Data.Clone(), sealedBackup, new byte[32]));
     }
 }

@@ -65,7 +65,7 @@ public sealed class PromptingCommandTests : IDisposable
     public void NewAsksThePasswordTwiceThenTheHint()
     {
         Answer(Password, Password, "the usual, with a horse");
-        var (output, errors) = Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -StorePath '{Store}' -KdfProfile Interactive");
+        var (output, errors) = Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -StorePath '{Store}' -KdfProfile Interactive -PassThru");
         Assert.Empty(errors);
         var info = Assert.IsType<SsoMasterSecretInfo>(Assert.Single(output).BaseObject);
         Assert.Empty(_host.Answers);
@@ -117,7 +117,7 @@ public sealed class PromptingCommandTests : IDisposable
     public void ReplacingASecretAsksAndANoKeepsIt()
     {
         Answer(Password, Password, "h");
-        var (first, _) = Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -StorePath '{Store}' -KdfProfile Interactive");
+        var (first, _) = Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -StorePath '{Store}' -KdfProfile Interactive -PassThru");
         var original = (SsoMasterSecretInfo)first[0].BaseObject;
 
         _host.Choices.Enqueue(false);
@@ -126,7 +126,7 @@ public sealed class PromptingCommandTests : IDisposable
         Assert.False(System.IO.File.Exists(File("b.bak")));
 
         _host.Choices.Enqueue(true);
-        var (output, errors2) = Invoke($"New-SsoMasterSecret -BackupPath '{File("b.bak")}' -StorePath '{Store}' -KdfProfile Interactive -Password (ConvertTo-SecureString '{Password}' -AsPlainText -Force)");
+        var (output, errors2) = Invoke($"New-SsoMasterSecret -BackupPath '{File("b.bak")}' -StorePath '{Store}' -KdfProfile Interactive -Password (ConvertTo-SecureString '{Password}' -AsPlainText -Force) -PassThru");
         Assert.Empty(errors2);
         var replaced = (SsoMasterSecretInfo)output[0].BaseObject;
         Assert.NotEqual(original.SecretId, replaced.SecretId);

@@ -93,10 +93,10 @@ public sealed class StoreTests : IDisposable
         string target = file ? store.FilePath : StorePath;
         UnixFileMode.Set(target, mode);
         var e = Assert.Throws<StoreException>(() => store.Read());
-        Assert.Equal(StoreFailure.Insecure, e.Failure);
+        Assert.Equal(SsoSecretFailure.StoreInsecure, e.Failure);
         Assert.Equal(target, e.Path);
         Assert.Contains(file ? "chmod 600" : "chmod 700", e.Message);
-        Assert.Equal(StoreFailure.Insecure, Assert.Throws<StoreException>(() => store.Lock()).Failure);
+        Assert.Equal(SsoSecretFailure.StoreInsecure, Assert.Throws<StoreException>(() => store.Lock()).Failure);
     }
 
     [Fact]
@@ -115,11 +115,11 @@ public sealed class StoreTests : IDisposable
             var damaged = (byte[])bytes.Clone();
             damaged[i] ^= 0x10;
             File.WriteAllBytes(store.FilePath, damaged);
-            Assert.Equal(StoreFailure.Damaged, Assert.Throws<StoreException>(() => store.Read()).Failure);
+            Assert.Equal(SsoSecretFailure.StoreDamaged, Assert.Throws<StoreException>(() => store.Read()).Failure);
         }
 
         File.WriteAllBytes(store.FilePath, bytes.Take(bytes.Length - 1).ToArray());
-        Assert.Equal(StoreFailure.Damaged, Assert.Throws<StoreException>(() => store.Read()).Failure);
+        Assert.Equal(SsoSecretFailure.StoreDamaged, Assert.Throws<StoreException>(() => store.Read()).Failure);
     }
 
     [Fact]
@@ -131,7 +131,7 @@ public sealed class StoreTests : IDisposable
         {
             var watch = Stopwatch.StartNew();
             var e = Assert.Throws<StoreException>(() => impatient.Lock());
-            Assert.Equal(StoreFailure.Busy, e.Failure);
+            Assert.Equal(SsoSecretFailure.StoreBusy, e.Failure);
             Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(250), $"gave up after {watch.Elapsed}");
         }
 
@@ -147,8 +147,8 @@ public sealed class StoreTests : IDisposable
         string file = Path.Combine(_folder, "not-a-folder");
         File.WriteAllText(file, "x");
         var store = new MasterSecretStore(file);
-        Assert.Equal(StoreFailure.Unavailable, Assert.Throws<StoreException>(() => store.Read()).Failure);
-        Assert.Equal(StoreFailure.Unavailable, Assert.Throws<StoreException>(() => store.Lock()).Failure);
+        Assert.Equal(SsoSecretFailure.StoreUnavailable, Assert.Throws<StoreException>(() => store.Read()).Failure);
+        Assert.Equal(SsoSecretFailure.StoreUnavailable, Assert.Throws<StoreException>(() => store.Lock()).Failure);
         Assert.Equal("x", File.ReadAllText(file));
     }
 
@@ -178,8 +178,160 @@ public sealed class StoreTests : IDisposable
         string path = Path.Combine(_folder, "kept.bin");
         File.WriteAllBytes(path, new byte[] { 9 });
         string temporary = AtomicFile.WriteTemporary(path, new byte[] { 1 });
-        Assert.ThrowsAny<IOException>(() => AtomicFile.Commit(temporary, path, overwrite: false));
+        Assert.False(AtomicFile.CommitNew(temporary, path));
         Assert.Equal(new byte[] { 9 }, File.ReadAllBytes(path));
+        Assert.True(File.Exists(temporary));
+    }
+
+    [Fact]
+    public void CommitWithoutOverwriteNeverReplacesALinkEvenADanglingOne()
+    {
+        if (!UnixFileMode.IsUnix)
+        {
+            return;
+        }
+
+        string path = Path.Combine(_folder, "link.bin");
+        File.CreateSymbolicLink(path, Path.Combine(_folder, "nowhere"));
+        string temporary = AtomicFile.WriteTemporary(path, new byte[] { 1 });
+        Assert.False(AtomicFile.CommitNew(temporary, path));
+        Assert.False(File.Exists(Path.Combine(_folder, "nowhere")));
+        Assert.NotNull(new FileInfo(path).LinkTarget);
+    }
+
+    [Fact]
+    public void CommitNewPutsTheFileInPlaceAndRemovesTheTemporaryName()
+    {
+        string path = Path.Combine(_folder, "new.bin");
+        string temporary = AtomicFile.WriteTemporary(path, new byte[] { 1, 2 });
+        Assert.True(AtomicFile.CommitNew(temporary, path));
+        Assert.Equal(new byte[] { 1, 2 }, File.ReadAllBytes(path));
+        Assert.Single(Directory.GetFiles(_folder));
+    }
+
+    [Fact]
+    public void GenerateInstallsTheNewSecretWithItsBackupAndKeepsTheOldOneAsPrevious()
+    {
+        var store = new MasterSecretStore(StorePath);
+        Guid first;
+        using (var state = store.Generate(null, s => new BackupRecord(DateTimeOffset.UtcNow, s.Id, "/b/1.bak")))
+        {
+            first = state.Current!.Id;
+            Assert.Equal(MasterSecretStore.GeneratedSecretLength, state.Current.Secret.Length);
+            Assert.Equal("/b/1.bak", state.LastBackupOfCurrent!.Path);
+        }
+
+        using (var state = store.Generate(first, s => new BackupRecord(DateTimeOffset.UtcNow, s.Id, "/b/2.bak")))
+        {
+            Assert.NotEqual(first, state.Current!.Id);
+            Assert.Equal(first, state.Previous!.Id);
+        }
+
+        using var read = store.Read();
+        Assert.Equal("/b/2.bak", read.LastBackupOfCurrent!.Path);
+        Assert.Equal(first, read.Previous!.Id);
+    }
+
+    [Fact]
+    public void GenerateRefusesWhenAnotherSecretWasInstalledMeanwhileAndWritesNoBackup()
+    {
+        var store = new MasterSecretStore(StorePath);
+        using (store.Generate(null, s => new BackupRecord(DateTimeOffset.UtcNow, s.Id, "/b/1.bak")))
+        {
+        }
+
+        bool called = false;
+        var e = Assert.Throws<StoreException>(() => store.Generate(null, s => { called = true; return new BackupRecord(DateTimeOffset.UtcNow, s.Id, "x"); }));
+        Assert.Equal(SsoSecretFailure.MasterSecretExists, e.Failure);
+        Assert.Contains("installed master secret", e.Message);
+        Assert.False(called);
+        e = Assert.Throws<StoreException>(() => store.Generate(Guid.NewGuid(), s => { called = true; return new BackupRecord(DateTimeOffset.UtcNow, s.Id, "x"); }));
+        Assert.Contains("replaced master secret", e.Message);
+        Assert.False(called);
+    }
+
+    [Fact]
+    public void AFailedBackupInGenerateLeavesTheStoreAsItWas()
+    {
+        var store = new MasterSecretStore(StorePath);
+        using (store.Generate(null, s => new BackupRecord(DateTimeOffset.UtcNow, s.Id, "/b/1.bak")))
+        {
+        }
+
+        byte[] before = File.ReadAllBytes(store.FilePath);
+        Guid current;
+        using (var state = store.Read())
+        {
+            current = state.Current!.Id;
+        }
+
+        Assert.Throws<BackupException>(() => store.Generate(current, s => throw new BackupException(SsoSecretFailure.WriteFailed, "disk full")));
+        Assert.Equal(before, File.ReadAllBytes(store.FilePath));
+    }
+
+    [Fact]
+    public void RestoreInstallsOnceAndReportsASecretAlreadyHeld()
+    {
+        var store = new MasterSecretStore(StorePath);
+        using var restored = NewSecret(5);
+        Assert.True(store.Restore(restored, null, new BackupRecord(DateTimeOffset.UtcNow, restored.Id, "/b/r.bak"), out var after));
+        using (after)
+        {
+            Assert.Equal(restored.Id, after.Current!.Id);
+            Assert.Equal("/b/r.bak", after.LastBackupOfCurrent!.Path);
+        }
+
+        Assert.False(store.Restore(restored, null, new BackupRecord(DateTimeOffset.UtcNow, restored.Id, "/b/r.bak"), out var again));
+        again.Dispose();
+        Assert.Equal(new byte[32].Select(_ => (byte)5), restored.Secret);
+
+        using var other = NewSecret(6);
+        var e = Assert.Throws<StoreException>(() => store.Restore(other, null, new BackupRecord(DateTimeOffset.UtcNow, other.Id, "/b/o.bak"), out _));
+        Assert.Equal(SsoSecretFailure.MasterSecretExists, e.Failure);
+        Assert.True(store.Restore(other, restored.Id, new BackupRecord(DateTimeOffset.UtcNow, other.Id, "/b/o.bak"), out var replaced));
+        using (replaced)
+        {
+            Assert.Equal(restored.Id, replaced.Previous!.Id);
+        }
+    }
+
+    [Fact]
+    public void RecordBackupTakesTheLockBeforeTheBackupIsWritten()
+    {
+        var store = new MasterSecretStore(StorePath);
+        using (store.Generate(null, s => new BackupRecord(DateTimeOffset.UtcNow, s.Id, "/b/1.bak")))
+        {
+        }
+
+        var impatient = new MasterSecretStore(StorePath, TimeSpan.FromMilliseconds(200));
+        bool called = false;
+        using (store.Lock())
+        {
+            var e = Assert.Throws<StoreException>(() => impatient.RecordBackup(() => { called = true; return new BackupRecord(DateTimeOffset.UtcNow, Guid.Empty, "x"); }));
+            Assert.Equal(SsoSecretFailure.StoreBusy, e.Failure);
+        }
+
+        Assert.False(called);
+        Guid id;
+        using (var state = store.Read())
+        {
+            id = state.Current!.Id;
+        }
+
+        store.RecordBackup(() => new BackupRecord(DateTimeOffset.UtcNow, id, "/b/again.bak"));
+        using var read = store.Read();
+        Assert.Equal("/b/again.bak", read.LastBackupOfCurrent!.Path);
+    }
+
+    [Fact]
+    public void RequireCurrentNamesTheEmptyStore()
+    {
+        var store = new MasterSecretStore(StorePath);
+        using var state = store.Read();
+        var e = Assert.Throws<StoreException>(() => store.RequireCurrent(state));
+        Assert.Equal(SsoSecretFailure.NoMasterSecret, e.Failure);
+        Assert.Equal("SsoSecret.NoMasterSecret", e.ErrorId);
+        Assert.Equal(store.Path, e.Path);
     }
 
     [Fact]

@@ -23,10 +23,10 @@ internal abstract class Argon2Provider
 }
 
 /// <summary>The KDF cannot run as configured: a required native library is missing or failed its self-test, or a setting is wrong.</summary>
-internal sealed class KdfUnavailableException : Exception
+internal sealed class KdfUnavailableException : SsoSecretException
 {
     internal KdfUnavailableException(string message)
-        : base(message)
+        : base(SsoSecretFailure.KdfUnavailable, message)
     {
     }
 }

@@ -56,7 +56,7 @@ internal static class Armor
         return true;
     }
 
-    /// <summary>Decodes an armored backup strictly; every deviation is <see cref="BackupFailure.Damaged"/>.</summary>
+    /// <summary>Decodes an armored backup strictly; every deviation is <see cref="SsoSecretFailure.DamagedBackup"/>.</summary>
     internal static byte[] Decode(byte[] data)
     {
         int start = 0;
@@ -162,5 +162,5 @@ internal static class Armor
     private static bool IsWhiteSpace(byte b) => b == (byte)' ' || b == (byte)'\t' || b == (byte)'\r' || b == (byte)'\n';
 
     private static BackupException Damaged(string reason) =>
-        new(BackupFailure.Damaged, "The backup's text form is damaged: " + reason + ".");
+        new(SsoSecretFailure.DamagedBackup, "The backup's text form is damaged: " + reason + ".");
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Text;
+using SsoSecret.Codec;
 using SsoSecret.Crypto;
 
 namespace SsoSecret;
@@ -20,8 +21,7 @@ internal static class BackupEnvelope
     internal const int ChecksumLength = Primitives.Sha256Length;
     internal const int MinSecretLength = 16;
     internal const int MaxSecretLength = 1024;
-    internal const int MaxHintCharacters = 512;
-    internal const int MaxHintBytes = 2048;
+    internal const int MaxHintBytes = PasswordHint.MaxBytes;
 
     // Offsets of the fixed part of the header (docs/envelope-format.md, "Byte layout").
     internal const int VersionOffset = 8;
@@ -53,8 +53,6 @@ internal static class BackupEnvelope
     internal static readonly byte[] Magic = { 0x89, 0x53, 0x53, 0x4F, 0x0D, 0x0A, 0x1A, 0x0A };
 
     private static readonly byte[] s_keyScheduleLabel = Encoding.ASCII.GetBytes("SsoSecret backup v1 key schedule\0");
-    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     /// <summary>
     /// Writes a backup of <paramref name="secret"/>. The returned object holds the file's bytes and the keys derived
     /// for it, so that <see cref="VerifyWritten"/> can prove a written copy without running the KDF again.
@@ -79,10 +77,9 @@ internal static class BackupEnvelope
             throw new ArgumentException($"The KDF parameters ({kdf}) are weaker than the Interactive profile, the floor for a backup.", nameof(kdf));
         }
 
-        string? hintProblem = CheckHint(hint);
-        if (hintProblem is not null)
+        if (PasswordHint.Check(hint) is HintProblem hintProblem)
         {
-            throw new ArgumentException(hintProblem, nameof(hint));
+            throw new ArgumentException(hintProblem.Message, nameof(hint));
         }
 
         salt ??= Primitives.RandomBytes(SaltLength);
@@ -97,24 +94,24 @@ internal static class BackupEnvelope
             throw new ArgumentOutOfRangeException(nameof(created), "The creation time must be between 1970 and 9999.");
         }
 
-        byte[] hintBytes = s_strictUtf8.GetBytes(hint);
+        byte[] hintBytes = StrictUtf8.Encoding.GetBytes(hint);
         int length = FixedOverhead + hintBytes.Length + secret.Length;
         var data = new byte[length];
         Buffer.BlockCopy(Magic, 0, data, 0, Magic.Length);
-        WriteUInt16(data, VersionOffset, FormatVersion);
-        WriteUInt16(data, FlagsOffset, 0);
+        BigEndian.WriteUInt16(data, VersionOffset, FormatVersion);
+        BigEndian.WriteUInt16(data, FlagsOffset, 0);
         data[KdfIdOffset] = KdfArgon2id;
         data[AeadIdOffset] = AeadChaCha20Poly1305;
-        WriteUInt32(data, MemoryOffset, (uint)kdf.MemoryKiB);
-        WriteUInt32(data, IterationsOffset, (uint)kdf.Iterations);
-        WriteUInt32(data, ParallelismOffset, (uint)kdf.Parallelism);
+        BigEndian.WriteUInt32(data, MemoryOffset, (uint)kdf.MemoryKiB);
+        BigEndian.WriteUInt32(data, IterationsOffset, (uint)kdf.Iterations);
+        BigEndian.WriteUInt32(data, ParallelismOffset, (uint)kdf.Parallelism);
         Buffer.BlockCopy(salt, 0, data, SaltOffset, SaltLength);
-        WriteUInt64(data, CreatedOffset, (ulong)createdSeconds);
-        WriteGuid(data, SecretIdOffset, secretId);
+        BigEndian.WriteUInt64(data, CreatedOffset, (ulong)createdSeconds);
+        BigEndian.WriteGuid(data, SecretIdOffset, secretId);
         var fingerprint = SecretFingerprint.Compute(secret);
         Buffer.BlockCopy(fingerprint, 0, data, FingerprintOffset, SecretFingerprint.Length);
-        WriteUInt16(data, SecretLengthOffset, secret.Length);
-        WriteUInt16(data, HintLengthOffset, hintBytes.Length);
+        BigEndian.WriteUInt16(data, SecretLengthOffset, secret.Length);
+        BigEndian.WriteUInt16(data, HintLengthOffset, hintBytes.Length);
         Buffer.BlockCopy(hintBytes, 0, data, HintOffset, hintBytes.Length);
 
         int headerLength = HintOffset + hintBytes.Length;
@@ -122,7 +119,7 @@ internal static class BackupEnvelope
         try
         {
             Buffer.BlockCopy(keys.Commitment, 0, data, headerLength, CommitmentLength);
-            var header = Slice(data, 0, headerLength);
+            var header = Memory.Slice(data, 0, headerLength);
             var sealedSecret = Primitives.ChaChaSeal(keys.Key, keys.Nonce, header, secret);
             Buffer.BlockCopy(sealedSecret, 0, data, headerLength + CommitmentLength, sealedSecret.Length);
             var checksum = Primitives.Sha256(data, 0, length - ChecksumLength);
@@ -154,12 +151,12 @@ internal static class BackupEnvelope
         if (!limits.Allows(kdf))
         {
             throw new BackupException(
-                BackupFailure.KdfLimitExceeded,
+                SsoSecretFailure.KdfLimitExceeded,
                 $"The backup asks for {kdf}, more than this reader allows ({limits.MaxMemoryKiB / 1024} MiB, work {limits.MaxWork} KiB-passes). "
                 + "If you trust the file, raise the limit explicitly.");
         }
 
-        using var keys = DeriveKeys(password, parsed.Data, Slice(parsed.Data, SaltOffset, SaltLength), kdf);
+        using var keys = DeriveKeys(password, parsed.Data, Memory.Slice(parsed.Data, SaltOffset, SaltLength), kdf);
         return Decrypt(parsed, keys);
     }
 
@@ -172,7 +169,7 @@ internal static class BackupEnvelope
         var parsed = Parse(written);
         if (parsed.Data.Length != sealedBackup.Data.Length || !Primitives.FixedTimeEquals(parsed.Data, 0, sealedBackup.Data, 0, sealedBackup.Data.Length))
         {
-            throw new BackupException(BackupFailure.Damaged, "The backup read back from disk differs from what was written.");
+            throw new BackupException(SsoSecretFailure.DamagedBackup, "The backup read back from disk differs from what was written.");
         }
 
         var opened = Decrypt(parsed, sealedBackup.Keys);
@@ -180,7 +177,7 @@ internal static class BackupEnvelope
         {
             if (opened.Length != secret.Length || !Primitives.FixedTimeEquals(opened, 0, secret, 0, secret.Length))
             {
-                throw new BackupException(BackupFailure.Tampered, "The backup read back from disk does not hold the secret that was written.");
+                throw new BackupException(SsoSecretFailure.TamperedBackup, "The backup read back from disk does not hold the secret that was written.");
             }
         }
         finally
@@ -189,55 +186,19 @@ internal static class BackupEnvelope
         }
     }
 
-    /// <summary>Checks a password hint: at most 512 characters (Unicode code points), no control characters.</summary>
-    internal static string? CheckHint(string hint)
-    {
-        int codePoints = 0;
-        for (int i = 0; i < hint.Length; i++)
-        {
-            char c = hint[i];
-            if (char.IsHighSurrogate(c) && i + 1 < hint.Length && char.IsLowSurrogate(hint[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(c))
-            {
-                return "The password hint holds an unpaired surrogate character.";
-            }
-            else if (char.IsControl(c))
-            {
-                return "The password hint holds a control character; use printable text only.";
-            }
-
-            codePoints++;
-        }
-
-        if (codePoints > MaxHintCharacters)
-        {
-            return $"The password hint is {codePoints} characters long; at most {MaxHintCharacters} are allowed.";
-        }
-
-        if (s_strictUtf8.GetByteCount(hint) > MaxHintBytes)
-        {
-            return $"The password hint is longer than {MaxHintBytes} bytes in UTF-8.";
-        }
-
-        return null;
-    }
-
     private static ParsedBackup Parse(byte[] input)
     {
         bool armored = false;
         byte[] data = input;
         if (input.Length == 0)
         {
-            throw new BackupException(BackupFailure.NotABackup, "The file is empty: it is not an SsoSecret backup.");
+            throw new BackupException(SsoSecretFailure.NotABackup, "The file is empty: it is not an SsoSecret backup.");
         }
 
         if (input.Length > MaxInputLength)
         {
             throw new BackupException(
-                StartsWithMagic(input) || Armor.LooksArmored(input) ? BackupFailure.Damaged : BackupFailure.NotABackup,
+                StartsWithMagic(input) || Armor.LooksArmored(input) ? SsoSecretFailure.DamagedBackup : SsoSecretFailure.NotABackup,
                 $"The file is {input.Length} bytes long; an SsoSecret backup is never longer than {MaxInputLength} bytes.");
         }
 
@@ -245,14 +206,14 @@ internal static class BackupEnvelope
         {
             if (!Armor.LooksArmored(input))
             {
-                throw new BackupException(BackupFailure.NotABackup, "The file is not an SsoSecret backup: it starts neither with the backup's magic bytes nor with '" + Armor.BeginLine + "'.");
+                throw new BackupException(SsoSecretFailure.NotABackup, "The file is not an SsoSecret backup: it starts neither with the backup's magic bytes nor with '" + Armor.BeginLine + "'.");
             }
 
             data = Armor.Decode(input);
             armored = true;
             if (!StartsWithMagic(data))
             {
-                throw new BackupException(BackupFailure.Damaged, "The backup's text form is damaged: what it encodes does not start with the backup's magic bytes.");
+                throw new BackupException(SsoSecretFailure.DamagedBackup, "The backup's text form is damaged: what it encodes does not start with the backup's magic bytes.");
             }
         }
 
@@ -266,11 +227,11 @@ internal static class BackupEnvelope
             throw Damaged("it is cut short before its version");
         }
 
-        int version = ReadUInt16(data, VersionOffset);
+        int version = BigEndian.ReadUInt16(data, VersionOffset);
         if (version != FormatVersion)
         {
             throw new BackupException(
-                BackupFailure.UnsupportedVersion,
+                SsoSecretFailure.UnsupportedVersion,
                 $"The backup is of format version {version}; this version of SsoSecret reads version {FormatVersion}. Use the SsoSecret version that wrote it, or a newer one.");
         }
 
@@ -292,7 +253,7 @@ internal static class BackupEnvelope
 
         // The checksum matched, so what follows catches only files written wrongly or forged: still damage, as
         // far as a reader without the password can tell.
-        if (ReadUInt16(data, FlagsOffset) != 0)
+        if (BigEndian.ReadUInt16(data, FlagsOffset) != 0)
         {
             throw Damaged("its flags field holds bits this version does not define");
         }
@@ -307,9 +268,9 @@ internal static class BackupEnvelope
             throw Damaged($"its cipher id is {data[AeadIdOffset]}, not {AeadChaCha20Poly1305} (ChaCha20-Poly1305)");
         }
 
-        uint memory = ReadUInt32(data, MemoryOffset);
-        uint iterations = ReadUInt32(data, IterationsOffset);
-        uint parallelism = ReadUInt32(data, ParallelismOffset);
+        uint memory = BigEndian.ReadUInt32(data, MemoryOffset);
+        uint iterations = BigEndian.ReadUInt32(data, IterationsOffset);
+        uint parallelism = BigEndian.ReadUInt32(data, ParallelismOffset);
         if (parallelism < 1 || parallelism > KdfParameters.MaxParallelism)
         {
             throw Damaged($"its KDF parallelism {parallelism} is outside 1 to {KdfParameters.MaxParallelism}");
@@ -327,19 +288,19 @@ internal static class BackupEnvelope
 
         var kdf = new KdfParameters((int)memory, (int)iterations, (int)parallelism);
 
-        ulong createdSeconds = ReadUInt64(data, CreatedOffset);
+        ulong createdSeconds = BigEndian.ReadUInt64(data, CreatedOffset);
         if (createdSeconds > MaxCreatedSeconds)
         {
             throw Damaged("its creation time is out of range");
         }
 
-        int secretLength = ReadUInt16(data, SecretLengthOffset);
+        int secretLength = BigEndian.ReadUInt16(data, SecretLengthOffset);
         if (secretLength < MinSecretLength || secretLength > MaxSecretLength)
         {
             throw Damaged($"its secret length {secretLength} is outside {MinSecretLength} to {MaxSecretLength}");
         }
 
-        int hintLength = ReadUInt16(data, HintLengthOffset);
+        int hintLength = BigEndian.ReadUInt16(data, HintLengthOffset);
         if (hintLength > MaxHintBytes)
         {
             throw Damaged($"its hint length {hintLength} is larger than {MaxHintBytes}");
@@ -354,24 +315,24 @@ internal static class BackupEnvelope
         string hint;
         try
         {
-            hint = s_strictUtf8.GetString(data, HintOffset, hintLength);
+            hint = StrictUtf8.Encoding.GetString(data, HintOffset, hintLength);
         }
         catch (ArgumentException)
         {
             throw Damaged("its hint is not valid UTF-8");
         }
 
-        if (CheckHint(hint) is string hintProblem)
+        if (PasswordHint.Check(hint) is HintProblem hintProblem)
         {
-            throw Damaged("its hint is malformed (" + hintProblem + ")");
+            throw Damaged("its hint is malformed (" + hintProblem.Message + ")");
         }
 
         var header = new BackupHeader(
             version,
             DateTimeOffset.FromUnixTimeSeconds((long)createdSeconds),
             hint,
-            ReadGuid(data, SecretIdOffset),
-            Slice(data, FingerprintOffset, SecretFingerprint.Length),
+            BigEndian.ReadGuid(data, SecretIdOffset),
+            Memory.Slice(data, FingerprintOffset, SecretFingerprint.Length),
             kdf,
             secretLength,
             armored);
@@ -384,23 +345,23 @@ internal static class BackupEnvelope
         int commitmentOffset = parsed.HeaderLength;
         if (!Primitives.FixedTimeEquals(keys.Commitment, 0, data, commitmentOffset, CommitmentLength))
         {
-            throw new BackupException(BackupFailure.WrongPassword, "The password does not open this backup.");
+            throw new WrongPasswordException("The password does not open this backup.");
         }
 
-        var header = Slice(data, 0, parsed.HeaderLength);
+        var header = Memory.Slice(data, 0, parsed.HeaderLength);
         int sealedOffset = commitmentOffset + CommitmentLength;
         int sealedLength = parsed.Header.SecretLength + Primitives.TagLength;
         var secret = Primitives.ChaChaOpen(keys.Key, keys.Nonce, header, data, sealedOffset, sealedLength);
         if (secret is null)
         {
-            throw new BackupException(BackupFailure.Tampered, "The password is right, but the backup's content was altered after it was written: its authentication tag does not match.");
+            throw new BackupException(SsoSecretFailure.TamperedBackup, "The password is right, but the backup's content was altered after it was written: its authentication tag does not match.");
         }
 
         var fingerprint = SecretFingerprint.Compute(secret);
         if (!Primitives.FixedTimeEquals(fingerprint, 0, parsed.Header.FingerprintBytes, 0, SecretFingerprint.Length))
         {
             Memory.Zero(secret);
-            throw new BackupException(BackupFailure.Tampered, "The backup's secret does not match the fingerprint in its header.");
+            throw new BackupException(SsoSecretFailure.TamperedBackup, "The backup's secret does not match the fingerprint in its header.");
         }
 
         return secret;
@@ -421,9 +382,9 @@ internal static class BackupEnvelope
         {
             okm = Primitives.HkdfSha256(ikm, null, info, Primitives.ChaChaKeyLength + Primitives.ChaChaNonceLength + CommitmentLength);
             return new DerivedKeys(
-                Slice(okm, 0, Primitives.ChaChaKeyLength),
-                Slice(okm, Primitives.ChaChaKeyLength, Primitives.ChaChaNonceLength),
-                Slice(okm, Primitives.ChaChaKeyLength + Primitives.ChaChaNonceLength, CommitmentLength));
+                Memory.Slice(okm, 0, Primitives.ChaChaKeyLength),
+                Memory.Slice(okm, Primitives.ChaChaKeyLength, Primitives.ChaChaNonceLength),
+                Memory.Slice(okm, Primitives.ChaChaKeyLength + Primitives.ChaChaNonceLength, CommitmentLength));
         }
         finally
         {
@@ -447,81 +408,7 @@ internal static class BackupEnvelope
         return n > 0;
     }
 
-    private static BackupException Damaged(string reason) => new(BackupFailure.Damaged, "The backup is damaged: " + reason + ".");
-
-    private static byte[] Slice(byte[] data, int offset, int length)
-    {
-        var slice = new byte[length];
-        Buffer.BlockCopy(data, offset, slice, 0, length);
-        return slice;
-    }
-
-    private static void WriteUInt16(byte[] data, int offset, int value)
-    {
-        data[offset] = (byte)(value >> 8);
-        data[offset + 1] = (byte)value;
-    }
-
-    private static void WriteUInt32(byte[] data, int offset, uint value)
-    {
-        for (int i = 0; i < 4; i++)
-        {
-            data[offset + i] = (byte)(value >> (24 - 8 * i));
-        }
-    }
-
-    private static void WriteUInt64(byte[] data, int offset, ulong value)
-    {
-        for (int i = 0; i < 8; i++)
-        {
-            data[offset + i] = (byte)(value >> (56 - 8 * i));
-        }
-    }
-
-    private static int ReadUInt16(byte[] data, int offset) => (data[offset] << 8) | data[offset + 1];
-
-    private static uint ReadUInt32(byte[] data, int offset)
-    {
-        uint value = 0;
-        for (int i = 0; i < 4; i++)
-        {
-            value = (value << 8) | data[offset + i];
-        }
-
-        return value;
-    }
-
-    private static ulong ReadUInt64(byte[] data, int offset)
-    {
-        ulong value = 0;
-        for (int i = 0; i < 8; i++)
-        {
-            value = (value << 8) | data[offset + i];
-        }
-
-        return value;
-    }
-
-    /// <summary>Writes a GUID in RFC 9562 (big-endian) byte order: the order of its canonical text form.</summary>
-    internal static void WriteGuid(byte[] data, int offset, Guid id)
-    {
-        string hex = id.ToString("N");
-        for (int i = 0; i < 16; i++)
-        {
-            data[offset + i] = Convert.ToByte(hex.Substring(2 * i, 2), 16);
-        }
-    }
-
-    internal static Guid ReadGuid(byte[] data, int offset)
-    {
-        var hex = new StringBuilder(32);
-        for (int i = 0; i < 16; i++)
-        {
-            hex.Append(data[offset + i].ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        return Guid.ParseExact(hex.ToString(), "N");
-    }
+    private static BackupException Damaged(string reason) => new(SsoSecretFailure.DamagedBackup, "The backup is damaged: " + reason + ".");
 
     private sealed class ParsedBackup
     {

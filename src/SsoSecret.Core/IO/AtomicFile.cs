@@ -63,12 +63,19 @@ internal static class AtomicFile
     }
 
     /// <summary>
-    /// Moves a finished temporary file to its place. Without <paramref name="overwrite"/> an existing target is never
-    /// replaced, even one that appeared a moment ago: the move itself fails.
+    /// Moves a finished temporary file to its place, replacing whatever the target name held (a file, or a link,
+    /// which is replaced, never followed). The rename is atomic: a reader sees the old file or the new one.
     /// </summary>
-    internal static void Commit(string temporary, string path, bool overwrite)
+    internal static void Commit(string temporary, string path)
     {
-        if (overwrite && File.Exists(path))
+        if (UnixFileMode.IsUnix)
+        {
+            if (Rename(temporary, path) != 0)
+            {
+                throw new IOException($"The file '{path}' could not be put in place (errno {Marshal.GetLastWin32Error()}).");
+            }
+        }
+        else if (File.Exists(path))
         {
             File.Replace(temporary, path, destinationBackupFileName: null, ignoreMetadataErrors: true);
         }
@@ -78,6 +85,63 @@ internal static class AtomicFile
         }
 
         SyncDirectory(Path.GetDirectoryName(path));
+    }
+
+    /// <summary>
+    /// Moves a finished temporary file to a name that must not exist yet. Returns false, and leaves both as they were,
+    /// when the name exists (as a file, a folder, a link, even a dangling one), even if it appeared a moment ago: the
+    /// check and the move are one step (a hard link, which fails on an existing name, then the temporary name removed;
+    /// on Windows, a move that does not replace).
+    /// </summary>
+    internal static bool CommitNew(string temporary, string path)
+    {
+        if (UnixFileMode.IsUnix)
+        {
+            if (Link(temporary, path) != 0)
+            {
+                int errno = Marshal.GetLastWin32Error();
+                if (errno == EEXIST)
+                {
+                    return false;
+                }
+
+                if (Array.IndexOf(s_noHardLinks, errno) < 0)
+                {
+                    throw new IOException($"The file '{path}' could not be created (errno {errno}).");
+                }
+
+                // A file system without hard links (FAT, some network shares): check, then rename. Only there can a
+                // file that appears in between be replaced.
+                if (File.Exists(path) || Directory.Exists(path))
+                {
+                    return false;
+                }
+
+                if (Rename(temporary, path) != 0)
+                {
+                    throw new IOException($"The file '{path}' could not be created (errno {Marshal.GetLastWin32Error()}).");
+                }
+
+                SyncDirectory(Path.GetDirectoryName(path));
+                return true;
+            }
+
+            TryDelete(temporary);
+        }
+        else
+        {
+            try
+            {
+                File.Move(temporary, path);
+            }
+            catch (IOException) when (File.Exists(path) || Directory.Exists(path))
+            {
+                return false;
+            }
+        }
+
+        SyncDirectory(Path.GetDirectoryName(path));
+        return true;
     }
 
     /// <summary>
@@ -150,7 +214,7 @@ internal static class AtomicFile
         string temporary = WriteTemporary(path, content);
         try
         {
-            Commit(temporary, path, overwrite: true);
+            Commit(temporary, path);
         }
         catch
         {
@@ -201,6 +265,17 @@ internal static class AtomicFile
         {
         }
     }
+
+    private const int EEXIST = 17; // the same on Linux and macOS
+
+    // EPERM, EXDEV, EMLINK, and ENOTSUP on Linux (95) and macOS (45, and EOPNOTSUPP 102): the file system has no hard links.
+    private static readonly int[] s_noHardLinks = { 1, 18, 31, 95, 45, 102 };
+
+    [DllImport("libc", EntryPoint = "rename", SetLastError = true)]
+    private static extern int Rename([MarshalAs(UnmanagedType.LPStr)] string from, [MarshalAs(UnmanagedType.LPStr)] string to);
+
+    [DllImport("libc", EntryPoint = "link", SetLastError = true)]
+    private static extern int Link([MarshalAs(UnmanagedType.LPStr)] string existing, [MarshalAs(UnmanagedType.LPStr)] string name);
 
     [DllImport("libc", EntryPoint = "open", SetLastError = true)]
     private static extern int Open([MarshalAs(UnmanagedType.LPStr)] string path, int flags);

@@ -2,7 +2,6 @@ using System;
 using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Threading;
 using SsoSecret.Crypto;
 using SsoSecret.IO;
@@ -23,10 +22,8 @@ internal sealed class MasterSecretStore
     internal const string PathVariable = "SSOSECRET_STORE";
     internal const string LockTimeoutVariable = "SSOSECRET_LOCK_TIMEOUT_SECONDS";
 
-    private const int StoreVersion = 1;
-    private const byte ProtectionNone = 0;
-    private const byte ProtectionDpapiMachine = 1;
-    private static readonly byte[] s_magic = Encoding.ASCII.GetBytes("SSOSTORE");
+    /// <summary>The length of a generated master secret, in bytes.</summary>
+    internal const int GeneratedSecretLength = 32;
 
     internal MasterSecretStore(string path, TimeSpan? lockTimeout = null)
     {
@@ -98,12 +95,12 @@ internal sealed class MasterSecretStore
         }
         catch (UnauthorizedAccessException e)
         {
-            throw new StoreException(StoreFailure.Insecure, FilePath, $"The store file '{FilePath}' cannot be read by this account ({e.GetType().Name}). Run as the account that owns the store.");
+            throw new StoreException(SsoSecretFailure.StoreInsecure, FilePath, $"The store file '{FilePath}' cannot be read by this account ({e.GetType().Name}). Run as the account that owns the store.");
         }
 
         try
         {
-            return Deserialize(data);
+            return StoreFile.Deserialize(data, FilePath);
         }
         finally
         {
@@ -148,7 +145,7 @@ internal sealed class MasterSecretStore
             catch (IOException)
             {
                 throw new StoreException(
-                    StoreFailure.Busy,
+                    SsoSecretFailure.StoreBusy,
                     Path,
                     $"The secret store '{Path}' is in use by another process, which held its lock for more than {LockTimeout.TotalSeconds:0.#} seconds. Try again when it has finished (the wait is set by ${LockTimeoutVariable}).");
             }
@@ -163,7 +160,7 @@ internal sealed class MasterSecretStore
             throw new InvalidOperationException("The store lock must be held to write the store.");
         }
 
-        var data = Serialize(state);
+        var data = StoreFile.Serialize(state);
         try
         {
             AtomicFile.Write(FilePath, data);
@@ -177,6 +174,123 @@ internal sealed class MasterSecretStore
             Memory.Zero(data);
         }
     }
+
+    /// <summary>
+    /// New-SsoMasterSecret's transaction. Under the lock: checks that the store still holds the secret the caller saw
+    /// (<paramref name="expectedCurrent"/>, null for none), generates a new secret, has <paramref name="writeBackup"/>
+    /// write and verify its backup, and only then installs it (the replaced one kept as the previous secret). The lock
+    /// is held from the check to the install, so a backup is never written for a secret that is then not installed
+    /// because another process got in between. Returns the new state; the caller disposes it.
+    /// </summary>
+    internal StoreState Generate(Guid? expectedCurrent, Func<StoredSecret, BackupRecord> writeBackup)
+    {
+        using var heldLock = Lock();
+        var state = Read();
+        try
+        {
+            CheckUnchanged(state, expectedCurrent, "nothing was changed and no backup was written");
+            var now = DateTimeOffset.UtcNow;
+            var secret = new StoredSecret(Guid.NewGuid(), TruncateToMilliseconds(now), Primitives.RandomBytes(GeneratedSecretLength));
+            BackupRecord backup;
+            try
+            {
+                backup = writeBackup(secret);
+            }
+            catch
+            {
+                secret.Dispose();
+                throw;
+            }
+
+            state.Install(secret, backup, now);
+            Write(heldLock, state);
+            return state;
+        }
+        catch
+        {
+            state.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Restore-SsoMasterSecret's transaction. Under the lock: if the store already holds this secret, nothing changes
+    /// (false); otherwise, if it still holds what the caller saw and agreed to replace (<paramref name="expectedCurrent"/>),
+    /// installs <paramref name="restored"/> with <paramref name="source"/> as its last backup (true). The store keeps its
+    /// own copy of the secret; the caller still owns (and disposes) <paramref name="restored"/>.
+    /// </summary>
+    internal bool Restore(StoredSecret restored, Guid? expectedCurrent, BackupRecord source, out StoreState after)
+    {
+        using var heldLock = Lock();
+        after = Read();
+        try
+        {
+            if (after.Current is not null && after.Current.Id == restored.Id && after.Current.SameSecretAs(restored.Secret))
+            {
+                return false;
+            }
+
+            CheckUnchanged(after, expectedCurrent, "nothing was changed");
+            after.Install(new StoredSecret(restored.Id, restored.Created, (byte[])restored.Secret.Clone()), source, DateTimeOffset.UtcNow);
+            Write(heldLock, after);
+            return true;
+        }
+        catch
+        {
+            after.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Backup-SsoMasterSecret's transaction: takes the lock first (a busy store then fails the call before any file is
+    /// written), has <paramref name="writeBackup"/> write and verify the backup, and records it in the store. The
+    /// record names the secret the backup holds, even if another process replaced the store's secret meanwhile.
+    /// </summary>
+    internal BackupRecord RecordBackup(Func<BackupRecord> writeBackup)
+    {
+        using var heldLock = Lock();
+        var record = writeBackup();
+        using var latest = Read();
+        latest.LastBackup = record;
+        Write(heldLock, latest);
+        return record;
+    }
+
+    /// <summary>The current secret, or <see cref="SsoSecretFailure.NoMasterSecret"/>.</summary>
+    internal StoredSecret RequireCurrent(StoreState state) => state.Current ?? throw new StoreException(
+        SsoSecretFailure.NoMasterSecret,
+        Path,
+        $"The secret store '{Path}' holds no master secret.")
+    {
+        RecommendedAction = "Create one with New-SsoMasterSecret -BackupPath <file>, or restore one with Restore-SsoMasterSecret <file>.",
+    };
+
+    /// <summary>
+    /// Another process installed or replaced the secret between the caller's look at the store and its change: what
+    /// was agreed to replace is no longer there, so nothing is replaced, -Force or not.
+    /// </summary>
+    private void CheckUnchanged(StoreState state, Guid? expectedCurrent, string consequence)
+    {
+        if (state.Current is null || state.Current.Id == expectedCurrent)
+        {
+            return;
+        }
+
+        Guid now = state.Current.Id;
+        throw new StoreException(
+            SsoSecretFailure.MasterSecretExists,
+            Path,
+            expectedCurrent is null
+                ? $"Another process installed master secret {now} in the store '{Path}' while this command ran; {consequence}."
+                : $"Another process replaced master secret {expectedCurrent} with {now} in the store '{Path}' while this command ran; {consequence}.")
+        {
+            RecommendedAction = "Check the store's secret (Get-SsoMasterSecret), then run the command again if it should still be replaced.",
+        };
+    }
+
+    private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset time) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(time.ToUnixTimeMilliseconds());
 
     private void EnsureFolder()
     {
@@ -203,12 +317,12 @@ internal sealed class MasterSecretStore
     {
         if (File.Exists(Path))
         {
-            throw new StoreException(StoreFailure.Unavailable, Path, $"The secret store path '{Path}' is a file; a store is a folder. Give the path of a folder (it is created if missing).");
+            throw new StoreException(SsoSecretFailure.StoreUnavailable, Path, $"The secret store path '{Path}' is a file; a store is a folder. Give the path of a folder (it is created if missing).");
         }
     }
 
     private static StoreException Unavailable(string path, string what, Exception e) =>
-        new(StoreFailure.Unavailable, path, $"The secret store at '{path}' cannot be used: {what}: {e.Message}");
+        new(SsoSecretFailure.StoreUnavailable, path, $"The secret store at '{path}' cannot be used: {what}: {e.Message}");
 
     /// <summary>Refuses a store that others can read or write, as ssh refuses an open private key.</summary>
     internal void CheckPermissions()
@@ -222,7 +336,7 @@ internal sealed class MasterSecretStore
         if ((folderMode & UnixFileMode.GroupAndOther) != 0)
         {
             throw new StoreException(
-                StoreFailure.Insecure,
+                SsoSecretFailure.StoreInsecure,
                 Path,
                 $"The secret store folder '{Path}' is open to other users (mode {Convert.ToString(folderMode & 0xFFF, 8)}). Restrict it to its owner with: chmod 700 '{Path}'");
         }
@@ -239,253 +353,9 @@ internal sealed class MasterSecretStore
             if ((fileMode & UnixFileMode.GroupAndOther) != 0)
             {
                 throw new StoreException(
-                    StoreFailure.Insecure,
+                    SsoSecretFailure.StoreInsecure,
                     file,
                     $"The secret store file '{file}' is open to other users (mode {Convert.ToString(fileMode & 0xFFF, 8)}). Restrict it to its owner with: chmod 600 '{file}'");
-            }
-        }
-    }
-
-    // Store file, version 1 (all integers big-endian):
-    //   "SSOSTORE" | u16 version | u8 protection | u8 presence bits (1 current, 2 previous, 4 last backup)
-    //   current:  guid(16) | i64 created (Unix ms) | u16 length | secret
-    //   previous: guid(16) | i64 created | i64 replaced | u16 length | secret
-    //   backup:   i64 time | guid(16) secret id | u16 length | path (UTF-8)
-    //   SHA-256 of everything before it
-    private static byte[] Serialize(StoreState state)
-    {
-        bool dpapi = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
-        using var stream = new MemoryStream();
-        stream.Write(s_magic, 0, s_magic.Length);
-        WriteUInt16(stream, StoreVersion);
-        stream.WriteByte(dpapi ? ProtectionDpapiMachine : ProtectionNone);
-        stream.WriteByte((byte)((state.Current is null ? 0 : 1) | (state.Previous is null ? 0 : 2) | (state.LastBackup is null ? 0 : 4)));
-        if (state.Current is not null)
-        {
-            WriteSecret(stream, state.Current, dpapi, withReplaced: false);
-        }
-
-        if (state.Previous is not null)
-        {
-            WriteSecret(stream, state.Previous, dpapi, withReplaced: true);
-        }
-
-        if (state.LastBackup is not null)
-        {
-            WriteInt64(stream, state.LastBackup.Time.ToUnixTimeMilliseconds());
-            WriteGuid(stream, state.LastBackup.SecretId);
-            var path = Encoding.UTF8.GetBytes(state.LastBackup.Path);
-            WriteUInt16(stream, path.Length);
-            stream.Write(path, 0, path.Length);
-        }
-
-        var body = stream.ToArray();
-        var checksum = Primitives.Sha256(body, 0, body.Length);
-        var result = new byte[body.Length + checksum.Length];
-        Buffer.BlockCopy(body, 0, result, 0, body.Length);
-        Buffer.BlockCopy(checksum, 0, result, body.Length, checksum.Length);
-        Memory.Zero(body);
-        return result;
-    }
-
-    private static void WriteSecret(MemoryStream stream, StoredSecret secret, bool dpapi, bool withReplaced)
-    {
-        WriteGuid(stream, secret.Id);
-        WriteInt64(stream, secret.Created.ToUnixTimeMilliseconds());
-        if (withReplaced)
-        {
-            WriteInt64(stream, (secret.Replaced ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds());
-        }
-
-        var bytes = dpapi ? Dpapi.Protect(secret.Secret) : secret.Secret;
-        WriteUInt16(stream, bytes.Length);
-        stream.Write(bytes, 0, bytes.Length);
-    }
-
-    private StoreState Deserialize(byte[] data)
-    {
-        var reader = new Reader(data, FilePath);
-        if (data.Length < s_magic.Length + 4 + Primitives.Sha256Length)
-        {
-            throw reader.Damaged("it is cut short");
-        }
-
-        var checksum = Primitives.Sha256(data, 0, data.Length - Primitives.Sha256Length);
-        if (!Primitives.FixedTimeEquals(checksum, 0, data, data.Length - Primitives.Sha256Length, Primitives.Sha256Length))
-        {
-            throw reader.Damaged("its checksum does not match its content");
-        }
-
-        reader.Limit = data.Length - Primitives.Sha256Length;
-        for (int i = 0; i < s_magic.Length; i++)
-        {
-            if (reader.Byte() != s_magic[i])
-            {
-                throw reader.Damaged("it is not an SsoSecret store file");
-            }
-        }
-
-        int version = reader.UInt16();
-        if (version != StoreVersion)
-        {
-            throw reader.Damaged($"it is of store version {version}, which this version of SsoSecret does not read");
-        }
-
-        byte protection = reader.Byte();
-        if (protection != ProtectionNone && protection != ProtectionDpapiMachine)
-        {
-            throw reader.Damaged("its protection mode is unknown");
-        }
-
-        byte presence = reader.Byte();
-        var state = new StoreState();
-        try
-        {
-            if ((presence & 1) != 0)
-            {
-                state.Current = ReadSecret(reader, protection, withReplaced: false);
-            }
-
-            if ((presence & 2) != 0)
-            {
-                state.Previous = ReadSecret(reader, protection, withReplaced: true);
-            }
-
-            if ((presence & 4) != 0)
-            {
-                var time = reader.Time();
-                var id = reader.Guid();
-                int length = reader.UInt16();
-                state.LastBackup = new BackupRecord(time, id, Encoding.UTF8.GetString(reader.Bytes(length)));
-            }
-
-            if ((presence & ~7) != 0 || !reader.AtEnd)
-            {
-                throw reader.Damaged("it holds data this version does not define");
-            }
-
-            return state;
-        }
-        catch
-        {
-            state.Dispose();
-            throw;
-        }
-    }
-
-    private static StoredSecret ReadSecret(Reader reader, byte protection, bool withReplaced)
-    {
-        var id = reader.Guid();
-        var created = reader.Time();
-        DateTimeOffset? replaced = withReplaced ? reader.Time() : null;
-        var bytes = reader.Bytes(reader.UInt16());
-        if (protection == ProtectionDpapiMachine)
-        {
-            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
-            {
-                throw reader.Damaged("its secrets are protected with Windows DPAPI, which only the Windows machine that wrote them can open");
-            }
-
-            var clear = Dpapi.Unprotect(bytes);
-            Memory.Zero(bytes);
-            bytes = clear;
-        }
-
-        return new StoredSecret(id, created, bytes, replaced);
-    }
-
-    private static void WriteUInt16(Stream stream, int value)
-    {
-        stream.WriteByte((byte)(value >> 8));
-        stream.WriteByte((byte)value);
-    }
-
-    private static void WriteInt64(Stream stream, long value)
-    {
-        for (int i = 7; i >= 0; i--)
-        {
-            stream.WriteByte((byte)(value >> (8 * i)));
-        }
-    }
-
-    private static void WriteGuid(Stream stream, Guid id)
-    {
-        var bytes = new byte[16];
-        BackupEnvelope.WriteGuid(bytes, 0, id);
-        stream.Write(bytes, 0, bytes.Length);
-    }
-
-    /// <summary>A bounds-checked reader over the store file; every overrun is a damaged store.</summary>
-    private sealed class Reader
-    {
-        private readonly byte[] _data;
-        private readonly string _path;
-        private int _position;
-
-        internal Reader(byte[] data, string path)
-        {
-            _data = data;
-            _path = path;
-            Limit = data.Length;
-        }
-
-        internal int Limit { get; set; }
-
-        internal bool AtEnd => _position == Limit;
-
-        internal byte Byte()
-        {
-            Need(1);
-            return _data[_position++];
-        }
-
-        internal int UInt16() => (Byte() << 8) | Byte();
-
-        internal DateTimeOffset Time()
-        {
-            long value = 0;
-            for (int i = 0; i < 8; i++)
-            {
-                value = (value << 8) | Byte();
-            }
-
-            try
-            {
-                return DateTimeOffset.FromUnixTimeMilliseconds(value);
-            }
-            catch (ArgumentOutOfRangeException)
-            {
-                throw Damaged("it holds a time out of range");
-            }
-        }
-
-        internal Guid Guid()
-        {
-            Need(16);
-            var id = BackupEnvelope.ReadGuid(_data, _position);
-            _position += 16;
-            return id;
-        }
-
-        internal byte[] Bytes(int length)
-        {
-            Need(length);
-            var bytes = new byte[length];
-            Buffer.BlockCopy(_data, _position, bytes, 0, length);
-            _position += length;
-            return bytes;
-        }
-
-        internal StoreException Damaged(string reason) => new(
-            StoreFailure.Damaged,
-            _path,
-            $"The secret store file '{_path}' is damaged: {reason}. Restore the master secret from a backup into a new store (Restore-SsoMasterSecret -StorePath).");
-
-        private void Need(int count)
-        {
-            if (count > Limit - _position)
-            {
-                throw Damaged("it is cut short");
             }
         }
     }

@@ -1,12 +1,11 @@
 using System;
 using System.Globalization;
 using System.Management.Automation;
+using SsoSecret.Internal;
 
 namespace SsoSecret.Commands;
 
-/// <summary>
-/// <para type="synopsis">Shows the store's master secret: id, fingerprint, age and last backup. Never the secret itself.</para>
-/// </summary>
+/// <summary>Shows the store's master secret: id, fingerprint, age and last backup. Never the secret itself.</summary>
 [Cmdlet(VerbsCommon.Get, "SsoMasterSecret")]
 [OutputType(typeof(SsoMasterSecretInfo))]
 public sealed class GetSsoMasterSecretCommand : SsoSecretCommandBase
@@ -20,12 +19,8 @@ public sealed class GetSsoMasterSecretCommand : SsoSecretCommandBase
         {
             var store = OpenStore();
             using var state = store.Read();
-            if (state.Current is null)
-            {
-                throw NoSecretError(store.Path);
-            }
-
-            var info = ToInfo(state, store.Path);
+            store.RequireCurrent(state);
+            var info = Output.SecretInfo(state, store.Path);
             if (info.LastBackupTime is null)
             {
                 WriteWarning($"The master secret {info.SecretId} has never been backed up. If it is lost, everything it protects is lost: run Backup-SsoMasterSecret now.");
@@ -42,5 +37,5 @@ public sealed class GetSsoMasterSecretCommand : SsoSecretCommandBase
 
             WriteObject(info);
         },
-        allErrorsTerminating: true);
+        terminating: true);
 }

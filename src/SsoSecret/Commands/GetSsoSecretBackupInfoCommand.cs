@@ -1,11 +1,10 @@
 using System.IO;
 using System.Management.Automation;
+using SsoSecret.Internal;
 
 namespace SsoSecret.Commands;
 
-/// <summary>
-/// <para type="synopsis">Reads what a backup tells without its password: version, creation time, hint, secret id, fingerprint, KDF parameters.</para>
-/// </summary>
+/// <summary>Reads what a backup tells without its password: version, creation time, hint, secret id, fingerprint, KDF parameters.</summary>
 [Cmdlet(VerbsCommon.Get, "SsoSecretBackupInfo", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(SsoSecretBackupInfo))]
 public sealed class GetSsoSecretBackupInfoCommand : BackupFileCommandBase
@@ -18,17 +17,10 @@ public sealed class GetSsoSecretBackupInfoCommand : BackupFileCommandBase
             Run(
                 () =>
                 {
-                    var data = ReadBackupFile(path);
-                    try
-                    {
-                        WriteObject(ToInfo(BackupEnvelope.ReadHeader(data), path, new FileInfo(path).Length));
-                    }
-                    catch (BackupException e)
-                    {
-                        throw BackupError(e, path);
-                    }
+                    var data = IO.BackupFile.Read(path);
+                    WriteObject(Output.BackupInfo(IO.BackupFile.ReadHeader(data, path), path, new FileInfo(path).Length));
                 },
-                allErrorsTerminating: false);
+                terminating: false);
         }
     }
 }

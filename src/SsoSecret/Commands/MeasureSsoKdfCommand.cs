@@ -7,9 +7,7 @@ using SsoSecret.Internal;
 
 namespace SsoSecret.Commands;
 
-/// <summary>
-/// <para type="synopsis">Times Argon2id on this machine, per profile, and proposes parameters that take about a given time, as cryptsetup benchmarks its KDF.</para>
-/// </summary>
+/// <summary>Times Argon2id on this machine, per profile, and proposes parameters that take about a given time, as cryptsetup benchmarks its KDF.</summary>
 [Cmdlet(VerbsDiagnostic.Measure, "SsoKdf", DefaultParameterSetName = ProfileSet)]
 [OutputType(typeof(SsoKdfMeasurement))]
 public sealed class MeasureSsoKdfCommand : SsoSecretCommandBase
@@ -19,25 +17,25 @@ public sealed class MeasureSsoKdfCommand : SsoSecretCommandBase
     private const string ParametersSet = "Parameters";
     private const int MaximumIterations = 64;
 
-    /// <summary><para type="description">The profiles to time (default: all three).</para></summary>
+    /// <summary>The profiles to time (default: all three).</summary>
     [Parameter(ParameterSetName = ProfileSet, Position = 0)]
     public KdfProfile[] Profile { get; set; } = { KdfProfile.Interactive, KdfProfile.Moderate, KdfProfile.Sensitive };
 
-    /// <summary><para type="description">Times these explicit parameters (any valid ones: a measurement writes nothing).</para></summary>
+    /// <summary>Times these explicit parameters (any valid ones: a measurement writes nothing).</summary>
     [Parameter(ParameterSetName = ParametersSet, Mandatory = true)]
     [KdfParametersTransformation]
     public KdfParameters? KdfParameters { get; set; }
 
-    /// <summary><para type="description">Proposes parameters whose KDF takes about this long here (at least the Interactive floor).</para></summary>
+    /// <summary>Proposes parameters whose KDF takes about this long here (at least the Interactive floor).</summary>
     [Parameter(ParameterSetName = TargetSet, Mandatory = true)]
     public TimeSpan TargetTime { get; set; }
 
-    /// <summary><para type="description">The most memory a proposal may use, in MiB (default 1024, the Sensitive profile; at least 64).</para></summary>
+    /// <summary>The most memory a proposal may use, in MiB (default 1024, the Sensitive profile; at least 64).</summary>
     [Parameter(ParameterSetName = TargetSet)]
     [ValidateRange(64, 16384)]
     public int MaximumMemoryMiB { get; set; } = 1024;
 
-    /// <summary><para type="description">Lanes for a proposal (default 4, as the profiles).</para></summary>
+    /// <summary>Lanes for a proposal (default 4, as the profiles).</summary>
     [Parameter(ParameterSetName = TargetSet)]
     [ValidateRange(1, KdfParameters.MaxParallelism)]
     public int Parallelism { get; set; } = 4;
@@ -55,17 +53,17 @@ public sealed class MeasureSsoKdfCommand : SsoSecretCommandBase
                         WriteObject(Measure(profile.ToString(), KdfParameters.FromProfile(profile)));
                     }
                 },
-                allErrorsTerminating: true);
+                terminating: true);
             return;
         }
 
         if (ParameterSetName == ParametersSet)
         {
-            Run(() => WriteObject(Measure("Custom", KdfParameters!)), allErrorsTerminating: true);
+            Run(() => WriteObject(Measure("Custom", KdfParameters!)), terminating: true);
             return;
         }
 
-        Run(() => WriteObject(Propose()), allErrorsTerminating: true);
+        Run(() => WriteObject(Propose()), terminating: true);
     }
 
     private SsoKdfMeasurement Propose()
@@ -73,7 +71,7 @@ public sealed class MeasureSsoKdfCommand : SsoSecretCommandBase
         var floor = KdfParameters.FromProfile(KdfProfile.Interactive);
         if (TargetTime <= TimeSpan.Zero)
         {
-            throw SsoSecretErrorException.Create(ErrorIds.WeakKdf, "The target time must be positive.", ErrorCategory.InvalidArgument, TargetTime, "Give a time such as 00:00:02.", terminating: true);
+            throw new SsoSecretException(SsoSecretFailure.InvalidTargetTime, $"The target time must be positive; {TargetTime} is not.");
         }
 
         // One pass over the most memory allowed tells the cost of a pass here; then passes are added up to the target,
@@ -116,7 +114,7 @@ public sealed class MeasureSsoKdfCommand : SsoSecretCommandBase
     {
         var password = Primitives.RandomBytes(16);
         var salt = Primitives.RandomBytes(16);
-        return RunKdf("Measuring Argon2id", kdf, () =>
+        return KdfRunner.Run(this, "Measuring Argon2id", kdf, () =>
         {
             var watch = Stopwatch.StartNew();
             Memory.Zero(Primitives.Argon2id(password, salt, kdf, 32));

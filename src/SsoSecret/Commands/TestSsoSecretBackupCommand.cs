@@ -6,9 +6,7 @@ using SsoSecret.Internal;
 
 namespace SsoSecret.Commands;
 
-/// <summary>
-/// <para type="synopsis">Checks backups without restoring or writing anything: integrity, and with a password that it opens and holds the current secret.</para>
-/// </summary>
+/// <summary>Checks backups without restoring or writing anything: integrity, and with a password that it opens and holds the current secret.</summary>
 [Cmdlet(VerbsDiagnostic.Test, "SsoSecretBackup", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(bool))]
 [OutputType(typeof(SsoSecretBackupTestResult))]
@@ -18,20 +16,20 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
     private bool _storeRead;
     private StoreState? _state;
 
-    /// <summary><para type="description">The backup password: with it, the test also proves that the password opens each backup.</para></summary>
+    /// <summary>The backup password: with it, the test also proves that the password opens each backup.</summary>
     [Parameter]
     public SecureString? Password { get; set; }
 
-    /// <summary><para type="description">The backup password as a credential; the user name is ignored.</para></summary>
+    /// <summary>The backup password as a credential; the user name is ignored.</summary>
     [Parameter]
     [Credential]
     public PSCredential? Credential { get; set; }
 
-    /// <summary><para type="description">Outputs a result object per file instead of a Boolean.</para></summary>
+    /// <summary>Outputs a result object per file instead of a Boolean.</summary>
     [Parameter]
     public SwitchParameter Detailed { get; set; }
 
-    /// <summary><para type="description">The most KDF memory a backup may ask for, in MiB (default: 1024, the Sensitive profile).</para></summary>
+    /// <summary>The most KDF memory a backup may ask for, in MiB (default: 1024, the Sensitive profile).</summary>
     [Parameter]
     [ValidateRange(1, 16384)]
     public int MaximumKdfMemoryMiB { get; set; }
@@ -39,20 +37,21 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
     /// <inheritdoc/>
     protected override void BeginProcessing()
     {
-        if (Password is not null && Credential is not null)
-        {
-            ThrowTerminatingError(SsoSecretErrorException.Create(
-                ErrorIds.InvalidPassword,
-                "Give either -Password or -Credential, not both.",
-                ErrorCategory.InvalidArgument,
-                null).Record);
-        }
+        Run(
+            () =>
+            {
+                if (Password is not null && Credential is not null)
+                {
+                    throw new SsoSecretException(SsoSecretFailure.ConflictingParameters, "Give either -Password or -Credential, not both.");
+                }
 
-        var given = Password ?? Credential?.Password;
-        if (given is not null)
-        {
-            Run(() => _password = ObtainPassword(given, null, "backup", null), allErrorsTerminating: true);
-        }
+                var given = Password ?? Credential?.Password;
+                if (given is not null)
+                {
+                    _password = Passwords.Existing(this, given, "backup", null);
+                }
+            },
+            terminating: true);
     }
 
     /// <inheritdoc/>
@@ -69,34 +68,9 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
     private SsoSecretBackupTestResult Test(string path)
     {
         var result = new SsoSecretBackupTestResult { Path = path };
-        if (Directory.Exists(path))
-        {
-            result.Status = SsoSecretBackupStatus.NotABackup;
-            result.Message = "The path is a folder.";
-            return result;
-        }
-
-        if (!File.Exists(path))
-        {
-            result.Status = SsoSecretBackupStatus.NotFound;
-            result.Message = "The file does not exist.";
-            return result;
-        }
-
-        byte[] data;
         try
         {
-            data = IO.BackupFile.ReadBounded(path);
-        }
-        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-        {
-            result.Status = SsoSecretBackupStatus.NotFound;
-            result.Message = "The file cannot be read: " + e.Message;
-            return result;
-        }
-
-        try
-        {
+            var data = IO.BackupFile.Read(path);
             var header = BackupEnvelope.ReadHeader(data);
             result.FormatVersion = header.Version;
             result.SecretId = header.SecretId;
@@ -111,9 +85,9 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
                 return result;
             }
 
-            var limits = MaximumKdfMemoryMiB > 0 ? KdfLimits.FromMemoryMiB(MaximumKdfMemoryMiB) : KdfLimits.Default;
+            var limits = KdfLimitParameter.Limits(MaximumKdfMemoryMiB);
             var password = _password;
-            var secret = RunKdf("Testing the backup " + path, header.Kdf, () => BackupEnvelope.Open(data, password.Bytes, limits, out _));
+            var secret = KdfRunner.Run(this, "Testing the backup " + path, header.Kdf, () => BackupEnvelope.Open(data, password.Bytes, limits, out _));
             try
             {
                 result.PasswordVerified = true;
@@ -134,7 +108,7 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
         }
         catch (BackupException e)
         {
-            result.Status = ErrorIds.StatusFor(e.Failure);
+            result.Status = ErrorCatalog.Status(e.Failure);
             result.Message = e.Message;
         }
 

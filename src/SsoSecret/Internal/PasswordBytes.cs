@@ -2,6 +2,7 @@ using System;
 using System.Runtime.InteropServices;
 using System.Security;
 using System.Text;
+using SsoSecret.Codec;
 
 namespace SsoSecret.Internal;
 
@@ -11,8 +12,6 @@ namespace SsoSecret.Internal;
 /// </summary>
 internal sealed class PasswordBytes : IDisposable
 {
-    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     private PasswordBytes(byte[] bytes, int characters, bool hintRevealsPassword)
     {
         Bytes = bytes;
@@ -41,7 +40,7 @@ internal sealed class PasswordBytes : IDisposable
             byte[] bytes;
             try
             {
-                bytes = s_strictUtf8.GetBytes(chars);
+                bytes = StrictUtf8.Encoding.GetBytes(chars);
             }
             catch (EncoderFallbackException)
             {

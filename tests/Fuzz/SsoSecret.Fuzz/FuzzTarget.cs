@@ -100,7 +100,7 @@ internal static class FuzzTarget
     private static string Check(byte[] input)
     {
         long before = GC.GetAllocatedBytesForCurrentThread();
-        BackupFailure? headerFailure = null;
+        SsoSecretFailure? headerFailure = null;
         try
         {
             BackupEnvelope.ReadHeader(input);
@@ -118,7 +118,7 @@ internal static class FuzzTarget
 
         before = GC.GetAllocatedBytesForCurrentThread();
         byte[]? secret = null;
-        BackupFailure? openFailure = null;
+        SsoSecretFailure? openFailure = null;
         try
         {
             secret = BackupEnvelope.Open(input, Password, Limits, out _);

@@ -1,0 +1,174 @@
+using System;
+
+namespace SsoSecret;
+
+/// <summary>
+/// Every way an SsoSecret command can fail, one member per meaning. A failure's error id is "SsoSecret." followed by
+/// the member's name (<see cref="SsoSecretException.ErrorId"/>); about_SsoSecret documents each one, and the tests
+/// check that it does.
+/// </summary>
+public enum SsoSecretFailure
+{
+    /// <summary>The store holds no master secret.</summary>
+    NoMasterSecret,
+
+    /// <summary>The store holds a (different) master secret, and it was not replaced.</summary>
+    MasterSecretExists,
+
+    /// <summary>The backup file to write exists, and -Force was not given.</summary>
+    BackupExists,
+
+    /// <summary>The backup file to read does not exist.</summary>
+    BackupNotFound,
+
+    /// <summary>The password does not open the backup.</summary>
+    WrongPassword,
+
+    /// <summary>The backup was changed or cut short after it was written (found without the password).</summary>
+    DamagedBackup,
+
+    /// <summary>The password is right, but the authenticated content was altered.</summary>
+    TamperedBackup,
+
+    /// <summary>The file is not an SsoSecret backup.</summary>
+    NotABackup,
+
+    /// <summary>A backup of a format version this module does not read.</summary>
+    UnsupportedVersion,
+
+    /// <summary>The backup asks for more KDF memory or work than the reader allows.</summary>
+    KdfLimitExceeded,
+
+    /// <summary>A password is needed, and the session cannot ask for one.</summary>
+    PasswordRequired,
+
+    /// <summary>The two passwords typed at the prompt differ.</summary>
+    PasswordMismatch,
+
+    /// <summary>A new backup's password is empty or too short.</summary>
+    WeakPassword,
+
+    /// <summary>The password cannot be used (it holds an unpaired surrogate character).</summary>
+    InvalidPassword,
+
+    /// <summary>The password hint is too long.</summary>
+    HintTooLong,
+
+    /// <summary>The password hint holds a control character or an unpaired surrogate.</summary>
+    InvalidHint,
+
+    /// <summary>The password hint contains the password.</summary>
+    HintRevealsPassword,
+
+    /// <summary>Two parameters that exclude each other were both given.</summary>
+    ConflictingParameters,
+
+    /// <summary>A path is on a provider other than the file system.</summary>
+    PathNotFileSystem,
+
+    /// <summary>A path names a folder where a file was expected.</summary>
+    PathIsFolder,
+
+    /// <summary>The folder a file is to be written in does not exist.</summary>
+    FolderNotFound,
+
+    /// <summary>The store folder or a store file is open to other users, or cannot be read by this account.</summary>
+    StoreInsecure,
+
+    /// <summary>Another process held the store's lock for longer than the wait.</summary>
+    StoreBusy,
+
+    /// <summary>The store file is damaged, of an unknown version, or unreadable on this machine.</summary>
+    StoreDamaged,
+
+    /// <summary>The store cannot be used: its path is a file, or its folder or files cannot be created or written.</summary>
+    StoreUnavailable,
+
+    /// <summary>KDF parameters weaker than the floor for a backup.</summary>
+    WeakKdf,
+
+    /// <summary>A KDF measurement target that cannot be met (not a positive time).</summary>
+    InvalidTargetTime,
+
+    /// <summary>
+    /// The Argon2id implementation asked for cannot run: $env:SSOSECRET_KDF is Native without a libargon2 that passes
+    /// its self-test, or has an unknown value.
+    /// </summary>
+    KdfUnavailable,
+
+    /// <summary>A backup could not be written and verified; the path was left as it was.</summary>
+    WriteFailed,
+
+    /// <summary>A file exists but cannot be read.</summary>
+    ReadFailed,
+
+    /// <summary>A change needs a confirmation, and the session cannot ask for one.</summary>
+    ConfirmationRequired,
+}
+
+/// <summary>
+/// The exception every SsoSecret failure raises; an error record's <c>Exception</c>. Scripts catch it (or one of the
+/// families derived from it) by type: <c>catch [SsoSecret.SsoSecretException] { $_.Exception.Failure }</c>. Its
+/// message never holds a secret or a password.
+/// </summary>
+public class SsoSecretException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public SsoSecretException(SsoSecretFailure failure, string message, string? path = null, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Failure = failure;
+        Path = path;
+    }
+
+    /// <summary>What failed.</summary>
+    public SsoSecretFailure Failure { get; }
+
+    /// <summary>The stable error id: "SsoSecret." and the failure's name, as in the error record.</summary>
+    public string ErrorId => "SsoSecret." + Failure;
+
+    /// <summary>The file or folder concerned, when there is one.</summary>
+    public string? Path { get; }
+
+    /// <summary>What to do about it, when the thrower knows better than the failure's usual advice.</summary>
+    public string? RecommendedAction { get; set; }
+}
+
+/// <summary>A backup file could not be read, opened or written.</summary>
+public class BackupException : SsoSecretException
+{
+    /// <summary>Creates the exception.</summary>
+    public BackupException(SsoSecretFailure failure, string message, string? path = null, Exception? innerException = null)
+        : base(failure, message, path, innerException)
+    {
+    }
+
+    /// <summary>The same failure, naming the file it concerns.</summary>
+    public virtual BackupException At(string path) => new(Failure, WithFile(Message, path), path, this);
+
+    /// <summary>The message with the file it concerns.</summary>
+    protected static string WithFile(string message, string path) => $"{message} File: '{path}'.";
+}
+
+/// <summary>The password does not open the backup. The file itself is intact.</summary>
+public sealed class WrongPasswordException : BackupException
+{
+    /// <summary>Creates the exception.</summary>
+    public WrongPasswordException(string message, string? path = null, Exception? innerException = null)
+        : base(SsoSecretFailure.WrongPassword, message, path, innerException)
+    {
+    }
+
+    /// <inheritdoc/>
+    public override BackupException At(string path) => new WrongPasswordException(WithFile(Message, path), path, this);
+}
+
+/// <summary>The secret store refused an operation. The message names the path and what to do.</summary>
+public sealed class StoreException : SsoSecretException
+{
+    /// <summary>Creates the exception.</summary>
+    public StoreException(SsoSecretFailure failure, string path, string message, Exception? innerException = null)
+        : base(failure, message, path, innerException)
+    {
+    }
+}

@@ -1,0 +1,95 @@
+using System.Management.Automation;
+using System.Security;
+using SsoSecret.Internal;
+
+namespace SsoSecret.Commands;
+
+/// <summary>
+/// What the commands that write a backup share (New- and Backup-SsoMasterSecret): the password, hint, KDF and form
+/// parameters, declared once, and the steps that use them. A derived command declares only its own parameters;
+/// PowerShell lists a derived class's parameters before its base's, so the file path comes first and the shared
+/// ones follow in this order.
+/// </summary>
+public abstract class BackupWriterCommandBase : SsoSecretCommandBase
+{
+    private protected const string PasswordSet = "Password";
+    private protected const string CredentialSet = "Credential";
+
+    /// <summary>The backup password. Without it (or -Credential), it is asked for twice.</summary>
+    [Parameter(ParameterSetName = PasswordSet)]
+    public SecureString? Password { get; set; }
+
+    /// <summary>The backup password as a credential; the user name is ignored.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = CredentialSet)]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>A reminder of the password, stored readable in the backup (at most 512 characters).</summary>
+    [Parameter]
+    [AllowEmptyString]
+    public string? PasswordHint { get; set; }
+
+    /// <summary>The Argon2id cost profile: Interactive, Moderate (default) or Sensitive.</summary>
+    [Parameter]
+    public KdfProfile KdfProfile { get; set; } = KdfParameters.DefaultProfile;
+
+    /// <summary>Explicit Argon2id parameters (for example from Measure-SsoKdf); no weaker than Interactive.</summary>
+    [Parameter]
+    [KdfParametersTransformation]
+    public KdfParameters? KdfParameters { get; set; }
+
+    /// <summary>Writes the armored text form instead of the binary form.</summary>
+    [Parameter]
+    public SwitchParameter Armor { get; set; }
+
+    /// <summary>Replaces what exists without asking; each command's help says what (and keeps it until the new one is proven).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Outputs what was written (each command's help says which object).</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    /// <summary>The KDF parameters for the new backup: explicit ones (no weaker than the floor) or a profile's.</summary>
+    private protected KdfParameters ChooseKdf()
+    {
+        if (KdfParameters is null)
+        {
+            return KdfParameters.FromProfile(KdfProfile);
+        }
+
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(KdfProfile)))
+        {
+            throw new SsoSecretException(SsoSecretFailure.ConflictingParameters, "Give either -KdfProfile or -KdfParameters, not both.");
+        }
+
+        if (!KdfParameters.MeetsFloor)
+        {
+            var floor = KdfParameters.FromProfile(KdfProfile.Interactive);
+            throw new SsoSecretException(
+                SsoSecretFailure.WeakKdf,
+                $"The KDF parameters ({KdfParameters}) are weaker than the Interactive profile ({floor}), the floor for a backup.")
+            {
+                RecommendedAction = $"Use at least {floor.MemoryKiB / 1024} MiB and {floor.Iterations} passes.",
+            };
+        }
+
+        return KdfParameters;
+    }
+
+    /// <summary>The new backup's password (given, or asked for twice) and its hint, checked.</summary>
+    private protected PasswordBytes ObtainNewPassword(string target, out string hint)
+    {
+        string? chosen = PasswordHint;
+        var password = Passwords.New(this, Password ?? Credential?.Password, target, ref chosen);
+        hint = chosen ?? string.Empty;
+        return password;
+    }
+
+    /// <summary>Writes a verified backup of a stored secret, showing progress while the KDF runs.</summary>
+    private protected BackupHeader WriteBackup(string path, StoredSecret secret, PasswordBytes password, string hint, KdfParameters kdf) => KdfRunner.Run(
+        this,
+        "Writing the backup " + path,
+        kdf,
+        () => IO.BackupFile.Write(path, secret.Secret, secret.Id, hint, password.Bytes, kdf, Armor, Force));
+}

@@ -1,0 +1,100 @@
+using System.Management.Automation;
+
+namespace SsoSecret.Internal;
+
+/// <summary>
+/// How each failure becomes an error record: its category, whether it stops the whole call, and the usual advice.
+/// The ids themselves come from <see cref="SsoSecretFailure"/> ("SsoSecret." + name) and never change.
+/// </summary>
+internal static class ErrorCatalog
+{
+    /// <summary>The error record for a failure: the exception itself (scripts catch it by type), its id and category.</summary>
+    internal static ErrorRecord ToRecord(SsoSecretException e, object? target = null)
+    {
+        var record = new ErrorRecord(e, e.ErrorId, Category(e.Failure), target ?? e.Path);
+        string action = e.RecommendedAction ?? Action(e.Failure);
+        record.ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = action };
+        return record;
+    }
+
+    /// <summary>
+    /// True for failures about the whole call (the store, the password, the parameters, a confirmation): they stop the
+    /// command even where failures about one of several files do not.
+    /// </summary>
+    internal static bool ConcernsWholeCall(SsoSecretFailure failure) => failure switch
+    {
+        SsoSecretFailure.BackupExists or SsoSecretFailure.BackupNotFound or SsoSecretFailure.WrongPassword
+            or SsoSecretFailure.DamagedBackup or SsoSecretFailure.TamperedBackup or SsoSecretFailure.NotABackup
+            or SsoSecretFailure.UnsupportedVersion or SsoSecretFailure.KdfLimitExceeded or SsoSecretFailure.PathNotFileSystem
+            or SsoSecretFailure.PathIsFolder or SsoSecretFailure.FolderNotFound or SsoSecretFailure.WriteFailed
+            or SsoSecretFailure.ReadFailed => false,
+        _ => true,
+    };
+
+    internal static ErrorCategory Category(SsoSecretFailure failure) => failure switch
+    {
+        SsoSecretFailure.NoMasterSecret or SsoSecretFailure.BackupNotFound or SsoSecretFailure.FolderNotFound => ErrorCategory.ObjectNotFound,
+        SsoSecretFailure.MasterSecretExists or SsoSecretFailure.BackupExists => ErrorCategory.ResourceExists,
+        SsoSecretFailure.WrongPassword => ErrorCategory.AuthenticationError,
+        SsoSecretFailure.TamperedBackup or SsoSecretFailure.StoreInsecure or SsoSecretFailure.HintRevealsPassword => ErrorCategory.SecurityError,
+        SsoSecretFailure.DamagedBackup or SsoSecretFailure.NotABackup or SsoSecretFailure.UnsupportedVersion or SsoSecretFailure.StoreDamaged => ErrorCategory.InvalidData,
+        SsoSecretFailure.KdfLimitExceeded => ErrorCategory.LimitsExceeded,
+        SsoSecretFailure.PasswordRequired or SsoSecretFailure.ConfirmationRequired => ErrorCategory.InvalidOperation,
+        SsoSecretFailure.StoreBusy => ErrorCategory.ResourceBusy,
+        SsoSecretFailure.StoreUnavailable or SsoSecretFailure.KdfUnavailable => ErrorCategory.ResourceUnavailable,
+        SsoSecretFailure.WriteFailed => ErrorCategory.WriteError,
+        SsoSecretFailure.ReadFailed => ErrorCategory.ReadError,
+        _ => ErrorCategory.InvalidArgument,
+    };
+
+    /// <summary>The usual advice for a failure; a thrower that knows better sets its own.</summary>
+    internal static string Action(SsoSecretFailure failure) => failure switch
+    {
+        SsoSecretFailure.NoMasterSecret => "Create one with New-SsoMasterSecret -BackupPath <file>, or restore one with Restore-SsoMasterSecret <file>.",
+        SsoSecretFailure.MasterSecretExists => "Pass -Force to replace it (the old secret is kept as the previous secret), or confirm when asked.",
+        SsoSecretFailure.BackupExists => "Choose another path, or pass -Force to replace the file once the new backup is proven good.",
+        SsoSecretFailure.BackupNotFound => "Check the path; relative paths are relative to the current PowerShell location.",
+        SsoSecretFailure.WrongPassword => "Check the password against the backup's hint (Get-SsoSecretBackupInfo) and try again.",
+        SsoSecretFailure.DamagedBackup => "The file was changed or cut short after it was written. Use another copy of the backup.",
+        SsoSecretFailure.TamperedBackup => "The password is right but the content was altered: do not trust this copy; use another copy of the backup.",
+        SsoSecretFailure.NotABackup => "Check that the path names an SsoSecret backup file.",
+        SsoSecretFailure.UnsupportedVersion => "Open the backup with the SsoSecret version that wrote it, or a newer one.",
+        SsoSecretFailure.KdfLimitExceeded => "If you trust the file, raise the limit with -MaximumKdfMemoryMiB.",
+        SsoSecretFailure.PasswordRequired => "Pass -Password <SecureString> or -Credential <PSCredential>.",
+        SsoSecretFailure.PasswordMismatch => "Run the command again and type the same password twice.",
+        SsoSecretFailure.WeakPassword => "Choose a longer password; a passphrase of several words is best.",
+        SsoSecretFailure.InvalidPassword => "Type the password again.",
+        SsoSecretFailure.HintTooLong => $"Shorten the hint to at most {PasswordHint.MaxCharacters} characters.",
+        SsoSecretFailure.InvalidHint => "Use printable text in the hint.",
+        SsoSecretFailure.HintRevealsPassword => "Give a hint that reminds you of the password without containing it.",
+        SsoSecretFailure.ConflictingParameters => "Drop one of the two parameters.",
+        SsoSecretFailure.PathNotFileSystem => "Give a path on a file system drive.",
+        SsoSecretFailure.PathIsFolder => "Give the path of a file, not of a folder.",
+        SsoSecretFailure.FolderNotFound => "Create the folder first, or choose another path.",
+        SsoSecretFailure.StoreInsecure => "Restrict the store to its owner, as the message says.",
+        SsoSecretFailure.StoreBusy => "Wait for the other SsoSecret command to finish, then try again.",
+        SsoSecretFailure.StoreDamaged => "Restore the master secret from a backup into a new store.",
+        SsoSecretFailure.StoreUnavailable => "Check the store path (-StorePath or $env:SSOSECRET_STORE) and its permissions.",
+        SsoSecretFailure.WeakKdf => "Use at least the Interactive profile's memory and passes.",
+        SsoSecretFailure.InvalidTargetTime => "Give a positive time such as 00:00:02.",
+        SsoSecretFailure.KdfUnavailable => "Install libargon2, name it with $env:SSOSECRET_ARGON2_LIBRARY, or remove $env:SSOSECRET_KDF, as the message says.",
+        SsoSecretFailure.WriteFailed => "Check the folder's free space and permissions, then try again.",
+        SsoSecretFailure.ReadFailed => "Check the file's permissions.",
+        SsoSecretFailure.ConfirmationRequired => "Pass -Force (or -Confirm:$false) to make the change without a question.",
+        _ => "See about_SsoSecret.",
+    };
+
+    /// <summary>What Test-SsoSecretBackup reports for a failure to read or open a backup.</summary>
+    internal static SsoSecretBackupStatus Status(SsoSecretFailure failure) => failure switch
+    {
+        SsoSecretFailure.NotABackup => SsoSecretBackupStatus.NotABackup,
+        SsoSecretFailure.UnsupportedVersion => SsoSecretBackupStatus.UnsupportedVersion,
+        SsoSecretFailure.WrongPassword => SsoSecretBackupStatus.WrongPassword,
+        SsoSecretFailure.TamperedBackup => SsoSecretBackupStatus.Tampered,
+        SsoSecretFailure.KdfLimitExceeded => SsoSecretBackupStatus.KdfLimitExceeded,
+        SsoSecretFailure.BackupNotFound => SsoSecretBackupStatus.NotFound,
+        SsoSecretFailure.PathIsFolder => SsoSecretBackupStatus.NotABackup,
+        SsoSecretFailure.ReadFailed => SsoSecretBackupStatus.Unreadable,
+        _ => SsoSecretBackupStatus.Damaged,
+    };
+}

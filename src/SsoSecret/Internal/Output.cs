@@ -1,0 +1,37 @@
+namespace SsoSecret.Internal;
+
+/// <summary>The output objects the cmdlets write, made from what Core knows.</summary>
+internal static class Output
+{
+    internal static SsoMasterSecretInfo SecretInfo(StoreState state, string storePath)
+    {
+        var current = state.Current ?? throw new System.InvalidOperationException("The store holds no secret.");
+        var backup = state.LastBackupOfCurrent;
+        return new SsoMasterSecretInfo
+        {
+            SecretId = current.Id,
+            Fingerprint = current.Fingerprint,
+            Created = current.Created.UtcDateTime,
+            StorePath = storePath,
+            LastBackupTime = backup?.Time.UtcDateTime,
+            LastBackupPath = backup?.Path,
+            HasPreviousSecret = state.Previous is not null,
+            PreviousSecretId = state.Previous?.Id,
+            PreviousSecretReplaced = state.Previous?.Replaced?.UtcDateTime,
+        };
+    }
+
+    internal static SsoSecretBackupInfo BackupInfo(BackupHeader header, string path, long length) => new()
+    {
+        Path = path,
+        FormatVersion = header.Version,
+        Created = header.Created.UtcDateTime,
+        PasswordHint = header.Hint,
+        SecretId = header.SecretId,
+        Fingerprint = header.Fingerprint,
+        SecretLength = header.SecretLength,
+        Kdf = header.Kdf,
+        Armored = header.Armored,
+        Length = length,
+    };
+}
