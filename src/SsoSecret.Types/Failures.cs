@@ -90,6 +90,12 @@ public enum SsoSecretFailure
     /// <summary>A KDF measurement target that cannot be met (not a positive time).</summary>
     InvalidTargetTime,
 
+    /// <summary>
+    /// The Argon2id implementation asked for cannot run: $env:SSOSECRET_KDF is Native without a libargon2 that passes
+    /// its self-test, or has an unknown value.
+    /// </summary>
+    KdfUnavailable,
+
     /// <summary>A backup could not be written and verified; the path was left as it was.</summary>
     WriteFailed,
 

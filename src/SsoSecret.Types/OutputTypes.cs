@@ -141,11 +141,13 @@ public sealed class SsoSecretBackupTestResult
 /// <summary>One timing of Argon2id on this machine (<c>Measure-SsoKdf</c>).</summary>
 public sealed class SsoKdfMeasurement
 {
-    internal SsoKdfMeasurement(string name, KdfParameters kdf, TimeSpan duration)
+    internal SsoKdfMeasurement(string name, KdfParameters kdf, TimeSpan duration, string implementation, string implementationReason)
     {
         Name = name;
         Kdf = kdf;
         Duration = duration;
+        Implementation = implementation;
+        ImplementationReason = implementationReason;
     }
 
     /// <summary>The profile's name, or "Proposed".</summary>
@@ -159,6 +161,12 @@ public sealed class SsoKdfMeasurement
 
     /// <summary>The memory the run used, in MiB.</summary>
     public double MemoryMiB => Kdf.MemoryMiB;
+
+    /// <summary>The Argon2id implementation that ran: Native (a system libargon2) or BouncyCastle; the backup commands run the same.</summary>
+    public string Implementation { get; }
+
+    /// <summary>Why that implementation runs in this process, in words (see $env:SSOSECRET_KDF).</summary>
+    public string ImplementationReason { get; }
 }
 
 /// <summary>What Update-SsoProtectedData -PassThru tells about one file it rewrapped in place. Never a value.</summary>
