@@ -2,6 +2,7 @@ using System;
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Digests;
 using Org.BouncyCastle.Crypto.Generators;
+using Org.BouncyCastle.Crypto.Macs;
 using Org.BouncyCastle.Crypto.Modes;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Security;
@@ -33,6 +34,26 @@ internal static class Primitives
     /// <summary>Argon2id, version 0x13, no secret key K and no associated data X, by the process's implementation (<see cref="Crypto.Argon2"/>).</summary>
     internal static byte[] Argon2id(byte[] password, byte[] salt, KdfParameters kdf, int outputLength) =>
         Crypto.Argon2.Derive(password, salt, kdf, outputLength);
+
+    /// <summary>PBKDF2 (RFC 8018) with HMAC-SHA256, <paramref name="length"/> bytes of output (SLIP-0039's Feistel round function).</summary>
+    internal static byte[] Pbkdf2Sha256(byte[] password, byte[] salt, int iterations, int length)
+    {
+        var generator = new Pkcs5S2ParametersGenerator(new Sha256Digest());
+        generator.Init(password, salt, iterations);
+        var key = (KeyParameter)generator.GenerateDerivedMacParameters(length * 8);
+        return key.GetKey();
+    }
+
+    /// <summary>HMAC-SHA256 (RFC 2104) of <paramref name="message"/> under <paramref name="key"/> (SLIP-0039's share digest).</summary>
+    internal static byte[] HmacSha256(byte[] key, byte[] message)
+    {
+        var mac = new HMac(new Sha256Digest());
+        mac.Init(new KeyParameter(key));
+        mac.BlockUpdate(message, 0, message.Length);
+        var output = new byte[mac.GetMacSize()];
+        mac.DoFinal(output, 0);
+        return output;
+    }
 
     /// <summary>HKDF-SHA256 (RFC 5869), extract then expand.</summary>
     internal static byte[] HkdfSha256(byte[] ikm, byte[]? salt, byte[] info, int length)
