@@ -25,6 +25,8 @@
         'Unprotect-SsoData'
         'Update-SsoProtectedData'
         'Remove-SsoPreviousSecret'
+        'Split-SsoMasterSecret'
+        'Test-SsoSecretShare'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

@@ -90,6 +90,12 @@ public enum SsoSecretFailure
     /// <summary>A KDF measurement target that cannot be met (not a positive time).</summary>
     InvalidTargetTime,
 
+    /// <summary>
+    /// The Argon2id implementation asked for cannot run: $env:SSOSECRET_KDF is Native without a libargon2 that passes
+    /// its self-test, or has an unknown value.
+    /// </summary>
+    KdfUnavailable,
+
     /// <summary>A backup could not be written and verified; the path was left as it was.</summary>
     WriteFailed,
 
@@ -134,6 +140,30 @@ public enum SsoSecretFailure
 
     /// <summary>A file to read (other than a backup) does not exist.</summary>
     FileNotFound,
+
+    /// <summary>Not enough recovery shares to restore the secret.</summary>
+    TooFewShares,
+
+    /// <summary>More recovery shares than a split can have.</summary>
+    TooManyShares,
+
+    /// <summary>A recovery share is mistyped or damaged: a word not in the list, a wrong checksum, a wrong length.</summary>
+    DamagedShare,
+
+    /// <summary>Recovery shares of different splits were given together.</summary>
+    MixedShares,
+
+    /// <summary>Recovery shares that do not agree: one was altered or forged, or two claim the same place.</summary>
+    InconsistentShares,
+
+    /// <summary>The shares combine, but not with this passphrase (or they are not SsoSecret's shares).</summary>
+    WrongPassphrase,
+
+    /// <summary>A passphrase SLIP-0039 cannot take (only printable ASCII).</summary>
+    InvalidPassphrase,
+
+    /// <summary>A split that cannot be made (thresholds and counts out of range, or a secret too long for shares).</summary>
+    InvalidSharePlan,
 
     /// <summary>A path with wildcards matches several files where the command takes one.</summary>
     AmbiguousPath,
