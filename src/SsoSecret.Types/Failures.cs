@@ -164,6 +164,9 @@ public enum SsoSecretFailure
 
     /// <summary>A split that cannot be made (thresholds and counts out of range, or a secret too long for shares).</summary>
     InvalidSharePlan,
+
+    /// <summary>A path with wildcards matches several files where the command takes one.</summary>
+    AmbiguousPath,
 }
 
 /// <summary>

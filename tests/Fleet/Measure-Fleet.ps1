@@ -63,7 +63,7 @@ $rows = foreach ($size in $Sizes) {
         }
         # What the hosts spent inside the commands (the key derivations, the file writes), timed on each host.
         $inside = @(Invoke-Command -HostName $servers -KeyFilePath $keyFile -ScriptBlock {
-                $file = Join-Path (Convert-Path $using:remoteFolder) 'measure.ssobak'
+                $file = Join-Path (Convert-Path $using:remoteFolder) 'measure.bak'
                 $watch = [System.Diagnostics.Stopwatch]::StartNew()
                 Backup-SsoMasterSecret -Path $file -Password $using:pw -KdfProfile $using:kdfProfile -Force
                 $null = Test-SsoSecretBackup -LiteralPath $file -Password $using:pw -Detailed

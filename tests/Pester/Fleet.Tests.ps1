@@ -185,7 +185,7 @@ Describe 'A fleet of master secret servers, over SSH remoting' -Skip:$FleetSkipp
                 $row = @($out | Where-Object { $_ -match "^$name\s" })
                 $row.Count | Should -Be 1 -Because "the table has one row for $name"
                 $row[0] | Should -Match "^$name\s+True\s+$($Initial[$name].SecretId)\s"
-                $Initial[$name].LastBackupPath | Should -BeLike "$(($Fleet.Hosts | Where-Object Name -eq $name).Home)/ssosecret-backups/master-secret-*-initial.ssobak"
+                $Initial[$name].LastBackupPath | Should -BeLike "$(($Fleet.Hosts | Where-Object Name -eq $name).Home)/ssosecret-backups/master-secret-*-initial.bak"
             }
         }
 
@@ -255,14 +255,14 @@ Describe 'A fleet of master secret servers, over SSH remoting' -Skip:$FleetSkipp
         It 'formats every output type that comes back from a host as it does here, plus the host''s name' {
             $remote = @(Invoke-Command -Session $SessionOf[$First] -ScriptBlock {
                     Get-SsoMasterSecret -WarningAction SilentlyContinue
-                    Get-ChildItem -Path $using:remoteFolder -Filter '*-initial.ssobak' | Get-SsoSecretBackupInfo
-                    Test-SsoSecretBackup -Path (Join-Path $using:remoteFolder '*-initial.ssobak') -Detailed
+                    Get-ChildItem -Path $using:remoteFolder -Filter '*-initial.bak' | Get-SsoSecretBackupInfo
+                    Test-SsoSecretBackup -Path (Join-Path $using:remoteFolder '*-initial.bak') -Detailed
                     Measure-SsoKdf -KdfParameters ([SsoSecret.KdfParameters]::new(1024, 1, 1))
                 })
             # The same types made here, from a copy of the same backup in a store of the test's own.
             $here = Join-Path $TestDrive 'format'
             $null = New-Item -ItemType Directory -Path $here
-            $file = Join-Path $here 'format.ssobak'
+            $file = Join-Path $here 'format.bak'
             $null = New-SsoMasterSecret -BackupPath $file -StorePath (Join-Path $here 'store') -Password $pw -KdfProfile Interactive
             $local = @(
                 Get-SsoMasterSecret -StorePath (Join-Path $here 'store') -WarningAction SilentlyContinue
@@ -297,7 +297,7 @@ Describe 'A fleet of master secret servers, over SSH remoting' -Skip:$FleetSkipp
             }
             # Byte for byte what each host holds, in a folder per host.
             $remote = Invoke-Command -Session $TestSessions -ScriptBlock {
-                Get-ChildItem -Path $using:remoteFolder -Filter '*.ssobak' | ForEach-Object { [pscustomobject]@{ Name = $_.Name; Hash = (Get-FileHash -LiteralPath $_.FullName).Hash } }
+                Get-ChildItem -Path $using:remoteFolder -Filter '*.bak' | ForEach-Object { [pscustomobject]@{ Name = $_.Name; Hash = (Get-FileHash -LiteralPath $_.FullName).Hash } }
             }
             foreach ($name in $servers) {
                 $want = @($remote | Where-Object PSComputerName -eq $name | ForEach-Object { "$($_.Name)=$($_.Hash)" } | Sort-Object)
@@ -315,7 +315,7 @@ Describe 'A fleet of master secret servers, over SSH remoting' -Skip:$FleetSkipp
             Start-Sleep -Seconds 1
             Invoke-Command -Session $SessionOf[$First] -ArgumentList $OtherPassword -ScriptBlock {
                 param($Other)
-                $file = Join-Path (Convert-Path $using:remoteFolder) ('master-secret-{0:yyyyMMdd-HHmmss}-other-password.ssobak' -f [datetime]::UtcNow)
+                $file = Join-Path (Convert-Path $using:remoteFolder) ('master-secret-{0:yyyyMMdd-HHmmss}-other-password.bak' -f [datetime]::UtcNow)
                 Backup-SsoMasterSecret -Path $file -Password $Other -KdfProfile Interactive
             }
             Start-Sleep -Seconds 1
@@ -385,7 +385,7 @@ Describe 'A fleet of master secret servers, over SSH remoting' -Skip:$FleetSkipp
             # fleet's password): its store counts its last backup from that backup's creation time.
             $stale = $servers[-1]
             $golden = Join-Path $PSScriptRoot '../SsoSecret.Tests/TestData/golden/v1-binary.bak'
-            $target = Invoke-Command -Session $SessionOf[$stale] -ScriptBlock { Join-Path (Convert-Path $using:remoteFolder) 'restored-from-january.ssobak' }
+            $target = Invoke-Command -Session $SessionOf[$stale] -ScriptBlock { Join-Path (Convert-Path $using:remoteFolder) 'restored-from-january.bak' }
             Copy-Item -ToSession $SessionOf[$stale] -Path $golden -Destination $target
             Invoke-Command -Session $SessionOf[$stale] -ScriptBlock { Restore-SsoMasterSecret -Path $using:target -Password $using:pw -Force }
 
@@ -427,7 +427,7 @@ Describe 'A fleet of master secret servers, over SSH remoting' -Skip:$FleetSkipp
             foreach ($name in $servers) {
                 @($out | Where-Object { $_ -match "^$name\s+False\s+Compliant\s+$($now[$name].SecretId)\s" }).Count |
                     Should -Be 1 -Because "$name's backup was missing, was written, and is compliant now"
-                $now[$name].LastBackupPath | Should -BeLike '*/ssosecret-backups/master-secret-monthly.ssobak'
+                $now[$name].LastBackupPath | Should -BeLike '*/ssosecret-backups/master-secret-monthly.bak'
             }
         }
     }
@@ -440,7 +440,7 @@ Describe 'A fleet of master secret servers, over SSH remoting' -Skip:$FleetSkipp
 param([string] $Servers, [string] $KeyFile, [string] $Folder)
 $watch = [System.Diagnostics.Stopwatch]::StartNew()
 $out = Invoke-Command -HostName ($Servers -split ',') -KeyFilePath $KeyFile -ScriptBlock {
-    Backup-SsoMasterSecret -Path (Join-Path (Convert-Path $using:Folder) 'no-password.ssobak')
+    Backup-SsoMasterSecret -Path (Join-Path (Convert-Path $using:Folder) 'no-password.bak')
 } -ErrorAction SilentlyContinue -ErrorVariable failures
 [pscustomobject]@{
     Seconds = $watch.Elapsed.TotalSeconds
@@ -476,13 +476,13 @@ $out = Invoke-Command -HostName ($Servers -split ',') -KeyFilePath $KeyFile -Scr
             foreach ($failure in $result.Errors) {
                 $failure.Id | Should -BeLike 'SsoSecret.PasswordRequired,*' -Because "$($failure.Host) should say that a password is required; it said $($failure.Id): $($failure.Exception): $($failure.Message)"
             }
-            $written = Invoke-Command -Session $TestSessions -ScriptBlock { Test-Path (Join-Path $using:remoteFolder 'no-password.ssobak') }
+            $written = Invoke-Command -Session $TestSessions -ScriptBlock { Test-Path (Join-Path $using:remoteFolder 'no-password.bak') }
             $written | Should -Not -Contain $true
         }
 
         It 'fails at once with SsoSecret.PasswordRequired, from Invoke-Command -AsJob' {
             $job = Invoke-Command -HostName $servers -KeyFilePath $keyFile -AsJob -ScriptBlock {
-                Backup-SsoMasterSecret -Path (Join-Path (Convert-Path $using:remoteFolder) 'no-password-job.ssobak')
+                Backup-SsoMasterSecret -Path (Join-Path (Convert-Path $using:remoteFolder) 'no-password-job.bak')
             }
             try {
                 $until = [DateTime]::UtcNow.AddSeconds(60)
@@ -499,7 +499,7 @@ $out = Invoke-Command -HostName ($Servers -split ',') -KeyFilePath $KeyFile -Scr
             finally {
                 $job | Stop-Job -PassThru | Remove-Job -Force
             }
-            $written = Invoke-Command -Session $TestSessions -ScriptBlock { Test-Path (Join-Path $using:remoteFolder 'no-password-job.ssobak') }
+            $written = Invoke-Command -Session $TestSessions -ScriptBlock { Test-Path (Join-Path $using:remoteFolder 'no-password-job.bak') }
             $written | Should -Not -Contain $true
         }
     }

@@ -48,6 +48,38 @@ Describe 'Get-SsoMasterSecret' {
         $info.PreviousSecretReplaced | Should -BeNullOrEmpty
     }
 
+    It 'gives its times as UTC (Kind Utc), and its table and list views say so' {
+        $info = Get-SsoMasterSecret -StorePath $Store
+        $info.Created.Kind | Should -Be 'Utc'
+        $info.LastBackupTime.Kind | Should -Be 'Utc'
+        $table = $info | Format-Table | Out-String -Width 200
+        $table | Should -Match 'LastBackup \(UTC\)'
+        $table | Should -Match ([regex]::Escape($info.LastBackupTime.ToString('yyyy-MM-dd HH:mm', [cultureinfo]::InvariantCulture)))
+        $list = $info | Format-List | Out-String -Width 200
+        $list | Should -Match ('Created\s+: ' + [regex]::Escape($info.Created.ToString('yyyy-MM-dd HH:mm:ss', [cultureinfo]::InvariantCulture)) + ' UTC')
+        $list | Should -Match ('LastBackupTime\s+: ' + [regex]::Escape($info.LastBackupTime.ToString('yyyy-MM-dd HH:mm:ss', [cultureinfo]::InvariantCulture)) + ' UTC')
+        foreach ($name in 'SecretId', 'Fingerprint', 'StorePath', 'LastBackupPath', 'HasPreviousSecret', 'PreviousSecretId', 'PreviousSecretReplaced') {
+            $list | Should -Match "(?m)^$name\s+:" -Because "the list view shows every property ($name)"
+        }
+    }
+
+    It 'writes the times of the backups and test results as UTC in their list views too' {
+        $backupInfo = Get-SsoSecretBackupInfo -LiteralPath $Backup
+        $backupInfo.Created.Kind | Should -Be 'Utc'
+        ($backupInfo | Format-List | Out-String -Width 200) |
+            Should -Match ('Created\s+: ' + [regex]::Escape($backupInfo.Created.ToString('yyyy-MM-dd HH:mm:ss', [cultureinfo]::InvariantCulture)) + ' UTC')
+        ($backupInfo | Format-Table | Out-String -Width 200) | Should -Match 'Created \(UTC\)'
+        $result = Test-SsoSecretBackup -LiteralPath $Backup -Detailed
+        $result.Created.Kind | Should -Be 'Utc'
+        ($result | Format-List | Out-String -Width 200) | Should -Match 'Created\s+: .* UTC'
+    }
+
+    It 'keeps Kind Utc through serialization (a job, remoting, Export-Clixml)' {
+        $path = Join-Path $TestDrive 'info.xml'
+        Get-SsoMasterSecret -StorePath $Store | Export-Clixml -LiteralPath $path
+        (Import-Clixml -LiteralPath $path).LastBackupTime.Kind | Should -Be 'Utc'
+    }
+
     It 'never shows the secret itself' {
         $info = Get-SsoMasterSecret -StorePath $Store
         $info.PSObject.Properties.Name | Should -Not -Contain 'Secret'

@@ -66,7 +66,7 @@ Describe 'Get-SsoSecretBackupInfo' {
     It 'needs no password and writes nothing' {
         $before = Get-FolderSnapshot $Folder
         $storeBefore = Get-FolderSnapshot $Store
-        $null = Get-SsoSecretBackupInfo -Path (Join-Path $Folder '*') -StorePath $Store
+        $null = Get-SsoSecretBackupInfo -Path (Join-Path $Folder '*')
         Get-FolderSnapshot $Folder | Should -Be $before
         Get-FolderSnapshot $Store | Should -Be $storeBefore
     }

@@ -91,6 +91,11 @@ Describe 'Get-Help <Name> -Full' -ForEach $Cmdlets {
         $code | Should -Match '\$env:BACKUP_PASSWORD|\||-WhatIf'
     }
 
+    It 'has an example for Linux or macOS (a Unix path such as /var/backups or ~/backups)' {
+        $code = @($Help.examples.example).code -join "`n"
+        $code | Should -Match '(?<![\w\\:])(/(var|home|srv|mnt|opt|tmp|etc|media|Users|Volumes)/|~/)'
+    }
+
     It 'links to about_SsoSecret' {
         @($Help.relatedLinks.navigationLink).linkText | Should -Contain 'about_SsoSecret'
     }
@@ -134,6 +139,30 @@ Describe 'Get-Help about_SsoSecret' {
 
     It 'names every cmdlet' {
         foreach ($name in (Get-Command -Module SsoSecret).Name) { $About | Should -Match $name }
+    }
+
+    It 'lists exactly the exported cmdlets in its table, and says how many there are' {
+        $exported = @((Get-Command -Module SsoSecret).Name | Sort-Object)
+        $source = Get-Content -LiteralPath (Join-Path $Repository 'docs/en-US/about_SsoSecret.md') -Raw
+        $rows = @([regex]::Matches($source, '(?m)^\| ([A-Z][a-z]+-Sso\w+) \|') | ForEach-Object { $_.Groups[1].Value })
+        $rows | Sort-Object | Should -Be $exported
+        $words = @('no', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen', 'twenty')
+        $source | Should -Match ([regex]::Escape("The module has $($words[$exported.Count]) cmdlets"))
+        foreach ($name in $exported) { $About | Should -Match ([regex]::Escape("$name ")) }
+    }
+
+    It 'has a help page for exactly the exported cmdlets (docs/en-US and the MAML file)' {
+        $exported = @((Get-Command -Module SsoSecret).Name | Sort-Object)
+        $pages = @(Get-ChildItem -LiteralPath (Join-Path $Repository 'docs/en-US') -Filter '*.md' |
+                Where-Object Name -notlike 'about_*' | ForEach-Object BaseName | Sort-Object)
+        $pages | Should -Be $exported
+        $maml = [xml](Get-Content -LiteralPath (Join-Path $ModuleBase 'en-US/SsoSecret.dll-Help.xml') -Raw)
+        @($maml.helpItems.command | ForEach-Object { $_.details.name } | Sort-Object) | Should -Be $exported
+    }
+
+    It 'uses .bak for backups throughout the help and the guides (no .ssobak)' {
+        $files = @(Get-ChildItem -LiteralPath (Join-Path $Repository 'docs') -Recurse -Filter '*.md') + @(Get-Item -LiteralPath (Join-Path $Repository 'README.md'))
+        $files | Where-Object { (Get-Content -LiteralPath $_.FullName -Raw) -match '\.ssobak' } | ForEach-Object Name | Should -BeNullOrEmpty
     }
 
     It 'explains every error id the code can raise, and no other' {

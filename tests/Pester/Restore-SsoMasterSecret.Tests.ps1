@@ -61,8 +61,22 @@ Describe 'Restore-SsoMasterSecret' {
             (Get-SsoMasterSecret -StorePath $store -WarningAction SilentlyContinue).SecretId | Should -Be $SecretA.SecretId
         }
 
-        It 'fails with ConfirmationRequired without -Force or -Confirm:$false in a non-interactive session, and creates no store' {
+        It 'asks no question, since nothing is replaced: restores without -Force even in a session that cannot ask' {
             $store = New-TestPath 'empty'
+            Restore-SsoMasterSecret -Path $BackupA -Password $Password -StorePath $store
+            (Get-SsoMasterSecret -StorePath $store -WarningAction SilentlyContinue).SecretId | Should -Be $SecretA.SecretId
+        }
+
+        It 'asks when -Confirm is given, so fails with ConfirmationRequired here and creates no store' {
+            $store = New-TestPath 'empty'
+            { Restore-SsoMasterSecret -Path $BackupA -Password $Password -StorePath $store -Confirm } |
+                Should -Throw -ErrorId 'SsoSecret.ConfirmationRequired,*'
+            $store | Should -Not -Exist
+        }
+
+        It 'asks when $ConfirmPreference is Medium, so fails with ConfirmationRequired here' {
+            $store = New-TestPath 'empty'
+            $ConfirmPreference = 'Medium'
             { Restore-SsoMasterSecret -Path $BackupA -Password $Password -StorePath $store } |
                 Should -Throw -ErrorId 'SsoSecret.ConfirmationRequired,*'
             $store | Should -Not -Exist
@@ -129,6 +143,28 @@ Describe 'Restore-SsoMasterSecret' {
             $output | Should -BeNullOrEmpty
             $store | Should -Not -Exist
         }
+
+        It 'asks no password and runs no KDF with -WhatIf: the header says what would happen' {
+            $store = New-TestPath 'empty'
+            # Without a password, in a session that cannot ask: anything but -WhatIf would fail with PasswordRequired.
+            $verbose = Restore-SsoMasterSecret -Path $BackupA -StorePath $store -WhatIf -Verbose 4>&1
+            @($verbose | Where-Object { "$_" -like 'Deriving the key*' }) | Should -HaveCount 0
+            $store | Should -Not -Exist
+        }
+
+        It 'refuses a backup above the KDF limit before asking for a password' {
+            $store = New-TestPath 'empty'
+            { Restore-SsoMasterSecret -Path $BackupA -StorePath $store -MaximumKdfMemoryMiB 32 } |
+                Should -Throw -ErrorId 'SsoSecret.KdfLimitExceeded,*'
+        }
+
+        It 'records the times as UTC (DateTime of Kind Utc)' {
+            $store = New-TestPath 'empty'
+            $info = Restore-SsoMasterSecret -Path $BackupA -Password $Password -StorePath $store -Force -PassThru
+            $info.Created.Kind | Should -Be 'Utc'
+            $info.LastBackupTime.Kind | Should -Be 'Utc'
+            $info.LastBackupTime | Should -Be (Get-SsoSecretBackupInfo $BackupA).Created
+        }
     }
 
     Context 'into a store that holds the same secret' {
@@ -176,12 +212,85 @@ Describe 'Restore-SsoMasterSecret' {
             $warnings | Should -HaveCount 0
         }
 
+        It 'says what it would replace with -WhatIf, without a password, and changes nothing' {
+            $store = Copy-TestStore $StoreA
+            $before = Get-FolderSnapshot $store
+            $output = Restore-SsoMasterSecret -Path $BackupB -StorePath $store -WhatIf -PassThru
+            $output | Should -BeNullOrEmpty
+            Get-FolderSnapshot $store | Should -Be $before
+        }
+
+        It 'asks before the password: without -Force, fails with ConfirmationRequired before PasswordRequired' {
+            $store = Copy-TestStore $StoreA
+            { Restore-SsoMasterSecret -Path $BackupB -StorePath $store } | Should -Throw -ErrorId 'SsoSecret.ConfirmationRequired,*'
+        }
+
         It 'changes nothing with -WhatIf, even with -Force' {
             $store = Copy-TestStore $StoreA
             $before = Get-FolderSnapshot $store
             $output = Restore-SsoMasterSecret -Path $BackupB -Password $Password -StorePath $store -Force -PassThru -WhatIf
             $output | Should -BeNullOrEmpty
             Get-FolderSnapshot $store | Should -Be $before
+        }
+    }
+
+    Context 'paths: -Path with wildcards that match one file, -LiteralPath as written' {
+        BeforeAll {
+            $script:PathFolder = New-TestFolder 'paths'
+            Copy-Item -LiteralPath $BackupA -Destination (Join-Path $PathFolder 'only-a.bak')
+            Copy-Item -LiteralPath $BackupA -Destination (Join-Path $PathFolder 'twin-1.bak')
+            Copy-Item -LiteralPath $BackupB -Destination (Join-Path $PathFolder 'twin-2.bak')
+            Copy-Item -LiteralPath $BackupB -Destination (Join-Path $PathFolder 'b[old].bak')
+        }
+
+        It 'restores the one file a wildcard matches' {
+            $store = New-TestPath 'empty'
+            Restore-SsoMasterSecret -Path (Join-Path $PathFolder 'only-*.bak') -Password $Password -StorePath $store
+            (Get-SsoMasterSecret -StorePath $store -WarningAction SilentlyContinue).SecretId | Should -Be $SecretA.SecretId
+        }
+
+        It 'refuses a wildcard that matches several files (AmbiguousPath), names them, and creates no store' {
+            $store = New-TestPath 'empty'
+            $caught = $null
+            try {
+                Restore-SsoMasterSecret -Path (Join-Path $PathFolder 'twin-*.bak') -Password $Password -StorePath $store -Force
+            }
+            catch [SsoSecret.SsoSecretException] {
+                $caught = $_
+            }
+            $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.AmbiguousPath,*'
+            $caught.Exception.Failure | Should -Be 'AmbiguousPath'
+            $caught.Exception.Message | Should -Match 'twin-1\.bak'
+            $caught.Exception.Message | Should -Match 'twin-2\.bak'
+            $caught.ErrorDetails.RecommendedAction | Should -Match 'LiteralPath'
+            $store | Should -Not -Exist
+        }
+
+        It 'takes a name with brackets as written with -LiteralPath (and its alias -PSPath)' {
+            $store = New-TestPath 'empty'
+            Restore-SsoMasterSecret -LiteralPath (Join-Path $PathFolder 'b[old].bak') -Password $Password -StorePath $store
+            (Get-SsoMasterSecret -StorePath $store -WarningAction SilentlyContinue).SecretId | Should -Be $SecretB.SecretId
+            $other = New-TestPath 'empty'
+            Restore-SsoMasterSecret -PSPath (Join-Path $PathFolder 'b[old].bak') -Credential ([pscredential]::new('x', $Password)) -StorePath $other
+            (Get-SsoMasterSecret -StorePath $other -WarningAction SilentlyContinue).SecretId | Should -Be $SecretB.SecretId
+        }
+
+        It 'takes a piped FileInfo whose name has brackets as that file' {
+            $store = New-TestPath 'empty'
+            Get-Item -LiteralPath (Join-Path $PathFolder 'b[old].bak') | Restore-SsoMasterSecret -Password $Password -StorePath $store
+            (Get-SsoMasterSecret -StorePath $store -WarningAction SilentlyContinue).SecretId | Should -Be $SecretB.SecretId
+        }
+
+        It 'reports BackupNotFound for a wildcard that matches nothing' {
+            { Restore-SsoMasterSecret -Path (Join-Path $PathFolder 'none-*.bak') -Password $Password -StorePath (New-TestPath 'empty') } |
+                Should -Throw -ErrorId 'SsoSecret.BackupNotFound,*'
+        }
+
+        It 'has -Path (wildcards) and -LiteralPath in their own parameter sets, each with -Password or -Credential' {
+            $command = Get-Command Restore-SsoMasterSecret
+            $command.ParameterSets.Name | Sort-Object | Should -Be @('LiteralPath', 'LiteralPathCredential', 'Path', 'PathCredential')
+            $command.Parameters['Path'].Attributes.Where({ $_ -is [System.Management.Automation.SupportsWildcardsAttribute] }) | Should -HaveCount 1
+            $command.Parameters['LiteralPath'].Aliases | Should -Contain 'PSPath'
         }
     }
 

@@ -36,6 +36,35 @@ Describe 'Test-SsoSecretBackup' {
             $err | Should -HaveCount 0
         }
 
+        It 'warns once per call, before its results, that without a password only the structure was checked' {
+            $files = @($Backup, $Armored, $Bad.Damaged)
+            $output = $files | Test-SsoSecretBackup -WarningVariable warnings -WarningAction SilentlyContinue
+            $output | Should -Be @($true, $true, $false)
+            $output | ForEach-Object { $_ | Should -BeOfType ([bool]) }
+            $warnings | Should -HaveCount 1
+            "$($warnings[0])" | Should -Match 'only that each file is an intact backup'
+            "$($warnings[0])" | Should -Match '-Detailed'
+            "$($warnings[0])" | Should -Match '-Password'
+            # In the output stream's order: the warning comes before the first Boolean.
+            $merged = @($files | Test-SsoSecretBackup 3>&1)
+            $merged[0] | Should -BeOfType ([System.Management.Automation.WarningRecord])
+            $merged | Select-Object -Skip 1 | Should -Be @($true, $true, $false)
+        }
+
+        It 'warns once for a wildcard that matches several files too' {
+            $null = Test-SsoSecretBackup -Path (Join-Path $Folder 'good.*') -WarningVariable warnings -WarningAction SilentlyContinue
+            $warnings | Should -HaveCount 1
+        }
+
+        It 'does not warn with a password, or with -Detailed (whose results say PasswordVerified)' {
+            $null = Test-SsoSecretBackup -Path $Backup -Password $Password -StorePath $Store -WarningVariable withPassword -WarningAction SilentlyContinue
+            $withPassword | Should -HaveCount 0
+            $detailed = Test-SsoSecretBackup -Path $Backup, $Armored -Detailed -WarningVariable withDetailed -WarningAction SilentlyContinue
+            $withDetailed | Should -HaveCount 0
+            $detailed.PasswordVerified | Should -Be @($false, $false)
+            $detailed.Path | Should -Be @($Backup, $Armored)
+        }
+
         It 'declares [bool] as its output type' {
             (Get-Command Test-SsoSecretBackup).OutputType.Type | Should -Contain ([bool])
         }

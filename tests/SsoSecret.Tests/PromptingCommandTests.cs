@@ -38,7 +38,9 @@ public sealed class PromptingCommandTests : IDisposable
 
     private string File(string name) => Path.Combine(_folder, name);
 
-    private (List<PSObject> Output, List<ErrorRecord> Errors) Invoke(string script)
+    private (List<PSObject> Output, List<ErrorRecord> Errors) Invoke(string script) => Invoke(script, out _);
+
+    private (List<PSObject> Output, List<ErrorRecord> Errors) Invoke(string script, out List<string> verbose)
     {
         using var ps = PowerShell.Create(_runspace);
         ps.AddScript(script);
@@ -51,6 +53,18 @@ public sealed class PromptingCommandTests : IDisposable
         {
             return (new List<PSObject>(), new List<ErrorRecord> { e.ErrorRecord });
         }
+        finally
+        {
+            verbose = ps.Streams.Verbose.Select(v => v.Message).ToList();
+        }
+    }
+
+    /// <summary>A backup of a new secret in <see cref="Store"/>, written with <see cref="Password"/> and the given hint.</summary>
+    private string NewBackup(string name, string hint = "horse and battery")
+    {
+        var (_, errors) = Invoke($"New-SsoMasterSecret -BackupPath '{File(name)}' -StorePath '{Store}' -KdfProfile Interactive -PasswordHint '{hint}' -Password (ConvertTo-SecureString '{Password}' -AsPlainText -Force)");
+        Assert.Empty(errors);
+        return File(name);
     }
 
     private void Answer(params string[] answers)
@@ -78,22 +92,80 @@ public sealed class PromptingCommandTests : IDisposable
     }
 
     [Fact]
-    public void DifferentPasswordsAreAMismatchAndNothingIsWritten()
+    public void DifferentPasswordsThreeTimesAreAMismatchAndNothingIsWritten()
     {
-        Answer(Password, Password + "!");
+        Answer(Password, Password + "!", Password, "x" + Password, Password, Password.ToUpperInvariant());
         var (_, errors) = Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -StorePath '{Store}' -KdfProfile Interactive");
         Assert.StartsWith("SsoSecret.PasswordMismatch,", Assert.Single(errors).FullyQualifiedErrorId);
+        Assert.Empty(_host.Answers);
+        Assert.Contains("The two passwords differ. Try again (2 tries left).", _host.Transcript);
+        Assert.Contains("The two passwords differ. Try again (1 try left).", _host.Transcript);
+        Assert.Equal(3, CountOf(_host.Transcript, "Confirm the password"));
         Assert.False(System.IO.File.Exists(File("a.bak")));
         Assert.False(System.IO.File.Exists(Path.Combine(Store, MasterSecretStore.FileName)));
     }
 
     [Fact]
+    public void AMistypedConfirmationIsAskedAgainAndTheSecondPairIsTheBackupsPassword()
+    {
+        Answer(Password, Password + "!", Password, Password, "the usual");
+        var (output, errors) = Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -StorePath '{Store}' -KdfProfile Interactive -PassThru");
+        Assert.Empty(errors);
+        Assert.Single(output);
+        Assert.Empty(_host.Answers);
+        Assert.Contains("The two passwords differ. Try again (2 tries left).", _host.Transcript);
+        Assert.DoesNotContain(Password, _host.Transcript);
+        Assert.Equal("the usual", BackupEnvelope.ReadHeader(System.IO.File.ReadAllBytes(File("a.bak"))).Hint);
+        var (opened, openErrors) = Invoke($"Test-SsoSecretBackup -LiteralPath '{File("a.bak")}' -Password (ConvertTo-SecureString '{Password}' -AsPlainText -Force)");
+        Assert.Empty(openErrors);
+        Assert.True((bool)Assert.Single(opened).BaseObject);
+    }
+
+    [Fact]
+    public void ATooShortTypedPasswordIsAskedAgainOnBackup()
+    {
+        NewBackup("first.bak");
+        Answer("short", "short", Password, Password, "the usual");
+        var (_, errors) = Invoke($"Backup-SsoMasterSecret '{File("b.bak")}' -StorePath '{Store}' -KdfProfile Interactive");
+        Assert.Empty(errors);
+        Assert.Empty(_host.Answers);
+        Assert.Contains("The password is shorter than 8 characters. Try again (2 tries left).", _host.Transcript);
+        Assert.True(System.IO.File.Exists(File("b.bak")));
+    }
+
+    [Fact]
+    public void ATypedHintThatCannotBeStoredIsAskedAgain()
+    {
+        Answer(Password, Password, "it is " + Password.ToUpperInvariant(), "line one\nline two", "the usual");
+        var (_, errors) = Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -StorePath '{Store}' -KdfProfile Interactive");
+        Assert.Empty(errors);
+        Assert.Empty(_host.Answers);
+        Assert.Contains("The password hint contains the password.", _host.Transcript);
+        Assert.Contains("Try again (1 try left).", _host.Transcript);
+        Assert.Equal("the usual", BackupEnvelope.ReadHeader(System.IO.File.ReadAllBytes(File("a.bak"))).Hint);
+    }
+
+    [Fact]
+    public void APasswordGivenAsAParameterIsNeverAskedAgain()
+    {
+        Answer(Password, Password, "unused");
+        var (_, errors) = Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -StorePath '{Store}' -KdfProfile Interactive -PasswordHint h -Password (ConvertTo-SecureString 'short' -AsPlainText -Force)");
+        Assert.StartsWith("SsoSecret.WeakPassword,", Assert.Single(errors).FullyQualifiedErrorId);
+        Assert.Equal(3, _host.Answers.Count);
+        Assert.DoesNotContain("Try again", _host.Transcript);
+    }
+
+    [Fact]
     public void ATypedHintThatContainsThePasswordIsRefused()
     {
-        Answer(Password, Password, "it is " + Password.ToUpperInvariant());
+        // Three typed hints that give the password away: the last refusal is the command's error.
+        Answer(Password, Password, "it is " + Password.ToUpperInvariant(), Password + "!", "x" + Password);
         var (_, errors) = Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -StorePath '{Store}' -KdfProfile Interactive");
         Assert.StartsWith("SsoSecret.HintRevealsPassword,", Assert.Single(errors).FullyQualifiedErrorId);
+        Assert.Empty(_host.Answers);
         Assert.DoesNotContain(Password, errors[0].ToString(), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(Password, _host.Transcript, StringComparison.OrdinalIgnoreCase);
+        Assert.False(System.IO.File.Exists(File("a.bak")));
     }
 
     [Fact]
@@ -102,8 +174,8 @@ public sealed class PromptingCommandTests : IDisposable
         Answer(Password, Password, "horse and battery");
         Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -StorePath '{Store}' -KdfProfile Interactive");
 
+        // Into an empty store nothing is replaced: no confirmation is asked (the host has no choice to give).
         Answer(Password);
-        _host.Choices.Enqueue(true); // ConfirmImpact High: the restore is confirmed
         var (output, errors) = Invoke($"Restore-SsoMasterSecret '{File("a.bak")}' -StorePath '{Path.Combine(_folder, "other")}' -PassThru");
         Assert.Empty(errors);
         Assert.Single(output);
@@ -134,6 +206,99 @@ public sealed class PromptingCommandTests : IDisposable
     }
 
     [Fact]
+    public void AWrongTypedPasswordOnRestoreIsAskedAgainAndTheKdfRunsPerTry()
+    {
+        string backup = NewBackup("a.bak");
+        Answer("incorrect mule battery clip", Password);
+        var (output, errors) = Invoke($"Restore-SsoMasterSecret '{backup}' -StorePath '{Path.Combine(_folder, "other")}' -PassThru -Verbose", out var verbose);
+        Assert.Empty(errors);
+        Assert.Single(output);
+        Assert.Empty(_host.Answers);
+        Assert.Contains("That password does not open the backup. Try again (2 tries left).", _host.Transcript);
+        Assert.Equal(1, CountOf(_host.Transcript, "Password reminder : horse and battery"));
+        Assert.Equal(2, verbose.Count(v => v.StartsWith("Deriving the key", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void ThreeWrongTypedPasswordsFailAndTheAdvicePointsAtTheReminderJustShown()
+    {
+        string backup = NewBackup("a.bak");
+        string other = Path.Combine(_folder, "other");
+        Answer("wrong password one", "wrong password two", "wrong password three", "never asked");
+        var (_, errors) = Invoke($"Restore-SsoMasterSecret '{backup}' -StorePath '{other}'");
+        var error = Assert.Single(errors);
+        Assert.StartsWith("SsoSecret.WrongPassword,", error.FullyQualifiedErrorId);
+        Assert.IsType<WrongPasswordException>(error.Exception);
+        Assert.Equal("never asked", Assert.Single(_host.Answers));
+        Assert.Contains("reminder shown above the prompt", error.ErrorDetails.RecommendedAction);
+        Assert.Contains("horse and battery", error.ErrorDetails.RecommendedAction);
+        Assert.DoesNotContain("Get-SsoSecretBackupInfo", error.ErrorDetails.RecommendedAction);
+        Assert.False(Directory.Exists(other));
+    }
+
+    [Fact]
+    public void AWrongPasswordGivenAsAParameterFailsAtOnceWithTheUsualAdvice()
+    {
+        string backup = NewBackup("a.bak");
+        Answer(Password);
+        var (_, errors) = Invoke($"Restore-SsoMasterSecret '{backup}' -StorePath '{Path.Combine(_folder, "other")}' -Password (ConvertTo-SecureString 'incorrect mule' -AsPlainText -Force)");
+        var error = Assert.Single(errors);
+        Assert.StartsWith("SsoSecret.WrongPassword,", error.FullyQualifiedErrorId);
+        Assert.Single(_host.Answers);
+        Assert.DoesNotContain("Try again", _host.Transcript);
+        Assert.Contains("Get-SsoSecretBackupInfo", error.ErrorDetails.RecommendedAction);
+    }
+
+    [Fact]
+    public void RestoreWhatIfAsksNoPasswordAndRunsNoKdf()
+    {
+        string backup = NewBackup("a.bak");
+        string other = Path.Combine(_folder, "other");
+        var (output, errors) = Invoke($"Restore-SsoMasterSecret '{backup}' -StorePath '{other}' -WhatIf -Verbose", out var verbose);
+        Assert.Empty(errors);
+        Assert.Empty(output);
+        Assert.DoesNotContain("Password for", _host.Transcript);
+        Assert.DoesNotContain(verbose, v => v.StartsWith("Deriving the key", StringComparison.Ordinal));
+        Assert.Contains("What if: Performing the operation \"Restore master secret", _host.Transcript);
+        Assert.False(Directory.Exists(other));
+    }
+
+    [Fact]
+    public void ReplacingOnRestoreAsksBothQuestionsBeforeThePassword()
+    {
+        string backup = NewBackup("a.bak");
+        string other = Path.Combine(_folder, "other");
+        NewStoreWithAnotherSecret(other);
+        _host.Choices.Enqueue(true);
+        _host.Choices.Enqueue(true);
+        Answer(Password);
+        var (output, errors) = Invoke($"Restore-SsoMasterSecret '{backup}' -StorePath '{other}' -PassThru");
+        Assert.Empty(errors);
+        Assert.Empty(_host.Choices);
+        var info = (SsoMasterSecretInfo)Assert.Single(output).BaseObject;
+        Assert.True(info.HasPreviousSecret);
+        string transcript = _host.Transcript;
+        int question = transcript.IndexOf("Replace it?", StringComparison.Ordinal);
+        int prompt = transcript.IndexOf("Password for", StringComparison.Ordinal);
+        Assert.True(question >= 0 && prompt > question, transcript);
+    }
+
+    [Fact]
+    public void ADeclinedReplacementOnRestoreAsksNoPassword()
+    {
+        string backup = NewBackup("a.bak");
+        string other = Path.Combine(_folder, "other");
+        NewStoreWithAnotherSecret(other);
+        _host.Choices.Enqueue(true);
+        _host.Choices.Enqueue(false);
+        Answer(Password);
+        var (_, errors) = Invoke($"Restore-SsoMasterSecret '{backup}' -StorePath '{other}'");
+        Assert.StartsWith("SsoSecret.MasterSecretExists,", Assert.Single(errors).FullyQualifiedErrorId);
+        Assert.Single(_host.Answers);
+        Assert.DoesNotContain("Password for", _host.Transcript);
+    }
+
+    [Fact]
     public void AHostWithoutAUserInterfaceGetsPasswordRequiredAtOnce()
     {
         using var ps = PowerShell.Create(InitialSessionState.CreateDefault2());
@@ -154,5 +319,22 @@ public sealed class PromptingCommandTests : IDisposable
         Assert.StartsWith("SsoSecret.PasswordRequired,", id);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10));
         Assert.False(System.IO.File.Exists(File("x.bak")));
+    }
+
+    private void NewStoreWithAnotherSecret(string store)
+    {
+        var (_, errors) = Invoke($"New-SsoMasterSecret -BackupPath '{File(Guid.NewGuid().ToString("N") + ".bak")}' -StorePath '{store}' -KdfProfile Interactive -PasswordHint h -Password (ConvertTo-SecureString '{Password}' -AsPlainText -Force)");
+        Assert.Empty(errors);
+    }
+
+    private static int CountOf(string text, string part)
+    {
+        int count = 0;
+        for (int at = text.IndexOf(part, StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + part.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
     }
 }

@@ -10,7 +10,7 @@ namespace SsoSecret.Commands;
 /// PowerShell lists a derived class's parameters before its base's, so the file path comes first and the shared
 /// ones follow in this order.
 /// </summary>
-public abstract class BackupWriterCommandBase : SsoSecretCommandBase
+public abstract class BackupWriterCommandBase : StoreCommandBase
 {
     private protected const string PasswordSet = "Password";
     private protected const string CredentialSet = "Credential";

@@ -8,7 +8,7 @@ namespace SsoSecret.Commands;
 /// <summary>Shows the store's master secret: id, fingerprint, age and last backup. Never the secret itself.</summary>
 [Cmdlet(VerbsCommon.Get, "SsoMasterSecret")]
 [OutputType(typeof(SsoMasterSecretInfo))]
-public sealed class GetSsoMasterSecretCommand : SsoSecretCommandBase
+public sealed class GetSsoMasterSecretCommand : StoreCommandBase
 {
     /// <summary>How old the last backup may be before the command warns, as ENTSSO nags about an unsaved secret.</summary>
     internal static readonly TimeSpan BackupWarningAge = TimeSpan.FromDays(30);

@@ -8,7 +8,7 @@ namespace SsoSecret.Commands;
 /// What the commands that use the master secret on data share (Protect-, Unprotect-SsoData, Update-SsoProtectedData):
 /// the purpose, and the store's key ring, read once per call (not once per piped value) and zeroed at the end.
 /// </summary>
-public abstract class ProtectedDataCommandBase : SsoSecretCommandBase, IDisposable
+public abstract class ProtectedDataCommandBase : StoreCommandBase, IDisposable
 {
     private StoreState? _state;
     private ProtectedDataKeyRing? _ring;

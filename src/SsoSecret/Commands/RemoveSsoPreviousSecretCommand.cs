@@ -9,7 +9,7 @@ namespace SsoSecret.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "SsoPreviousSecret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(SsoMasterSecretInfo))]
-public sealed class RemoveSsoPreviousSecretCommand : SsoSecretCommandBase
+public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
 {
     /// <summary>Retires the previous secret without asking.</summary>
     [Parameter]

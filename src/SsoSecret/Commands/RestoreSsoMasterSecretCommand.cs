@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Management.Automation;
 using System.Security;
 using SsoSecret.Internal;
@@ -6,26 +7,40 @@ using SsoSecret.Internal;
 namespace SsoSecret.Commands;
 
 /// <summary>Installs the master secret from a backup into the store, as ssoconfig -restoreSecret.</summary>
-[Cmdlet(VerbsData.Restore, "SsoMasterSecret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = PasswordSet)]
+[Cmdlet(VerbsData.Restore, "SsoMasterSecret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = PathSet)]
 [OutputType(typeof(SsoMasterSecretInfo))]
-public sealed class RestoreSsoMasterSecretCommand : SsoSecretCommandBase
+public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
 {
-    private const string PasswordSet = "Password";
-    private const string CredentialSet = "Credential";
+    private const string PathSet = "Path";
+    private const string PathCredentialSet = "PathCredential";
+    private const string LiteralPathSet = "LiteralPath";
+    private const string LiteralPathCredentialSet = "LiteralPathCredential";
 
-    /// <summary>The backup file. A string or a FileInfo; relative to the current location.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("FullName", "PSPath", "LiteralPath")]
-    [FileSystemPathTransformation]
+    /// <summary>The backup file; wildcards are expanded, and must match one file. A string or a FileInfo; relative to the current location.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathCredentialSet)]
+    [Alias("FullName")]
+    [FileSystemPathTransformation(EscapeWildcards = true)]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = string.Empty;
 
+    /// <summary>The backup file, taken exactly as written (no wildcards).</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathCredentialSet)]
+    [Alias("PSPath", "LP")]
+    [FileSystemPathTransformation]
+    [ValidateNotNullOrEmpty]
+    public string LiteralPath { get; set; } = string.Empty;
+
     /// <summary>The backup password. Without it (or -Credential), the hint is shown and the password asked for.</summary>
-    [Parameter(ParameterSetName = PasswordSet)]
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
     public SecureString? Password { get; set; }
 
     /// <summary>The backup password as a credential; the user name is ignored.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = CredentialSet)]
+    [Parameter(Mandatory = true, ParameterSetName = PathCredentialSet)]
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathCredentialSet)]
     [Credential]
     public PSCredential? Credential { get; set; }
 
@@ -46,21 +61,50 @@ public sealed class RestoreSsoMasterSecretCommand : SsoSecretCommandBase
     protected override void ProcessRecord() => Run(
         () =>
         {
-            string path = PathHelper.ResolveLiteral(this, Path);
+            string path = BackupPath();
             var store = OpenStore();
-            using (store.Read())
+            Guid? currentId;
+            string? currentFingerprint;
+            using (var before = store.Read())
             {
                 // Reading the store first finds an insecure or damaged store before the password is asked for.
+                currentId = before.Current?.Id;
+                currentFingerprint = before.Current?.Fingerprint;
             }
 
             var data = IO.BackupFile.Read(path);
             var header = IO.BackupFile.ReadHeader(data, path);
-            byte[] secret;
-            using (var password = Passwords.Existing(this, Password ?? Credential?.Password, path, header.Hint))
+            var limits = KdfLimitParameter.Limits(MaximumKdfMemoryMiB);
+            if (!limits.Allows(header.Kdf))
             {
-                var limits = KdfLimitParameter.Limits(MaximumKdfMemoryMiB);
-                secret = KdfRunner.Run(this, "Opening the backup " + path, header.Kdf, () => IO.BackupFile.Open(data, password.Bytes, limits, path));
+                // The reader refuses it before any KDF runs; refused here before the password is asked for.
+                IO.BackupFile.Open(data, Array.Empty<byte>(), limits, path);
             }
+
+            // What would happen is decided from the header (the secret's id and fingerprint), readable without the
+            // password: -WhatIf says it without asking one or running the KDF, and the questions come before the
+            // password. Opening the backup then proves the header (it is authenticated), and what was decided is
+            // checked again against the opened secret and the store as it is then.
+            bool replaceConfirmed = false;
+            if (currentId == header.SecretId && string.Equals(currentFingerprint, header.Fingerprint, StringComparison.OrdinalIgnoreCase))
+            {
+                if (IsWhatIf())
+                {
+                    HostText.WriteLine(this, $"What if: the store '{store.Path}' already holds master secret {header.SecretId} (fingerprint {header.Fingerprint}); nothing would be changed.");
+                    return;
+                }
+            }
+            else if (!Confirm(store.Path, path, currentId, header.SecretId, header.Fingerprint, ref replaceConfirmed))
+            {
+                return;
+            }
+
+            byte[] secret = Passwords.Open(
+                this,
+                Password ?? Credential?.Password,
+                path,
+                header.Hint,
+                password => KdfRunner.Run(this, "Opening the backup " + path, header.Kdf, () => IO.BackupFile.Open(data, password.Bytes, limits, path)));
 
             using var restored = new StoredSecret(header.SecretId, header.Created, secret);
             Guid? confirmedCurrent;
@@ -78,22 +122,11 @@ public sealed class RestoreSsoMasterSecretCommand : SsoSecretCommandBase
                     return;
                 }
 
-                string action = current.Current is null
-                    ? $"Restore master secret {restored.Id} (fingerprint {restored.Fingerprint}) from '{path}'"
-                    : $"Replace master secret {current.Current.Id} with {restored.Id} from '{path}' (the replaced one is kept as the previous secret)";
-                if (!ShouldChange(store.Path, action, Force))
+                // Not what the header promised (the store changed meanwhile): asked about what it holds now.
+                if ((confirmedCurrent != currentId || (confirmedCurrent is not null && !replaceConfirmed))
+                    && !Confirm(store.Path, path, confirmedCurrent, restored.Id, restored.Fingerprint, ref replaceConfirmed))
                 {
                     return;
-                }
-
-                if (current.Current is not null && !Force && !ConfirmReplace(
-                    $"The store holds master secret {current.Current.Id}, not the one in the backup ({restored.Id}). Replace it? The replaced secret is kept as the previous secret.",
-                    "Replace the master secret"))
-                {
-                    throw new StoreException(
-                        SsoSecretFailure.MasterSecretExists,
-                        store.Path,
-                        $"The store '{store.Path}' holds master secret {current.Current.Id}, not {restored.Id} from the backup; it was not replaced.");
                 }
             }
 
@@ -113,4 +146,57 @@ public sealed class RestoreSsoMasterSecretCommand : SsoSecretCommandBase
             }
         },
         terminating: true);
+
+    /// <summary>
+    /// Asks before the change: into an empty store, only when the caller asks for questions (-Confirm, or a
+    /// $ConfirmPreference of Medium or lower), since nothing is replaced; over a different secret, as a High impact
+    /// change, and once more before replacing it (unless -Force). False under -WhatIf.
+    /// </summary>
+    private bool Confirm(string storePath, string path, Guid? currentId, Guid restoredId, string fingerprint, ref bool replaceConfirmed)
+    {
+        if (currentId is null)
+        {
+            return ShouldChange(storePath, $"Restore master secret {restoredId} (fingerprint {fingerprint}) from '{path}'", Force, ConfirmImpact.Medium);
+        }
+
+        if (!ShouldChange(storePath, $"Replace master secret {currentId} with {restoredId} from '{path}' (the replaced one is kept as the previous secret)", Force))
+        {
+            return false;
+        }
+
+        if (!Force && !ConfirmReplace(
+            $"The store holds master secret {currentId}, not the one in the backup ({restoredId}). Replace it? The replaced secret is kept as the previous secret.",
+            "Replace the master secret"))
+        {
+            throw new StoreException(
+                SsoSecretFailure.MasterSecretExists,
+                storePath,
+                $"The store '{storePath}' holds master secret {currentId}, not {restoredId} from the backup; it was not replaced.");
+        }
+
+        replaceConfirmed = true;
+        return true;
+    }
+
+    /// <summary>The one backup file this call names: -LiteralPath as it is, or -Path's wildcards matching one file.</summary>
+    private string BackupPath()
+    {
+        if (ParameterSetName is LiteralPathSet or LiteralPathCredentialSet)
+        {
+            return PathHelper.ResolveLiteral(this, LiteralPath);
+        }
+
+        var files = PathHelper.ResolveFiles(this, Path);
+        if (files.Count > 1)
+        {
+            const int Shown = 5;
+            string names = string.Join(", ", files.Take(Shown).Select(f => "'" + System.IO.Path.GetFileName(f) + "'")) + (files.Count > Shown ? ", ..." : string.Empty);
+            throw new SsoSecretException(
+                SsoSecretFailure.AmbiguousPath,
+                $"The path '{Path}' matches {files.Count} files ({names}); Restore-SsoMasterSecret restores one backup.",
+                Path);
+        }
+
+        return files[0];
+    }
 }

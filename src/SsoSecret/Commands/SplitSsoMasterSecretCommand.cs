@@ -15,7 +15,7 @@ namespace SsoSecret.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Split, "SsoMasterSecret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(SsoSecretShareInfo))]
-public sealed class SplitSsoMasterSecretCommand : SsoSecretCommandBase
+public sealed class SplitSsoMasterSecretCommand : StoreCommandBase
 {
     /// <summary>How many shares restore the secret (1 to 16).</summary>
     [Parameter(Mandatory = true)]

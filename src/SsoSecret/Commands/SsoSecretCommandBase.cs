@@ -5,16 +5,12 @@ using SsoSecret.Internal;
 namespace SsoSecret.Commands;
 
 /// <summary>
-/// What every SsoSecret command shares: the store it works on, and how failures become error records. Everything
-/// else lives in helpers built around the cmdlet (Internal/): paths, passwords and prompts, KDF progress, outputs.
+/// What every SsoSecret command shares: how failures become error records, and how a change is confirmed. The store
+/// parameter lives in <see cref="StoreCommandBase"/>, for the commands that use a store. Everything else lives in
+/// helpers built around the cmdlet (Internal/): paths, passwords and prompts, KDF progress, outputs.
 /// </summary>
 public abstract class SsoSecretCommandBase : PSCmdlet
 {
-    /// <summary>The secret store folder. Without it: $env:SSOSECRET_STORE, else the platform default.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? StorePath { get; set; }
-
     /// <summary>
     /// Runs one step, turning the module's failures into error records: thrown when they concern the whole call (or
     /// <paramref name="terminating"/> says every failure does), written otherwise so a pipeline goes on with the next
@@ -38,47 +34,36 @@ public abstract class SsoSecretCommandBase : PSCmdlet
         }
     }
 
-    /// <summary>The store this call works on: -StorePath, else $env:SSOSECRET_STORE, else the platform default.</summary>
-    private protected MasterSecretStore OpenStore()
-    {
-        string? chosen = StorePath;
-        string source = "-StorePath";
-        if (string.IsNullOrEmpty(chosen))
-        {
-            chosen = Environment.GetEnvironmentVariable(MasterSecretStore.PathVariable);
-            source = "$env:" + MasterSecretStore.PathVariable;
-        }
-
-        string path;
-        if (string.IsNullOrEmpty(chosen))
-        {
-            path = MasterSecretStore.DefaultPath();
-            source = "the platform default";
-        }
-        else
-        {
-            path = PathHelper.ResolveLiteral(this, chosen!);
-        }
-
-        WriteVerbose($"Secret store: {path} (from {source}).");
-        return new MasterSecretStore(path);
-    }
-
     /// <summary>
     /// Asks whether to make a change. -WhatIf always wins; -Force without an explicit -Confirm skips the question, so
-    /// unattended callers need no -Confirm:$false; a question the host cannot ask becomes a clear error.
+    /// unattended callers need no -Confirm:$false. A question this session cannot ask, or that nobody would answer (a
+    /// background job), becomes a clear error at once, never a job blocked on it. <paramref name="impact"/> is the
+    /// change's own impact when it is lower than the command's (restoring into an empty store replaces nothing).
     /// </summary>
-    private protected bool ShouldChange(string target, string action, bool force)
+    private protected bool ShouldChange(string target, string action, bool force, ConfirmImpact? impact = null)
     {
-        if (force && !MyInvocation.BoundParameters.ContainsKey("Confirm"))
+        bool confirmBound = MyInvocation.BoundParameters.ContainsKey("Confirm");
+        if (IsWhatIf())
         {
-            if (IsWhatIf())
-            {
-                ShouldProcess(target, action);
-                return false;
-            }
+            ShouldProcess(target, action);
+            return false;
+        }
 
+        if (force && !confirmBound)
+        {
             return true;
+        }
+
+        if (!WouldConfirm(impact ?? CommandImpact()))
+        {
+            // ShouldProcess would not ask, but it also writes the change to the verbose stream.
+            WriteVerbose($"Performing the operation \"{action}\" on target \"{target}\".");
+            return true;
+        }
+
+        if (Prompt.WhyNot(this) is string reason)
+        {
+            throw ConfirmationRequired(target, action, reason);
         }
 
         try
@@ -87,10 +72,7 @@ public abstract class SsoSecretCommandBase : PSCmdlet
         }
         catch (Exception e) when (Prompt.HostCannotAsk(e))
         {
-            throw new SsoSecretException(
-                SsoSecretFailure.ConfirmationRequired,
-                $"This change needs confirmation, and this session cannot ask for it: {action} on '{target}'.",
-                target);
+            throw ConfirmationRequired(target, action, "the host is not interactive");
         }
     }
 
@@ -107,7 +89,38 @@ public abstract class SsoSecretCommandBase : PSCmdlet
         }
     }
 
-    private bool IsWhatIf() => MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value)
+    /// <summary>
+    /// True when ShouldProcess would ask: -Confirm given as true, or (without -Confirm) an impact at or above
+    /// $ConfirmPreference. The same rule as PowerShell's own, decided here so that a question nobody can answer is
+    /// refused before it is asked.
+    /// </summary>
+    private protected bool WouldConfirm(ConfirmImpact impact)
+    {
+        if (MyInvocation.BoundParameters.TryGetValue("Confirm", out object? confirm))
+        {
+            return LanguagePrimitives.IsTrue(confirm);
+        }
+
+        var preference = ConfirmImpact.High;
+        if (GetVariableValue("ConfirmPreference") is object value && LanguagePrimitives.TryConvertTo(value, out ConfirmImpact chosen))
+        {
+            preference = chosen;
+        }
+
+        return preference != ConfirmImpact.None && impact >= preference;
+    }
+
+    private ConfirmImpact CommandImpact() =>
+        GetType().GetCustomAttributes(typeof(CmdletAttribute), inherit: true) is { Length: > 0 } attributes
+            ? ((CmdletAttribute)attributes[0]).ConfirmImpact
+            : ConfirmImpact.Medium;
+
+    private static SsoSecretException ConfirmationRequired(string target, string action, string reason) => new(
+        SsoSecretFailure.ConfirmationRequired,
+        $"This change needs a confirmation, and this session cannot ask for it: {reason}. The change: {action} on '{target}'.",
+        target);
+
+    private protected bool IsWhatIf() => MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value)
         ? LanguagePrimitives.IsTrue(value)
         : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
 }

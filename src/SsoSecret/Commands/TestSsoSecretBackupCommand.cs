@@ -15,6 +15,7 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
     private PasswordBytes? _password;
     private bool _storeRead;
     private StoreState? _state;
+    private bool _warned;
 
     /// <summary>The backup password: with it, the test also proves that the password opens each backup.</summary>
     [Parameter]
@@ -34,6 +35,11 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
     [ValidateRange(1, 16384)]
     public int MaximumKdfMemoryMiB { get; set; }
 
+    /// <summary>The secret store whose current secret the backups are compared with (with a password). Without it: $env:SSOSECRET_STORE, else the platform default.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? StorePath { get; set; }
+
     /// <inheritdoc/>
     protected override void BeginProcessing()
     {
@@ -48,7 +54,7 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
                 var given = Password ?? Credential?.Password;
                 if (given is not null)
                 {
-                    _password = Passwords.Existing(this, given, "backup", null);
+                    _password = Passwords.Given(given);
                 }
             },
             terminating: true);
@@ -61,6 +67,15 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
         {
             var result = Test(path);
             WriteVerbose($"{path}: {result.Status}. {result.Message}");
+            if (!Detailed && _password is null && !_warned)
+            {
+                // A bare True reads as "verified". Said once per call, before the first result, on the warning stream:
+                // the person who misreads it would not have asked for -Verbose.
+                _warned = true;
+                WriteWarning("Without a password, Test-SsoSecretBackup checks only that each file is an intact backup (its structure and checksum), "
+                    + "not that a password opens it. Give -Password or -Credential to prove that, and -Detailed for a result that names each file.");
+            }
+
             WriteObject(Detailed ? result : result.IsValid);
         }
     }
@@ -123,7 +138,7 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
             _storeRead = true;
             try
             {
-                _state = OpenStore().Read();
+                _state = StoreLocation.Open(this, StorePath).Read();
             }
             catch (StoreException e)
             {

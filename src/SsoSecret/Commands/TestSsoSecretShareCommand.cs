@@ -15,7 +15,7 @@ namespace SsoSecret.Commands;
 [Cmdlet(VerbsDiagnostic.Test, "SsoSecretShare", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(bool))]
 [OutputType(typeof(SsoSecretShareTestResult))]
-public sealed class TestSsoSecretShareCommand : SsoSecretCommandBase
+public sealed class TestSsoSecretShareCommand : StoreCommandBase
 {
     private const string PathSet = "Path";
     private const string ShareSet = "Share";

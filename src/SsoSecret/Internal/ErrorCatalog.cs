@@ -103,6 +103,7 @@ internal static class ErrorCatalog
         SsoSecretFailure.StoreChanged => "Check the store (Get-SsoMasterSecret), then run the command again.",
         SsoSecretFailure.FileExists => "Choose another path, or pass -Force to replace the file.",
         SsoSecretFailure.FileNotFound => "Check the path; relative paths are relative to the current PowerShell location.",
+        SsoSecretFailure.AmbiguousPath => "Name one file: a narrower -Path, or -LiteralPath.",
         _ => "See about_SsoSecret.",
     };
 

@@ -8,7 +8,8 @@ namespace SsoSecret.Internal;
 
 /// <summary>
 /// Runs KDF-bound work on a worker thread and, once it has taken longer than a second, reports progress from the
-/// pipeline thread (the only one a cmdlet may write from). The work itself is not slowed.
+/// pipeline thread (the only one a cmdlet may write from): the time spent, and the time left from an estimate of the
+/// run's cost (<see cref="KdfEstimate"/>). The work itself is not slowed.
 /// </summary>
 internal static class KdfRunner
 {
@@ -21,27 +22,51 @@ internal static class KdfRunner
         cmdlet.WriteVerbose($"Deriving the key with {kdf}, implementation {implementation.Name}: {implementation.Reason}.");
         var watch = Stopwatch.StartNew();
         var task = Task.Run(work);
-        var progress = new ProgressRecord(0x550, activity, kdf.ToString());
-        bool shown = false;
+        TimeSpan? estimate = null;
+        ProgressRecord? progress = null;
         // Task.WaitAny does not throw when the work fails (Task.Wait would wrap the failure in an AggregateException);
         // GetResult below rethrows the work's own exception, so callers see it as it was thrown.
         while (Task.WaitAny(new Task[] { task }, 100) < 0)
         {
             if (watch.Elapsed >= s_progressDelay)
             {
-                progress.StatusDescription = string.Format(CultureInfo.InvariantCulture, "Deriving the key ({0}): {1:0.0} s", kdf, watch.Elapsed.TotalSeconds);
+                estimate ??= KdfEstimate.For(kdf);
+
+                // A new record each time: a host or a PowerShell.Streams.Progress collection keeps the ones it gets.
+                progress = new ProgressRecord(0x550, activity, kdf.ToString());
+                Describe(progress, kdf, watch.Elapsed, estimate.Value);
                 cmdlet.WriteProgress(progress);
-                shown = true;
             }
         }
 
-        if (shown)
+        if (progress is not null)
         {
-            progress.RecordType = ProgressRecordType.Completed;
-            cmdlet.WriteProgress(progress);
+            cmdlet.WriteProgress(new ProgressRecord(0x550, activity, progress.StatusDescription) { RecordType = ProgressRecordType.Completed });
         }
 
+        var result = task.GetAwaiter().GetResult();
+        KdfEstimate.Record(kdf, watch.Elapsed);
         cmdlet.WriteVerbose(string.Format(CultureInfo.InvariantCulture, "{0}: done in {1:0} ms.", activity, watch.Elapsed.TotalMilliseconds));
-        return task.GetAwaiter().GetResult();
+        return result;
+    }
+
+    /// <summary>Fills in the progress of a run <paramref name="elapsed"/> into a run estimated to take <paramref name="estimate"/>.</summary>
+    internal static void Describe(ProgressRecord progress, KdfParameters kdf, TimeSpan elapsed, TimeSpan estimate)
+    {
+        if (estimate > TimeSpan.Zero && elapsed < estimate)
+        {
+            progress.PercentComplete = Math.Min(99, (int)(elapsed.TotalSeconds * 100 / estimate.TotalSeconds));
+            progress.SecondsRemaining = (int)Math.Ceiling((estimate - elapsed).TotalSeconds);
+            progress.StatusDescription = string.Format(
+                CultureInfo.InvariantCulture, "Deriving the key ({0}): {1:0.0} s of about {2:0.0} s", kdf, elapsed.TotalSeconds, estimate.TotalSeconds);
+        }
+        else
+        {
+            // Longer than the estimate (a busy machine): nearly done, for all anyone can tell.
+            progress.PercentComplete = 99;
+            progress.SecondsRemaining = 0;
+            progress.StatusDescription = string.Format(
+                CultureInfo.InvariantCulture, "Deriving the key ({0}): {1:0.0} s (estimated about {2:0.0} s)", kdf, elapsed.TotalSeconds, estimate.TotalSeconds);
+        }
     }
 }

@@ -15,31 +15,69 @@ internal static class Passwords
     internal const int MinimumCharacters = 8;
 
     /// <summary>
-    /// The password that opens an existing backup, as UTF-8 bytes: the one given, else asked for through the host after
-    /// the hint is shown (as ssoconfig -restoreSecret prints its "Password reminder").
+    /// How many times a password typed at the prompt may be tried, as passwd and sudo allow: a mistyped confirmation
+    /// or a wrong password is asked again, up to this many tries in all. A password passed as a parameter is used once.
     /// </summary>
-    internal static PasswordBytes Existing(PSCmdlet cmdlet, SecureString? given, string target, string? hint)
+    internal const int Tries = 3;
+
+    /// <summary>A password given as a parameter, as UTF-8 bytes.</summary>
+    internal static PasswordBytes Given(SecureString given) => ToBytes(given);
+
+    /// <summary>
+    /// Opens an existing backup with its password: the one given, tried once; else typed at the prompt after the hint
+    /// is shown (as ssoconfig -restoreSecret prints its "Password reminder"), and asked again when
+    /// <paramref name="open"/> finds it wrong, up to <see cref="Tries"/> times. <paramref name="open"/> runs the KDF
+    /// (the key commitment tells a wrong password only after it), once per try.
+    /// </summary>
+    internal static T Open<T>(PSCmdlet cmdlet, SecureString? given, string target, string? hint, Func<PasswordBytes, T> open)
     {
-        if (given is null)
+        bool hasHint = !string.IsNullOrEmpty(hint);
+        if (given is not null)
         {
-            if (!string.IsNullOrEmpty(hint))
+            if (hasHint)
             {
-                HostText.WriteLine(cmdlet, "Password reminder : " + hint);
+                cmdlet.WriteVerbose("Password reminder : " + hint);
             }
 
-            given = Prompt.ReadSecure(cmdlet, $"Password for '{target}'", target);
-        }
-        else if (!string.IsNullOrEmpty(hint))
-        {
-            cmdlet.WriteVerbose("Password reminder : " + hint);
+            using var bytes = ToBytes(given);
+            return open(bytes);
         }
 
-        return ToBytes(given);
+        if (hasHint)
+        {
+            HostText.WriteLine(cmdlet, "Password reminder : " + hint);
+        }
+
+        for (int attempt = 1; ; attempt++)
+        {
+            using var typed = Prompt.ReadSecure(cmdlet, $"Password for '{target}'", target);
+            using var bytes = ToBytes(typed);
+            try
+            {
+                return open(bytes);
+            }
+            catch (WrongPasswordException e)
+            {
+                if (attempt < Tries)
+                {
+                    HostText.WriteLine(cmdlet, "That password does not open the backup. " + TryAgain(attempt));
+                    continue;
+                }
+
+                // The reminder was just shown above the prompt: pointing at Get-SsoSecretBackupInfo would send the
+                // person to read it again elsewhere.
+                e.RecommendedAction = hasHint
+                    ? $"Check the password against the reminder shown above the prompt (\"{hint}\"), then run the command again."
+                    : "The backup has no password reminder. Check the password (its case, the keyboard layout), then run the command again.";
+                throw;
+            }
+        }
     }
 
     /// <summary>
-    /// The password for a new backup, checked: the one given, or asked for twice through the host, followed by the
-    /// hint when none was given. Returns the bytes; <paramref name="hint"/> is the hint to use.
+    /// The password for a new backup, checked: the one given, or typed twice at the prompt (asked again, up to
+    /// <see cref="Tries"/> times, when the two differ or the password is too short), followed by the hint when none
+    /// was given (asked again when it cannot be stored). Returns the bytes; <paramref name="hint"/> is the hint to use.
     /// </summary>
     internal static PasswordBytes New(PSCmdlet cmdlet, SecureString? given, string target, ref string? hint)
     {
@@ -48,65 +86,127 @@ internal static class Passwords
             CheckHint(hint);
         }
 
-        if (given is null)
+        if (given is not null)
         {
-            var first = Prompt.ReadSecure(cmdlet, $"New password for the backup '{target}' (at least {MinimumCharacters} characters)", target);
-            var second = Prompt.ReadSecure(cmdlet, "Confirm the password", target);
-            using (var a = ToBytes(first))
-            using (var b = ToBytes(second))
+            var bytes = ToBytes(given, hint ?? string.Empty);
+            try
             {
-                if (!a.SameAs(b))
-                {
-                    throw new SsoSecretException(SsoSecretFailure.PasswordMismatch, "The two passwords differ.", target);
-                }
+                CheckNew(cmdlet, bytes, target);
+                hint ??= string.Empty;
+                return bytes;
             }
-
-            if (hint is null)
+            catch
             {
-                hint = Prompt.ReadLine(cmdlet, "Password reminder (a hint shown when the backup is opened; it must not contain the password)", target);
-                CheckHint(hint);
+                bytes.Dispose();
+                throw;
             }
-
-            given = first;
         }
 
-        hint ??= string.Empty;
-        var bytes = ToBytes(given, hint);
+        SecureString? password = null;
         try
         {
-            if (bytes.Characters < MinimumCharacters)
-            {
-                throw new SsoSecretException(
-                    SsoSecretFailure.WeakPassword,
-                    bytes.Characters == 0 ? "The password is empty. A backup needs a password." : $"The password is shorter than {MinimumCharacters} characters.",
-                    target)
-                {
-                    RecommendedAction = $"Choose a password of at least {MinimumCharacters} characters; a passphrase of several words is best.",
-                };
-            }
+            password = TypeNew(cmdlet, target, hint);
+            hint ??= TypeHint(cmdlet, password, target);
+            return ToBytes(password, hint);
+        }
+        finally
+        {
+            password?.Dispose();
+        }
+    }
 
-            if (bytes.HintRevealsPassword)
+    private static SecureString TypeNew(PSCmdlet cmdlet, string target, string? hint)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            SecureString? first = Prompt.ReadSecure(cmdlet, $"New password for the backup '{target}' (at least {MinimumCharacters} characters)", target);
+            try
             {
-                // The hint holds the password, and the error record would carry it along in its invocation
-                // information ($Error, ConvertTo-Json, Export-Clixml, remoting): withhold it there.
-                if (cmdlet.MyInvocation.BoundParameters.ContainsKey("PasswordHint"))
+                using var second = Prompt.ReadSecure(cmdlet, "Confirm the password", target);
+                using (var a = ToBytes(first, hint))
+                using (var b = ToBytes(second))
                 {
-                    cmdlet.MyInvocation.BoundParameters["PasswordHint"] = "(withheld: it contains the password)";
+                    if (!a.SameAs(b))
+                    {
+                        throw new SsoSecretException(SsoSecretFailure.PasswordMismatch, "The two passwords differ.", target);
+                    }
+
+                    CheckNew(cmdlet, a, target);
                 }
 
-                throw new SsoSecretException(
-                    SsoSecretFailure.HintRevealsPassword,
-                    "The password hint contains the password. Anyone who reads the backup's header would read the password.",
-                    target);
+                var chosen = first;
+                first = null;
+                return chosen;
+            }
+            catch (SsoSecretException e) when (attempt < Tries && e.Failure is SsoSecretFailure.PasswordMismatch or SsoSecretFailure.WeakPassword
+                or SsoSecretFailure.InvalidPassword or SsoSecretFailure.HintRevealsPassword)
+            {
+                HostText.WriteLine(cmdlet, e.Message + " " + TryAgain(attempt));
+            }
+            finally
+            {
+                first?.Dispose();
+            }
+        }
+    }
+
+    private static string TypeHint(PSCmdlet cmdlet, SecureString password, string target)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            string typed = Prompt.ReadLine(cmdlet, "Password reminder (a hint shown when the backup is opened; it must not contain the password)", target);
+            try
+            {
+                CheckHint(typed);
+                using (var bytes = ToBytes(password, typed))
+                {
+                    CheckNew(cmdlet, bytes, target);
+                }
+
+                return typed;
+            }
+            catch (SsoSecretException e) when (attempt < Tries && e.Failure is SsoSecretFailure.HintTooLong or SsoSecretFailure.InvalidHint
+                or SsoSecretFailure.HintRevealsPassword)
+            {
+                HostText.WriteLine(cmdlet, e.Message + " " + TryAgain(attempt));
+            }
+        }
+    }
+
+    /// <summary>Refuses a new backup password that is too short, or that the hint gives away.</summary>
+    private static void CheckNew(PSCmdlet cmdlet, PasswordBytes bytes, string target)
+    {
+        if (bytes.Characters < MinimumCharacters)
+        {
+            throw new SsoSecretException(
+                SsoSecretFailure.WeakPassword,
+                bytes.Characters == 0 ? "The password is empty. A backup needs a password." : $"The password is shorter than {MinimumCharacters} characters.",
+                target)
+            {
+                RecommendedAction = $"Choose a password of at least {MinimumCharacters} characters; a passphrase of several words is best.",
+            };
+        }
+
+        if (bytes.HintRevealsPassword)
+        {
+            // The hint holds the password, and the error record would carry it along in its invocation
+            // information ($Error, ConvertTo-Json, Export-Clixml, remoting): withhold it there.
+            if (cmdlet.MyInvocation.BoundParameters.ContainsKey("PasswordHint"))
+            {
+                cmdlet.MyInvocation.BoundParameters["PasswordHint"] = "(withheld: it contains the password)";
             }
 
-            return bytes;
+            throw new SsoSecretException(
+                SsoSecretFailure.HintRevealsPassword,
+                "The password hint contains the password. Anyone who reads the backup's header would read the password.",
+                target);
         }
-        catch
-        {
-            bytes.Dispose();
-            throw;
-        }
+    }
+
+    private static string TryAgain(int attempt)
+    {
+        int left = Tries - attempt;
+        return $"Try again ({left} {(left == 1 ? "try" : "tries")} left).";
     }
 
     /// <summary>Refuses a hint a backup cannot store, with its own failure (too long, or not printable text).</summary>
@@ -129,66 +229,6 @@ internal static class Passwords
             throw new SsoSecretException(SsoSecretFailure.InvalidPassword, e.Message);
         }
     }
-}
-
-/// <summary>Asking the person at the host, or failing at once with a clear error when nobody can answer.</summary>
-internal static class Prompt
-{
-    /// <summary>True when the host can ask the user something without hanging.</summary>
-    internal static bool CanPrompt(PSCmdlet cmdlet)
-    {
-        var host = cmdlet.Host;
-        if (host?.UI is null)
-        {
-            return false;
-        }
-
-        // A console host whose input is a pipe or a file would read the password from it, or wait forever.
-        return !(string.Equals(host.Name, "ConsoleHost", StringComparison.Ordinal) && Console.IsInputRedirected);
-    }
-
-    /// <summary>
-    /// True for the exceptions a host throws when it cannot ask: a console that is not interactive or has no console
-    /// (InvalidOperationException, HostException), a host that does not implement prompting (NotImplementedException),
-    /// and a runspace made without a host, where PowerShell's own ShouldProcess and ShouldContinue dereference the
-    /// missing host UI (NullReferenceException).
-    /// </summary>
-    internal static bool HostCannotAsk(Exception e) =>
-        e is InvalidOperationException || e is HostException || e is NotImplementedException || e is NullReferenceException;
-
-    internal static SecureString ReadSecure(PSCmdlet cmdlet, string prompt, string target) => Ask(cmdlet, target, () =>
-    {
-        cmdlet.Host.UI.Write(prompt + ": ");
-        return cmdlet.Host.UI.ReadLineAsSecureString();
-    });
-
-    internal static string ReadLine(PSCmdlet cmdlet, string prompt, string target) => Ask(cmdlet, target, () =>
-    {
-        cmdlet.Host.UI.Write(prompt + ": ");
-        return cmdlet.Host.UI.ReadLine() ?? string.Empty;
-    });
-
-    private static T Ask<T>(PSCmdlet cmdlet, string target, Func<T> ask)
-    {
-        if (!CanPrompt(cmdlet))
-        {
-            throw Required(target);
-        }
-
-        try
-        {
-            return ask();
-        }
-        catch (Exception e) when (HostCannotAsk(e))
-        {
-            throw Required(target);
-        }
-    }
-
-    private static SsoSecretException Required(string target) => new(
-        SsoSecretFailure.PasswordRequired,
-        "A password is needed, and this session cannot ask for one (it is not interactive).",
-        target);
 }
 
 /// <summary>Lines for the person at the host, as ssoconfig prints them: on the information stream, tagged PSHOST.</summary>
