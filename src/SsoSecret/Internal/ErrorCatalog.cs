@@ -27,7 +27,7 @@ internal static class ErrorCatalog
             or SsoSecretFailure.DamagedBackup or SsoSecretFailure.TamperedBackup or SsoSecretFailure.NotABackup
             or SsoSecretFailure.UnsupportedVersion or SsoSecretFailure.KdfLimitExceeded or SsoSecretFailure.PathNotFileSystem
             or SsoSecretFailure.PathIsFolder or SsoSecretFailure.FolderNotFound or SsoSecretFailure.WriteFailed
-            or SsoSecretFailure.ReadFailed => false,
+            or SsoSecretFailure.ReadFailed or SsoSecretFailure.NotARegularFile => false,
         _ => true,
     };
 
@@ -36,13 +36,15 @@ internal static class ErrorCatalog
         SsoSecretFailure.NoMasterSecret or SsoSecretFailure.BackupNotFound or SsoSecretFailure.FolderNotFound => ErrorCategory.ObjectNotFound,
         SsoSecretFailure.MasterSecretExists or SsoSecretFailure.BackupExists => ErrorCategory.ResourceExists,
         SsoSecretFailure.WrongPassword => ErrorCategory.AuthenticationError,
-        SsoSecretFailure.TamperedBackup or SsoSecretFailure.StoreInsecure or SsoSecretFailure.HintRevealsPassword => ErrorCategory.SecurityError,
+        SsoSecretFailure.TamperedBackup or SsoSecretFailure.StoreInsecure or SsoSecretFailure.HintRevealsPassword
+            or SsoSecretFailure.StoreNotOwned or SsoSecretFailure.StorePathInsecure or SsoSecretFailure.StoreFileNotRegular => ErrorCategory.SecurityError,
+        SsoSecretFailure.NotARegularFile => ErrorCategory.InvalidArgument,
         SsoSecretFailure.DamagedBackup or SsoSecretFailure.NotABackup or SsoSecretFailure.UnsupportedVersion or SsoSecretFailure.StoreDamaged => ErrorCategory.InvalidData,
         SsoSecretFailure.KdfLimitExceeded => ErrorCategory.LimitsExceeded,
         SsoSecretFailure.PasswordRequired or SsoSecretFailure.ConfirmationRequired => ErrorCategory.InvalidOperation,
         SsoSecretFailure.StoreBusy => ErrorCategory.ResourceBusy,
         SsoSecretFailure.StoreUnavailable => ErrorCategory.ResourceUnavailable,
-        SsoSecretFailure.WriteFailed => ErrorCategory.WriteError,
+        SsoSecretFailure.WriteFailed or SsoSecretFailure.BackupNotRecorded => ErrorCategory.WriteError,
         SsoSecretFailure.ReadFailed => ErrorCategory.ReadError,
         _ => ErrorCategory.InvalidArgument,
     };
@@ -80,6 +82,11 @@ internal static class ErrorCatalog
         SsoSecretFailure.WriteFailed => "Check the folder's free space and permissions, then try again.",
         SsoSecretFailure.ReadFailed => "Check the file's permissions.",
         SsoSecretFailure.ConfirmationRequired => "Pass -Force (or -Confirm:$false) to make the change without a question.",
+        SsoSecretFailure.StoreNotOwned => "Keep the store in a folder that only you (or root) own, as the message says; do not use a store another account could have written.",
+        SsoSecretFailure.StorePathInsecure => "Keep the store below folders that other users cannot write, as the message says.",
+        SsoSecretFailure.StoreFileNotRegular => "Remove the entry the message names (rm removes a link itself, not its target), then restore the master secret from a backup if the store needs it.",
+        SsoSecretFailure.NotARegularFile => "Give the path of a backup file; SsoSecret never reads from a FIFO, a device or a socket.",
+        SsoSecretFailure.BackupNotRecorded => "The backup is good: keep it. Free space or fix the store's folder, then run Backup-SsoMasterSecret again to record a backup in the store.",
         _ => "See about_SsoSecret.",
     };
 
@@ -94,6 +101,7 @@ internal static class ErrorCatalog
         SsoSecretFailure.BackupNotFound => SsoSecretBackupStatus.NotFound,
         SsoSecretFailure.PathIsFolder => SsoSecretBackupStatus.NotABackup,
         SsoSecretFailure.ReadFailed => SsoSecretBackupStatus.Unreadable,
+        SsoSecretFailure.NotARegularFile => SsoSecretBackupStatus.NotABackup,
         _ => SsoSecretBackupStatus.Damaged,
     };
 }
