@@ -92,7 +92,7 @@ for ($i = 1; ; $i++) {
     function Stop-ChildAt($Child, [int] $DelayMs, [string] $WatchFolder, [string] $WatchFilter, [switch] $AfterFirst) {
         $process = $Child.Process
         try {
-            if (-not $Child.Ready.Wait(180000) -or $Child.Ready.Result -ne 'READY') {
+            if (-not $Child.Ready.Wait(900000) -or $Child.Ready.Result -ne 'READY') {
                 throw "The child did not get ready: $($Child.Ready.Result) $(if ($process.HasExited) { $Child.Stderr.Result })"
             }
             $watcher = $null
@@ -108,7 +108,7 @@ for ($i = 1; ; $i++) {
             }
             elseif ($AfterFirst) {
                 $line = $process.StandardOutput.ReadLineAsync()
-                if (-not $line.Wait(120000) -or $line.Result -notlike 'DONE 1 *') { throw "No first operation: $($line.Result)" }
+                if (-not $line.Wait(900000) -or $line.Result -notlike 'DONE 1 *') { throw "No first operation: $($line.Result)" }
                 $firstMs = [int]$line.Result.Split(' ')[2]
                 $how = "after the first operation ($firstMs ms)"
             }
@@ -215,7 +215,7 @@ Describe 'Killing a command at any point loses nothing' {
         try {
             # Every child loaded and waiting before the first starts: no start-up competes with the timed work.
             $watch = [System.Diagnostics.Stopwatch]::StartNew()
-            foreach ($child in $children) { $null = $child.Ready.Wait(180000) }
+            foreach ($child in $children) { $null = $child.Ready.Wait(900000) }
             $startup = $watch.ElapsedMilliseconds
             $runs = [System.Collections.Generic.List[object]]::new()
             $first = Stop-ChildAt $children[0] -AfterFirst
