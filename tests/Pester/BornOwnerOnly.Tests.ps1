@@ -3,11 +3,11 @@
 # tight loop while another process, with umask 000, creates stores, backups and replacements over and over. It must
 # never see an entry open to group or others. A control proves the watcher can see such a window: the same process
 # also creates files and folders the way SsoSecret used to (created with the umask's mode, narrowed a few milliseconds
-# later), and the watcher must catch some of those. $env:SSOSECRET_MODE_ROUNDS (default 40) sets the rounds.
+# later), and the watcher must catch some of those. $env:SSOSECRET_MODE_ROUNDS (default 25) sets the rounds.
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
-    $script:ModeRounds = if ($env:SSOSECRET_MODE_ROUNDS) { [int]$env:SSOSECRET_MODE_ROUNDS } else { 40 }
+    $script:ModeRounds = if ($env:SSOSECRET_MODE_ROUNDS) { [int]$env:SSOSECRET_MODE_ROUNDS } else { 25 }
     if ($OnUnix -and -not ('SsoSecretTests.ModeWatcher' -as [type])) {
         Add-Type -TypeDefinition @'
 using System;

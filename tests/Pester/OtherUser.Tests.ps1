@@ -6,6 +6,8 @@
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    # Backups with a 64 KiB KDF: this suite is about files and accounts, not the KDF.
+    Set-KdfFloorWaiver $true
 
     $script:Reason = $null
     if ($IsWindows) { $script:Reason = 'Unix only (Windows protects the store with DPAPI and ACLs)' }
@@ -43,12 +45,13 @@ BeforeAll {
         chown $User $Theirs
         # A store of root's with a backup, to copy from.
         $script:Seed = New-TestFolder 'seed'
-        $script:Secret = New-TestSecret -StorePath "$Seed/store" -BackupPath "$Seed/seed.bak"
+        $script:Secret = New-TestSecret -StorePath "$Seed/store" -BackupPath "$Seed/seed.bak" -KdfParameters $TinyKdf
     }
 }
 
 AfterAll {
     if ($script:User) { userdel $User 2>&1 | Out-Null }
+    Set-KdfFloorWaiver $false
     Restore-TestEnvironment
 }
 
@@ -57,7 +60,7 @@ Describe 'A store another user could have written is refused' {
         if ($Reason) { Set-ItResult -Skipped -Because $Reason; return }
         (Invoke-AsOther "mkdir -m 700 '$Shared/trap'") | Should -Be 0
         $backup = Join-Path (New-TestFolder 'out') 'new.bak'
-        $caught = Get-Refusal { New-SsoMasterSecret -BackupPath $backup -StorePath "$Shared/trap" -Password $Password -KdfProfile Interactive -Force }
+        $caught = Get-Refusal { New-SsoMasterSecret -BackupPath $backup -StorePath "$Shared/trap" -Password $Password -KdfParameters $TinyKdf -Force }
         $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.StoreNotOwned,*'
         $caught.CategoryInfo.Category | Should -Be 'SecurityError'
         $caught.TargetObject | Should -Be "$Shared/trap"
@@ -77,7 +80,7 @@ Describe 'A store another user could have written is refused' {
         $out = New-TestFolder 'out'
         foreach ($command in @(
                 { Get-SsoMasterSecret -StorePath "$Shared/forged" }
-                { Backup-SsoMasterSecret "$out/b.bak" -StorePath "$Shared/forged" -Password $Password -KdfProfile Interactive }
+                { Backup-SsoMasterSecret "$out/b.bak" -StorePath "$Shared/forged" -Password $Password -KdfParameters $TinyKdf }
                 { Restore-SsoMasterSecret "$Seed/seed.bak" -StorePath "$Shared/forged" -Password $Password -Force })) {
             (Get-Refusal $command).FullyQualifiedErrorId | Should -BeLike 'SsoSecret.StoreNotOwned,*'
         }
@@ -90,7 +93,7 @@ Describe 'A store another user could have written is refused' {
     It 'root''s own store inside her folder: refused before she renames it (the folder on the path is hers)' {
         if ($Reason) { Set-ItResult -Skipped -Because $Reason; return }
         $store = "$Theirs/store"
-        (Get-Refusal { New-SsoMasterSecret -BackupPath "$Seed/in-theirs.bak" -StorePath $store -Password $Password -KdfProfile Interactive }).Exception.Message |
+        (Get-Refusal { New-SsoMasterSecret -BackupPath "$Seed/in-theirs.bak" -StorePath $store -Password $Password -KdfParameters $TinyKdf }).Exception.Message |
             Should -BeLike "*The folder '$Theirs' on the path of the secret store '$store' belongs to $User*"
         Test-Path $store | Should -BeFalse -Because 'nothing is created below her folder'
         # Why: she can rename anything in her folder, a store of root's included.
@@ -103,7 +106,7 @@ Describe 'A store another user could have written is refused' {
     It 'root''s store in the sticky shared folder is used, and she cannot rename it' {
         if ($Reason) { Set-ItResult -Skipped -Because $Reason; return }
         $store = "$Shared/rootstore"
-        $info = New-TestSecret -StorePath $store -BackupPath (Join-Path (New-TestFolder 'out') 'sticky.bak')
+        $info = New-TestSecret -StorePath $store -BackupPath (Join-Path (New-TestFolder 'out') 'sticky.bak') -KdfParameters $TinyKdf
         (Invoke-AsOther "mv '$store' '$Shared/stolen'") | Should -Not -Be 0
         (Invoke-AsOther "rm -rf '$store'") | Should -Not -Be 0
         (Get-SsoMasterSecret -StorePath $store).SecretId | Should -Be $info.SecretId
@@ -113,7 +116,7 @@ Describe 'A store another user could have written is refused' {
         if ($Reason) { Set-ItResult -Skipped -Because $Reason; return }
         $open = New-TestFolder 'open'
         chmod 777 $open
-        $caught = Get-Refusal { New-SsoMasterSecret -BackupPath "$Seed/open.bak" -StorePath "$open/store" -Password $Password -KdfProfile Interactive }
+        $caught = Get-Refusal { New-SsoMasterSecret -BackupPath "$Seed/open.bak" -StorePath "$open/store" -Password $Password -KdfParameters $TinyKdf }
         $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.StorePathInsecure,*'
         $caught.TargetObject | Should -Be $open
         $caught.Exception.Message | Should -BeLike "*'$open'*(mode 777) and is not sticky*"
@@ -145,9 +148,9 @@ Describe 'A store another user could have written is refused' {
         $before = Get-FolderSnapshot $store
         foreach ($command in @(
                 { Get-SsoMasterSecret -StorePath $store }
-                { Backup-SsoMasterSecret "$store-x.bak" -StorePath $store -Password $Password -KdfProfile Interactive }
+                { Backup-SsoMasterSecret "$store-x.bak" -StorePath $store -Password $Password -KdfParameters $TinyKdf }
                 { Restore-SsoMasterSecret "$Seed/seed.bak" -StorePath $store -Password $Password -Force }
-                { New-SsoMasterSecret -BackupPath "$store-x.bak" -StorePath $store -Password $Password -KdfProfile Interactive -Force })) {
+                { New-SsoMasterSecret -BackupPath "$store-x.bak" -StorePath $store -Password $Password -KdfParameters $TinyKdf -Force })) {
             $caught = Get-Refusal $command
             $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.StoreNotOwned,*'
             $caught.TargetObject | Should -Be $target
@@ -178,7 +181,7 @@ Describe 'A store another user could have written is refused' {
         $store = Copy-TestStore "$Seed/store"
         Remove-Item "$store/store.lock"
         ln -s "$store/nowhere" "$store/store.lock"
-        $caught = Get-Refusal { Backup-SsoMasterSecret "$store-lock.bak" -StorePath $store -Password $Password -KdfProfile Interactive }
+        $caught = Get-Refusal { Backup-SsoMasterSecret "$store-lock.bak" -StorePath $store -Password $Password -KdfParameters $TinyKdf }
         $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.StoreFileNotRegular,*'
         $caught.Exception.Message | Should -BeLike "*'$store/store.lock' is a symbolic link*"
         Test-Path "$store/nowhere" | Should -BeFalse -Because 'a link is never followed, not even to create its target'
@@ -305,7 +308,7 @@ Describe 'A store on a full disk: partial success told truthfully' {
         if (-not $Reason) {
             $script:Out = New-TestFolder 'out'
             $script:Store = "$Small/store"
-            $script:Info = New-TestSecret -StorePath $Store -BackupPath "$Out/first.bak"
+            $script:Info = New-TestSecret -StorePath $Store -BackupPath "$Out/first.bak" -KdfParameters $TinyKdf
             $script:FirstDigest = Get-FileDigest "$Out/first.bak"
             $script:StoreDigest = Get-FileDigest "$Store/master-secret.dat"
             # Fill the disk: the store holds its file and lock; nothing more fits.
@@ -320,7 +323,7 @@ Describe 'A store on a full disk: partial success told truthfully' {
     It 'Backup-SsoMasterSecret: BackupNotRecorded, naming the good file, which is complete and opens; the output has it too' {
         if ($Reason) { Set-ItResult -Skipped -Because $Reason; return }
         $caught = $null
-        $output = @(try { Backup-SsoMasterSecret "$Out/second.bak" -StorePath $Store -Password $Password -KdfProfile Interactive -PassThru } catch { $caught = $_ })
+        $output = @(try { Backup-SsoMasterSecret "$Out/second.bak" -StorePath $Store -Password $Password -KdfParameters $TinyKdf -PassThru } catch { $caught = $_ })
         $caught | Should -Not -BeNullOrEmpty
         $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.BackupNotRecorded,*'
         $caught.CategoryInfo.Category | Should -Be 'WriteError'
@@ -336,14 +339,14 @@ Describe 'A store on a full disk: partial success told truthfully' {
 
     It 'the same command again: BackupExists, which says the file is a backup of the current secret' {
         if ($Reason) { Set-ItResult -Skipped -Because $Reason; return }
-        $caught = Get-Refusal { Backup-SsoMasterSecret "$Out/second.bak" -StorePath $Store -Password $Password -KdfProfile Interactive -ErrorAction Stop }
+        $caught = Get-Refusal { Backup-SsoMasterSecret "$Out/second.bak" -StorePath $Store -Password $Password -KdfParameters $TinyKdf -ErrorAction Stop }
         $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.BackupExists,*'
         $caught.Exception.Message | Should -BeLike "*It is an SsoSecret backup of master secret $($Info.SecretId)*could not record it in the store, it is a good backup*"
     }
 
     It 'New-SsoMasterSecret -Force over the old secret''s own backup: refused, the old backup kept, nothing left behind' {
         if ($Reason) { Set-ItResult -Skipped -Because $Reason; return }
-        $caught = Get-Refusal { New-SsoMasterSecret -BackupPath "$Out/first.bak" -StorePath $Store -Password $Password -KdfProfile Interactive -Force }
+        $caught = Get-Refusal { New-SsoMasterSecret -BackupPath "$Out/first.bak" -StorePath $Store -Password $Password -KdfParameters $TinyKdf -Force }
         $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.StoreUnavailable,*'
         $caught.Exception.Message | Should -BeLike "*No space left on device*the new secret was not installed, and its backup '$Out/first.bak' was removed (the file it replaced is back in place)*"
         Get-FileDigest "$Out/first.bak" | Should -Be $FirstDigest
@@ -353,7 +356,7 @@ Describe 'A store on a full disk: partial success told truthfully' {
 
     It 'New-SsoMasterSecret -Force to a new path: no backup of a secret that was never installed' {
         if ($Reason) { Set-ItResult -Skipped -Because $Reason; return }
-        $caught = Get-Refusal { New-SsoMasterSecret -BackupPath "$Out/orphan.bak" -StorePath $Store -Password $Password -KdfProfile Interactive -Force }
+        $caught = Get-Refusal { New-SsoMasterSecret -BackupPath "$Out/orphan.bak" -StorePath $Store -Password $Password -KdfParameters $TinyKdf -Force }
         $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.StoreUnavailable,*'
         Test-Path "$Out/orphan.bak" | Should -BeFalse
         (Get-SsoMasterSecret -StorePath $Store).SecretId | Should -Be $Info.SecretId
@@ -362,7 +365,7 @@ Describe 'A store on a full disk: partial success told truthfully' {
     It 'with room again, a backup is written and recorded' {
         if ($Reason) { Set-ItResult -Skipped -Because $Reason; return }
         Remove-Item "$Small/filler"
-        Backup-SsoMasterSecret "$Out/second.bak" -StorePath $Store -Password $Password -KdfProfile Interactive -Force
+        Backup-SsoMasterSecret "$Out/second.bak" -StorePath $Store -Password $Password -KdfParameters $TinyKdf -Force
         (Get-SsoMasterSecret -StorePath $Store).LastBackupPath | Should -Be "$Out/second.bak"
     }
 }

@@ -48,10 +48,13 @@ function New-TestSecret {
         [Parameter(Mandatory)] [string] $BackupPath,
         [string] $PasswordHint = $script:Hint,
         [switch] $Armor,
-        [switch] $Force
+        [switch] $Force,
+        # Other KDF parameters than the Interactive profile's (below it only with Set-KdfFloorWaiver).
+        [SsoSecret.KdfParameters] $KdfParameters
     )
+    $kdf = if ($KdfParameters) { @{ KdfParameters = $KdfParameters } } else { @{ KdfProfile = 'Interactive' } }
     New-SsoMasterSecret -BackupPath $BackupPath -StorePath $StorePath -Password $script:Password `
-        -PasswordHint $PasswordHint -KdfProfile Interactive -Armor:$Armor -Force:$Force -PassThru
+        -PasswordHint $PasswordHint @kdf -Armor:$Armor -Force:$Force -PassThru
 }
 
 function Copy-TestStore {

@@ -14,8 +14,8 @@ namespace SsoSecret;
 /// <summary>
 /// The embedded "master secret server": one folder that holds the current master secret, the previous one, and the
 /// record of the last backup. Every change is atomic and made under an inter-process lock; on Unix the folder is
-/// owner-only (0700, files 0600) and a store open to others is refused; on Windows the secret bytes are protected
-/// with DPAPI (machine scope).
+/// owner-only (0700, files 0600, each born with its mode), and a store that another user could read, write or replace
+/// is refused (<see cref="StorePathCheck"/>); on Windows the secret bytes are protected with DPAPI (machine scope).
 /// </summary>
 internal sealed class MasterSecretStore
 {
