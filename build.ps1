@@ -8,7 +8,7 @@
                  PSModulePath folder, nothing else needed at run time).
     -Task Test   builds, then runs every xunit suite, the fuzz corpus replay and every Pester suite at once (the
                  Pester ones in two separate pwsh -NoProfile -NonInteractive processes that import out/SsoSecret,
-                 one for the suites that start processes of their own, one for the others), shows each run's
+                 one for the suites that start processes of their own and the DSC suite, one for the others), shows each run's
                  output when it ends, lists the tests that took 10 s or more, and ends with one line
                  "Tests: N passed, N failed" summing them all. Exits non-zero on any failure.
     -Task Demo   builds, then runs the main job against a local store in out/demo: generate a master secret,
@@ -292,10 +292,10 @@ function Invoke-Fuzz {
     Write-Host 'No findings.'
 }
 
-# The Pester suites that start many processes of their own run in one group, all the others in another; the two
-# groups run at the same time, beside xunit and the corpus replay. So the concurrency suite always runs with another
-# suite loading the machine, as it must prove it can.
-$script:ProcessHeavySuites = 'Concurrency', 'CrashSafety', 'OtherUser', 'BornOwnerOnly'
+# The Pester suites run in two groups at the same time, beside xunit and the corpus replay: the suites that start
+# processes of their own (and the DSC suite, to even out the two: about 10 minutes each on a loaded 2-core machine), and
+# all the others. So the concurrency suite always runs with another suite loading the machine, as it must prove it can.
+$script:FirstPesterGroup = 'Concurrency', 'CrashSafety', 'OtherUser', 'BornOwnerOnly', 'Dsc'
 
 function Invoke-Tests {
     $total = [System.Diagnostics.Stopwatch]::StartNew()
@@ -313,8 +313,8 @@ function Invoke-Tests {
     Remove-Item $trx -ErrorAction Ignore
     $pwsh = @(Get-ChildPwsh)
     $pesterJobs = @(
-        @{ Name = 'Pester (processes)'; Json = Join-Path $ResultsDir 'pester-processes.json'; Filter = '-Include' }
-        @{ Name = 'Pester (others)'; Json = Join-Path $ResultsDir 'pester-others.json'; Filter = '-Exclude' }
+        @{ Name = 'Pester (group 1)'; Json = Join-Path $ResultsDir 'pester-1.json'; Filter = '-Include' }
+        @{ Name = 'Pester (group 2)'; Json = Join-Path $ResultsDir 'pester-2.json'; Filter = '-Exclude' }
     )
     $jobs = @(
         Start-TestJob 'xunit' @('dotnet', 'test', (Join-Path $Root 'tests/SsoSecret.Tests/SsoSecret.Tests.csproj'), '-c', $Configuration, '--no-build', '--nologo',
@@ -324,7 +324,7 @@ function Invoke-Tests {
             Remove-Item $group.Json -ErrorAction Ignore
             Start-TestJob $group.Name ($pwsh + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/Invoke-PesterSuites.ps1'),
                     '-PesterPath', $pester, '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-ResultPath', $group.Json,
-                    '-FixturePath', (Join-Path $Out 'fixtures'), $group.Filter, ($ProcessHeavySuites -join ',')))
+                    '-FixturePath', (Join-Path $Out 'fixtures'), $group.Filter, ($FirstPesterGroup -join ',')))
         }
     )
     foreach ($job in $jobs) { Wait-TestJob $job }

@@ -76,11 +76,9 @@ while ($null -ne ($line = [Console]::In.ReadLine())) {
             $force = $job.Role -like '*-force-*'
             Step 'new' { New-SsoMasterSecret -BackupPath (Join-Path $work "$($job.Role).bak") -Password $pw -StorePath $store -KdfParameters $tiny -Force:$force -PassThru | ForEach-Object SecretId }
         }
-        'busy' {
-            Step 'New-SsoMasterSecret' { New-SsoMasterSecret -BackupPath (Join-Path $work 'new.bak') -Password $pw -StorePath $store -KdfParameters $tiny -Force }
-            Step 'Restore-SsoMasterSecret' { Restore-SsoMasterSecret (Join-Path $work 'b.bak') -Password $pw -StorePath $store -Force }
-            Step 'Backup-SsoMasterSecret' { Backup-SsoMasterSecret (Join-Path $work 'backup.bak') -Password $pw -StorePath $store -KdfParameters $tiny -Force }
-        }
+        'busy-new' { Step 'New-SsoMasterSecret' { New-SsoMasterSecret -BackupPath (Join-Path $work 'new.bak') -Password $pw -StorePath $store -KdfParameters $tiny -Force } }
+        'busy-restore' { Step 'Restore-SsoMasterSecret' { Restore-SsoMasterSecret (Join-Path $work 'b.bak') -Password $pw -StorePath $store -Force } }
+        'busy-backup' { Step 'Backup-SsoMasterSecret' { Backup-SsoMasterSecret (Join-Path $work 'backup.bak') -Password $pw -StorePath $store -KdfParameters $tiny -Force } }
     }
     [Console]::Out.WriteLine("END $($job.Round)")
 }
@@ -293,16 +291,16 @@ Describe 'Concurrent callers, round after round' {
 
 Describe 'A held lock' {
     BeforeAll {
-        # A worker that waits a fifth of a second for the lock. The wait's length is not what is tested (nothing here
+        # Three workers that wait a fifth of a second for the lock. The wait's length is not what is tested (nothing here
         # measures time): that a busy store is refused with StoreBusy, names the variable, and changes nothing.
-        $script:Impatient = @(Start-Worker 'impatient' -Environment @{ SSOSECRET_LOCK_TIMEOUT_SECONDS = '0.2' })
+        $script:Impatient = @(Start-Worker 'impatient-1', 'impatient-2', 'impatient-3' -Environment @{ SSOSECRET_LOCK_TIMEOUT_SECONDS = '0.2' })
     }
 
     AfterAll {
         Stop-Worker $Impatient
     }
 
-    It 'New-, Restore- and Backup-SsoMasterSecret in another process get StoreBusy and change nothing, every round' {
+    It 'New-, Restore- and Backup-SsoMasterSecret in other processes, at once, get StoreBusy and change nothing, every round' {
         $watch = [System.Diagnostics.Stopwatch]::StartNew()
         for ($round = 1; $round -le $Rounds; $round++) {
             $work = New-Work "busy-$round"
@@ -311,7 +309,10 @@ Describe 'A held lock' {
             try {
                 if ($OnUnix) { [System.IO.File]::SetUnixFileMode("$work/store/store.lock", [System.IO.UnixFileMode]'UserRead, UserWrite') }
                 $before = (Get-FileDigest "$work/store/master-secret.dat") + ' ' + ((Get-FileNames "$work/store") -join ',')
-                $steps = @(Invoke-Round $round @(@{ Worker = $Impatient[0]; Role = 'busy'; Work = $work }))
+                $steps = @(Invoke-Round $round @(
+                        @{ Worker = $Impatient[0]; Role = 'busy-new'; Work = $work }
+                        @{ Worker = $Impatient[1]; Role = 'busy-restore'; Work = $work }
+                        @{ Worker = $Impatient[2]; Role = 'busy-backup'; Work = $work }))
             }
             finally {
                 $held.Dispose()

@@ -367,12 +367,16 @@ public sealed class StoreOwnershipTests : IDisposable
             return;
         }
 
-        // Another process creates round-N.bak (O_EXCL: the shell's noclobber) as soon as go-N appears, while this one
-        // commits its own round-N.bak. Whoever loses must leave the winner's file as it is.
+        // Another process creates round-N.bak (O_EXCL: bash's noclobber) the moment it reads a line from a FIFO, while
+        // this one commits its own round-N.bak after a delay that varies from round to round. Exactly one of the two may
+        // get the name, and the loser must leave the winner's file as it is. The other process answers on a second FIFO,
+        // so neither side spins while it waits (on a loaded 2-core machine a spinning shell slows everything).
         int rounds = 200;
-        string script = "set -C; i=1; while [ $i -le " + rounds + " ]; do while [ ! -e \"$0/go-$i\" ]; do :; done; "
-            + "if (printf theirs > \"$0/round-$i.bak\") 2>/dev/null; then r=won; else r=lost; fi; "
-            + "printf $r > \"$0/done.tmp\"; mv -f \"$0/done.tmp\" \"$0/done-$i\"; i=$((i+1)); done";
+        string go = Path.Combine(_folder, "go.fifo");
+        string done = Path.Combine(_folder, "done.fifo");
+        Run("mkfifo", go, done);
+        string script = "set -C; exec 3<\"$0/go.fifo\" 4>\"$0/done.fifo\"; i=1; while read -r _ <&3; do "
+            + "if { printf theirs > \"$0/round-$i.bak\"; } 2>/dev/null; then echo won >&4; else echo lost >&4; fi; i=$((i+1)); done";
         var info = new ProcessStartInfo("/bin/bash") { UseShellExecute = false };
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(script);
@@ -383,13 +387,16 @@ public sealed class StoreOwnershipTests : IDisposable
         var random = new Random(1234);
         try
         {
+            // The same order of opens as the shell's (go, then done): each open waits for the other end.
+            using var toOther = new StreamWriter(new FileStream(go, FileMode.Open, FileAccess.Write)) { AutoFlush = true };
+            using var fromOther = new StreamReader(new FileStream(done, FileMode.Open, FileAccess.Read));
             for (int i = 1; i <= rounds; i++)
             {
                 string path = Path.Combine(_folder, $"round-{i}.bak");
                 string temporary = AtomicFile.WriteTemporary(path, Encoding.ASCII.GetBytes("ours"));
-                File.WriteAllText(Path.Combine(_folder, $"go-{i}"), string.Empty);
+                toOther.WriteLine("go");
 
-                // A delay that varies from round to round (0 to 3 ms, spun), so that either process gets there first.
+                // 0 to 3 ms, spun: sometimes this process gets there first, sometimes the other.
                 var spin = Stopwatch.StartNew();
                 double delay = random.NextDouble() * 3;
                 while (spin.Elapsed.TotalMilliseconds < delay)
@@ -397,14 +404,8 @@ public sealed class StoreOwnershipTests : IDisposable
                 }
 
                 bool committed = AtomicFile.CommitNew(temporary, path);
-                var watch = Stopwatch.StartNew();
-                while (!File.Exists(Path.Combine(_folder, $"done-{i}")) && watch.Elapsed < TimeSpan.FromMinutes(5))
-                {
-                    System.Threading.Thread.Sleep(1);
-                }
-
+                bool theyWon = fromOther.ReadLine() == "won";
                 string content = File.ReadAllText(path);
-                bool theyWon = File.ReadAllText(Path.Combine(_folder, $"done-{i}")) == "won";
                 Assert.True(committed != theyWon, $"round {i}: this process committed={committed}, the other created={theyWon}: exactly one may");
                 Assert.Equal(committed ? "ours" : "theirs", content);
                 if (committed)

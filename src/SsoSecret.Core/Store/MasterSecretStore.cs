@@ -174,7 +174,17 @@ internal sealed class MasterSecretStore
     /// </summary>
     private string? CheckUnix()
     {
-        var folder = StorePathCheck.Walk(Path);
+        (string RealPath, PosixFileStatus Status)? folder;
+        try
+        {
+            folder = StorePathCheck.Walk(Path);
+        }
+        catch (PosixException e)
+        {
+            // A folder on the path this account cannot search, for example.
+            throw Unavailable(Path, "its path cannot be examined", e);
+        }
+
         if (folder is null)
         {
             return null;
@@ -185,7 +195,16 @@ internal sealed class MasterSecretStore
         StorePathCheck.RequireFolderPrivate(shown, folder.Value.Status);
         foreach (string file in new[] { FilePath, LockPath })
         {
-            var status = Posix.StatLink(file);
+            PosixFileStatus? status;
+            try
+            {
+                status = Posix.StatLink(file);
+            }
+            catch (PosixException e) when (e.Errno == Posix.EACCES)
+            {
+                throw CannotRead(e); // another account's store folder
+            }
+
             if (status is not null)
             {
                 StorePathCheck.RequireStoreFile(file, status.Value, Path);
@@ -313,13 +332,13 @@ internal sealed class MasterSecretStore
     private void CreateFolderUnix()
     {
         var missing = new Stack<string>();
-        for (string? folder = Path; folder is not null && Posix.StatLink(folder) is null; folder = System.IO.Path.GetDirectoryName(folder))
-        {
-            missing.Push(folder);
-        }
-
         try
         {
+            for (string? folder = Path; folder is not null && Posix.StatLink(folder) is null; folder = System.IO.Path.GetDirectoryName(folder))
+            {
+                missing.Push(folder);
+            }
+
             while (missing.Count > 0)
             {
                 string folder = missing.Pop();
