@@ -6,8 +6,10 @@
 .DESCRIPTION
     -Task Build  assembles the importable module at out/SsoSecret (the product: everything a user copies into a
                  PSModulePath folder, nothing else needed at run time).
-    -Task Test   builds, runs every xunit suite and every Pester suite (the Pester ones in a separate
-                 pwsh -NoProfile -NonInteractive that imports out/SsoSecret), and ends with one line
+    -Task Test   builds, then runs every xunit suite, the fuzz corpus replay and every Pester suite at once (the
+                 Pester ones in two separate pwsh -NoProfile -NonInteractive processes that import out/SsoSecret,
+                 one for the suites that start processes of their own and the DSC suite, one for the others), shows each run's
+                 output when it ends, lists the tests that took 10 s or more, and ends with one line
                  "Tests: N passed, N failed" summing them all. Exits non-zero on any failure.
     -Task Demo   builds, then runs the main job against a local store in out/demo: generate a master secret,
                  back it up, verify the backup, restore it. Prompts when a person runs it; runs unattended
@@ -139,38 +141,66 @@ function Get-ChildPwsh {
     @((Join-Path $PSHOME 'pwsh'))
 }
 
-function Invoke-XunitSuites {
-    $trx = Join-Path $ResultsDir 'xunit.trx'
-    Remove-Item $trx -ErrorAction Ignore
-    & dotnet test (Join-Path $Root 'tests/SsoSecret.Tests/SsoSecret.Tests.csproj') -c $Configuration --nologo `
-        --logger 'console;verbosity=normal' --logger "trx;LogFileName=$trx" --results-directory $ResultsDir | Out-Host
-    $exit = $LASTEXITCODE
-    if (-not (Test-Path $trx)) {
-        throw "The xunit run wrote no results (dotnet test exit code $exit)."
+function Start-TestJob([string] $Name, [string[]] $Command) {
+    # Starts one test run as a process of its own, its output (stdout and stderr) going to out/TestResults/<name>.log,
+    # so that several runs can share the machine without mixing their output.
+    $log = Join-Path $ResultsDir "$Name.log"
+    $info = [System.Diagnostics.ProcessStartInfo]::new($Command[0])
+    foreach ($argument in $Command | Select-Object -Skip 1) { $info.ArgumentList.Add($argument) }
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $info.UseShellExecute = $false
+    $info.WorkingDirectory = $Root
+    $process = [System.Diagnostics.Process]::Start($info)
+    $file = [System.IO.File]::Create($log)
+    [pscustomobject]@{
+        Name    = $Name
+        Process = $process
+        Log     = $log
+        File    = $file
+        Copy    = [System.Threading.Tasks.Task]::WhenAll($process.StandardOutput.BaseStream.CopyToAsync($file), $process.StandardError.BaseStream.CopyToAsync($file))
+        Watch   = [System.Diagnostics.Stopwatch]::StartNew()
+        Exit    = $null
     }
-    $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+}
+
+function Wait-TestJob($Job) {
+    # Waits for a run, then shows its output as one block.
+    $Job.Process.WaitForExit()
+    $Job.Copy.Wait()
+    $Job.File.Dispose()
+    $Job.Watch.Stop()
+    $Job.Exit = $Job.Process.ExitCode
+    Write-Host ('===== {0}: exit code {1}, {2:0} s =====' -f $Job.Name, $Job.Exit, $Job.Watch.Elapsed.TotalSeconds)
+    Get-Content -LiteralPath $Job.Log | Out-Host
+}
+
+function Get-XunitResult($Job) {
+    $trx = Join-Path $ResultsDir 'xunit.trx'
+    if (-not (Test-Path $trx)) {
+        throw "The xunit run wrote no results (dotnet test exit code $($Job.Exit))."
+    }
+    $run = ([xml](Get-Content $trx -Raw)).TestRun
+    $counters = $run.ResultSummary.Counters
     $result = [pscustomobject]@{
         Suite   = 'xunit'
         Passed  = [int]$counters.passed
         Failed  = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
         Skipped = [int]$counters.total - [int]$counters.passed - [int]$counters.failed - [int]$counters.error - [int]$counters.timeout - [int]$counters.aborted
+        Seconds = [int]$Job.Watch.Elapsed.TotalSeconds
+        Slow    = @($run.Results.UnitTestResult | ForEach-Object { [pscustomobject]@{ Name = $_.testName; Seconds = [timespan]::Parse($_.duration).TotalSeconds } })
     }
-    if ($exit -ne 0 -and $result.Failed -eq 0) { $result.Failed = 1 }
+    if ($Job.Exit -ne 0 -and $result.Failed -eq 0) { $result.Failed = 1 }
     $result
 }
 
-function Invoke-PesterSuites([string] $PesterPath) {
-    $json = Join-Path $ResultsDir 'pester.json'
-    Remove-Item $json -ErrorAction Ignore
-    Invoke-ChildPwsh (Join-Path $Root 'tests/Invoke-PesterSuites.ps1') '-PesterPath', $PesterPath,
-        '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-ResultPath', $json, '-FixturePath', (Join-Path $Out 'fixtures')
-    $exit = $LASTEXITCODE
-    if (-not (Test-Path $json)) {
-        throw "The Pester run wrote no results (exit code $exit)."
+function Get-PesterResult($Job, [string] $Json) {
+    if (-not (Test-Path $Json)) {
+        throw "The Pester run $($Job.Name) wrote no results (exit code $($Job.Exit))."
     }
-    $counts = Get-Content $json -Raw | ConvertFrom-Json
-    $result = [pscustomobject]@{ Suite = 'Pester'; Passed = [int]$counts.Passed; Failed = [int]$counts.Failed; Skipped = [int]$counts.Skipped }
-    if ($exit -ne 0 -and $result.Failed -eq 0) { $result.Failed = 1 }
+    $counts = Get-Content $Json -Raw | ConvertFrom-Json
+    $result = [pscustomobject]@{ Suite = $Job.Name; Passed = [int]$counts.Passed; Failed = [int]$counts.Failed; Skipped = [int]$counts.Skipped; Seconds = [int]$Job.Watch.Elapsed.TotalSeconds; Slow = @($counts.Tests) }
+    if ($Job.Exit -ne 0 -and $result.Failed -eq 0) { $result.Failed = 1 }
     $result
 }
 
@@ -182,20 +212,15 @@ function Build-TestFixtures {
 $script:FuzzProject = 'tests/Fuzz/SsoSecret.Fuzz/SsoSecret.Fuzz.csproj'
 $script:FuzzCorpus = @((Join-Path $Root 'tests/Fuzz/corpus'), (Join-Path $Root 'tests/SsoSecret.Tests/TestData/golden'))
 
-function Invoke-FuzzCorpusReplay {
-    # The fuzzing harness builds, and every corpus file (and the golden files) goes through its oracle once.
-    $bin = Join-Path $Out 'fuzz/replay'
-    Publish-Project $FuzzProject $bin
-    $output = & dotnet (Join-Path $bin 'SsoSecret.Fuzz.dll') replay @FuzzCorpus
-    $exit = $LASTEXITCODE
-    $output | Out-Host
-    $summary = $output | Where-Object { $_ -like 'Fuzz corpus replay: *' } | Select-Object -Last 1
-    $result = [pscustomobject]@{ Suite = 'Fuzz corpus'; Passed = 0; Failed = 1; Skipped = 0 }
+function Get-FuzzReplayResult($Job) {
+    # The fuzzing harness built, and every corpus file (and the golden files) went through its oracles once.
+    $summary = Get-Content -LiteralPath $Job.Log | Where-Object { $_ -like 'Fuzz corpus replay: *' } | Select-Object -Last 1
+    $result = [pscustomobject]@{ Suite = 'Fuzz corpus'; Passed = 0; Failed = 1; Skipped = 0; Seconds = [int]$Job.Watch.Elapsed.TotalSeconds; Slow = @() }
     if ($summary -match '^Fuzz corpus replay: (\d+) passed, (\d+) failed$') {
         $result.Passed = [int]$Matches[1]
         $result.Failed = [int]$Matches[2]
     }
-    if ($exit -ne 0 -and $result.Failed -eq 0) { $result.Failed = 1 }
+    if ($Job.Exit -ne 0 -and $result.Failed -eq 0) { $result.Failed = 1 }
     $result
 }
 
@@ -272,20 +297,59 @@ function Invoke-Fuzz {
     Write-Host 'No findings.'
 }
 
+# The Pester suites run in two groups at the same time, beside xunit and the corpus replay: the suites that start
+# processes of their own (and the DSC suite, to even out the two: about 10 minutes each on a loaded 2-core machine), and
+# all the others. So the concurrency suite always runs with another suite loading the machine, as it must prove it can.
+$script:FirstPesterGroup = 'Concurrency', 'CrashSafety', 'OtherUser', 'BornOwnerOnly', 'Dsc'
+
 function Invoke-Tests {
+    $total = [System.Diagnostics.Stopwatch]::StartNew()
     Build-Module
     Build-TestFixtures
     $pester = Restore-TestTools
     New-Item -ItemType Directory -Path $ResultsDir -Force | Out-Null
-    $results = @(
-        Invoke-XunitSuites
-        Invoke-FuzzCorpusReplay
-        Invoke-PesterSuites $pester
+    # Everything the runs need is built first, one build at a time (two builds of one project at once would collide).
+    Invoke-Native dotnet build (Join-Path $Root 'tests/SsoSecret.Tests/SsoSecret.Tests.csproj') -c $Configuration --nologo -v quiet '-p:TreatWarningsAsErrors=true'
+    $replay = Join-Path $Out 'fuzz/replay'
+    Publish-Project $FuzzProject $replay
+    Write-Host ('Built in {0:0} s; now xunit, the fuzz corpus replay and two groups of Pester suites run at once (logs in {1}).' -f $total.Elapsed.TotalSeconds, $ResultsDir)
+
+    $trx = Join-Path $ResultsDir 'xunit.trx'
+    Remove-Item $trx -ErrorAction Ignore
+    $pwsh = @(Get-ChildPwsh)
+    $pesterJobs = @(
+        @{ Name = 'Pester (group 1)'; Json = Join-Path $ResultsDir 'pester-1.json'; Filter = '-Include' }
+        @{ Name = 'Pester (group 2)'; Json = Join-Path $ResultsDir 'pester-2.json'; Filter = '-Exclude' }
     )
-    $results | Format-Table -AutoSize | Out-String | Write-Host
+    $jobs = @(
+        Start-TestJob 'xunit' @('dotnet', 'test', (Join-Path $Root 'tests/SsoSecret.Tests/SsoSecret.Tests.csproj'), '-c', $Configuration, '--no-build', '--nologo',
+            '--logger', 'console;verbosity=normal', '--logger', "trx;LogFileName=$trx", '--results-directory', $ResultsDir)
+        Start-TestJob 'Fuzz corpus' (@('dotnet', (Join-Path $replay 'SsoSecret.Fuzz.dll'), 'replay') + $FuzzCorpus)
+        foreach ($group in $pesterJobs) {
+            Remove-Item $group.Json -ErrorAction Ignore
+            Start-TestJob $group.Name ($pwsh + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/Invoke-PesterSuites.ps1'),
+                    '-PesterPath', $pester, '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-ResultPath', $group.Json,
+                    '-FixturePath', (Join-Path $Out 'fixtures'), $group.Filter, ($FirstPesterGroup -join ',')))
+        }
+    )
+    foreach ($job in $jobs) { Wait-TestJob $job }
+
+    $results = @(
+        Get-XunitResult $jobs[0]
+        Get-FuzzReplayResult $jobs[1]
+        for ($i = 0; $i -lt $pesterJobs.Count; $i++) { Get-PesterResult $jobs[2 + $i] $pesterJobs[$i].Json }
+    )
+    $results | Format-Table Suite, Passed, Failed, Skipped, Seconds -AutoSize | Out-String | Write-Host
+    $slow = @($results | ForEach-Object Slow | Where-Object Seconds -ge 10 | Sort-Object Seconds -Descending)
+    if ($slow.Count -gt 0) {
+        Write-Host 'Tests that took 10 s or more:'
+        $slow | ForEach-Object { Write-Host ('  {0,6:0.0} s  {1}' -f $_.Seconds, $_.Name) }
+        Write-Host ''
+    }
     $passed = ($results | Measure-Object Passed -Sum).Sum
     $failed = ($results | Measure-Object Failed -Sum).Sum
     $skipped = ($results | Measure-Object Skipped -Sum).Sum
+    Write-Host ('All of it took {0:0} s.' -f $total.Elapsed.TotalSeconds)
     $line = "Tests: $passed passed, $failed failed"
     if ($skipped -gt 0) { $line += ", $skipped skipped" }
     Write-Host $line

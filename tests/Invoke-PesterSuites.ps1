@@ -9,7 +9,10 @@ param(
     [Parameter(Mandatory)] [string] $PesterPath,
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $ResultPath,
-    [string] $FixturePath
+    [string] $FixturePath,
+    # Suite names (the file name without .Tests.ps1), comma-separated: only these, or all but these.
+    [string] $Include,
+    [string] $Exclude
 )
 
 $ErrorActionPreference = 'Stop'
@@ -18,7 +21,11 @@ $env:SSOSECRET_TEST_MODULE = (Resolve-Path $ModulePath).Path
 if ($FixturePath) { $env:SSOSECRET_TEST_FIXTURES = (Resolve-Path $FixturePath).Path }
 
 $configuration = New-PesterConfiguration
-$configuration.Run.Path = Join-Path $PSScriptRoot 'Pester'
+$suites = @(Get-ChildItem (Join-Path $PSScriptRoot 'Pester') -Filter '*.Tests.ps1' | Sort-Object Name)
+$names = { param($list) @($list -split ',' | ForEach-Object Trim | Where-Object { $_ }) }
+if ($Include) { $suites = @($suites | Where-Object { ($_.Name -replace '\.Tests\.ps1$') -in (& $names $Include) }) }
+if ($Exclude) { $suites = @($suites | Where-Object { ($_.Name -replace '\.Tests\.ps1$') -notin (& $names $Exclude) }) }
+$configuration.Run.Path = [string[]]$suites.FullName
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
 $configuration.TestResult.Enabled = $true
@@ -30,6 +37,8 @@ $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContai
     Passed  = $result.PassedCount
     Failed  = $failed
     Skipped = $result.SkippedCount + $result.NotRunCount
-} | ConvertTo-Json | Set-Content -Path $ResultPath -Encoding utf8
+    # Every test with its time, for build.ps1's list of slow tests (a slow test is never a failure).
+    Tests   = @($result.Tests | ForEach-Object { [ordered]@{ Name = $_.ExpandedPath; Seconds = [math]::Round($_.Duration.TotalSeconds, 1) } })
+} | ConvertTo-Json -Depth 4 | Set-Content -Path $ResultPath -Encoding utf8
 
 exit ([int]($failed -gt 0))

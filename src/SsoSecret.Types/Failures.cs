@@ -167,6 +167,23 @@ public enum SsoSecretFailure
 
     /// <summary>A path with wildcards matches several files where the command takes one.</summary>
     AmbiguousPath,
+    /// <summary>
+    /// The store folder, a store file, or a folder or link on the store's path belongs to another user (neither the
+    /// caller nor root), who could replace what the store holds.
+    /// </summary>
+    StoreNotOwned,
+
+    /// <summary>A folder on the store's path lets other users rename or replace what it holds (writable by them, not sticky).</summary>
+    StorePathInsecure,
+
+    /// <summary>A store file or the lock file is a symbolic link, a FIFO, a device or another special file.</summary>
+    StoreFileNotRegular,
+
+    /// <summary>A backup path names a FIFO, a device, a socket or another special file, which is never opened.</summary>
+    NotARegularFile,
+
+    /// <summary>The backup was written and verified, but the store could not record it.</summary>
+    BackupNotRecorded,
 }
 
 /// <summary>

@@ -13,8 +13,12 @@ BeforeDiscovery {
 }
 
 BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     $script:ModulePath = $env:SSOSECRET_TEST_MODULE
-    Import-Module $ModulePath -Force
+    # Backups with a 64 KiB KDF: this suite is about files and kills, not the KDF. With a 64 MiB one most kills would
+    # land in the derivation, far from the renames and writes whose crash windows matter; with this one they spread
+    # over the file work.
+    Set-KdfFloorWaiver $true
     $script:Pwsh = Join-Path $PSHOME 'pwsh.dll'
     $script:Kills = if ($env:SSOSECRET_CRASH_KILLS) { [int]$env:SSOSECRET_CRASH_KILLS } else { 7 }
     $script:Password = ConvertTo-SecureString 'crash safety password' -AsPlainText -Force
@@ -23,14 +27,19 @@ BeforeAll {
     # Two secrets, A and B, each with a backup; a store holding A to copy into each run's folder.
     $script:Seed = Join-Path $TestDrive 'seed'
     New-Item -ItemType Directory -Path $Seed | Out-Null
-    $script:A = (New-SsoMasterSecret -BackupPath "$Seed/a.bak" -Password $Password -StorePath "$Seed/store" -KdfProfile Interactive -PassThru).Fingerprint
-    $script:B = (New-SsoMasterSecret -BackupPath "$Seed/b.bak" -Password $Password -StorePath "$Seed/store-b" -KdfProfile Interactive -PassThru).Fingerprint
+    $script:A = (New-SsoMasterSecret -BackupPath "$Seed/a.bak" -Password $Password -StorePath "$Seed/store" -KdfParameters $TinyKdf -PassThru).Fingerprint
+    $script:B = (New-SsoMasterSecret -BackupPath "$Seed/b.bak" -Password $Password -StorePath "$Seed/store-b" -KdfParameters $TinyKdf -PassThru).Fingerprint
 
     $script:Child = Join-Path $TestDrive 'child.ps1'
     Set-Content -Path $Child -Encoding utf8 -Value @'
 param([string] $ModulePath, [string] $Operation, [string] $Work)
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
+# Set-KdfFloorWaiver (TestHelpers.ps1), for this process.
+$context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext((Get-Command New-SsoMasterSecret).ImplementingType.Assembly)
+$context.LoadFromAssemblyName([System.Reflection.AssemblyName]::new('SsoSecret.Core')).GetType('SsoSecret.TestSupport', $true).
+    GetProperty('WaiveKdfFloor', [System.Reflection.BindingFlags]'NonPublic, Static').SetValue($null, $true)
+$tiny = [SsoSecret.KdfParameters]::new(64, 1, 1)
 $pw = ConvertTo-SecureString 'crash safety password' -AsPlainText -Force
 $store = Join-Path $Work 'store'
 [Console]::Out.WriteLine('READY')
@@ -39,9 +48,9 @@ if ([Console]::In.ReadLine() -ne 'GO') { exit 3 }
 $watch = [System.Diagnostics.Stopwatch]::StartNew()
 for ($i = 1; ; $i++) {
     switch ($Operation) {
-        'Backup' { Backup-SsoMasterSecret -Path (Join-Path $Work 'backup.bak') -Password $pw -StorePath $store -KdfProfile Interactive -Force -Armor:($i % 2 -eq 0) }
+        'Backup' { Backup-SsoMasterSecret -Path (Join-Path $Work 'backup.bak') -Password $pw -StorePath $store -KdfParameters $tiny -Force -Armor:($i % 2 -eq 0) }
         'Restore' { Restore-SsoMasterSecret -Path (Join-Path $Work ('{0}.bak' -f ('a', 'b')[$i % 2])) -Password $pw -StorePath $store -Force }
-        'Generate' { New-SsoMasterSecret -BackupPath (Join-Path $Work "gen-$i.bak") -Password $pw -StorePath $store -KdfProfile Interactive -Force | Out-Null }
+        'Generate' { New-SsoMasterSecret -BackupPath (Join-Path $Work "gen-$i.bak") -Password $pw -StorePath $store -KdfParameters $tiny -Force | Out-Null }
     }
     [Console]::Out.WriteLine("DONE $i $($watch.ElapsedMilliseconds)")
     [Console]::Out.Flush()
@@ -92,7 +101,7 @@ for ($i = 1; ; $i++) {
     function Stop-ChildAt($Child, [int] $DelayMs, [string] $WatchFolder, [string] $WatchFilter, [switch] $AfterFirst) {
         $process = $Child.Process
         try {
-            if (-not $Child.Ready.Wait(180000) -or $Child.Ready.Result -ne 'READY') {
+            if (-not $Child.Ready.Wait(900000) -or $Child.Ready.Result -ne 'READY') {
                 throw "The child did not get ready: $($Child.Ready.Result) $(if ($process.HasExited) { $Child.Stderr.Result })"
             }
             $watcher = $null
@@ -108,7 +117,7 @@ for ($i = 1; ; $i++) {
             }
             elseif ($AfterFirst) {
                 $line = $process.StandardOutput.ReadLineAsync()
-                if (-not $line.Wait(120000) -or $line.Result -notlike 'DONE 1 *') { throw "No first operation: $($line.Result)" }
+                if (-not $line.Wait(900000) -or $line.Result -notlike 'DONE 1 *') { throw "No first operation: $($line.Result)" }
                 $firstMs = [int]$line.Result.Split(' ')[2]
                 $how = "after the first operation ($firstMs ms)"
             }
@@ -171,12 +180,12 @@ for ($i = 1; ; $i++) {
         }
 
         # Nothing but the known files and temporary files of the module's own pattern; a temporary file is owner-only
-        # or still empty (its permissions are narrowed before the first byte is written).
+        # (it is born so, even empty).
         $known = 'a.bak', 'b.bak', 'backup.bak', 'check.bak', 'store'
         foreach ($item in Get-ChildItem $Work -Force) {
             if ($item.Name -in $known -or $item.Name -like 'gen-*.bak') { continue }
             $item.Name | Should -Match $TempPattern -Because "no other file may appear ($Because)"
-            if (-not $IsWindows -and $item.Length -gt 0) {
+            if (-not $IsWindows) {
                 ($item.UnixFileMode.value__ -band 0x3F) | Should -Be 0 -Because "$($item.Name) holds a backup"
             }
         }
@@ -187,11 +196,16 @@ for ($i = 1; ; $i++) {
             }
             if ($info -and (Get-ChildItem $store -Force | Where-Object Name -Match $TempPattern)) {
                 # The next command that takes the lock removes the store's stale temporary files.
-                Backup-SsoMasterSecret -Path "$Work/check.bak" -Password $Password -StorePath $store -KdfProfile Interactive -Force
+                Backup-SsoMasterSecret -Path "$Work/check.bak" -Password $Password -StorePath $store -KdfParameters $TinyKdf -Force
                 @(Get-ChildItem $store -Force | Where-Object Name -Match $TempPattern) | Should -BeNullOrEmpty
             }
         }
     }
+}
+
+AfterAll {
+    Set-KdfFloorWaiver $false
+    Restore-TestEnvironment
 }
 
 Describe 'Killing a command at any point loses nothing' {
@@ -215,7 +229,7 @@ Describe 'Killing a command at any point loses nothing' {
         try {
             # Every child loaded and waiting before the first starts: no start-up competes with the timed work.
             $watch = [System.Diagnostics.Stopwatch]::StartNew()
-            foreach ($child in $children) { $null = $child.Ready.Wait(180000) }
+            foreach ($child in $children) { $null = $child.Ready.Wait(900000) }
             $startup = $watch.ElapsedMilliseconds
             $runs = [System.Collections.Generic.List[object]]::new()
             $first = Stop-ChildAt $children[0] -AfterFirst
@@ -254,7 +268,7 @@ Describe 'Stale temporary files' {
         foreach ($file in $stale, $fresh, $other, $foreign) { Set-Content -Path $file -Value 'partial' }
         foreach ($file in $stale, $other, $foreign) { (Get-Item $file -Force).LastWriteTimeUtc = [DateTime]::UtcNow.AddHours(-1) }
 
-        Backup-SsoMasterSecret -Path "$work/backup.bak" -Password $Password -StorePath "$work/store" -KdfProfile Interactive -Force
+        Backup-SsoMasterSecret -Path "$work/backup.bak" -Password $Password -StorePath "$work/store" -KdfParameters $TinyKdf -Force
 
         Test-Path $stale | Should -BeFalse -Because 'a stale temporary file of this target is removed'
         Test-Path $fresh | Should -BeTrue -Because 'a recent one may belong to another process writing the same path'

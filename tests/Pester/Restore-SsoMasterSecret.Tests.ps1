@@ -133,7 +133,8 @@ Describe 'Restore-SsoMasterSecret' {
             $elapsed = Measure-Command {
                 { Restore-SsoMasterSecret -Path $BackupA -StorePath $store -Force } | Should -Throw -ErrorId 'SsoSecret.PasswordRequired,*'
             }
-            $elapsed.TotalSeconds | Should -BeLessThan 5
+            # A prompt would wait for ever; a loaded machine can take seconds to fail (never a minute).
+            $elapsed.TotalSeconds | Should -BeLessThan 60
             $store | Should -Not -Exist
         }
 

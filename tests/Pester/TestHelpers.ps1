@@ -48,10 +48,13 @@ function New-TestSecret {
         [Parameter(Mandatory)] [string] $BackupPath,
         [string] $PasswordHint = $script:Hint,
         [switch] $Armor,
-        [switch] $Force
+        [switch] $Force,
+        # Other KDF parameters than the Interactive profile's (below it only with Set-KdfFloorWaiver).
+        [SsoSecret.KdfParameters] $KdfParameters
     )
+    $kdf = if ($KdfParameters) { @{ KdfParameters = $KdfParameters } } else { @{ KdfProfile = 'Interactive' } }
     New-SsoMasterSecret -BackupPath $BackupPath -StorePath $StorePath -Password $script:Password `
-        -PasswordHint $PasswordHint -KdfProfile Interactive -Armor:$Armor -Force:$Force -PassThru
+        -PasswordHint $PasswordHint @kdf -Armor:$Armor -Force:$Force -PassThru
 }
 
 function Copy-TestStore {
@@ -177,3 +180,20 @@ function New-BadBackupSet {
     $files.NotABackup = $notABackup
     $files
 }
+
+function Set-KdfFloorWaiver {
+    <#
+    Lets this process's New- and Backup-SsoMasterSecret write backups below the Interactive KDF floor (TestSupport in
+    SsoSecret.Core, reached by reflection in the module's load context), for suites that test the store, not the KDF.
+    A suite that turns it on turns it off in its AfterAll: the suites share one process.
+    #>
+    param([Parameter(Mandatory)] [bool] $Enabled)
+    $cmdlets = (Get-Command New-SsoMasterSecret).ImplementingType.Assembly
+    $context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($cmdlets)
+    # Loaded on first use; asking the context for it loads it (or returns the one it holds).
+    $core = $context.LoadFromAssemblyName([System.Reflection.AssemblyName]::new('SsoSecret.Core'))
+    $core.GetType('SsoSecret.TestSupport', $true).GetProperty('WaiveKdfFloor', [System.Reflection.BindingFlags]'NonPublic, Static').SetValue($null, $Enabled)
+}
+
+# KDF parameters far below the floor (64 KiB, 1 pass, 1 lane), with Set-KdfFloorWaiver, for tests that do not test the KDF.
+$script:TinyKdf = [SsoSecret.KdfParameters]::new(64, 1, 1)

@@ -196,7 +196,9 @@ public sealed class EnvelopeTests
         watch.Stop();
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(allocated < 1024 * 1024, $"allocated {allocated} bytes");
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+        // The allocation bound proves the KDF never ran; the time only has to be far from a 64 GiB derivation (minutes),
+        // with room for a loaded machine.
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"took {watch.Elapsed}");
     }
 
     [Fact]

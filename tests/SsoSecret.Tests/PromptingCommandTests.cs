@@ -317,7 +317,8 @@ public sealed class PromptingCommandTests : IDisposable
         }
 
         Assert.StartsWith("SsoSecret.PasswordRequired,", id);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10));
+        // "At once": no prompt waited on. A loaded 2-core machine can take many seconds to import the module.
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(120), $"took {watch.Elapsed}");
         Assert.False(System.IO.File.Exists(File("x.bak")));
     }
 

@@ -209,52 +209,68 @@ public sealed class StoreTests : IDisposable
         Assert.Single(Directory.GetFiles(_folder));
     }
 
+    private static readonly byte[] s_password = System.Text.Encoding.UTF8.GetBytes("store tests password");
+
+    /// <summary>Seals a backup with a tiny KDF (through the internal API): these tests are about the store, not the KDF.</summary>
+    private static PreparedBackup Seal(string path, StoredSecret secret, bool overwrite = false) =>
+        PreparedBackup.Prepare(path, secret.Secret, secret.Id, string.Empty, s_password, new KdfParameters(64, 1, 1), armor: false, overwrite, allowBelowFloor: true);
+
+    private string Backup(string name) => Path.Combine(_folder, name);
+
+    private string[] Leftovers() => Directory.GetFiles(_folder, ".*").Concat(Directory.Exists(StorePath) ? Directory.GetFiles(StorePath, ".*") : Array.Empty<string>()).ToArray();
+
     [Fact]
     public void GenerateInstallsTheNewSecretWithItsBackupAndKeepsTheOldOneAsPrevious()
     {
         var store = new MasterSecretStore(StorePath);
         Guid first;
-        using (var state = store.Generate(null, s => new BackupRecord(DateTimeOffset.UtcNow, s.Id, "/b/1.bak")))
+        using (var state = store.Generate(null, s => Seal(Backup("1.bak"), s)))
         {
             first = state.Current!.Id;
             Assert.Equal(MasterSecretStore.GeneratedSecretLength, state.Current.Secret.Length);
-            Assert.Equal("/b/1.bak", state.LastBackupOfCurrent!.Path);
+            Assert.Equal(Backup("1.bak"), state.LastBackupOfCurrent!.Path);
+            Assert.Equal(first, BackupEnvelope.ReadHeader(File.ReadAllBytes(Backup("1.bak"))).SecretId);
         }
 
-        using (var state = store.Generate(first, s => new BackupRecord(DateTimeOffset.UtcNow, s.Id, "/b/2.bak")))
+        using (var state = store.Generate(first, s => Seal(Backup("2.bak"), s)))
         {
             Assert.NotEqual(first, state.Current!.Id);
             Assert.Equal(first, state.Previous!.Id);
         }
 
         using var read = store.Read();
-        Assert.Equal("/b/2.bak", read.LastBackupOfCurrent!.Path);
+        Assert.Equal(Backup("2.bak"), read.LastBackupOfCurrent!.Path);
         Assert.Equal(first, read.Previous!.Id);
+        Assert.Empty(Leftovers());
     }
 
     [Fact]
-    public void GenerateRefusesWhenAnotherSecretWasInstalledMeanwhileAndWritesNoBackup()
+    public void GenerateRefusesWhenAnotherSecretWasInstalledMeanwhileAndPutsNoBackupInPlace()
     {
         var store = new MasterSecretStore(StorePath);
-        using (store.Generate(null, s => new BackupRecord(DateTimeOffset.UtcNow, s.Id, "/b/1.bak")))
+        using (store.Generate(null, s => Seal(Backup("1.bak"), s)))
         {
         }
 
-        bool called = false;
-        var e = Assert.Throws<StoreException>(() => store.Generate(null, s => { called = true; return new BackupRecord(DateTimeOffset.UtcNow, s.Id, "x"); }));
+        byte[] before = File.ReadAllBytes(store.FilePath);
+        var e = Assert.Throws<StoreException>(() => store.Generate(null, s => Seal(Backup("x.bak"), s)));
         Assert.Equal(SsoSecretFailure.MasterSecretExists, e.Failure);
         Assert.Contains("installed master secret", e.Message);
-        Assert.False(called);
-        e = Assert.Throws<StoreException>(() => store.Generate(Guid.NewGuid(), s => { called = true; return new BackupRecord(DateTimeOffset.UtcNow, s.Id, "x"); }));
+        e = Assert.Throws<StoreException>(() => store.Generate(Guid.NewGuid(), s => Seal(Backup("y.bak"), s)));
         Assert.Contains("replaced master secret", e.Message);
-        Assert.False(called);
+
+        // The backups were sealed before the lock was taken, and discarded: nothing at their paths, no temporary file.
+        Assert.False(File.Exists(Backup("x.bak")));
+        Assert.False(File.Exists(Backup("y.bak")));
+        Assert.Empty(Leftovers());
+        Assert.Equal(before, File.ReadAllBytes(store.FilePath));
     }
 
     [Fact]
-    public void AFailedBackupInGenerateLeavesTheStoreAsItWas()
+    public void AFailedSealInGenerateLeavesTheStoreAsItWas()
     {
         var store = new MasterSecretStore(StorePath);
-        using (store.Generate(null, s => new BackupRecord(DateTimeOffset.UtcNow, s.Id, "/b/1.bak")))
+        using (store.Generate(null, s => Seal(Backup("1.bak"), s)))
         {
         }
 
@@ -270,57 +286,147 @@ public sealed class StoreTests : IDisposable
     }
 
     [Fact]
-    public void RestoreInstallsOnceAndReportsASecretAlreadyHeld()
+    public void AGenerationWhoseStoreWriteFailsRemovesItsBackup()
     {
         var store = new MasterSecretStore(StorePath);
-        using var restored = NewSecret(5);
-        Assert.True(store.Restore(restored, null, new BackupRecord(DateTimeOffset.UtcNow, restored.Id, "/b/r.bak"), out var after));
-        using (after)
+        using (store.Generate(null, s => Seal(Backup("1.bak"), s)))
         {
-            Assert.Equal(restored.Id, after.Current!.Id);
-            Assert.Equal("/b/r.bak", after.LastBackupOfCurrent!.Path);
         }
 
-        Assert.False(store.Restore(restored, null, new BackupRecord(DateTimeOffset.UtcNow, restored.Id, "/b/r.bak"), out var again));
-        again.Dispose();
-        Assert.Equal(new byte[32].Select(_ => (byte)5), restored.Secret);
-
-        using var other = NewSecret(6);
-        var e = Assert.Throws<StoreException>(() => store.Restore(other, null, new BackupRecord(DateTimeOffset.UtcNow, other.Id, "/b/o.bak"), out _));
-        Assert.Equal(SsoSecretFailure.MasterSecretExists, e.Failure);
-        Assert.True(store.Restore(other, restored.Id, new BackupRecord(DateTimeOffset.UtcNow, other.Id, "/b/o.bak"), out var replaced));
-        using (replaced)
+        byte[] before = File.ReadAllBytes(store.FilePath);
+        Guid current;
+        using (var state = store.Read())
         {
-            Assert.Equal(restored.Id, replaced.Previous!.Id);
+            current = state.Current!.Id;
         }
+
+        using (FailStoreWrites(store))
+        {
+            var e = Assert.Throws<StoreException>(() => store.Generate(current, s => Seal(Backup("new.bak"), s)));
+            Assert.Equal(SsoSecretFailure.StoreUnavailable, e.Failure);
+            Assert.Contains("the new secret was not installed, and its backup '" + Backup("new.bak") + "' was removed", e.Message, StringComparison.OrdinalIgnoreCase);
+        }
+
+        Assert.False(File.Exists(Backup("new.bak")), "a backup of a secret that was never installed is not left behind");
+        Assert.Equal(before, File.ReadAllBytes(store.FilePath));
+        Assert.Empty(Leftovers());
     }
 
     [Fact]
-    public void RecordBackupTakesTheLockBeforeTheBackupIsWritten()
+    public void AGenerationWhoseStoreWriteFailsPutsTheFileItReplacedBack()
     {
         var store = new MasterSecretStore(StorePath);
-        using (store.Generate(null, s => new BackupRecord(DateTimeOffset.UtcNow, s.Id, "/b/1.bak")))
+        using (store.Generate(null, s => Seal(Backup("same.bak"), s)))
         {
         }
 
-        var impatient = new MasterSecretStore(StorePath, TimeSpan.FromMilliseconds(200));
-        bool called = false;
-        using (store.Lock())
-        {
-            var e = Assert.Throws<StoreException>(() => impatient.RecordBackup(() => { called = true; return new BackupRecord(DateTimeOffset.UtcNow, Guid.Empty, "x"); }));
-            Assert.Equal(SsoSecretFailure.StoreBusy, e.Failure);
-        }
-
-        Assert.False(called);
-        Guid id;
+        byte[] oldBackup = File.ReadAllBytes(Backup("same.bak"));
+        Guid current;
         using (var state = store.Read())
+        {
+            current = state.Current!.Id;
+        }
+
+        using (FailStoreWrites(store))
+        {
+            var e = Assert.Throws<StoreException>(() => store.Generate(current, s => Seal(Backup("same.bak"), s, overwrite: true)));
+            Assert.Contains("the file it replaced is back in place", e.Message);
+        }
+
+        Assert.Equal(oldBackup, File.ReadAllBytes(Backup("same.bak")));
+        Assert.Empty(Leftovers());
+
+        // And when the write works, the replaced file is not kept.
+        using (store.Generate(current, s => Seal(Backup("same.bak"), s, overwrite: true)))
+        {
+        }
+
+        Assert.NotEqual(oldBackup, File.ReadAllBytes(Backup("same.bak")));
+        Assert.Empty(Leftovers());
+    }
+
+    [Fact]
+    public void ABackupWhoseRecordCannotBeWrittenIsKeptAndNamed()
+    {
+        var store = new MasterSecretStore(StorePath);
+        Guid id;
+        using (var state = store.Generate(null, s => Seal(Backup("1.bak"), s)))
         {
             id = state.Current!.Id;
         }
 
-        store.RecordBackup(() => new BackupRecord(DateTimeOffset.UtcNow, id, "/b/again.bak"));
+        using var current = store.Read();
+        using (FailStoreWrites(store))
+        {
+            using var prepared = Seal(Backup("2.bak"), current.Current!);
+            var e = Assert.Throws<StoreException>(() => store.RecordBackup(prepared, id));
+            Assert.Equal(SsoSecretFailure.BackupNotRecorded, e.Failure);
+            Assert.Equal(Backup("2.bak"), e.Path);
+            Assert.Contains($"The backup '{Backup("2.bak")}' of master secret {id} was written, read back and verified", e.Message);
+        }
+
+        Assert.Equal(id, BackupEnvelope.ReadHeader(File.ReadAllBytes(Backup("2.bak"))).SecretId);
         using var read = store.Read();
-        Assert.Equal("/b/again.bak", read.LastBackupOfCurrent!.Path);
+        Assert.Equal(Backup("1.bak"), read.LastBackupOfCurrent!.Path);
+
+        // A second try at the same path is refused, and the refusal says what the file is.
+        var again = Assert.Throws<BackupException>(() => Seal(Backup("2.bak"), current.Current!));
+        Assert.Equal(SsoSecretFailure.BackupExists, again.Failure);
+        Assert.Contains($"It is an SsoSecret backup of master secret {id}", again.Message);
+    }
+
+    [Fact]
+    public void RecordBackupPutsTheBackupInPlaceOnlyUnderTheLock()
+    {
+        var store = new MasterSecretStore(StorePath);
+        using (store.Generate(null, s => Seal(Backup("1.bak"), s)))
+        {
+        }
+
+        using var current = store.Read();
+        var impatient = new MasterSecretStore(StorePath, TimeSpan.FromMilliseconds(200));
+        using (var prepared = Seal(Backup("busy.bak"), current.Current!))
+        {
+            using (store.Lock())
+            {
+                var e = Assert.Throws<StoreException>(() => impatient.RecordBackup(prepared, current.Current!.Id));
+                Assert.Equal(SsoSecretFailure.StoreBusy, e.Failure);
+            }
+        }
+
+        Assert.False(File.Exists(Backup("busy.bak")));
+        Assert.Empty(Leftovers());
+        using (var prepared = Seal(Backup("again.bak"), current.Current!))
+        {
+            store.RecordBackup(prepared, current.Current!.Id);
+        }
+
+        using var read = store.Read();
+        Assert.Equal(Backup("again.bak"), read.LastBackupOfCurrent!.Path);
+    }
+
+    /// <summary>Makes this store's writes fail as a full disk does, until disposed.</summary>
+    private static IDisposable FailStoreWrites(MasterSecretStore store) => new StoreWriteFailure(store.FilePath);
+
+    private sealed class StoreWriteFailure : IDisposable
+    {
+        private readonly string _path;
+
+        internal StoreWriteFailure(string path)
+        {
+            _path = path;
+            MasterSecretStore.BeforeWrite += Fail;
+        }
+
+        public void Dispose() => MasterSecretStore.BeforeWrite -= Fail;
+
+        private void Fail(string path)
+        {
+            if (path == _path)
+            {
+                throw new IOException("No space left on device (simulated)");
+            }
+        }
     }
 
     [Fact]

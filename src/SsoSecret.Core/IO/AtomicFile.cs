@@ -23,14 +23,8 @@ internal static class AtomicFile
         string temporary = Path.Combine(directory, "." + NamePrefix(Path.GetFileName(path)) + "." + Guid.NewGuid().ToString("N").Substring(0, RandomPartLength) + ".tmp");
         try
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (var stream = CreateNew(temporary))
             {
-                // The file is empty until its permissions are narrowed, so no other user ever reads a byte of it.
-                if (UnixFileMode.IsUnix)
-                {
-                    UnixFileMode.Set(temporary, UnixFileMode.OwnerOnlyFile);
-                }
-
                 stream.Write(content, 0, content.Length);
                 stream.Flush(flushToDisk: true);
             }
@@ -40,6 +34,30 @@ internal static class AtomicFile
         catch
         {
             TryDelete(temporary);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Creates a file that must not exist yet, for writing. On Unix it is born owner-only (0600: open(2) with O_CREAT,
+    /// O_EXCL, O_NOFOLLOW and that mode), so no other user sees it, even empty, with a wider mode for an instant;
+    /// O_EXCL never follows a link at the name, and never opens an existing file.
+    /// </summary>
+    internal static FileStream CreateNew(string path)
+    {
+        if (!UnixFileMode.IsUnix)
+        {
+            return new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        }
+
+        var handle = Posix.CreateExclusive(path, UnixFileMode.OwnerOnlyFile);
+        try
+        {
+            return new FileStream(handle, FileAccess.Write, 1);
+        }
+        catch
+        {
+            handle.Dispose();
             throw;
         }
     }
@@ -142,6 +160,96 @@ internal static class AtomicFile
 
         SyncDirectory(Path.GetDirectoryName(path));
         return true;
+    }
+
+    /// <summary>
+    /// <see cref="CommitNew"/>, as a commit that can be undone: null when the name exists (nothing changed).
+    /// </summary>
+    internal static CommittedFile? CommitNewUndoable(string temporary, string path)
+    {
+        PosixFileStatus? written = UnixFileMode.IsUnix ? Posix.StatLink(temporary) : null;
+        return CommitNew(temporary, path) ? new CommittedFile(path, written, aside: null) : null;
+    }
+
+    /// <summary>
+    /// <see cref="Commit"/> (replacing whatever the name holds), but what it replaces is kept under a hidden name beside
+    /// it (a hard link made before the rename, so the target name never goes missing) until the returned commit is
+    /// kept or undone. A process killed in between leaves that file as ".&lt;name&gt;.&lt;12 hex digits&gt;.replaced":
+    /// nothing ever removes it but the commit that made it, so a replaced file is never lost.
+    /// </summary>
+    internal static CommittedFile CommitKeepingReplaced(string temporary, string path)
+    {
+        string? aside = null;
+        PosixFileStatus? written = null;
+        if (UnixFileMode.IsUnix)
+        {
+            written = Posix.StatLink(temporary);
+            if (Posix.StatLink(path) is not null)
+            {
+                aside = AsideName(path);
+                if (LinkAt(AtCurrentDirectory, path, AtCurrentDirectory, aside, 0) != 0)
+                {
+                    int errno = Marshal.GetLastWin32Error();
+                    if (errno != Posix.ENOENT)
+                    {
+                        throw new IOException($"The file '{path}' could not be kept aside before it is replaced (errno {errno}: {PosixException.Describe(errno)}).");
+                    }
+
+                    aside = null; // removed meanwhile: nothing to keep
+                }
+            }
+
+            try
+            {
+                Commit(temporary, path);
+            }
+            catch
+            {
+                if (aside is not null)
+                {
+                    TryDelete(aside); // the rename failed: the old file is still at its name
+                }
+
+                throw;
+            }
+        }
+        else if (File.Exists(path))
+        {
+            aside = AsideName(path);
+            File.Replace(temporary, path, aside, ignoreMetadataErrors: true);
+        }
+        else
+        {
+            File.Move(temporary, path);
+        }
+
+        return new CommittedFile(path, written, aside);
+    }
+
+    private static string AsideName(string path) =>
+        Path.Combine(Path.GetDirectoryName(path) ?? ".", "." + NamePrefix(Path.GetFileName(path)) + "." + Guid.NewGuid().ToString("N").Substring(0, RandomPartLength) + ".replaced");
+
+    /// <summary>Puts a file kept aside back at its name, replacing what is there (Unix: rename; Windows: replace or move).</summary>
+    internal static void PutBack(string aside, string path)
+    {
+        if (UnixFileMode.IsUnix)
+        {
+            if (Rename(aside, path) != 0)
+            {
+                int errno = Marshal.GetLastWin32Error();
+                throw new IOException($"The file '{path}' could not be put back from '{aside}' (errno {errno}: {PosixException.Describe(errno)}).");
+            }
+        }
+        else if (File.Exists(path))
+        {
+            File.Replace(aside, path, destinationBackupFileName: null, ignoreMetadataErrors: true);
+        }
+        else
+        {
+            File.Move(aside, path);
+        }
+
+        SyncDirectory(Path.GetDirectoryName(path));
     }
 
     /// <summary>
@@ -274,6 +382,12 @@ internal static class AtomicFile
     [DllImport("libc", EntryPoint = "rename", SetLastError = true)]
     private static extern int Rename([MarshalAs(UnmanagedType.LPStr)] string from, [MarshalAs(UnmanagedType.LPStr)] string to);
 
+    private const int AtCurrentDirectory = -100;
+
+    // linkat with no flags never follows a link at the old name (link(2) does on some systems): a link is kept as it is.
+    [DllImport("libc", EntryPoint = "linkat", SetLastError = true)]
+    private static extern int LinkAt(int fromDirectory, [MarshalAs(UnmanagedType.LPStr)] string existing, int toDirectory, [MarshalAs(UnmanagedType.LPStr)] string name, int flags);
+
     [DllImport("libc", EntryPoint = "link", SetLastError = true)]
     private static extern int Link([MarshalAs(UnmanagedType.LPStr)] string existing, [MarshalAs(UnmanagedType.LPStr)] string name);
 
@@ -285,4 +399,60 @@ internal static class AtomicFile
 
     [DllImport("libc", EntryPoint = "close", SetLastError = true)]
     private static extern int Close(int descriptor);
+}
+
+/// <summary>
+/// A file put in place that can still be taken back: <see cref="Undo"/> restores what the name held before (the file
+/// kept aside, or nothing), <see cref="Keep"/> makes it final (the file kept aside is removed).
+/// </summary>
+internal sealed class CommittedFile
+{
+    private readonly PosixFileStatus? _written;
+
+    internal CommittedFile(string path, PosixFileStatus? written, string? aside)
+    {
+        Path = path;
+        _written = written;
+        Aside = aside;
+    }
+
+    internal string Path { get; }
+
+    /// <summary>Where the file this commit replaced is kept until <see cref="Keep"/> or <see cref="Undo"/>; null for none.</summary>
+    internal string? Aside { get; private set; }
+
+    /// <summary>Makes the commit final: the replaced file kept aside is removed.</summary>
+    internal void Keep()
+    {
+        if (Aside is not null)
+        {
+            AtomicFile.TryDelete(Aside);
+            Aside = null;
+        }
+    }
+
+    /// <summary>
+    /// Takes the commit back: the replaced file is renamed back over the name; with none, the committed file is removed,
+    /// but only while the name still holds it (on Unix: the same device and inode), never a file put there since.
+    /// </summary>
+    internal void Undo()
+    {
+        if (Aside is not null)
+        {
+            AtomicFile.PutBack(Aside, Path);
+            Aside = null;
+            return;
+        }
+
+        if (_written is not null)
+        {
+            var now = Posix.StatLink(Path);
+            if (now is null || !now.Value.SameFileAs(_written.Value))
+            {
+                return;
+            }
+        }
+
+        File.Delete(Path);
+    }
 }

@@ -12,8 +12,9 @@ internal static class BackupFile
 
     /// <summary>
     /// Reads a backup file for the envelope reader, never more than <see cref="BackupEnvelope.MaxInputLength"/> + 1
-    /// bytes: a larger file is refused by the reader without being read whole. A folder, a missing file or an
-    /// unreadable one is a <see cref="BackupException"/> of its own failure.
+    /// bytes: a larger file is refused by the reader without being read whole. A folder, a missing file, something
+    /// that is not a regular file (a FIFO, a device, a socket: refused before it is opened, so a read never waits on
+    /// a pipe) or an unreadable file is a <see cref="BackupException"/> of its own failure. A link is followed.
     /// </summary>
     internal static byte[] Read(string path)
     {
@@ -22,20 +23,56 @@ internal static class BackupFile
             throw new BackupException(SsoSecretFailure.PathIsFolder, $"'{path}' is a folder, not a backup file.", path);
         }
 
-        if (!File.Exists(path))
+        if (!UnixFileMode.IsUnix)
         {
-            throw new BackupException(SsoSecretFailure.BackupNotFound, $"The backup file '{path}' does not exist.", path);
+            if (!File.Exists(path))
+            {
+                throw NotFound(path);
+            }
+
+            try
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+                return RegularFile.ReadBounded(stream, BackupEnvelope.MaxInputLength + 1);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw ReadFailed(path, e);
+            }
         }
 
         try
         {
-            return ReadBounded(path);
+            switch (RegularFile.Open(path, followLinks: true, out var handle, out var status))
+            {
+                case RegularFile.Outcome.Missing:
+                    throw NotFound(path);
+                case RegularFile.Outcome.NotRegular:
+                    throw NotRegular(path, status.Type);
+                default:
+                    using (handle)
+                    {
+                        return RegularFile.Read(handle!, BackupEnvelope.MaxInputLength + 1);
+                    }
+            }
         }
         catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
         {
-            throw new BackupException(SsoSecretFailure.ReadFailed, $"The backup file '{path}' cannot be read: {e.Message}", path, e);
+            throw ReadFailed(path, e);
         }
     }
+
+    private static BackupException NotFound(string path) =>
+        new(SsoSecretFailure.BackupNotFound, $"The backup file '{path}' does not exist.", path);
+
+    private static BackupException ReadFailed(string path, Exception e) =>
+        new(SsoSecretFailure.ReadFailed, $"The backup file '{path}' cannot be read: {e.Message}", path, e);
+
+    /// <summary>The failure of a backup path that names a FIFO, a device, a socket or another special file.</summary>
+    internal static BackupException NotRegular(string path, PosixFileType type) => new(
+        SsoSecretFailure.NotARegularFile,
+        $"'{path}' is {Posix.Describe(type)}, not a backup file. SsoSecret reads backups only from regular files, so that a read never waits on a pipe or reads from a device; it was not opened.",
+        path);
 
     /// <summary>Reads a backup's header (<see cref="BackupEnvelope.ReadHeader"/>); a failure names the file.</summary>
     internal static BackupHeader ReadHeader(byte[] data, string path)
@@ -63,17 +100,36 @@ internal static class BackupFile
         }
     }
 
-    /// <summary>The failure of a write that would replace an existing file without -Force.</summary>
+    /// <summary>
+    /// The failure of a write that would replace an existing file without -Force. When the file is an SsoSecret backup,
+    /// the message says which secret it holds: a backup an earlier run wrote but could not record in the store is
+    /// then recognized as such, not just "in the way".
+    /// </summary>
     internal static BackupException Exists(string path) => new(
         SsoSecretFailure.BackupExists,
-        $"The file '{path}' already exists. SsoSecret never overwrites a file unless told to.",
+        $"The file '{path}' already exists. SsoSecret never overwrites a file unless told to.{DescribeExisting(path)}",
         path);
 
+    /// <summary>" It is a backup of master secret ... ." for a readable backup; empty for anything else.</summary>
+    private static string DescribeExisting(string path)
+    {
+        try
+        {
+            var header = BackupEnvelope.ReadHeader(Read(path));
+            return $" It is an SsoSecret backup of master secret {header.SecretId} (fingerprint {header.Fingerprint}) written {header.Created.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z: "
+                + "if an earlier command wrote it and could not record it in the store, it is a good backup (prove it with Test-SsoSecretBackup -Password); "
+                + "keep it, or pass -Force to replace it with a new one.";
+        }
+        catch (BackupException)
+        {
+            return string.Empty;
+        }
+    }
+
     /// <summary>
-    /// Seals the secret and writes it to <paramref name="path"/>: a temporary file beside it first, read back and
-    /// opened with the keys the seal derived, and only then renamed into place (without <paramref name="overwrite"/>,
-    /// only if the name is still free at that instant). Whatever fails, the target keeps what it had, and no temporary
-    /// file is left. Returns the header of the backup as written.
+    /// Seals the secret and writes it to <paramref name="path"/>: <see cref="PreparedBackup.Prepare"/>, then the commit
+    /// (without <paramref name="overwrite"/>, only if the name is still free at that instant). Whatever fails, the target
+    /// keeps what it had, and no temporary file is left. Returns the header of the backup as written.
     /// </summary>
     internal static BackupHeader Write(
         string path,
@@ -86,73 +142,15 @@ internal static class BackupFile
         bool overwrite,
         bool allowBelowFloor = false)
     {
-        if (!overwrite && File.Exists(path))
-        {
-            throw Exists(path);
-        }
-
-        try
-        {
-            // A temporary file of this target left by a killed process is removed once it is older than any write takes
-            // (a write keeps it for milliseconds): a recent one may belong to another process writing the same path.
-            AtomicFile.RemoveStaleTemporaries(path, StaleTemporaryAge);
-
-            using var sealedBackup = BackupEnvelope.Seal(secret, secretId, DateTimeOffset.UtcNow, hint, password, kdf, allowBelowFloor: allowBelowFloor);
-            byte[] content = armor ? Encoding.ASCII.GetBytes(Armor.Encode(sealedBackup.Data)) : sealedBackup.Data;
-            string temporary = AtomicFile.WriteTemporary(path, content);
-            try
-            {
-                var written = ReadBounded(temporary);
-                BackupEnvelope.VerifyWritten(written, sealedBackup, secret);
-                var header = BackupEnvelope.ReadHeader(written);
-                if (overwrite)
-                {
-                    AtomicFile.Commit(temporary, path);
-                }
-                else if (!AtomicFile.CommitNew(temporary, path))
-                {
-                    throw Exists(path);
-                }
-
-                return header;
-            }
-            finally
-            {
-                // Gone after a commit; removed after any failure.
-                if (File.Exists(temporary))
-                {
-                    AtomicFile.TryDelete(temporary);
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || (e is BackupException b && b.Failure != SsoSecretFailure.BackupExists))
-        {
-            throw new BackupException(
-                SsoSecretFailure.WriteFailed,
-                $"The backup '{path}' could not be written and verified; the path was left as it was: {e.Message}",
-                path,
-                e);
-        }
+        using var prepared = PreparedBackup.Prepare(path, secret, secretId, hint, password, kdf, armor, overwrite, allowBelowFloor);
+        prepared.Commit(keepReplaced: false).Keep();
+        return prepared.Header;
     }
 
     /// <summary>Reads at most <see cref="BackupEnvelope.MaxInputLength"/> + 1 bytes of a file.</summary>
     internal static byte[] ReadBounded(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        int cap = BackupEnvelope.MaxInputLength + 1;
-        var buffer = new byte[(int)Math.Min(cap, Math.Max(0, stream.Length))];
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int read = stream.Read(buffer, total, buffer.Length - total);
-            if (read == 0)
-            {
-                break;
-            }
-
-            total += read;
-        }
-
-        return total == buffer.Length ? buffer : Memory.Slice(buffer, 0, total);
+        return RegularFile.ReadBounded(stream, BackupEnvelope.MaxInputLength + 1);
     }
 }

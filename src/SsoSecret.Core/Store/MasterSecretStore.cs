@@ -1,8 +1,10 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
 using System.Threading;
+using Microsoft.Win32.SafeHandles;
 using SsoSecret.Crypto;
 using SsoSecret.IO;
 using SsoSecret.Store;
@@ -12,8 +14,8 @@ namespace SsoSecret;
 /// <summary>
 /// The embedded "master secret server": one folder that holds the current master secret, the previous one, and the
 /// record of the last backup. Every change is atomic and made under an inter-process lock; on Unix the folder is
-/// owner-only (0700, files 0600) and a store open to others is refused; on Windows the secret bytes are protected
-/// with DPAPI (machine scope).
+/// owner-only (0700, files 0600, each born with its mode), and a store that another user could read, write or replace
+/// is refused (<see cref="StorePathCheck"/>); on Windows the secret bytes are protected with DPAPI (machine scope).
 /// </summary>
 internal sealed class MasterSecretStore
 {
@@ -27,7 +29,9 @@ internal sealed class MasterSecretStore
 
     internal MasterSecretStore(string path, TimeSpan? lockTimeout = null)
     {
-        Path = System.IO.Path.GetFullPath(path);
+        string full = System.IO.Path.GetFullPath(path);
+        // "/srv/store/" and "/srv/store" are one store; a root ("/", "C:\") keeps its separator.
+        Path = full.Length > 1 && System.IO.Path.GetPathRoot(full) != full ? full.TrimEnd('/', '\\') : full;
         LockTimeout = lockTimeout ?? DefaultLockTimeout();
     }
 
@@ -77,25 +81,16 @@ internal sealed class MasterSecretStore
 
     /// <summary>
     /// Reads the store. A missing folder or file is an empty store. Reads need no lock: writes replace the file
-    /// whole, so a reader sees the old state or the new one.
+    /// whole, so a reader sees the old state or the new one. On Unix the store is checked first (ownership along its
+    /// path, modes, regular files: <see cref="StorePathCheck"/>), and the store file is opened without following a
+    /// link and read at most <see cref="StoreFile.MaxLength"/> + 1 bytes.
     /// </summary>
     internal StoreState Read()
     {
-        CheckNotAFile();
-        if (!Directory.Exists(Path) || !File.Exists(FilePath))
+        byte[]? data = UnixFileMode.IsUnix ? ReadUnix() : ReadWindows();
+        if (data is null)
         {
             return new StoreState();
-        }
-
-        CheckPermissions();
-        byte[] data;
-        try
-        {
-            data = File.ReadAllBytes(FilePath);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new StoreException(SsoSecretFailure.StoreInsecure, FilePath, $"The store file '{FilePath}' cannot be read by this account ({e.GetType().Name}). Run as the account that owns the store.");
         }
 
         try
@@ -108,31 +103,206 @@ internal sealed class MasterSecretStore
         }
     }
 
+    private byte[]? ReadUnix()
+    {
+        if (CheckUnix() is null)
+        {
+            return null;
+        }
+
+        RegularFile.Outcome outcome;
+        SafeFileHandle? handle;
+        PosixFileStatus status;
+        try
+        {
+            outcome = RegularFile.Open(FilePath, followLinks: false, out handle, out status);
+        }
+        catch (PosixException e) when (e.Errno == Posix.EACCES)
+        {
+            throw CannotRead(e);
+        }
+        catch (PosixException e)
+        {
+            throw Unavailable(FilePath, "its file cannot be opened", e);
+        }
+
+        if (outcome == RegularFile.Outcome.Missing)
+        {
+            return null;
+        }
+
+        using (handle)
+        {
+            // Checked again on the open file itself: what was read is what was checked.
+            StorePathCheck.RequireStoreFile(FilePath, status, Path);
+            try
+            {
+                return RegularFile.Read(handle!, StoreFile.MaxLength + 1);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw Unavailable(FilePath, "its file cannot be read", e);
+            }
+        }
+    }
+
+    private byte[]? ReadWindows()
+    {
+        CheckNotAFile();
+        if (!Directory.Exists(Path) || !File.Exists(FilePath))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var stream = new FileStream(FilePath, FileMode.Open, FileAccess.Read, FileShare.Read);
+            return RegularFile.ReadBounded(stream, StoreFile.MaxLength + 1);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw CannotRead(e);
+        }
+    }
+
+    private StoreException CannotRead(Exception e) =>
+        new(SsoSecretFailure.StoreInsecure, FilePath, $"The store file '{FilePath}' cannot be read by this account ({e.GetType().Name}). Run as the account that owns the store.");
+
+    /// <summary>
+    /// Checks the store on Unix (<see cref="StorePathCheck"/>: its path, its folder, its two files as they are named).
+    /// Returns the folder's resolved path, or null when the folder does not exist.
+    /// </summary>
+    private string? CheckUnix()
+    {
+        (string RealPath, PosixFileStatus Status)? folder;
+        try
+        {
+            folder = StorePathCheck.Walk(Path);
+        }
+        catch (PosixException e)
+        {
+            // A folder on the path this account cannot search, for example.
+            throw Unavailable(Path, "its path cannot be examined", e);
+        }
+
+        if (folder is null)
+        {
+            return null;
+        }
+
+        // Messages name the path as the caller gave it; where links lead elsewhere, the folder's own path.
+        string shown = folder.Value.RealPath == Path ? Path : folder.Value.RealPath;
+        StorePathCheck.RequireFolderPrivate(shown, folder.Value.Status);
+        foreach (string file in new[] { FilePath, LockPath })
+        {
+            PosixFileStatus? status;
+            try
+            {
+                status = Posix.StatLink(file);
+            }
+            catch (PosixException e) when (e.Errno == Posix.EACCES)
+            {
+                throw CannotRead(e); // another account's store folder
+            }
+
+            if (status is not null)
+            {
+                StorePathCheck.RequireStoreFile(file, status.Value, Path);
+            }
+        }
+
+        return folder.Value.RealPath;
+    }
+
+    private string LockPath => System.IO.Path.Combine(Path, LockFileName);
+
     /// <summary>
     /// Creates the folder if needed (owner-only on Unix), checks its permissions and takes the inter-process lock.
     /// Every change happens while the returned lock is held.
     /// </summary>
     internal StoreLock Lock()
     {
+        if (!UnixFileMode.IsUnix)
+        {
+            return LockWindows();
+        }
+
+        if (CheckUnix() is null)
+        {
+            CreateFolderUnix();
+            if (CheckUnix() is null)
+            {
+                throw new StoreException(SsoSecretFailure.StoreUnavailable, Path, $"The secret store at '{Path}' cannot be used: its folder was created but is gone.");
+            }
+        }
+
+        SafeFileHandle handle;
+        try
+        {
+            // Born 0600 if it is created now; never a link followed; a FIFO opened without waiting (and then refused).
+            handle = Posix.Open(LockPath, Posix.ReadWrite | Posix.Create | Posix.NoFollow | Posix.NonBlocking, UnixFileMode.OwnerOnlyFile);
+        }
+        catch (PosixException e) when (e.Errno == Posix.ELOOP || e.Errno == Posix.ENXIO)
+        {
+            StorePathCheck.RequireStoreFile(LockPath, Posix.StatLink(LockPath) ?? default, Path);
+            throw Unavailable(LockPath, "its lock file cannot be opened", e);
+        }
+        catch (PosixException e)
+        {
+            throw Unavailable(LockPath, "its lock file cannot be opened", e);
+        }
+
+        try
+        {
+            var status = Posix.Stat(handle, LockPath);
+            StorePathCheck.RequireStoreFile(LockPath, status, Path);
+            if (status.Permissions != UnixFileMode.OwnerOnlyFile && status.Owner == Posix.EffectiveUserId)
+            {
+                // Created just now under a umask that took owner bits away: owner-only already, now read-write too.
+                Posix.SetMode(handle, LockPath, UnixFileMode.OwnerOnlyFile);
+            }
+
+            var deadline = DateTime.UtcNow + LockTimeout;
+            while (!Posix.TryLockExclusive(handle, LockPath))
+            {
+                if (DateTime.UtcNow >= deadline)
+                {
+                    throw Busy();
+                }
+
+                Thread.Sleep(50);
+            }
+
+            // The store file is written only under this lock, so a temporary file of it found now was left by a
+            // process that was killed while writing: the store file itself still holds the old state, whole.
+            AtomicFile.RemoveStaleTemporaries(FilePath, TimeSpan.Zero);
+            var held = new StoreLock(handle);
+            handle = null!;
+            return held;
+        }
+        catch (PosixException e)
+        {
+            throw Unavailable(LockPath, "its lock file cannot be locked", e);
+        }
+        finally
+        {
+            handle?.Dispose();
+        }
+    }
+
+    private StoreLock LockWindows()
+    {
         CheckNotAFile();
-        EnsureFolder();
-        CheckPermissions();
-        string lockPath = System.IO.Path.Combine(Path, LockFileName);
+        EnsureFolderWindows();
+        string lockPath = LockPath;
         var deadline = DateTime.UtcNow + LockTimeout;
         while (true)
         {
             try
             {
                 var stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-                if (UnixFileMode.IsUnix)
-                {
-                    UnixFileMode.Set(lockPath, UnixFileMode.OwnerOnlyFile);
-                }
-
-                // The store file is written only under this lock, so a temporary file of it found now was left by a
-                // process that was killed while writing: the store file itself still holds the old state, whole.
                 AtomicFile.RemoveStaleTemporaries(FilePath, TimeSpan.Zero);
-                return new StoreLock(stream);
+                return new StoreLock(stream.SafeFileHandle, stream);
             }
             catch (UnauthorizedAccessException e)
             {
@@ -144,13 +314,45 @@ internal sealed class MasterSecretStore
             }
             catch (IOException)
             {
-                throw new StoreException(
-                    SsoSecretFailure.StoreBusy,
-                    Path,
-                    $"The secret store '{Path}' is in use by another process, which held its lock for more than {LockTimeout.TotalSeconds:0.#} seconds. Try again when it has finished (the wait is set by ${LockTimeoutVariable}).");
+                throw Busy();
             }
         }
     }
+
+    private StoreException Busy() => new(
+        SsoSecretFailure.StoreBusy,
+        Path,
+        $"The secret store '{Path}' is in use by another process, which held its lock for more than {LockTimeout.TotalSeconds:0.#} seconds. Try again when it has finished (the wait is set by ${LockTimeoutVariable}).");
+
+    /// <summary>
+    /// Creates the store folder and any missing folder above it. The store folder is born 0700 (mkdir with that mode),
+    /// the folders above it 0755 (never writable by others); a folder another process creates meanwhile is taken as it
+    /// is, and checked like any other.
+    /// </summary>
+    private void CreateFolderUnix()
+    {
+        var missing = new Stack<string>();
+        try
+        {
+            for (string? folder = Path; folder is not null && Posix.StatLink(folder) is null; folder = System.IO.Path.GetDirectoryName(folder))
+            {
+                missing.Push(folder);
+            }
+
+            while (missing.Count > 0)
+            {
+                string folder = missing.Pop();
+                Posix.MakeDirectory(folder, missing.Count == 0 ? UnixFileMode.OwnerOnlyDirectory : 0x1ED /* 0755 */);
+            }
+        }
+        catch (PosixException e)
+        {
+            throw Unavailable(Path, "its folder cannot be created", e);
+        }
+    }
+
+    /// <summary>A test's hook, called with the store file's path before each write; it may throw as a full disk does.</summary>
+    internal static event Action<string>? BeforeWrite;
 
     /// <summary>Replaces the store file atomically. The caller holds the lock.</summary>
     internal void Write(StoreLock heldLock, StoreState state)
@@ -163,6 +365,7 @@ internal sealed class MasterSecretStore
         var data = StoreFile.Serialize(state);
         try
         {
+            BeforeWrite?.Invoke(FilePath);
             AtomicFile.Write(FilePath, data);
         }
         catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
@@ -175,42 +378,99 @@ internal sealed class MasterSecretStore
         }
     }
 
-    /// <summary>
-    /// New-SsoMasterSecret's transaction. Under the lock: checks that the store still holds the secret the caller saw
-    /// (<paramref name="expectedCurrent"/>, null for none), generates a new secret, has <paramref name="writeBackup"/>
-    /// write and verify its backup, and only then installs it (the replaced one kept as the previous secret). The lock
-    /// is held from the check to the install, so a backup is never written for a secret that is then not installed
-    /// because another process got in between. Returns the new state; the caller disposes it.
-    /// </summary>
-    internal StoreState Generate(Guid? expectedCurrent, Func<StoredSecret, BackupRecord> writeBackup)
+    /// <summary>A new master secret: a new id, now, and <see cref="GeneratedSecretLength"/> random bytes.</summary>
+    internal static StoredSecret NewSecret()
     {
-        using var heldLock = Lock();
-        var state = Read();
+        var now = DateTimeOffset.UtcNow;
+        return new StoredSecret(Guid.NewGuid(), TruncateToMilliseconds(now), Primitives.RandomBytes(GeneratedSecretLength));
+    }
+
+    /// <summary>
+    /// New-SsoMasterSecret's transaction. Generates a new secret and has <paramref name="sealBackup"/> seal its backup
+    /// (the KDF, seconds) before the lock is taken. Then, under the lock (milliseconds): checks that the store still
+    /// holds the secret the caller saw (<paramref name="expectedCurrent"/>, null for none); puts the backup at its path
+    /// (a file it replaces with -Force kept aside); installs the secret (the replaced one kept as the previous secret)
+    /// and writes the store. If that write fails, the backup's commit is undone (the replaced file is put back): a
+    /// backup of a secret that was never installed is never left behind. Returns the new state; the caller disposes it.
+    /// </summary>
+    internal StoreState Generate(Guid? expectedCurrent, Func<StoredSecret, PreparedBackup> sealBackup)
+    {
+        var secret = NewSecret();
+        PreparedBackup prepared;
         try
         {
-            CheckUnchanged(state, expectedCurrent, "nothing was changed and no backup was written");
-            var now = DateTimeOffset.UtcNow;
-            var secret = new StoredSecret(Guid.NewGuid(), TruncateToMilliseconds(now), Primitives.RandomBytes(GeneratedSecretLength));
-            BackupRecord backup;
-            try
-            {
-                backup = writeBackup(secret);
-            }
-            catch
-            {
-                secret.Dispose();
-                throw;
-            }
-
-            state.Install(secret, backup, now);
-            Write(heldLock, state);
-            return state;
+            prepared = sealBackup(secret);
         }
         catch
         {
-            state.Dispose();
+            secret.Dispose();
             throw;
         }
+
+        using (prepared)
+        {
+            StoreState? state = null;
+            try
+            {
+                using var heldLock = Lock();
+                state = Read();
+                CheckUnchanged(state, expectedCurrent, "nothing was changed and no backup was written");
+                var committed = prepared.Commit(keepReplaced: true);
+                var now = DateTimeOffset.UtcNow;
+                state.Install(secret, new BackupRecord(prepared.Header.Created, secret.Id, prepared.Path), now);
+                secret = null;
+                try
+                {
+                    Write(heldLock, state);
+                }
+                catch (Exception e)
+                {
+                    if (e is StoreException failed)
+                    {
+                        throw NotInstalled(failed, committed, prepared.Path);
+                    }
+
+                    try
+                    {
+                        committed.Undo();
+                    }
+                    catch (Exception undo) when (undo is IOException || undo is UnauthorizedAccessException)
+                    {
+                    }
+
+                    throw;
+                }
+
+                committed.Keep();
+                return state;
+            }
+            catch
+            {
+                secret?.Dispose();
+                state?.Dispose();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>The store write of a generation failed: its backup is taken back, and the failure says what was done.</summary>
+    private static StoreException NotInstalled(StoreException e, CommittedFile committed, string backupPath)
+    {
+        string replaced = committed.Aside is null ? string.Empty : " (the file it replaced is back in place)";
+        string undone;
+        try
+        {
+            committed.Undo();
+            undone = $"Nothing was changed: the new secret was not installed, and its backup '{backupPath}' was removed{replaced}.";
+        }
+        catch (Exception undo) when (undo is IOException || undo is UnauthorizedAccessException)
+        {
+            undone = committed.Aside is null
+                ? $"The new secret was not installed, but its backup '{backupPath}' could not be removed ({undo.Message}): it holds a secret that is not in the store; delete it."
+                : $"The new secret was not installed, but its backup '{backupPath}' could not be taken back ({undo.Message}): the file it replaced is kept as '{committed.Aside}'; move it back to '{backupPath}'.";
+        }
+
+        return new StoreException(e.Failure, e.Path ?? backupPath, e.Message + " " + undone, e) { RecommendedAction = e.RecommendedAction };
     }
 
     /// <summary>
@@ -243,17 +503,33 @@ internal sealed class MasterSecretStore
     }
 
     /// <summary>
-    /// Backup-SsoMasterSecret's transaction: takes the lock first (a busy store then fails the call before any file is
-    /// written), has <paramref name="writeBackup"/> write and verify the backup, and records it in the store. The
-    /// record names the secret the backup holds, even if another process replaced the store's secret meanwhile.
+    /// Backup-SsoMasterSecret's transaction, for a backup of <paramref name="secretId"/> sealed before (without the
+    /// lock). Under the lock: puts the backup at its path and records it in the store. The record names the secret the
+    /// backup holds, even if another process replaced the store's secret meanwhile. A busy store fails the call before
+    /// the backup is put in place. If the record cannot be written, the backup stays (it is complete and verified) and
+    /// the failure is <see cref="SsoSecretFailure.BackupNotRecorded"/>, naming it.
     /// </summary>
-    internal BackupRecord RecordBackup(Func<BackupRecord> writeBackup)
+    internal BackupRecord RecordBackup(PreparedBackup prepared, Guid secretId)
     {
         using var heldLock = Lock();
-        var record = writeBackup();
-        using var latest = Read();
-        latest.LastBackup = record;
-        Write(heldLock, latest);
+        var committed = prepared.Commit(keepReplaced: false);
+        committed.Keep();
+        var record = new BackupRecord(prepared.Header.Created, secretId, prepared.Path);
+        try
+        {
+            using var latest = Read();
+            latest.LastBackup = record;
+            Write(heldLock, latest);
+        }
+        catch (StoreException e)
+        {
+            throw new StoreException(
+                SsoSecretFailure.BackupNotRecorded,
+                prepared.Path,
+                $"The backup '{prepared.Path}' of master secret {secretId} was written, read back and verified, and is good to keep; but the store could not record it, so Get-SsoMasterSecret does not show it as the last backup. {e.Message}",
+                e);
+        }
+
         return record;
     }
 
@@ -331,7 +607,7 @@ internal sealed class MasterSecretStore
     private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset time) =>
         DateTimeOffset.FromUnixTimeMilliseconds(time.ToUnixTimeMilliseconds());
 
-    private void EnsureFolder()
+    private void EnsureFolderWindows()
     {
         if (Directory.Exists(Path))
         {
@@ -341,10 +617,6 @@ internal sealed class MasterSecretStore
         try
         {
             Directory.CreateDirectory(Path);
-            if (UnixFileMode.IsUnix)
-            {
-                UnixFileMode.Set(Path, UnixFileMode.OwnerOnlyDirectory);
-            }
         }
         catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
         {
@@ -362,59 +634,27 @@ internal sealed class MasterSecretStore
 
     private static StoreException Unavailable(string path, string what, Exception e) =>
         new(SsoSecretFailure.StoreUnavailable, path, $"The secret store at '{path}' cannot be used: {what}: {e.Message}");
-
-    /// <summary>Refuses a store that others can read or write, as ssh refuses an open private key.</summary>
-    internal void CheckPermissions()
-    {
-        if (!UnixFileMode.IsUnix)
-        {
-            return;
-        }
-
-        int folderMode = UnixFileMode.Get(Path);
-        if ((folderMode & UnixFileMode.GroupAndOther) != 0)
-        {
-            throw new StoreException(
-                SsoSecretFailure.StoreInsecure,
-                Path,
-                $"The secret store folder '{Path}' is open to other users (mode {Convert.ToString(folderMode & 0xFFF, 8)}). Restrict it to its owner with: chmod 700 '{Path}'");
-        }
-
-        foreach (string name in new[] { FileName, LockFileName })
-        {
-            string file = System.IO.Path.Combine(Path, name);
-            if (!File.Exists(file))
-            {
-                continue;
-            }
-
-            int fileMode = UnixFileMode.Get(file);
-            if ((fileMode & UnixFileMode.GroupAndOther) != 0)
-            {
-                throw new StoreException(
-                    SsoSecretFailure.StoreInsecure,
-                    file,
-                    $"The secret store file '{file}' is open to other users (mode {Convert.ToString(fileMode & 0xFFF, 8)}). Restrict it to its owner with: chmod 600 '{file}'");
-            }
-        }
-    }
 }
 
-/// <summary>The inter-process lock on a store, held while it is changed.</summary>
+/// <summary>The inter-process lock on a store, held while it is changed (flock on Unix, a file opened without sharing on Windows).</summary>
 internal sealed class StoreLock : IDisposable
 {
-    private FileStream? _stream;
+    private SafeFileHandle? _handle;
+    private IDisposable? _owner;
 
-    internal StoreLock(FileStream stream)
+    internal StoreLock(SafeFileHandle handle, IDisposable? owner = null)
     {
-        _stream = stream;
+        _handle = handle;
+        _owner = owner;
     }
 
-    internal bool IsReleased => _stream is null;
+    internal bool IsReleased => _handle is null;
 
     public void Dispose()
     {
-        _stream?.Dispose();
-        _stream = null;
+        _owner?.Dispose();
+        _handle?.Dispose();
+        _owner = null;
+        _handle = null;
     }
 }

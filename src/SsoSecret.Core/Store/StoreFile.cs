@@ -115,6 +115,13 @@ internal static class StoreFile
             throw Damaged(path, "its protection mode is unknown");
         }
 
+        if (protection == ProtectionDpapiMachine && !RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+        {
+            // Refused whatever the file holds, as the specification says: a Windows store without a secret in it is
+            // still not a store this machine could have written (the fuzzer found it read when it held no secret).
+            throw Damaged(path, "its secrets are protected with Windows DPAPI, which only the Windows machine that wrote them can open");
+        }
+
         byte presence = reader.Byte();
         if ((presence & ~(HasCurrent | HasPrevious | HasLastBackup)) != 0)
         {
@@ -188,12 +195,6 @@ internal static class StoreFile
         var bytes = reader.Bytes(reader.UInt16());
         if (protection == ProtectionDpapiMachine)
         {
-            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
-            {
-                Memory.Zero(bytes);
-                throw reader.Damaged("its secrets are protected with Windows DPAPI, which only the Windows machine that wrote them can open");
-            }
-
             var clear = Dpapi.Unprotect(bytes);
             Memory.Zero(bytes);
             bytes = clear;

@@ -42,16 +42,27 @@ public sealed class BackupSsoMasterSecretCommand : BackupWriterCommandBase, IDis
 
             // Asked for once, for every file of the pipeline.
             _password ??= ObtainNewPassword(path, out _hint);
-            BackupHeader? header = null;
-            store.RecordBackup(() =>
+            // Sealed (the KDF) without the store's lock; put in place and recorded under it, in milliseconds.
+            using var prepared = SealBackup(path, current, _password, _hint, kdf);
+            try
             {
-                header = WriteBackup(path, current, _password, _hint, kdf);
-                return new BackupRecord(header.Created, current.Id, path);
-            });
+                store.RecordBackup(prepared, current.Id);
+            }
+            catch (StoreException e) when (e.Failure == SsoSecretFailure.BackupNotRecorded)
+            {
+                // Half done, and said so: the backup is there and good, its record is not. The output names it too.
+                if (PassThru)
+                {
+                    WriteObject(Output.BackupInfo(prepared.Header, path, new FileInfo(path).Length));
+                }
+
+                throw;
+            }
+
             WriteVerbose($"The backup '{path}' was written, read back and verified.");
             if (PassThru)
             {
-                WriteObject(Output.BackupInfo(header!, path, new FileInfo(path).Length));
+                WriteObject(Output.BackupInfo(prepared.Header, path, new FileInfo(path).Length));
             }
         },
         terminating: false);

@@ -48,8 +48,7 @@ public sealed class NewSsoMasterSecretCommand : BackupWriterCommandBase
             using var state = store.Generate(replacing, secret =>
             {
                 WriteVerbose($"Generated master secret {secret.Id} (fingerprint {secret.Fingerprint}).");
-                var header = WriteBackup(path, secret, password, hint, kdf);
-                return new BackupRecord(header.Created, secret.Id, path);
+                return SealBackup(path, secret, password, hint, kdf);
             });
             WriteVerbose($"Installed master secret {state.Current!.Id} in '{store.Path}'; its backup '{path}' was written and verified.");
             if (PassThru)

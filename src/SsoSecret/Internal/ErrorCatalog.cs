@@ -30,7 +30,8 @@ internal static class ErrorCatalog
             or SsoSecretFailure.ReadFailed or SsoSecretFailure.NotProtectedData or SsoSecretFailure.DamagedProtectedData
             or SsoSecretFailure.UnknownSecret or SsoSecretFailure.WrongPurpose or SsoSecretFailure.TamperedProtectedData
             or SsoSecretFailure.UnsupportedInput or SsoSecretFailure.ValueTooLarge or SsoSecretFailure.ValueNotText
-            or SsoSecretFailure.FileExists or SsoSecretFailure.FileNotFound => false,
+            or SsoSecretFailure.FileExists or SsoSecretFailure.FileNotFound
+            or SsoSecretFailure.NotARegularFile => false,
         _ => true,
     };
 
@@ -46,13 +47,15 @@ internal static class ErrorCatalog
         SsoSecretFailure.StoreChanged => ErrorCategory.ResourceUnavailable,
         SsoSecretFailure.UnsupportedInput => ErrorCategory.InvalidType,
         SsoSecretFailure.WrongPassword => ErrorCategory.AuthenticationError,
-        SsoSecretFailure.TamperedBackup or SsoSecretFailure.StoreInsecure or SsoSecretFailure.HintRevealsPassword => ErrorCategory.SecurityError,
+        SsoSecretFailure.TamperedBackup or SsoSecretFailure.StoreInsecure or SsoSecretFailure.HintRevealsPassword
+            or SsoSecretFailure.StoreNotOwned or SsoSecretFailure.StorePathInsecure or SsoSecretFailure.StoreFileNotRegular => ErrorCategory.SecurityError,
+        SsoSecretFailure.NotARegularFile => ErrorCategory.InvalidArgument,
         SsoSecretFailure.DamagedBackup or SsoSecretFailure.NotABackup or SsoSecretFailure.UnsupportedVersion or SsoSecretFailure.StoreDamaged => ErrorCategory.InvalidData,
         SsoSecretFailure.KdfLimitExceeded => ErrorCategory.LimitsExceeded,
         SsoSecretFailure.PasswordRequired or SsoSecretFailure.ConfirmationRequired => ErrorCategory.InvalidOperation,
         SsoSecretFailure.StoreBusy => ErrorCategory.ResourceBusy,
         SsoSecretFailure.StoreUnavailable or SsoSecretFailure.KdfUnavailable => ErrorCategory.ResourceUnavailable,
-        SsoSecretFailure.WriteFailed => ErrorCategory.WriteError,
+        SsoSecretFailure.WriteFailed or SsoSecretFailure.BackupNotRecorded => ErrorCategory.WriteError,
         SsoSecretFailure.ReadFailed => ErrorCategory.ReadError,
         _ => ErrorCategory.InvalidArgument,
     };
@@ -104,6 +107,11 @@ internal static class ErrorCatalog
         SsoSecretFailure.FileExists => "Choose another path, or pass -Force to replace the file.",
         SsoSecretFailure.FileNotFound => "Check the path; relative paths are relative to the current PowerShell location.",
         SsoSecretFailure.AmbiguousPath => "Name one file: a narrower -Path, or -LiteralPath.",
+        SsoSecretFailure.StoreNotOwned => "Keep the store in a folder that only you (or root) own, as the message says; do not use a store another account could have written.",
+        SsoSecretFailure.StorePathInsecure => "Keep the store below folders that other users cannot write, as the message says.",
+        SsoSecretFailure.StoreFileNotRegular => "Remove the entry the message names (rm removes a link itself, not its target), then restore the master secret from a backup if the store needs it.",
+        SsoSecretFailure.NotARegularFile => "Give the path of a backup file; SsoSecret never reads from a FIFO, a device or a socket.",
+        SsoSecretFailure.BackupNotRecorded => "The backup is good: keep it. Free space or fix the store's folder, then run Backup-SsoMasterSecret again to record a backup in the store.",
         _ => "See about_SsoSecret.",
     };
 
@@ -118,6 +126,7 @@ internal static class ErrorCatalog
         SsoSecretFailure.BackupNotFound => SsoSecretBackupStatus.NotFound,
         SsoSecretFailure.PathIsFolder => SsoSecretBackupStatus.NotABackup,
         SsoSecretFailure.ReadFailed => SsoSecretBackupStatus.Unreadable,
+        SsoSecretFailure.NotARegularFile => SsoSecretBackupStatus.NotABackup,
         _ => SsoSecretBackupStatus.Damaged,
     };
 }

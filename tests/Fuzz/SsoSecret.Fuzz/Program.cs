@@ -11,16 +11,22 @@ using SharpFuzz;
 namespace SsoSecret.Fuzz;
 
 /// <summary>
-/// The fuzzing harness of the backup reader. Modes:
+/// The fuzzing harness of the two readers of untrusted bytes: the backup reader and the store file reader. Every input
+/// goes through both (<see cref="Run"/>): a backup is not a store file and the reverse, and each reader's oracle holds
+/// for any input. Modes:
 ///   replay PATH...            runs every file (folders recursively) once; no engine needed. Exit 1 on a finding.
 ///   afl                       the target under afl-fuzz, through SharpFuzz (build.ps1 -Task Fuzz sets it up).
 ///   libfuzzer                 the target under libFuzzer, through SharpFuzz's libfuzzer-dotnet driver.
 ///   mutate SECONDS PATH...    a built-in random mutator (no coverage feedback) over the corpus, for when no
 ///                             engine is installed; findings go to $SSOSECRET_FUZZ_FINDINGS or ./findings.
-///   write-seeds FOLDER        writes the deterministic seeds (binary and armored) the oracle knows.
+///   write-seeds FOLDER        writes the deterministic seeds (backups binary and armored, store files and the
+///                             store edge cases) the oracles know.
 /// </summary>
 internal static class Program
 {
+    /// <summary>Both readers on one input; the outcomes, or a finding (any exception).</summary>
+    private static string Run(byte[] input) => "backup: " + FuzzTarget.Run(input) + "; store: " + StoreFuzzTarget.Run(input);
+
     private static int Main(string[] args)
     {
         string mode = args.Length > 0 ? args[0] : string.Empty;
@@ -33,11 +39,11 @@ internal static class Program
                 {
                     using var memory = new MemoryStream();
                     stream.CopyTo(memory);
-                    FuzzTarget.Run(memory.ToArray());
+                    Run(memory.ToArray());
                 });
                 return 0;
             case "libfuzzer":
-                Fuzzer.LibFuzzer.Run(span => FuzzTarget.Run(span.ToArray()));
+                Fuzzer.LibFuzzer.Run(span => Run(span.ToArray()));
                 return 0;
             case "mutate" when args.Length >= 3:
                 return Mutate(double.Parse(args[1], CultureInfo.InvariantCulture), args.Skip(2));
@@ -62,7 +68,7 @@ internal static class Program
         {
             try
             {
-                string outcome = FuzzTarget.Run(File.ReadAllBytes(file));
+                string outcome = Run(File.ReadAllBytes(file));
                 Console.WriteLine($"  ok   {file}: {outcome}");
                 passed++;
             }
@@ -86,6 +92,42 @@ internal static class Program
             File.WriteAllBytes(Path.Combine(folder, name + ".bak"), binary);
             File.WriteAllText(Path.Combine(folder, name + "-armored.bak"), Armor.Encode(binary), Encoding.ASCII);
         }
+
+        foreach (var (name, data) in StoreFuzzTarget.Seeds)
+        {
+            File.WriteAllBytes(Path.Combine(folder, name + ".dat"), data);
+        }
+
+        foreach (var (name, data) in StoreEdges())
+        {
+            File.WriteAllBytes(Path.Combine(folder, name + ".dat"), data);
+        }
+    }
+
+    /// <summary>Store files at the edges of the reader's checks, each with a valid checksum: every one is damage.</summary>
+    private static IEnumerable<(string Name, byte[] Data)> StoreEdges()
+    {
+        var full = StoreFuzzTarget.Seeds.First(s => s.Name == "store-full").Data;
+        byte[] Edit(byte[] source, Action<List<byte>> edit)
+        {
+            var data = new List<byte>(source);
+            edit(data);
+            return StoreFuzzTarget.WithChecksumRecomputed(data.ToArray())!;
+        }
+
+        yield return ("edge-store-version-2", Edit(full, d => d[9] = 2));
+        yield return ("edge-store-dpapi-on-unix", Edit(full, d => d[10] = 1));
+        // A fuzzing finding: a Windows (DPAPI) store that holds no secret, only a backup record, was read on Linux.
+        yield return ("edge-store-dpapi-no-secret", Edit(StoreFuzzTarget.Seeds.First(s => s.Name == "store-backup-only").Data, d => d[10] = 1));
+        yield return ("edge-store-undefined-presence", Edit(full, d => d[11] = 0x0F));
+        // The current secret cut to 15 bytes, its length field with it: one byte under the smallest secret.
+        yield return ("edge-store-secret-15-bytes", Edit(full, d => { d[36] = 0; d[37] = 15; d.RemoveAt(38); }));
+        // The created time set to 2^63 - 1 milliseconds: beyond year 9999.
+        yield return ("edge-store-time-out-of-range", Edit(full, d => { d[28] = 0x7F; for (int i = 29; i < 36; i++) { d[i] = 0xFF; } }));
+        // The last backup's path made invalid UTF-8 (a lone continuation byte).
+        yield return ("edge-store-path-not-utf8", Edit(full, d => d[d.Count - 33] = 0x80));
+        // A byte between the last part and the checksum.
+        yield return ("edge-store-trailing-byte", Edit(full, d => d.Insert(d.Count - 32, 0)));
     }
 
     /// <summary>
@@ -115,7 +157,7 @@ internal static class Program
             executions++;
             try
             {
-                string outcome = FuzzTarget.Run(input);
+                string outcome = Run(input);
                 outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
             }
             catch (Exception e)
@@ -148,15 +190,20 @@ internal static class Program
         BackupEnvelope.SecretLengthOffset, BackupEnvelope.HintLengthOffset, BackupEnvelope.HintOffset,
     };
 
+    // The store file's fixed fields: version, protection, presence, the current secret's id, created and length.
+    private static readonly int[] s_storeFieldOffsets = { 8, 10, 11, 12, 28, 36 };
+
     private static byte[] Havoc(Random random, List<byte[]> corpus)
     {
         var data = new List<byte>(corpus[random.Next(corpus.Count)]);
+        bool store = StoreFuzzTarget.LooksLikeStore(data.ToArray());
+        var fieldOffsets = store ? s_storeFieldOffsets : s_fieldOffsets;
         int steps = 1 << random.Next(1, 5);
         for (int i = 0; i < steps; i++)
         {
             // Half of the positions aim at the binary header's fields, where the reader's decisions are.
             int Position() => data.Count == 0 ? 0 : random.Next(2) == 0 && data.Count > BackupEnvelope.HintOffset
-                ? Math.Min(data.Count - 1, s_fieldOffsets[random.Next(s_fieldOffsets.Length)] + random.Next(4))
+                ? Math.Min(data.Count - 1, fieldOffsets[random.Next(fieldOffsets.Length)] + random.Next(4))
                 : random.Next(data.Count);
             switch (random.Next(10))
             {

@@ -1,0 +1,519 @@
+using System;
+using System.ComponentModel;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace SsoSecret.IO;
+
+/// <summary>What kind of file system entry a path names.</summary>
+internal enum PosixFileType
+{
+    Other,
+    Regular,
+    Directory,
+    SymbolicLink,
+    Fifo,
+    CharacterDevice,
+    BlockDevice,
+    Socket,
+}
+
+/// <summary>The parts of a stat(2) answer SsoSecret decides on.</summary>
+internal readonly struct PosixFileStatus
+{
+    internal PosixFileStatus(int mode, uint owner, ulong device, ulong inode, long size)
+    {
+        Mode = mode;
+        Owner = owner;
+        Device = device;
+        Inode = inode;
+        Size = size;
+    }
+
+    /// <summary>st_mode: the type bits and the permission bits.</summary>
+    internal int Mode { get; }
+
+    /// <summary>The permission bits (the low 12 bits of st_mode: set-id, sticky, rwx for owner, group, others).</summary>
+    internal int Permissions => Mode & 0xFFF;
+
+    internal uint Owner { get; }
+
+    internal ulong Device { get; }
+
+    internal ulong Inode { get; }
+
+    internal long Size { get; }
+
+    internal PosixFileType Type => (Mode & 0xF000) switch
+    {
+        0x8000 => PosixFileType.Regular,
+        0x4000 => PosixFileType.Directory,
+        0xA000 => PosixFileType.SymbolicLink,
+        0x1000 => PosixFileType.Fifo,
+        0x2000 => PosixFileType.CharacterDevice,
+        0x6000 => PosixFileType.BlockDevice,
+        0xC000 => PosixFileType.Socket,
+        _ => PosixFileType.Other,
+    };
+
+    /// <summary>True when both name the same file (device and inode).</summary>
+    internal bool SameFileAs(PosixFileStatus other) => Device == other.Device && Inode == other.Inode;
+}
+
+/// <summary>A system call that failed, with its errno.</summary>
+internal sealed class PosixException : IOException
+{
+    internal PosixException(string call, string path, int errno)
+        : base($"{call} '{path}': {Describe(errno)} (errno {errno})")
+    {
+        Errno = errno;
+    }
+
+    internal int Errno { get; }
+
+    internal static string Describe(int errno) => new Win32Exception(errno).Message;
+}
+
+/// <summary>
+/// The Unix system calls that .NET Standard 2.0 (and even .NET 10) does not offer: files created with their final mode
+/// in the same call (open and mkdir with a mode, O_EXCL), opened without following a link (O_NOFOLLOW) or without
+/// waiting on a pipe (O_NONBLOCK), a file's owner (stat), advisory locks (flock). Linux (glibc or musl, x64 or arm64)
+/// and macOS. Never called on Windows.
+/// </summary>
+/// <remarks>
+/// The flag values differ between Linux on x64, Linux on arm64 and macOS; each is chosen once. stat(2) answers in a
+/// structure whose layout differs by platform, so Linux uses statx(2), whose layout is the same on every architecture,
+/// and macOS the 64-bit-inode stat structure.
+/// </remarks>
+internal static class Posix
+{
+    internal static readonly bool IsMacOS = RuntimeInformation.IsOSPlatform(OSPlatform.OSX);
+    private static readonly bool s_isArm = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 || RuntimeInformation.ProcessArchitecture == Architecture.Arm;
+
+    internal static readonly int ReadOnly = 0;
+    internal static readonly int WriteOnly = 1;
+    internal static readonly int ReadWrite = 2;
+    internal static readonly int Create = IsMacOS ? 0x200 : 0x40;
+    internal static readonly int Exclusive = IsMacOS ? 0x800 : 0x80;
+    internal static readonly int NoControllingTerminal = IsMacOS ? 0x20000 : 0x100;
+    internal static readonly int NonBlocking = IsMacOS ? 0x4 : 0x800;
+    internal static readonly int NoFollow = IsMacOS ? 0x100 : s_isArm ? 0x8000 : 0x20000;
+    internal static readonly int Directory = IsMacOS ? 0x100000 : s_isArm ? 0x4000 : 0x10000;
+    internal static readonly int CloseOnExec = IsMacOS ? 0x1000000 : 0x80000;
+
+    internal const int ENOENT = 2;
+    internal const int ENXIO = 6;
+    internal const int EACCES = 13;
+    internal const int EEXIST = 17;
+    internal const int ENOTDIR = 20;
+    internal const int EISDIR = 21;
+    internal const int ENOSPC = 28;
+    internal static readonly int ELOOP = IsMacOS ? 62 : 40;
+    internal static readonly int EWOULDBLOCK = IsMacOS ? 35 : 11;
+    internal static readonly int EOPNOTSUPP = IsMacOS ? 102 : 95;
+
+    private const int LockExclusive = 2;
+    private const int LockNonBlocking = 4;
+
+    /// <summary>The effective user id of this process.</summary>
+    internal static uint EffectiveUserId => GetEffectiveUserId();
+
+    /// <summary>
+    /// open(2) with a mode, as a handle that closes the descriptor. Throws <see cref="PosixException"/> with the errno.
+    /// O_CLOEXEC and O_NOCTTY are always added: a child process never inherits a store file, and a device is never
+    /// made this process's terminal.
+    /// </summary>
+    internal static SafeFileHandle Open(string path, int flags, int mode = 0)
+    {
+        int descriptor;
+        int errno = 0;
+        do
+        {
+            if (IsMacOS && (flags & Create) != 0)
+            {
+                // open(2) is variadic, and on macOS for arm64 a variadic argument travels on the stack, where a
+                // P/Invoke call does not put it: the mode open reads there is undefined. A umask that takes away
+                // every bit outside the mode makes the file no wider than the mode whatever open reads; the caller
+                // then sets the exact mode on the descriptor. The umask is the process's, so it is changed under a lock
+                // and put back at once (another thread's file created meanwhile is at most narrower).
+                lock (s_umaskLock)
+                {
+                    int saved = SetUmask(~mode & 0x1FF);
+                    descriptor = OpenCall(path, flags | CloseOnExec | NoControllingTerminal, mode);
+                    errno = Marshal.GetLastWin32Error();
+                    SetUmask(saved);
+                }
+            }
+            else
+            {
+                descriptor = OpenCall(path, flags | CloseOnExec | NoControllingTerminal, mode);
+                errno = Marshal.GetLastWin32Error();
+            }
+        }
+        while (descriptor < 0 && errno == EINTR);
+
+        if (descriptor < 0)
+        {
+            throw new PosixException("open", path, errno);
+        }
+
+        return new SafeFileHandle((IntPtr)descriptor, ownsHandle: true);
+    }
+
+    /// <summary>
+    /// Creates a file that must not exist yet (O_CREAT | O_EXCL | O_NOFOLLOW), born with <paramref name="mode"/> less
+    /// the umask, then set to exactly <paramref name="mode"/> (a umask can only take bits away, so the file is never
+    /// wider than <paramref name="mode"/>, not even for an instant).
+    /// </summary>
+    internal static SafeFileHandle CreateExclusive(string path, int mode, int access = 1)
+    {
+        var handle = Open(path, access | Create | Exclusive | NoFollow, mode);
+        try
+        {
+            SetMode(handle, path, mode);
+            return handle;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>fchmod(2).</summary>
+    internal static void SetMode(SafeFileHandle handle, string path, int mode)
+    {
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            if (FileChangeMode(handle.DangerousGetHandle().ToInt32(), mode) != 0)
+            {
+                throw new PosixException("fchmod", path, Marshal.GetLastWin32Error());
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>
+    /// mkdir(2) with a mode, then exactly that mode (see <see cref="CreateExclusive"/>). False when the name exists
+    /// (as anything: the caller checks what it is).
+    /// </summary>
+    internal static bool MakeDirectory(string path, int mode)
+    {
+        if (MakeDirectoryCall(path, mode) != 0)
+        {
+            int errno = Marshal.GetLastWin32Error();
+            if (errno == EEXIST)
+            {
+                return false;
+            }
+
+            throw new PosixException("mkdir", path, errno);
+        }
+
+        // The folder exists with mode & ~umask, never wider than mode; set exactly mode through a descriptor of the
+        // folder itself, so that a name swapped meanwhile is never the one changed.
+        using var handle = Open(path, ReadOnly | Directory | NoFollow);
+        SetMode(handle, path, mode);
+        return true;
+    }
+
+    /// <summary>lstat(2): the entry itself, a link not followed. Null when nothing has that name.</summary>
+    internal static PosixFileStatus? StatLink(string path) => Stat(path, followLinks: false);
+
+    /// <summary>stat(2): a link followed. Null when nothing has that name (or a link leads nowhere).</summary>
+    internal static PosixFileStatus? StatFollow(string path) => Stat(path, followLinks: true);
+
+    private static PosixFileStatus? Stat(string path, bool followLinks)
+    {
+        int errno = IsMacOS ? MacStat(path, followLinks, out var status) : LinuxStat(AtCurrentDirectory, path, followLinks ? 0 : AtSymlinkNoFollow, out status);
+        if (errno == 0)
+        {
+            return status;
+        }
+
+        if (errno == ENOENT || errno == ENOTDIR)
+        {
+            return null;
+        }
+
+        throw new PosixException(followLinks ? "stat" : "lstat", path, errno);
+    }
+
+    /// <summary>fstat(2) of an open file.</summary>
+    internal static PosixFileStatus Stat(SafeFileHandle handle, string path)
+    {
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int descriptor = handle.DangerousGetHandle().ToInt32();
+            int errno = IsMacOS ? MacFileStat(descriptor, out var status) : LinuxStat(descriptor, string.Empty, AtEmptyPath, out status);
+            if (errno != 0)
+            {
+                throw new PosixException("fstat", path, errno);
+            }
+
+            return status;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>flock(2) LOCK_EX | LOCK_NB: true when taken, false when another open file holds it.</summary>
+    internal static bool TryLockExclusive(SafeFileHandle handle, string path)
+    {
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            if (FileLock(handle.DangerousGetHandle().ToInt32(), LockExclusive | LockNonBlocking) == 0)
+            {
+                return true;
+            }
+
+            int errno = Marshal.GetLastWin32Error();
+            if (errno == EWOULDBLOCK || errno == EINTR)
+            {
+                return false;
+            }
+
+            throw new PosixException("flock", path, errno);
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>readlink(2): where a symbolic link points, as written in the link.</summary>
+    internal static string ReadLink(string path)
+    {
+        var buffer = new byte[4096];
+        long length = ReadLinkCall(path, buffer, (UIntPtr)buffer.Length).ToInt64();
+        if (length < 0)
+        {
+            throw new PosixException("readlink", path, Marshal.GetLastWin32Error());
+        }
+
+        return Encoding.UTF8.GetString(buffer, 0, (int)Math.Min(length, buffer.Length));
+    }
+
+    /// <summary>The name of a user id (getpwuid), or null when the system does not know it.</summary>
+    internal static string? UserName(uint uid)
+    {
+        try
+        {
+            IntPtr entry = GetPasswordEntry(uid);
+            if (entry == IntPtr.Zero)
+            {
+                return null;
+            }
+
+            // pw_name is the first member of struct passwd on Linux and macOS.
+            IntPtr name = Marshal.ReadIntPtr(entry);
+            return name == IntPtr.Zero ? null : Marshal.PtrToStringAnsi(name);
+        }
+        catch (Exception e) when (e is DllNotFoundException || e is EntryPointNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>"name (uid N)", or "uid N" for an id without a name.</summary>
+    internal static string DescribeUser(uint uid) => UserName(uid) is string name ? $"{name} (uid {uid})" : $"uid {uid}";
+
+    /// <summary>A readable name for a file type, for messages.</summary>
+    internal static string Describe(PosixFileType type) => type switch
+    {
+        PosixFileType.Regular => "a regular file",
+        PosixFileType.Directory => "a folder",
+        PosixFileType.SymbolicLink => "a symbolic link",
+        PosixFileType.Fifo => "a FIFO (named pipe)",
+        PosixFileType.CharacterDevice => "a character device",
+        PosixFileType.BlockDevice => "a block device",
+        PosixFileType.Socket => "a socket",
+        _ => "a special file",
+    };
+
+    /// <summary>A readable form of a mode's permission bits: 700, 1777.</summary>
+    internal static string Octal(int permissions) => Convert.ToString(permissions & 0xFFF, 8);
+
+    private const int EINTR = 4;
+
+    private static readonly object s_umaskLock = new();
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Linux: statx(2), one layout on every architecture. glibc 2.28+ and musl 1.2.5+ export statx(); older C
+    // libraries reach the same system call through syscall(2).
+    // ------------------------------------------------------------------------------------------------------------
+
+    private const int AtCurrentDirectory = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const int AtEmptyPath = 0x1000;
+    private const uint StatxBasicStats = 0x7FF;
+    private const int StatxSize = 256;
+
+    private static bool s_statxMissing;
+
+    private static int LinuxStat(int directory, string path, int flags, out PosixFileStatus status)
+    {
+        var buffer = new byte[StatxSize];
+        int result;
+        if (!s_statxMissing)
+        {
+            try
+            {
+                result = Statx(directory, path, flags, StatxBasicStats, buffer);
+            }
+            catch (EntryPointNotFoundException)
+            {
+                s_statxMissing = true;
+                result = StatxBySyscall(directory, path, flags, buffer);
+            }
+        }
+        else
+        {
+            result = StatxBySyscall(directory, path, flags, buffer);
+        }
+
+        if (result != 0)
+        {
+            status = default;
+            return Marshal.GetLastWin32Error();
+        }
+
+        // struct statx: stx_uid at 20, stx_mode (u16) at 28, stx_ino at 32, stx_size at 40, stx_dev_major/minor at 136/140.
+        status = new PosixFileStatus(
+            BitConverter.ToUInt16(buffer, 28),
+            BitConverter.ToUInt32(buffer, 20),
+            ((ulong)BitConverter.ToUInt32(buffer, 136) << 32) | BitConverter.ToUInt32(buffer, 140),
+            BitConverter.ToUInt64(buffer, 32),
+            BitConverter.ToInt64(buffer, 40));
+        return 0;
+    }
+
+    private static int StatxBySyscall(int directory, string path, int flags, byte[] buffer)
+    {
+        long number = RuntimeInformation.ProcessArchitecture switch
+        {
+            Architecture.X64 => 332,
+            Architecture.Arm64 => 291,
+            Architecture.X86 => 383,
+            Architecture.Arm => 397,
+            _ => throw new PlatformNotSupportedException("SsoSecret cannot read file owners on this processor architecture."),
+        };
+        return SystemCall(number, directory, path, flags, StatxBasicStats, buffer);
+    }
+
+    [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
+    private static extern int Statx(int directory, [MarshalAs(UnmanagedType.LPStr)] string path, int flags, uint mask, byte[] buffer);
+
+    [DllImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static extern int SystemCall(long number, int directory, [MarshalAs(UnmanagedType.LPStr)] string path, int flags, uint mask, byte[] buffer);
+
+    // ------------------------------------------------------------------------------------------------------------
+    // macOS: struct stat with 64-bit inodes (st_mode u16 at 4, st_ino at 8, st_uid at 16, st_size at 96; 144 bytes).
+    // On x64 those calls are the $INODE64 entry points; on arm64 they are the plain names.
+    // ------------------------------------------------------------------------------------------------------------
+
+    private const int MacStatSize = 144;
+
+    private static int MacStat(string path, bool followLinks, out PosixFileStatus status)
+    {
+        var buffer = new byte[MacStatSize];
+        int result;
+        bool x64 = RuntimeInformation.ProcessArchitecture == Architecture.X64;
+        result = followLinks
+            ? (x64 ? MacStat64(path, buffer) : MacStatPlain(path, buffer))
+            : (x64 ? MacLinkStat64(path, buffer) : MacLinkStatPlain(path, buffer));
+        return MacResult(result, buffer, out status);
+    }
+
+    private static int MacFileStat(int descriptor, out PosixFileStatus status)
+    {
+        var buffer = new byte[MacStatSize];
+        int result = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? MacFileStat64(descriptor, buffer) : MacFileStatPlain(descriptor, buffer);
+        return MacResult(result, buffer, out status);
+    }
+
+    private static int MacResult(int result, byte[] buffer, out PosixFileStatus status)
+    {
+        if (result != 0)
+        {
+            status = default;
+            return Marshal.GetLastWin32Error();
+        }
+
+        status = new PosixFileStatus(
+            BitConverter.ToUInt16(buffer, 4),
+            BitConverter.ToUInt32(buffer, 16),
+            BitConverter.ToUInt32(buffer, 0),
+            BitConverter.ToUInt64(buffer, 8),
+            BitConverter.ToInt64(buffer, 96));
+        return 0;
+    }
+
+    [DllImport("libc", EntryPoint = "stat$INODE64", SetLastError = true)]
+    private static extern int MacStat64([MarshalAs(UnmanagedType.LPStr)] string path, byte[] buffer);
+
+    [DllImport("libc", EntryPoint = "lstat$INODE64", SetLastError = true)]
+    private static extern int MacLinkStat64([MarshalAs(UnmanagedType.LPStr)] string path, byte[] buffer);
+
+    [DllImport("libc", EntryPoint = "fstat$INODE64", SetLastError = true)]
+    private static extern int MacFileStat64(int descriptor, byte[] buffer);
+
+    [DllImport("libc", EntryPoint = "stat", SetLastError = true)]
+    private static extern int MacStatPlain([MarshalAs(UnmanagedType.LPStr)] string path, byte[] buffer);
+
+    [DllImport("libc", EntryPoint = "lstat", SetLastError = true)]
+    private static extern int MacLinkStatPlain([MarshalAs(UnmanagedType.LPStr)] string path, byte[] buffer);
+
+    [DllImport("libc", EntryPoint = "fstat", SetLastError = true)]
+    private static extern int MacFileStatPlain(int descriptor, byte[] buffer);
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Both. (LPStr is UTF-8 on every runtime that runs on Unix.)
+    // ------------------------------------------------------------------------------------------------------------
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int OpenCall([MarshalAs(UnmanagedType.LPStr)] string path, int flags, int mode);
+
+    [DllImport("libc", EntryPoint = "mkdir", SetLastError = true)]
+    private static extern int MakeDirectoryCall([MarshalAs(UnmanagedType.LPStr)] string path, int mode);
+
+    [DllImport("libc", EntryPoint = "fchmod", SetLastError = true)]
+    private static extern int FileChangeMode(int descriptor, int mode);
+
+    [DllImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static extern int FileLock(int descriptor, int operation);
+
+    [DllImport("libc", EntryPoint = "readlink", SetLastError = true)]
+    private static extern IntPtr ReadLinkCall([MarshalAs(UnmanagedType.LPStr)] string path, byte[] buffer, UIntPtr size);
+
+    [DllImport("libc", EntryPoint = "umask")]
+    private static extern int SetUmask(int mask);
+
+    [DllImport("libc", EntryPoint = "geteuid")]
+    private static extern uint GetEffectiveUserId();
+
+    [DllImport("libc", EntryPoint = "getpwuid")]
+    private static extern IntPtr GetPasswordEntry(uint uid);
+}

@@ -1,0 +1,146 @@
+using System;
+using System.IO;
+using System.Text;
+
+namespace SsoSecret.IO;
+
+/// <summary>
+/// A backup sealed, written to a temporary file beside its target, read back and proven to open, but not yet at its
+/// path. Sealing (the KDF: seconds) happens here, before any store lock is taken; <see cref="Commit"/> (milliseconds)
+/// runs under the lock, so a store is never held for the length of a KDF. Disposing it removes the temporary file if it
+/// was not committed.
+/// </summary>
+internal sealed class PreparedBackup : IDisposable
+{
+    private string? _temporary;
+
+    private PreparedBackup(string path, string temporary, BackupHeader header, bool overwrite)
+    {
+        Path = path;
+        _temporary = temporary;
+        Header = header;
+        Overwrite = overwrite;
+    }
+
+    /// <summary>The backup's path.</summary>
+    internal string Path { get; }
+
+    /// <summary>The header of the backup as written.</summary>
+    internal BackupHeader Header { get; }
+
+    /// <summary>True when the commit replaces what the path holds (-Force).</summary>
+    internal bool Overwrite { get; }
+
+    /// <summary>
+    /// A test's hook, called with the path just before the commit: the moment another process could create the target
+    /// after the early existence check. Null in the product.
+    /// </summary>
+    internal static event Action<string>? BeforeCommit;
+
+    /// <summary>
+    /// Seals the secret and writes it to a temporary file beside <paramref name="path"/>, reads it back and opens it with
+    /// the keys the seal derived. Without <paramref name="overwrite"/>, a path that exists already is refused first
+    /// (<see cref="SsoSecretFailure.BackupExists"/>; the commit checks again, atomically). Any failure to write is
+    /// <see cref="SsoSecretFailure.WriteFailed"/>, with the path left as it was and no temporary file left.
+    /// </summary>
+    internal static PreparedBackup Prepare(
+        string path,
+        byte[] secret,
+        Guid secretId,
+        string hint,
+        byte[] password,
+        KdfParameters kdf,
+        bool armor,
+        bool overwrite,
+        bool allowBelowFloor = false)
+    {
+        if (!overwrite && Exists(path))
+        {
+            throw BackupFile.Exists(path);
+        }
+
+        string? temporary = null;
+        try
+        {
+            // A temporary file of this target left by a killed process is removed once it is older than any write takes
+            // (a write keeps it for seconds at most): a recent one may belong to another process writing the same path.
+            AtomicFile.RemoveStaleTemporaries(path, BackupFile.StaleTemporaryAge);
+
+            using var sealedBackup = BackupEnvelope.Seal(secret, secretId, DateTimeOffset.UtcNow, hint, password, kdf, allowBelowFloor: allowBelowFloor);
+            byte[] content = armor ? Encoding.ASCII.GetBytes(Armor.Encode(sealedBackup.Data)) : sealedBackup.Data;
+            temporary = AtomicFile.WriteTemporary(path, content);
+            var written = BackupFile.ReadBounded(temporary);
+            BackupEnvelope.VerifyWritten(written, sealedBackup, secret);
+            var prepared = new PreparedBackup(path, temporary, BackupEnvelope.ReadHeader(written), overwrite);
+            temporary = null;
+            return prepared;
+        }
+        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || (e is BackupException b && b.Failure != SsoSecretFailure.BackupExists))
+        {
+            throw WriteFailed(path, e);
+        }
+        finally
+        {
+            if (temporary is not null)
+            {
+                AtomicFile.TryDelete(temporary);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Puts the backup at its path. Without -Force only if the name is still free at that instant (a hard link, which
+    /// fails on any existing name, even one created a moment ago): else <see cref="SsoSecretFailure.BackupExists"/>,
+    /// and nothing changed. With -Force it replaces what is there, kept aside until the returned commit is kept when
+    /// <paramref name="keepReplaced"/> (so that a failed store write can put it back). The caller keeps or undoes it.
+    /// </summary>
+    internal CommittedFile Commit(bool keepReplaced)
+    {
+        string temporary = _temporary ?? throw new InvalidOperationException("The backup was committed or discarded already.");
+        BeforeCommit?.Invoke(Path);
+        try
+        {
+            CommittedFile committed;
+            if (!Overwrite)
+            {
+                committed = AtomicFile.CommitNewUndoable(temporary, Path) ?? throw BackupFile.Exists(Path);
+            }
+            else if (keepReplaced)
+            {
+                committed = AtomicFile.CommitKeepingReplaced(temporary, Path);
+            }
+            else
+            {
+                AtomicFile.Commit(temporary, Path);
+                committed = new CommittedFile(Path, null, null);
+            }
+
+            _temporary = null;
+            return committed;
+        }
+        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+        {
+            throw WriteFailed(Path, e);
+        }
+    }
+
+    /// <summary>Removes the temporary file unless it was committed.</summary>
+    public void Dispose()
+    {
+        if (_temporary is not null)
+        {
+            AtomicFile.TryDelete(_temporary);
+            _temporary = null;
+        }
+    }
+
+    /// <summary>True when the name holds anything: a file, a folder, a link (even a dangling one), a FIFO.</summary>
+    private static bool Exists(string path) =>
+        UnixFileMode.IsUnix ? Posix.StatLink(path) is not null : File.Exists(path) || Directory.Exists(path);
+
+    private static BackupException WriteFailed(string path, Exception e) => new(
+        SsoSecretFailure.WriteFailed,
+        $"The backup '{path}' could not be written and verified; the path was left as it was: {e.Message}",
+        path,
+        e);
+}

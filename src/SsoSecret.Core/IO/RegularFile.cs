@@ -1,0 +1,97 @@
+using System;
+using System.IO;
+using Microsoft.Win32.SafeHandles;
+
+namespace SsoSecret.IO;
+
+/// <summary>
+/// Reads files that must be regular files: never opens (and so never waits on) a FIFO, a device or a socket, and with
+/// <c>followLinks: false</c> never follows a symbolic link either. On Unix the file is opened non-blocking and checked
+/// through its open descriptor (fstat), so a name swapped between a check and the open is caught too.
+/// </summary>
+internal static class RegularFile
+{
+    /// <summary>What <see cref="Open"/> found at a path.</summary>
+    internal enum Outcome
+    {
+        Opened,
+        Missing,
+        NotRegular,
+    }
+
+    /// <summary>
+    /// Opens <paramref name="path"/> for reading if it is a regular file (a link followed only when
+    /// <paramref name="followLinks"/>). <paramref name="status"/> is the file's status when it was opened or refused, or
+    /// the link's own when a link was refused. Unix only.
+    /// </summary>
+    internal static Outcome Open(string path, bool followLinks, out SafeFileHandle? handle, out PosixFileStatus status)
+    {
+        handle = null;
+        var before = followLinks ? Posix.StatFollow(path) : Posix.StatLink(path);
+        if (before is null)
+        {
+            status = default;
+            return Outcome.Missing;
+        }
+
+        status = before.Value;
+        if (status.Type != PosixFileType.Regular)
+        {
+            // Refused before any open: opening a FIFO for reading would wait for a writer, a device could be anything.
+            return Outcome.NotRegular;
+        }
+
+        SafeFileHandle opened;
+        try
+        {
+            opened = Posix.Open(path, Posix.ReadOnly | Posix.NonBlocking | (followLinks ? 0 : Posix.NoFollow));
+        }
+        catch (PosixException e) when (e.Errno == Posix.ENOENT)
+        {
+            return Outcome.Missing;
+        }
+        catch (PosixException e) when (e.Errno == Posix.ELOOP || e.Errno == Posix.ENXIO)
+        {
+            // Replaced by a link or a socket between the check and the open.
+            status = (followLinks ? Posix.StatFollow(path) : Posix.StatLink(path)) ?? status;
+            return Outcome.NotRegular;
+        }
+
+        status = Posix.Stat(opened, path);
+        if (status.Type != PosixFileType.Regular)
+        {
+            opened.Dispose();
+            return Outcome.NotRegular;
+        }
+
+        handle = opened;
+        return Outcome.Opened;
+    }
+
+    /// <summary>Reads at most <paramref name="cap"/> bytes from an open file, from its start.</summary>
+    internal static byte[] Read(SafeFileHandle handle, int cap)
+    {
+        using var stream = new FileStream(handle, FileAccess.Read, 1);
+        return ReadBounded(stream, cap);
+    }
+
+    /// <summary>Reads at most <paramref name="cap"/> bytes of a stream (a file's length is a hint, never trusted).</summary>
+    internal static byte[] ReadBounded(Stream stream, int cap)
+    {
+        long length = stream.CanSeek ? stream.Length : cap;
+        var buffer = new byte[(int)Math.Min(cap, Math.Max(0, length))];
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int read = stream.Read(buffer, total, buffer.Length - total);
+            if (read == 0)
+            {
+                break;
+            }
+
+            total += read;
+        }
+
+        return total == buffer.Length ? buffer : Memory.Slice(buffer, 0, total);
+    }
+}

@@ -1,0 +1,16 @@
+namespace SsoSecret;
+
+/// <summary>
+/// Switches for the module's own test suites, and nothing else. No parameter, environment variable or file turns them
+/// on: a test sets them by reflection inside its own process (the Core assembly lives in the module's load context),
+/// which any code running in the process could do anyway. They make tests cheaper, never weaker in what they check.
+/// </summary>
+internal static class TestSupport
+{
+    /// <summary>
+    /// Lets New- and Backup-SsoMasterSecret write backups with KDF parameters below the Interactive floor (for example
+    /// 64 KiB), for suites that test the store, locks and files, not the KDF: on a loaded 2-core machine one Interactive
+    /// derivation can take seconds, and the concurrency suite runs hundreds.
+    /// </summary>
+    internal static bool WaiveKdfFloor { get; set; }
+}
