@@ -20,6 +20,9 @@
         'Test-SsoSecretBackup'
         'Get-SsoSecretBackupInfo'
         'Measure-SsoKdf'
+        'New-SsoRecoveryKey'
+        'Get-SsoRecoveryKey'
+        'Set-SsoSecretBackupPassword'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

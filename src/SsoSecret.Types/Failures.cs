@@ -33,7 +33,7 @@ public enum SsoSecretFailure
     /// <summary>The file is not an SsoSecret backup.</summary>
     NotABackup,
 
-    /// <summary>A backup of a format version this module does not read.</summary>
+    /// <summary>A backup (or recovery key file) of a format version this module does not read.</summary>
     UnsupportedVersion,
 
     /// <summary>The backup asks for more KDF memory or work than the reader allows.</summary>
@@ -98,6 +98,30 @@ public enum SsoSecretFailure
 
     /// <summary>A change needs a confirmation, and the session cannot ask for one.</summary>
     ConfirmationRequired,
+
+    /// <summary>The recovery key does not open the backup: the backup is not sealed to it.</summary>
+    WrongRecoveryKey,
+
+    /// <summary>A file given as a recovery key is not an SsoSecret recovery key file.</summary>
+    NotARecoveryKey,
+
+    /// <summary>The recovery key file was changed, cut short or altered after it was written.</summary>
+    DamagedRecoveryKey,
+
+    /// <summary>The recovery key file does not exist.</summary>
+    RecoveryKeyNotFound,
+
+    /// <summary>The recovery key file to write exists, and -Force was not given.</summary>
+    RecoveryKeyExists,
+
+    /// <summary>A recovery public key (-Recipient) is mistyped, or is not a recovery public key.</summary>
+    InvalidRecipient,
+
+    /// <summary>A password and recovery keys were both given for one backup: a backup is sealed to one or the other.</summary>
+    RecipientsWithPassword,
+
+    /// <summary>The backup opens with recovery keys and was given a password, or the other way round.</summary>
+    BackupKindMismatch,
 }
 
 /// <summary>
@@ -138,7 +162,7 @@ public class BackupException : SsoSecretException
     }
 
     /// <summary>The same failure, naming the file it concerns.</summary>
-    public virtual BackupException At(string path) => new(Failure, WithFile(Message, path), path, this);
+    public virtual BackupException At(string path) => new(Failure, WithFile(Message, path), path, this) { RecommendedAction = RecommendedAction };
 
     /// <summary>The message with the file it concerns.</summary>
     protected static string WithFile(string message, string path) => $"{message} File: '{path}'.";
@@ -154,7 +178,20 @@ public sealed class WrongPasswordException : BackupException
     }
 
     /// <inheritdoc/>
-    public override BackupException At(string path) => new WrongPasswordException(WithFile(Message, path), path, this);
+    public override BackupException At(string path) => new WrongPasswordException(WithFile(Message, path), path, this) { RecommendedAction = RecommendedAction };
+}
+
+/// <summary>A recovery key file could not be read, opened or written.</summary>
+public class RecoveryKeyException : SsoSecretException
+{
+    /// <summary>Creates the exception.</summary>
+    public RecoveryKeyException(SsoSecretFailure failure, string message, string? path = null, Exception? innerException = null)
+        : base(failure, message, path, innerException)
+    {
+    }
+
+    /// <summary>The same failure, naming the file it concerns.</summary>
+    public RecoveryKeyException At(string path) => new(Failure, $"{Message} File: '{path}'.", path, this) { RecommendedAction = RecommendedAction };
 }
 
 /// <summary>The secret store refused an operation. The message names the path and what to do.</summary>

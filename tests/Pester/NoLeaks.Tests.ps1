@@ -38,8 +38,8 @@ BeforeDiscovery {
                 Restore-SsoMasterSecret "$Work/tampered.bak" -Password $Password -StorePath $Store -Force
             } }
         @{ Name = 'not a backup, unsupported version, KDF limit'; Run = {
-                Get-SsoSecretBackupInfo "$Work/text.txt", "$Work/version2.bak"
-                Test-SsoSecretBackup "$Work/text.txt", "$Work/version2.bak" -Password $Password -Detailed
+                Get-SsoSecretBackupInfo "$Work/text.txt", "$Work/version3.bak"
+                Test-SsoSecretBackup "$Work/text.txt", "$Work/version3.bak" -Password $Password -Detailed
                 Test-SsoSecretBackup "$Work/b.bak" -Password $Password -MaximumKdfMemoryMiB 1 -Detailed
                 Restore-SsoMasterSecret "$Work/b.bak" -Password $Password -StorePath $Store -MaximumKdfMemoryMiB 1 -Force
             } }
@@ -286,8 +286,8 @@ BeforeAll {
         $sha = [System.Security.Cryptography.SHA256]::HashData([byte[]]$tampered[0..($tampered.Length - 33)])
         [Array]::Copy($sha, 0, $tampered, $tampered.Length - 32, 32)
         [System.IO.File]::WriteAllBytes("$Work/tampered.bak", $tampered)
-        $version2 = [byte[]]$b.Clone(); $version2[9] = 2
-        [System.IO.File]::WriteAllBytes("$Work/version2.bak", $version2)
+        $version3 = [byte[]]$b.Clone(); $version3[9] = 3
+        [System.IO.File]::WriteAllBytes("$Work/version3.bak", $version3)
         Set-Content "$Work/text.txt" 'not a backup'
         New-SsoMasterSecret -BackupPath "$Work/other.bak" -Password $Password -StorePath "$Work/store-other" -KdfProfile Interactive | Out-Null
         Add-Secret "$Work/other.bak"

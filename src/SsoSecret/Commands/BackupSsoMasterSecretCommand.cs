@@ -28,7 +28,8 @@ public sealed class BackupSsoMasterSecretCommand : BackupWriterCommandBase, IDis
     protected override void ProcessRecord() => Run(
         () =>
         {
-            var kdf = ChooseKdf();
+            var recipients = Recipients();
+            var kdf = recipients is null ? ChooseKdf() : null;
             string path = PathHelper.ResolveLiteral(this, Path);
             var store = _store!;
             using var state = store.Read();
@@ -40,12 +41,16 @@ public sealed class BackupSsoMasterSecretCommand : BackupWriterCommandBase, IDis
                 return;
             }
 
-            // Asked for once, for every file of the pipeline.
-            _password ??= ObtainNewPassword(path, out _hint);
+            // Asked for once, for every file of the pipeline; a backup sealed to recovery keys needs none.
+            if (recipients is null)
+            {
+                _password ??= ObtainNewPassword(path, out _hint);
+            }
+
             BackupHeader? header = null;
             store.RecordBackup(() =>
             {
-                header = WriteBackup(path, current, _password, _hint, kdf);
+                header = recipients is null ? WriteBackup(path, current, _password!, _hint, kdf!) : WriteRecipientBackup(path, current, recipients);
                 return new BackupRecord(header.Created, current.Id, path);
             });
             WriteVerbose($"The backup '{path}' was written, read back and verified.");

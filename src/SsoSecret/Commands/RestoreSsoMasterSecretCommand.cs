@@ -42,10 +42,25 @@ public sealed class RestoreSsoMasterSecretCommand : SsoSecretCommandBase
     [ValidateRange(1, 16384)]
     public int MaximumKdfMemoryMiB { get; set; }
 
+    /// <summary>For a backup sealed to recovery keys: the recovery key file (its private key) that opens it.</summary>
+    [Parameter]
+    [FileSystemPathTransformation]
+    [ValidateNotNullOrEmpty]
+    public string? RecoveryKeyPath { get; set; }
+
+    /// <summary>The recovery key file's password. Without it, the key's hint is shown and the password asked for.</summary>
+    [Parameter]
+    public SecureString? RecoveryKeyPassword { get; set; }
+
     /// <inheritdoc/>
     protected override void ProcessRecord() => Run(
         () =>
         {
+            if (RecoveryKeyPassword is not null && RecoveryKeyPath is null)
+            {
+                throw new SsoSecretException(SsoSecretFailure.ConflictingParameters, "-RecoveryKeyPassword is the password of the key file given with -RecoveryKeyPath, and -RecoveryKeyPath is missing.");
+            }
+
             string path = PathHelper.ResolveLiteral(this, Path);
             var store = OpenStore();
             using (store.Read())
@@ -56,10 +71,15 @@ public sealed class RestoreSsoMasterSecretCommand : SsoSecretCommandBase
             var data = IO.BackupFile.Read(path);
             var header = IO.BackupFile.ReadHeader(data, path);
             byte[] secret;
-            using (var password = Passwords.Existing(this, Password ?? Credential?.Password, path, header.Hint))
+            if (RecoveryKeyPath is not null || header.Kind == SsoSecretBackupKind.Recipients)
             {
+                secret = OpenWithRecoveryKey(data, header, path);
+            }
+            else
+            {
+                using var password = Passwords.Existing(this, Password ?? Credential?.Password, path, header.Hint);
                 var limits = KdfLimitParameter.Limits(MaximumKdfMemoryMiB);
-                secret = KdfRunner.Run(this, "Opening the backup " + path, header.Kdf, () => IO.BackupFile.Open(data, password.Bytes, limits, path));
+                secret = KdfRunner.Run(this, "Opening the backup " + path, header.Kdf!, () => IO.BackupFile.Open(data, password.Bytes, limits, path));
             }
 
             using var restored = new StoredSecret(header.SecretId, header.Created, secret);
@@ -113,4 +133,36 @@ public sealed class RestoreSsoMasterSecretCommand : SsoSecretCommandBase
             }
         },
         terminating: true);
+
+    /// <summary>
+    /// Opens a backup sealed to recovery keys with -RecoveryKeyPath: the kinds and fingerprints are checked before the
+    /// key's password is asked for, so a wrong key or a password backup costs no KDF run.
+    /// </summary>
+    private byte[] OpenWithRecoveryKey(byte[] data, BackupHeader header, string path)
+    {
+        if (Password is not null || Credential is not null)
+        {
+            if (RecoveryKeyPath is not null)
+            {
+                throw new SsoSecretException(
+                    SsoSecretFailure.ConflictingParameters,
+                    "Give either a backup password (-Password, -Credential) or -RecoveryKeyPath, not both; the key file's password is -RecoveryKeyPassword.");
+            }
+
+            throw RecoveryKeys.NeedsRecoveryKey(header, path);
+        }
+
+        if (RecoveryKeyPath is null)
+        {
+            throw RecoveryKeys.NeedsRecoveryKey(header, path);
+        }
+
+        string keyPath = PathHelper.ResolveLiteral(this, RecoveryKeyPath);
+        var (keyData, keyHeader) = RecoveryKeys.Read(keyPath);
+        RecoveryKeys.CheckSealedTo(header, path, keyHeader);
+        var limits = KdfLimitParameter.Limits(MaximumKdfMemoryMiB);
+        using var key = RecoveryKeys.Unlock(this, keyPath, keyData, keyHeader, RecoveryKeyPassword, limits);
+        WriteVerbose($"Opening the backup with recovery key {keyHeader.PublicKey.Fingerprint}.");
+        return IO.RecoveryFiles.OpenBackup(data, key.PrivateKey, path);
+    }
 }

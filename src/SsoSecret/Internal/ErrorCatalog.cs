@@ -27,15 +27,19 @@ internal static class ErrorCatalog
             or SsoSecretFailure.DamagedBackup or SsoSecretFailure.TamperedBackup or SsoSecretFailure.NotABackup
             or SsoSecretFailure.UnsupportedVersion or SsoSecretFailure.KdfLimitExceeded or SsoSecretFailure.PathNotFileSystem
             or SsoSecretFailure.PathIsFolder or SsoSecretFailure.FolderNotFound or SsoSecretFailure.WriteFailed
-            or SsoSecretFailure.ReadFailed => false,
+            or SsoSecretFailure.ReadFailed or SsoSecretFailure.WrongRecoveryKey or SsoSecretFailure.BackupKindMismatch
+            or SsoSecretFailure.NotARecoveryKey or SsoSecretFailure.DamagedRecoveryKey or SsoSecretFailure.RecoveryKeyNotFound
+            or SsoSecretFailure.RecoveryKeyExists => false,
         _ => true,
     };
 
     internal static ErrorCategory Category(SsoSecretFailure failure) => failure switch
     {
-        SsoSecretFailure.NoMasterSecret or SsoSecretFailure.BackupNotFound or SsoSecretFailure.FolderNotFound => ErrorCategory.ObjectNotFound,
-        SsoSecretFailure.MasterSecretExists or SsoSecretFailure.BackupExists => ErrorCategory.ResourceExists,
-        SsoSecretFailure.WrongPassword => ErrorCategory.AuthenticationError,
+        SsoSecretFailure.NoMasterSecret or SsoSecretFailure.BackupNotFound or SsoSecretFailure.FolderNotFound
+            or SsoSecretFailure.RecoveryKeyNotFound => ErrorCategory.ObjectNotFound,
+        SsoSecretFailure.MasterSecretExists or SsoSecretFailure.BackupExists or SsoSecretFailure.RecoveryKeyExists => ErrorCategory.ResourceExists,
+        SsoSecretFailure.WrongPassword or SsoSecretFailure.WrongRecoveryKey => ErrorCategory.AuthenticationError,
+        SsoSecretFailure.NotARecoveryKey or SsoSecretFailure.DamagedRecoveryKey => ErrorCategory.InvalidData,
         SsoSecretFailure.TamperedBackup or SsoSecretFailure.StoreInsecure or SsoSecretFailure.HintRevealsPassword => ErrorCategory.SecurityError,
         SsoSecretFailure.DamagedBackup or SsoSecretFailure.NotABackup or SsoSecretFailure.UnsupportedVersion or SsoSecretFailure.StoreDamaged => ErrorCategory.InvalidData,
         SsoSecretFailure.KdfLimitExceeded => ErrorCategory.LimitsExceeded,
@@ -80,6 +84,14 @@ internal static class ErrorCatalog
         SsoSecretFailure.WriteFailed => "Check the folder's free space and permissions, then try again.",
         SsoSecretFailure.ReadFailed => "Check the file's permissions.",
         SsoSecretFailure.ConfirmationRequired => "Pass -Force (or -Confirm:$false) to make the change without a question.",
+        SsoSecretFailure.WrongRecoveryKey => "Use a recovery key file whose fingerprint (Get-SsoRecoveryKey) is among the backup's recipients (Get-SsoSecretBackupInfo).",
+        SsoSecretFailure.NotARecoveryKey => "Check that -RecoveryKeyPath names a recovery key file written by New-SsoRecoveryKey.",
+        SsoSecretFailure.DamagedRecoveryKey => "Use another copy of the recovery key file.",
+        SsoSecretFailure.RecoveryKeyNotFound => "Check the path; relative paths are relative to the current PowerShell location.",
+        SsoSecretFailure.RecoveryKeyExists => "Choose another path, or pass -Force to replace the file once the new key file is proven good.",
+        SsoSecretFailure.InvalidRecipient => "Copy the public key line (ssosecret-recipient1...) again from New-SsoRecoveryKey or Get-SsoRecoveryKey.",
+        SsoSecretFailure.RecipientsWithPassword => "Give either -Recipient or a password (-Password, -Credential, -PasswordHint, -KdfProfile, -KdfParameters), not both.",
+        SsoSecretFailure.BackupKindMismatch => "Give a password for a password backup, and -RecoveryKeyPath for a backup sealed to recovery keys (Get-SsoSecretBackupInfo shows its Kind).",
         _ => "See about_SsoSecret.",
     };
 
@@ -94,6 +106,8 @@ internal static class ErrorCatalog
         SsoSecretFailure.BackupNotFound => SsoSecretBackupStatus.NotFound,
         SsoSecretFailure.PathIsFolder => SsoSecretBackupStatus.NotABackup,
         SsoSecretFailure.ReadFailed => SsoSecretBackupStatus.Unreadable,
+        SsoSecretFailure.WrongRecoveryKey => SsoSecretBackupStatus.WrongRecoveryKey,
+        SsoSecretFailure.BackupKindMismatch => SsoSecretBackupStatus.KindMismatch,
         _ => SsoSecretBackupStatus.Damaged,
     };
 }

@@ -41,7 +41,7 @@ internal static class Passwords
     /// The password for a new backup, checked: the one given, or asked for twice through the host, followed by the
     /// hint when none was given. Returns the bytes; <paramref name="hint"/> is the hint to use.
     /// </summary>
-    internal static PasswordBytes New(PSCmdlet cmdlet, SecureString? given, string target, ref string? hint)
+    internal static PasswordBytes New(PSCmdlet cmdlet, SecureString? given, string target, ref string? hint, string what = "the backup")
     {
         if (hint is not null)
         {
@@ -50,7 +50,7 @@ internal static class Passwords
 
         if (given is null)
         {
-            var first = Prompt.ReadSecure(cmdlet, $"New password for the backup '{target}' (at least {MinimumCharacters} characters)", target);
+            var first = Prompt.ReadSecure(cmdlet, $"New password for {what} '{target}' (at least {MinimumCharacters} characters)", target);
             var second = Prompt.ReadSecure(cmdlet, "Confirm the password", target);
             using (var a = ToBytes(first))
             using (var b = ToBytes(second))
