@@ -63,7 +63,7 @@ internal static class Passwords
 
             if (hint is null)
             {
-                hint = Prompt.ReadLine(cmdlet, "Password reminder (a hint shown when the backup is opened; it must not contain the password)", target);
+                hint = Prompt.ReadLine(cmdlet, $"Password reminder (a hint shown when {what} is opened; it must not contain the password)", target);
                 CheckHint(hint);
             }
 
