@@ -97,6 +97,18 @@ public sealed class SetSsoSecretBackupPasswordCommand : SsoSecretCommandBase
                 return;
             }
 
+            // A new password given is checked before the KDF runs; one to be typed is asked for after the current one
+            // is proven, as ssh-keygen -p does (nobody types a new password twice for a file the old one cannot open).
+            string? hint = PasswordHint;
+            using var given = NewPassword is null ? null : Passwords.New(this, NewPassword, target, ref hint);
+            if (given is null && !Prompt.CanPrompt(this))
+            {
+                throw new SsoSecretException(SsoSecretFailure.PasswordRequired, "A new password is needed, and this session cannot ask for one (it is not interactive).", target)
+                {
+                    RecommendedAction = "Pass -NewPassword <SecureString>.",
+                };
+            }
+
             byte[] secret;
             using (var current = Passwords.Existing(this, Password, path, header.Hint))
             {
@@ -106,8 +118,8 @@ public sealed class SetSsoSecretBackupPasswordCommand : SsoSecretCommandBase
 
             try
             {
-                string? hint = PasswordHint;
-                using var password = Passwords.New(this, NewPassword, target, ref hint);
+                using var typed = given is null ? Passwords.New(this, null, target, ref hint) : null;
+                var password = given ?? typed!;
                 var written = KdfRunner.Run(
                     this,
                     "Writing the backup " + target,
