@@ -92,13 +92,10 @@ Describe 'Writing backups sealed to recovery keys' {
         @{ Parameter = '-Password'; Extra = @{ Password = $null } }
         @{ Parameter = '-Credential'; Extra = @{ Credential = $null } }
         @{ Parameter = '-PasswordHint'; Extra = @{ PasswordHint = 'a hint' } }
-        @{ Parameter = '-KdfProfile'; Extra = @{ KdfProfile = 'Sensitive' } }
-        @{ Parameter = '-KdfParameters'; Extra = @{ KdfParameters = $null } }
     ) {
         $extra = @{} + $Extra
         if ($extra.ContainsKey('Password')) { $extra.Password = $Password }
         if ($extra.ContainsKey('Credential')) { $extra.Credential = [pscredential]::new('x', $Password) }
-        if ($extra.ContainsKey('KdfParameters')) { $extra.KdfParameters = [SsoSecret.KdfParameters]::new(65536, 3, 4) }
         $path = Join-Path $Folder 'mixed.bak'
         $before = Get-FolderSnapshot $Store
         Get-ErrorId { param($p, $x) Backup-SsoMasterSecret -Path $p -Recipient $KeyA.PublicKey -StorePath $Store @x } $path, $extra | Should -Be 'SsoSecret.RecipientsWithPassword'
@@ -107,6 +104,22 @@ Describe 'Writing backups sealed to recovery keys' {
         $path | Should -Not -Exist
         $newStore | Should -Not -Exist
         Get-FolderSnapshot $Store | Should -Be $before
+    }
+
+    It 'lets -KdfProfile and -KdfParameters pass (from $PSDefaultParameterValues, say) and says they are not used' {
+        $PSDefaultParameterValues['Backup-SsoMasterSecret:KdfProfile'] = 'Sensitive'
+        try {
+            $path = Join-Path $Folder 'default-kdf.bak'
+            $verbose = Backup-SsoMasterSecret -Path $path -Recipient $KeyA.PublicKey -StorePath $Store -Verbose 4>&1
+            (Get-SsoSecretBackupInfo $path).Kind | Should -Be 'Recipients'
+            @($verbose | Where-Object { "$_" -like '*-KdfProfile does not apply*' }).Count | Should -Be 1
+        }
+        finally {
+            $PSDefaultParameterValues.Remove('Backup-SsoMasterSecret:KdfProfile')
+        }
+        $other = Join-Path $Folder 'explicit-kdf.bak'
+        Backup-SsoMasterSecret -Path $other -Recipient $KeyA.PublicKey -KdfParameters ([SsoSecret.KdfParameters]::new(65536, 3, 4)) -StorePath $Store
+        (Get-SsoSecretBackupInfo $other).Kdf | Should -BeNullOrEmpty
     }
 
     It 'refuses <Case> with InvalidRecipient before anything is generated' -ForEach @(

@@ -53,7 +53,7 @@ public abstract class BackupWriterCommandBase : SsoSecretCommandBase
 
     /// <summary>
     /// Recovery public keys (ssosecret-recipient1..., from New-SsoRecoveryKey) to seal the backup to instead of a
-    /// password: any one of their private keys opens it. Excludes every password parameter.
+    /// password: any one of their private keys opens it. Excludes -Password, -Credential and -PasswordHint.
     /// </summary>
     [Parameter]
     public string[]? Recipient { get; set; }
@@ -72,7 +72,7 @@ public abstract class BackupWriterCommandBase : SsoSecretCommandBase
             _recipientsRead = true;
             if (Recipient is not null)
             {
-                foreach (string name in new[] { nameof(Password), nameof(Credential), nameof(PasswordHint), nameof(KdfProfile), nameof(KdfParameters) })
+                foreach (string name in new[] { nameof(Password), nameof(Credential), nameof(PasswordHint) })
                 {
                     if (MyInvocation.BoundParameters.ContainsKey(name))
                     {
@@ -80,6 +80,16 @@ public abstract class BackupWriterCommandBase : SsoSecretCommandBase
                             SsoSecretFailure.RecipientsWithPassword,
                             $"-Recipient and -{name} were both given. A backup is sealed either to a password or to recovery keys, never to both: "
                             + "a password backup proves who wrote it, and anyone with a public key could rewrite a backup that mixed the two.");
+                    }
+                }
+
+                // The KDF parameters harden a password; a backup sealed to recovery keys derives no key from one. They are
+                // let pass (a $PSDefaultParameterValues entry for them must not break -Recipient), and said to be unused.
+                foreach (string name in new[] { nameof(KdfProfile), nameof(KdfParameters) })
+                {
+                    if (MyInvocation.BoundParameters.ContainsKey(name))
+                    {
+                        WriteVerbose($"-{name} does not apply to a backup sealed to recovery keys (no key is derived from a password); it is not used.");
                     }
                 }
 

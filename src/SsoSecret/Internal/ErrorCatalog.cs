@@ -90,7 +90,7 @@ internal static class ErrorCatalog
         SsoSecretFailure.RecoveryKeyNotFound => "Check the path; relative paths are relative to the current PowerShell location.",
         SsoSecretFailure.RecoveryKeyExists => "Choose another path, or pass -Force to replace the file once the new key file is proven good.",
         SsoSecretFailure.InvalidRecipient => "Copy the public key line (ssosecret-recipient1...) again from New-SsoRecoveryKey or Get-SsoRecoveryKey.",
-        SsoSecretFailure.RecipientsWithPassword => "Give either -Recipient or a password (-Password, -Credential, -PasswordHint, -KdfProfile, -KdfParameters), not both.",
+        SsoSecretFailure.RecipientsWithPassword => "Give either -Recipient or a password (-Password, -Credential, -PasswordHint), not both; to have both, write two backups.",
         SsoSecretFailure.BackupKindMismatch => "Give a password for a password backup, and -RecoveryKeyPath for a backup sealed to recovery keys (Get-SsoSecretBackupInfo shows its Kind).",
         _ => "See about_SsoSecret.",
     };
