@@ -65,16 +65,18 @@ internal sealed class RecoveryPublicKey : IEquatable<RecoveryPublicKey>
     internal static RecoveryPublicKey Parse(string text)
     {
         string trimmed = text.Trim(' ', '\t', '\r', '\n');
-        string shown = trimmed.Length > 100 ? trimmed.Substring(0, 100) + "..." : trimmed;
         if (trimmed.Length == 0)
         {
-            throw Invalid(shown, "it is empty");
+            throw Invalid("''", "it is empty");
         }
 
-        if (!trimmed.StartsWith(Prefix + "1", StringComparison.OrdinalIgnoreCase))
+        // What does not even start like a key is not shown: it may be a password pasted into the wrong place.
+        if (!LooksLikeKey(trimmed))
         {
-            throw Invalid(shown, $"it does not start with '{Prefix}1'");
+            throw Invalid("The value", $"it does not start with '{Prefix}1'");
         }
+
+        string shown = "'" + (trimmed.Length > 100 ? trimmed.Substring(0, 100) + "..." : trimmed) + "'";
 
         var decoded = Bech32m.Decode(trimmed, out var problem);
         if (decoded is null)
@@ -113,6 +115,9 @@ internal sealed class RecoveryPublicKey : IEquatable<RecoveryPublicKey>
         return new RecoveryPublicKey(bytes);
     }
 
+    /// <summary>True when the text starts as a public key line does (a mistyped key, rather than something else).</summary>
+    internal static bool LooksLikeKey(string text) => text.Trim(' ', '\t', '\r', '\n').StartsWith(Prefix + "1", StringComparison.OrdinalIgnoreCase);
+
     public bool Equals(RecoveryPublicKey? other) =>
         other is not null && Primitives.FixedTimeEquals(Bytes, 0, other.Bytes, 0, Bytes.Length);
 
@@ -124,7 +129,7 @@ internal sealed class RecoveryPublicKey : IEquatable<RecoveryPublicKey>
 
     private static SsoSecretException Invalid(string shown, string reason) => new(
         SsoSecretFailure.InvalidRecipient,
-        $"'{shown}' is not a recovery public key: {reason}.")
+        $"{shown} is not a recovery public key: {reason}.")
     {
         RecommendedAction = "Copy the public key line again from the output of New-SsoRecoveryKey, or read it from the key file with Get-SsoRecoveryKey.",
     };

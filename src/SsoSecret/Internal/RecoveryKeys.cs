@@ -35,7 +35,7 @@ internal static class RecoveryKeys
     /// lines starting with '#' are skipped, so that <c>-Recipient (Get-Content recipients.txt)</c> works on a
     /// commented list. The same key given twice counts once.
     /// </summary>
-    internal static List<RecoveryPublicKey> Parse(Cmdlet cmdlet, IEnumerable<string> texts)
+    internal static List<RecoveryPublicKey> Parse(PSCmdlet cmdlet, IEnumerable<string> texts)
     {
         var keys = new List<RecoveryPublicKey>();
         foreach (string text in texts)
@@ -44,6 +44,13 @@ internal static class RecoveryKeys
             if (trimmed.Length == 0 || trimmed.StartsWith("#", StringComparison.Ordinal))
             {
                 continue;
+            }
+
+            if (!RecoveryPublicKey.LooksLikeKey(trimmed) && cmdlet.MyInvocation.BoundParameters.ContainsKey("Recipient"))
+            {
+                // Not a key at all, perhaps a password pasted into the wrong place: the error record would carry it on in
+                // its invocation information ($Error, ConvertTo-Json, Export-Clixml, remoting). Withhold it there.
+                cmdlet.MyInvocation.BoundParameters["Recipient"] = "(withheld: a value that is not a recovery public key)";
             }
 
             var key = RecoveryPublicKey.Parse(trimmed);
