@@ -119,6 +119,27 @@ Describe 'Get-SsoRecoveryKey' {
         @($output).Fingerprint | Should -Be $Key.Fingerprint -Because 'the good file after the bad one is still read'
     }
 
+    It 'checks public key lines with -PublicKey: the fingerprint of each, InvalidRecipient for a mistyped one, the others still read' {
+        $mistyped = $Key.PublicKey.Remove(30, 1)
+        $output = Get-SsoRecoveryKey -PublicKey $Key.PublicKey.ToUpperInvariant(), $mistyped, "  $($Key.PublicKey)`n" -ErrorVariable errors -ErrorAction SilentlyContinue
+        @($output).Count | Should -Be 2
+        $output.Fingerprint | Should -Be @($Key.Fingerprint, $Key.Fingerprint)
+        $output.PublicKey | Should -Be @($Key.PublicKey, $Key.PublicKey)
+        $output[0].Path | Should -BeExactly ''
+        $output[0].Created | Should -BeNullOrEmpty
+        $output[0].Kdf | Should -BeNullOrEmpty
+        $errors.Count | Should -Be 1
+        $errors[0].FullyQualifiedErrorId | Should -BeLike 'SsoSecret.InvalidRecipient,*'
+    }
+
+    It 'never repeats a value given as a public key that is not one' {
+        $errors = $null
+        $notAKey = 'Probe-' + 'Passw0rd-not-a-key'   # built, so that the command line shown in the record does not hold it
+        Get-SsoRecoveryKey -PublicKey $notAKey -ErrorVariable errors -ErrorAction SilentlyContinue
+        $errors[0].FullyQualifiedErrorId | Should -BeLike 'SsoSecret.InvalidRecipient,*'
+        ($errors[0] | Out-String) + $errors[0].Exception.Message + ($errors[0].InvocationInfo.BoundParameters | ConvertTo-Json) | Should -Not -BeLike '*Probe-Passw0rd*'
+    }
+
     It 'shows the key file backup given by mistake as a backup' {
         $path = Join-Path (New-TestFolder 'mistake') 'm.bak'
         New-TestSecret -StorePath (New-TestPath 'store') -BackupPath $path | Out-Null

@@ -37,6 +37,13 @@ internal static class Output
         Length = length,
     };
 
+    /// <summary>What a public key line alone tells: the key and its fingerprint; nothing of a file.</summary>
+    internal static SsoRecoveryKeyInfo PublicKeyInfo(RecoveryPublicKey key) => new()
+    {
+        PublicKey = key.Text,
+        Fingerprint = key.Fingerprint,
+    };
+
     internal static SsoRecoveryKeyInfo RecoveryKeyInfo(RecoveryKeyHeader header, string path) => new()
     {
         Path = path,
