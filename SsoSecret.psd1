@@ -9,6 +9,7 @@
     PowerShellVersion      = '5.1'
     CompatiblePSEditions   = @('Desktop', 'Core')
     FormatsToProcess       = @('SsoSecret.Format.ps1xml')
+    TypesToProcess         = @('SsoSecret.Types.ps1xml')
     # The class-based DSC resources (SsoMasterSecret, SsoMasterSecretBackup); they call the module's cmdlets.
     NestedModules          = @('SsoSecretDsc.psm1')
     FunctionsToExport      = @()
@@ -20,6 +21,12 @@
         'Test-SsoSecretBackup'
         'Get-SsoSecretBackupInfo'
         'Measure-SsoKdf'
+        'Protect-SsoData'
+        'Unprotect-SsoData'
+        'Update-SsoProtectedData'
+        'Remove-SsoPreviousSecret'
+        'Split-SsoMasterSecret'
+        'Test-SsoSecretShare'
         'New-SsoRecoveryKey'
         'Get-SsoRecoveryKey'
         'Set-SsoSecretBackupPassword'

@@ -55,9 +55,9 @@ Describe 'New-SsoRecoveryKey' {
         $path | Should -Not -Exist
     }
 
-    It 'refuses to overwrite without -Force (RecoveryKeyExists), and replaces with -Force once the new key is proven' {
+    It 'refuses to overwrite without -Force (FileExists), and replaces with -Force once the new key is proven' {
         $before = Get-FileDigest $Key.Path
-        Get-ErrorId { New-SsoRecoveryKey -Path $Key.Path -Password $Password -KdfProfile Interactive } | Should -Be 'SsoSecret.RecoveryKeyExists'
+        Get-ErrorId { New-SsoRecoveryKey -Path $Key.Path -Password $Password -KdfProfile Interactive } | Should -Be 'SsoSecret.FileExists'
         Get-FileDigest $Key.Path | Should -Be $before
 
         $path = Join-Path $Folder 'replaced.key'
@@ -105,7 +105,7 @@ Describe 'Get-SsoRecoveryKey' {
     }
 
     It 'reports <Case> with <Id>, each file on its own' -ForEach @(
-        @{ Case = 'a missing file'; Id = 'SsoSecret.RecoveryKeyNotFound'; Make = { param($f) Join-Path $f 'missing.key' } }
+        @{ Case = 'a missing file'; Id = 'SsoSecret.FileNotFound'; Make = { param($f) Join-Path $f 'missing.key' } }
         @{ Case = 'a text file'; Id = 'SsoSecret.NotARecoveryKey'; Make = { param($f) $p = Join-Path $f 'notes.key'; Set-Content -LiteralPath $p 'hello'; $p } }
         @{ Case = 'a backup'; Id = 'SsoSecret.NotARecoveryKey'; Make = { param($f) $p = Join-Path $f 'backup.key'; New-TestSecret -StorePath (New-TestPath 'store') -BackupPath $p | Out-Null; $p } }
         @{ Case = 'a damaged key file'; Id = 'SsoSecret.DamagedRecoveryKey'; Make = { param($f) New-AlteredBackup -Source $Key.Path -Destination (Join-Path $f 'damaged.key') -Offset 60 -Flip } }

@@ -163,7 +163,7 @@ Describe 'Reading and checking backups sealed to recovery keys' {
     }
 
     It 'Test-SsoSecretBackup stops the call for a key file it cannot use: <Case>' -ForEach @(
-        @{ Case = 'missing'; Id = 'SsoSecret.RecoveryKeyNotFound'; Call = { @{ RecoveryKeyPath = (Join-Path $Folder 'missing.key'); RecoveryKeyPassword = $Password } } }
+        @{ Case = 'missing'; Id = 'SsoSecret.FileNotFound'; Call = { @{ RecoveryKeyPath = (Join-Path $Folder 'missing.key'); RecoveryKeyPassword = $Password } } }
         @{ Case = 'a wrong password'; Id = 'SsoSecret.WrongPassword'; Call = { @{ RecoveryKeyPath = $KeyA.Path; RecoveryKeyPassword = $WrongPassword } } }
         @{ Case = 'no password and no prompt'; Id = 'SsoSecret.PasswordRequired'; Call = { @{ RecoveryKeyPath = $KeyA.Path } } }
         @{ Case = 'a password without a key'; Id = 'SsoSecret.ConflictingParameters'; Call = { @{ RecoveryKeyPassword = $Password } } }
@@ -214,7 +214,7 @@ Describe 'Restoring from a backup sealed to recovery keys' {
         @{ Case = 'a key password without a key'; Id = 'SsoSecret.ConflictingParameters'; Run = { param($s) Restore-SsoMasterSecret $PasswordBackup -Password $Password -RecoveryKeyPassword $Password -StorePath $s -Force } }
         @{ Case = "a wrong key file password"; Id = 'SsoSecret.WrongPassword'; Run = { param($s) Restore-SsoMasterSecret $SealedAB -RecoveryKeyPath $KeyA.Path -RecoveryKeyPassword $WrongPassword -StorePath $s -Force } }
         @{ Case = 'no key file password and no prompt'; Id = 'SsoSecret.PasswordRequired'; Run = { param($s) Restore-SsoMasterSecret $SealedAB -RecoveryKeyPath $KeyA.Path -StorePath $s -Force } }
-        @{ Case = 'a missing key file'; Id = 'SsoSecret.RecoveryKeyNotFound'; Run = { param($s) Restore-SsoMasterSecret $SealedAB -RecoveryKeyPath (Join-Path $Folder 'none.key') -StorePath $s -Force } }
+        @{ Case = 'a missing key file'; Id = 'SsoSecret.FileNotFound'; Run = { param($s) Restore-SsoMasterSecret $SealedAB -RecoveryKeyPath (Join-Path $Folder 'none.key') -StorePath $s -Force } }
         @{ Case = 'a backup given as the key'; Id = 'SsoSecret.NotARecoveryKey'; Run = { param($s) Restore-SsoMasterSecret $SealedAB -RecoveryKeyPath $PasswordBackup -StorePath $s -Force } }
         @{ Case = 'a damaged key file'; Id = 'SsoSecret.DamagedRecoveryKey'; Run = { param($s) $k = New-AlteredBackup -Source $KeyA.Path -Destination (Join-Path $Folder 'damaged.key') -Offset 70 -Flip; Restore-SsoMasterSecret $SealedAB -RecoveryKeyPath $k -RecoveryKeyPassword $Password -StorePath $s -Force } }
     ) {

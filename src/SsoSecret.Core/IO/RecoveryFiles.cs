@@ -23,7 +23,7 @@ internal static class RecoveryFiles
 
         if (!File.Exists(path))
         {
-            throw new RecoveryKeyException(SsoSecretFailure.RecoveryKeyNotFound, $"The recovery key file '{path}' does not exist.", path);
+            throw new RecoveryKeyException(SsoSecretFailure.FileNotFound, $"The recovery key file '{path}' does not exist.", path);
         }
 
         try
@@ -98,7 +98,7 @@ internal static class RecoveryFiles
                 header = RecoveryKeyFile.ReadHeader(written);
             },
             () => new RecoveryKeyException(
-                SsoSecretFailure.RecoveryKeyExists,
+                SsoSecretFailure.FileExists,
                 $"The file '{path}' already exists. SsoSecret never overwrites a file unless told to.",
                 path));
         return header!;
@@ -166,7 +166,7 @@ internal static class RecoveryFiles
             }
         }
         catch (Exception e) when (e is IOException || e is UnauthorizedAccessException
-            || (e is SsoSecretException s && s.Failure != SsoSecretFailure.BackupExists && s.Failure != SsoSecretFailure.RecoveryKeyExists))
+            || (e is SsoSecretException s && s.Failure != SsoSecretFailure.BackupExists && s.Failure != SsoSecretFailure.FileExists))
         {
             throw new BackupException(
                 SsoSecretFailure.WriteFailed,

@@ -104,7 +104,7 @@ public sealed class NewSsoRecoveryKeyCommand : SsoSecretCommandBase
 
         if (!Force && System.IO.File.Exists(path))
         {
-            throw new RecoveryKeyException(SsoSecretFailure.RecoveryKeyExists, $"The file '{path}' already exists. SsoSecret never overwrites a file unless told to.", path);
+            throw new RecoveryKeyException(SsoSecretFailure.FileExists, $"The file '{path}' already exists. SsoSecret never overwrites a file unless told to.", path);
         }
     }
 }

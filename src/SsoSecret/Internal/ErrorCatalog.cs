@@ -27,17 +27,25 @@ internal static class ErrorCatalog
             or SsoSecretFailure.DamagedBackup or SsoSecretFailure.TamperedBackup or SsoSecretFailure.NotABackup
             or SsoSecretFailure.UnsupportedVersion or SsoSecretFailure.KdfLimitExceeded or SsoSecretFailure.PathNotFileSystem
             or SsoSecretFailure.PathIsFolder or SsoSecretFailure.FolderNotFound or SsoSecretFailure.WriteFailed
-            or SsoSecretFailure.ReadFailed or SsoSecretFailure.WrongRecoveryKey or SsoSecretFailure.BackupKindMismatch
-            or SsoSecretFailure.NotARecoveryKey or SsoSecretFailure.DamagedRecoveryKey or SsoSecretFailure.RecoveryKeyNotFound
-            or SsoSecretFailure.RecoveryKeyExists => false,
+            or SsoSecretFailure.ReadFailed or SsoSecretFailure.NotProtectedData or SsoSecretFailure.DamagedProtectedData
+            or SsoSecretFailure.UnknownSecret or SsoSecretFailure.WrongPurpose or SsoSecretFailure.TamperedProtectedData
+            or SsoSecretFailure.UnsupportedInput or SsoSecretFailure.ValueTooLarge or SsoSecretFailure.ValueNotText
+            or SsoSecretFailure.FileExists or SsoSecretFailure.FileNotFound or SsoSecretFailure.WrongRecoveryKey
+            or SsoSecretFailure.BackupKindMismatch or SsoSecretFailure.NotARecoveryKey or SsoSecretFailure.DamagedRecoveryKey => false,
         _ => true,
     };
 
     internal static ErrorCategory Category(SsoSecretFailure failure) => failure switch
     {
         SsoSecretFailure.NoMasterSecret or SsoSecretFailure.BackupNotFound or SsoSecretFailure.FolderNotFound
-            or SsoSecretFailure.RecoveryKeyNotFound => ErrorCategory.ObjectNotFound,
-        SsoSecretFailure.MasterSecretExists or SsoSecretFailure.BackupExists or SsoSecretFailure.RecoveryKeyExists => ErrorCategory.ResourceExists,
+            or SsoSecretFailure.FileNotFound or SsoSecretFailure.UnknownSecret => ErrorCategory.ObjectNotFound,
+        SsoSecretFailure.MasterSecretExists or SsoSecretFailure.BackupExists or SsoSecretFailure.FileExists => ErrorCategory.ResourceExists,
+        SsoSecretFailure.WrongPurpose => ErrorCategory.AuthenticationError,
+        SsoSecretFailure.TamperedProtectedData => ErrorCategory.SecurityError,
+        SsoSecretFailure.NotProtectedData or SsoSecretFailure.DamagedProtectedData or SsoSecretFailure.ValueNotText => ErrorCategory.InvalidData,
+        SsoSecretFailure.ValueTooLarge => ErrorCategory.LimitsExceeded,
+        SsoSecretFailure.StoreChanged => ErrorCategory.ResourceUnavailable,
+        SsoSecretFailure.UnsupportedInput => ErrorCategory.InvalidType,
         SsoSecretFailure.WrongPassword or SsoSecretFailure.WrongRecoveryKey => ErrorCategory.AuthenticationError,
         SsoSecretFailure.NotARecoveryKey or SsoSecretFailure.DamagedRecoveryKey => ErrorCategory.InvalidData,
         SsoSecretFailure.TamperedBackup or SsoSecretFailure.StoreInsecure or SsoSecretFailure.HintRevealsPassword => ErrorCategory.SecurityError,
@@ -45,7 +53,7 @@ internal static class ErrorCatalog
         SsoSecretFailure.KdfLimitExceeded => ErrorCategory.LimitsExceeded,
         SsoSecretFailure.PasswordRequired or SsoSecretFailure.ConfirmationRequired => ErrorCategory.InvalidOperation,
         SsoSecretFailure.StoreBusy => ErrorCategory.ResourceBusy,
-        SsoSecretFailure.StoreUnavailable => ErrorCategory.ResourceUnavailable,
+        SsoSecretFailure.StoreUnavailable or SsoSecretFailure.KdfUnavailable => ErrorCategory.ResourceUnavailable,
         SsoSecretFailure.WriteFailed => ErrorCategory.WriteError,
         SsoSecretFailure.ReadFailed => ErrorCategory.ReadError,
         _ => ErrorCategory.InvalidArgument,
@@ -81,14 +89,25 @@ internal static class ErrorCatalog
         SsoSecretFailure.StoreUnavailable => "Check the store path (-StorePath or $env:SSOSECRET_STORE) and its permissions.",
         SsoSecretFailure.WeakKdf => "Use at least the Interactive profile's memory and passes.",
         SsoSecretFailure.InvalidTargetTime => "Give a positive time such as 00:00:02.",
+        SsoSecretFailure.KdfUnavailable => "Install libargon2, name it with $env:SSOSECRET_ARGON2_LIBRARY, or remove $env:SSOSECRET_KDF, as the message says.",
         SsoSecretFailure.WriteFailed => "Check the folder's free space and permissions, then try again.",
         SsoSecretFailure.ReadFailed => "Check the file's permissions.",
         SsoSecretFailure.ConfirmationRequired => "Pass -Force (or -Confirm:$false) to make the change without a question.",
+        SsoSecretFailure.NotProtectedData => "Give the text Protect-SsoData wrote (it starts with 'ssodata1.').",
+        SsoSecretFailure.DamagedProtectedData => "The text was changed or cut short after it was written; use another copy of it.",
+        SsoSecretFailure.UnknownSecret => "Restore a backup of the master secret the message names, then rewrap the value with Update-SsoProtectedData.",
+        SsoSecretFailure.WrongPurpose => "Give the purpose the value was protected for.",
+        SsoSecretFailure.TamperedProtectedData => "Do not trust this copy of the value; use another copy of it.",
+        SsoSecretFailure.InvalidPurpose => "Give one line of printable text, 1 to 256 bytes, such as 'billing/db-password'.",
+        SsoSecretFailure.ValueTooLarge => "Protect a random key instead, and encrypt the large data with it.",
+        SsoSecretFailure.UnsupportedInput => "Give a SecureString, a string, a byte array or a PSCredential.",
+        SsoSecretFailure.ValueNotText => "Use -AsByteArray to get the value's bytes.",
+        SsoSecretFailure.StoreChanged => "Check the store (Get-SsoMasterSecret), then run the command again.",
+        SsoSecretFailure.FileExists => "Choose another path, or pass -Force to replace the file.",
+        SsoSecretFailure.FileNotFound => "Check the path; relative paths are relative to the current PowerShell location.",
         SsoSecretFailure.WrongRecoveryKey => "Use a recovery key file whose fingerprint (Get-SsoRecoveryKey) is among the backup's recipients (Get-SsoSecretBackupInfo).",
         SsoSecretFailure.NotARecoveryKey => "Check that -RecoveryKeyPath names a recovery key file written by New-SsoRecoveryKey.",
         SsoSecretFailure.DamagedRecoveryKey => "Use another copy of the recovery key file.",
-        SsoSecretFailure.RecoveryKeyNotFound => "Check the path; relative paths are relative to the current PowerShell location.",
-        SsoSecretFailure.RecoveryKeyExists => "Choose another path, or pass -Force to replace the file once the new key file is proven good.",
         SsoSecretFailure.InvalidRecipient => "Copy the public key line (ssosecret-recipient1...) again from New-SsoRecoveryKey or Get-SsoRecoveryKey.",
         SsoSecretFailure.RecipientsWithPassword => "Give either -Recipient or a password (-Password, -Credential, -PasswordHint), not both; to have both, write two backups.",
         SsoSecretFailure.BackupKindMismatch => "Give a password for a password backup, and -RecoveryKeyPath for a backup sealed to recovery keys (Get-SsoSecretBackupInfo shows its Kind).",
