@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Text;
@@ -10,44 +9,33 @@ using Xunit;
 
 namespace SsoSecret.Tests;
 
-/// <summary>A fact that needs Node.js 20 or later on the PATH; skipped, with the reason, where there is none.</summary>
-public sealed class NodeFactAttribute : FactAttribute
+/// <summary>
+/// A fact that needs node on the PATH (ProtectedDataInteropTests' <see cref="Node"/> finds it); skipped, with the reason,
+/// where there is none.
+/// </summary>
+public sealed class RecipientInteropFactAttribute : FactAttribute
 {
-    public NodeFactAttribute()
+    public RecipientInteropFactAttribute()
     {
-        if (Node.Unavailable is string reason)
+        if (Node.ExecutablePath is null)
         {
-            Skip = reason;
+            Skip = "node is not on the PATH, so the second implementation of docs/envelope-format-v2.md "
+                + "(tests/Interop/ssosecret-v2.mjs) was NOT run. Install Node.js 20 or later to run it.";
         }
     }
 }
 
 /// <summary>Runs tests/Interop/ssosecret-v2.mjs, the second implementation of docs/envelope-format-v2.md.</summary>
-internal static class Node
+internal static class RecipientNode
 {
-    private static readonly Lazy<string?> s_unavailable = new(Probe);
-
-    /// <summary>Null when node 20+ runs; else why the interop tests are skipped.</summary>
-    internal static string? Unavailable => s_unavailable.Value;
-
     internal static string Script => Path.Combine(TestPaths.RepositoryRoot, "tests", "Interop", "ssosecret-v2.mjs");
 
     /// <summary>Runs a command of the script: its JSON output, and its exit code (0 success, 2 a documented failure).</summary>
     internal static (JsonElement Output, int ExitCode) Run(params string[] arguments)
     {
-        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Script);
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd();
-        string error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode is 0 or 2, $"node {string.Join(" ", arguments)} failed ({process.ExitCode}): {error}{output}");
-        return (JsonDocument.Parse(output).RootElement.Clone(), process.ExitCode);
+        var (exit, output, error) = Node.Run(new[] { Script }.Concat(arguments));
+        Assert.True(exit is 0 or 2, $"node {string.Join(" ", arguments)} failed ({exit}): {error}{output}");
+        return (JsonDocument.Parse(output).RootElement.Clone(), exit);
     }
 
     /// <summary>The documented failure node reached (exit code 2), or null when it succeeded.</summary>
@@ -55,23 +43,6 @@ internal static class Node
     {
         var (output, exit) = Run(arguments);
         return exit == 2 ? output.GetProperty("failure").GetString() : null;
-    }
-
-    private static string? Probe()
-    {
-        try
-        {
-            var start = new ProcessStartInfo("node", "--version") { RedirectStandardOutput = true, UseShellExecute = false };
-            using var process = Process.Start(start)!;
-            string version = process.StandardOutput.ReadToEnd().Trim();
-            process.WaitForExit();
-            int major = int.Parse(version.TrimStart('v').Split('.')[0], System.Globalization.CultureInfo.InvariantCulture);
-            return major >= 20 ? null : $"Node.js {version} is older than 20 (the interop implementation needs its X25519, HKDF and ChaCha20-Poly1305).";
-        }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception || e is FormatException)
-        {
-            return "Node.js (node 20 or later) is not installed, so the second implementation of docs/envelope-format-v2.md in tests/Interop cannot run.";
-        }
     }
 }
 
@@ -96,15 +67,15 @@ public sealed class InteropTests : IDisposable
             return (privateKey, new RecoveryPublicKey(publicKey));
         }).ToList();
 
-    [NodeFact]
+    [RecipientInteropFact]
     public void NodeRecomputesThePagesVectors()
     {
-        var (output, exit) = Node.Run("check-vectors", RecipientSpecificationTests.SpecPath);
+        var (output, exit) = RecipientNode.Run("check-vectors", RecipientSpecificationTests.SpecPath);
         Assert.Equal(0, exit);
         Assert.Equal(RecipientSpecificationTests.ReadVectors().Keys.OrderBy(k => k), output.GetProperty("checked").EnumerateArray().Select(e => e.GetString()).OrderBy(k => k));
     }
 
-    [NodeFact]
+    [RecipientInteropFact]
     public void NodeOpensWhatTheModuleWrites()
     {
         foreach (int count in new[] { 1, 3, 16 })
@@ -118,7 +89,7 @@ public sealed class InteropTests : IDisposable
                 IO.RecoveryFiles.WriteBackup(path, secret, id, keys.Select(k => k.PublicKey).ToList(), armor, overwrite: false);
                 foreach (var (privateKey, publicKey) in new[] { keys[0], keys[^1] })
                 {
-                    var (output, exit) = Node.Run("open-backup", path, Hex.Encode(privateKey));
+                    var (output, exit) = RecipientNode.Run("open-backup", path, Hex.Encode(privateKey));
                     Assert.Equal(0, exit);
                     Assert.Equal(Hex.Encode(secret), output.GetProperty("secret").GetString());
                     Assert.Equal(id.ToString(), output.GetProperty("secretId").GetString());
@@ -127,12 +98,12 @@ public sealed class InteropTests : IDisposable
                     Assert.Contains(publicKey.Fingerprint, output.GetProperty("recipients").EnumerateArray().Select(e => e.GetString()));
                 }
 
-                Assert.Equal("WrongRecoveryKey", Node.Failure("open-backup", path, Hex.Encode(Keys(1)[0].PrivateKey)));
+                Assert.Equal("WrongRecoveryKey", RecipientNode.Failure("open-backup", path, Hex.Encode(Keys(1)[0].PrivateKey)));
             }
         }
     }
 
-    [NodeFact]
+    [RecipientInteropFact]
     public void TheModuleOpensWhatNodeWrites()
     {
         foreach (bool armor in new[] { false, true })
@@ -143,7 +114,7 @@ public sealed class InteropTests : IDisposable
             string path = File($"node-{armor}.bak");
             var arguments = new List<string> { "seal-backup", path, Hex.Encode(secret), id.ToString(), s_created.ToUnixTimeSeconds().ToString(), armor ? "armor" : "binary" };
             arguments.AddRange(keys.Select(k => k.PublicKey.Text));
-            Assert.Equal(0, Node.Run(arguments.ToArray()).ExitCode);
+            Assert.Equal(0, RecipientNode.Run(arguments.ToArray()).ExitCode);
 
             var data = System.IO.File.ReadAllBytes(path);
             foreach (var (privateKey, _) in keys)
@@ -157,7 +128,7 @@ public sealed class InteropTests : IDisposable
         }
     }
 
-    [NodeFact]
+    [RecipientInteropFact]
     public void TheKeyFileInteroperatesFromTheArgon2idOutput()
     {
         var password = Encoding.UTF8.GetBytes("interop p\u00e4ssword");
@@ -171,25 +142,25 @@ public sealed class InteropTests : IDisposable
             string path = File("module.key");
             System.IO.File.WriteAllText(path, Armor.Encode(sealedKey.Data, RecoveryKeyFile.ArmorLabel));
             var argon2 = Hex.Encode(Primitives.Argon2id(password, salt, kdf, 32));
-            var (output, exit) = Node.Run("open-key", path, argon2);
+            var (output, exit) = RecipientNode.Run("open-key", path, argon2);
             Assert.Equal(0, exit);
             Assert.Equal(Hex.Encode(privateKey), output.GetProperty("privateKey").GetString());
             Assert.Equal(new RecoveryPublicKey(publicKey).Text, output.GetProperty("line").GetString());
             Assert.Equal("in the safe", output.GetProperty("hint").GetString());
-            Assert.Equal("WrongPassword", Node.Failure("open-key", path, Hex.Encode(Primitives.Argon2id(Encoding.UTF8.GetBytes("wrong"), salt, kdf, 32))));
+            Assert.Equal("WrongPassword", RecipientNode.Failure("open-key", path, Hex.Encode(Primitives.Argon2id(Encoding.UTF8.GetBytes("wrong"), salt, kdf, 32))));
         }
 
         // Node writes, the module opens with the password.
         var (otherPrivate, _) = Primitives.X25519NewKeyPair();
         string nodePath = File("node.key");
         var ikm = Primitives.Argon2id(password, salt, kdf, 32);
-        Assert.Equal(0, Node.Run("seal-key", nodePath, Hex.Encode(otherPrivate), Hex.Encode(ikm), Hex.Encode(salt), "256", "2", "2", s_created.ToUnixTimeSeconds().ToString(), Hex.Encode(Encoding.UTF8.GetBytes("Pferd \U0001F434")), "binary").ExitCode);
+        Assert.Equal(0, RecipientNode.Run("seal-key", nodePath, Hex.Encode(otherPrivate), Hex.Encode(ikm), Hex.Encode(salt), "256", "2", "2", s_created.ToUnixTimeSeconds().ToString(), Hex.Encode(Encoding.UTF8.GetBytes("Pferd \U0001F434")), "binary").ExitCode);
         Assert.Equal(otherPrivate, RecoveryKeyFile.Open(System.IO.File.ReadAllBytes(nodePath), password, KdfLimits.Default, out var header));
         Assert.Equal("Pferd \U0001F434", header.Hint);
         Assert.Equal(kdf, header.Kdf);
     }
 
-    [NodeFact]
+    [RecipientInteropFact]
     public void BothImplementationsReachTheSameOutcomeForEachBadInput()
     {
         var keys = Keys(2);
@@ -235,7 +206,7 @@ public sealed class InteropTests : IDisposable
             System.IO.File.WriteAllBytes(path, data);
             var module = Assert.ThrowsAny<BackupException>(() => BackupEnvelope.OpenWithRecoveryKey(data, keys[1].PrivateKey, out _)).Failure;
             Assert.True(expected == Outcome(module), $"{name}: the module says {module}");
-            Assert.True(expected == Node.Failure("open-backup", path, Hex.Encode(keys[1].PrivateKey)), $"{name}: node disagrees");
+            Assert.True(expected == RecipientNode.Failure("open-backup", path, Hex.Encode(keys[1].PrivateKey)), $"{name}: node disagrees");
         }
 
         foreach (string line in new[] { keys[0].PublicKey.Text.Remove(30, 1), keys[0].PublicKey.Text.Replace('q', 'p'), "age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj" })
@@ -246,11 +217,11 @@ public sealed class InteropTests : IDisposable
             }
 
             Assert.Equal(SsoSecretFailure.InvalidRecipient, Assert.ThrowsAny<SsoSecretException>(() => RecoveryPublicKey.Parse(line)).Failure);
-            Assert.Equal("InvalidRecipient", Node.Failure("parse-line", line));
+            Assert.Equal("InvalidRecipient", RecipientNode.Failure("parse-line", line));
         }
 
         // And a good line means the same key to both.
-        Assert.Equal(Hex.Encode(keys[0].PublicKey.Bytes), Node.Run("parse-line", keys[0].PublicKey.Text.ToUpperInvariant()).Output.GetProperty("publicKey").GetString());
+        Assert.Equal(Hex.Encode(keys[0].PublicKey.Bytes), RecipientNode.Run("parse-line", keys[0].PublicKey.Text.ToUpperInvariant()).Output.GetProperty("publicKey").GetString());
     }
 
     /// <summary>The page's outcome names for the module's failures.</summary>
