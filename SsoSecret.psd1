@@ -27,6 +27,9 @@
         'Remove-SsoPreviousSecret'
         'Split-SsoMasterSecret'
         'Test-SsoSecretShare'
+        'New-SsoRecoveryKey'
+        'Get-SsoRecoveryKey'
+        'Set-SsoSecretBackupPassword'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

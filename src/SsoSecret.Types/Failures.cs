@@ -33,7 +33,7 @@ public enum SsoSecretFailure
     /// <summary>The file is not an SsoSecret backup.</summary>
     NotABackup,
 
-    /// <summary>A backup of a format version this module does not read.</summary>
+    /// <summary>A backup (or recovery key file) of a format version this module does not read.</summary>
     UnsupportedVersion,
 
     /// <summary>The backup asks for more KDF memory or work than the reader allows.</summary>
@@ -167,6 +167,7 @@ public enum SsoSecretFailure
 
     /// <summary>A path with wildcards matches several files where the command takes one.</summary>
     AmbiguousPath,
+
     /// <summary>
     /// The store folder, a store file, or a folder or link on the store's path belongs to another user (neither the
     /// caller nor root), who could replace what the store holds.
@@ -184,6 +185,24 @@ public enum SsoSecretFailure
 
     /// <summary>The backup was written and verified, but the store could not record it.</summary>
     BackupNotRecorded,
+
+    /// <summary>The recovery key does not open the backup: the backup is not sealed to it.</summary>
+    WrongRecoveryKey,
+
+    /// <summary>A file given as a recovery key is not an SsoSecret recovery key file.</summary>
+    NotARecoveryKey,
+
+    /// <summary>The recovery key file was changed, cut short or altered after it was written.</summary>
+    DamagedRecoveryKey,
+
+    /// <summary>A recovery public key (-Recipient) is mistyped, or is not a recovery public key.</summary>
+    InvalidRecipient,
+
+    /// <summary>A password and recovery keys were both given for one backup: a backup is sealed to one or the other.</summary>
+    RecipientsWithPassword,
+
+    /// <summary>The backup opens with recovery keys and was given a password, or the other way round.</summary>
+    BackupKindMismatch,
 }
 
 /// <summary>
@@ -224,7 +243,7 @@ public class BackupException : SsoSecretException
     }
 
     /// <summary>The same failure, naming the file it concerns.</summary>
-    public virtual BackupException At(string path) => new(Failure, WithFile(Message, path), path, this);
+    public virtual BackupException At(string path) => new(Failure, WithFile(Message, path), path, this) { RecommendedAction = RecommendedAction };
 
     /// <summary>The message with the file it concerns.</summary>
     protected static string WithFile(string message, string path) => $"{message} File: '{path}'.";
@@ -240,7 +259,20 @@ public sealed class WrongPasswordException : BackupException
     }
 
     /// <inheritdoc/>
-    public override BackupException At(string path) => new WrongPasswordException(WithFile(Message, path), path, this);
+    public override BackupException At(string path) => new WrongPasswordException(WithFile(Message, path), path, this) { RecommendedAction = RecommendedAction };
+}
+
+/// <summary>A recovery key file could not be read, opened or written.</summary>
+public class RecoveryKeyException : SsoSecretException
+{
+    /// <summary>Creates the exception.</summary>
+    public RecoveryKeyException(SsoSecretFailure failure, string message, string? path = null, Exception? innerException = null)
+        : base(failure, message, path, innerException)
+    {
+    }
+
+    /// <summary>The same failure, naming the file it concerns.</summary>
+    public RecoveryKeyException At(string path) => new(Failure, $"{Message} File: '{path}'.", path, this) { RecommendedAction = RecommendedAction };
 }
 
 /// <summary>The secret store refused an operation. The message names the path and what to do.</summary>

@@ -42,6 +42,12 @@ public sealed class SsoSecretBackupInfo
     /// <summary>The envelope's format version.</summary>
     public int FormatVersion { get; internal set; }
 
+    /// <summary>What opens the backup: a password (version 1), or any one of its recovery keys (version 2).</summary>
+    public SsoSecretBackupKind Kind { get; internal set; }
+
+    /// <summary>For a backup sealed to recovery keys: the fingerprints of their public keys (Get-SsoRecoveryKey shows a key's).</summary>
+    public string[] Recipients { get; internal set; } = System.Array.Empty<string>();
+
     /// <summary>When the backup was written (UTC).</summary>
     public DateTime Created { get; internal set; }
 
@@ -57,8 +63,8 @@ public sealed class SsoSecretBackupInfo
     /// <summary>The secret's length in bytes.</summary>
     public int SecretLength { get; internal set; }
 
-    /// <summary>The Argon2id parameters of the backup.</summary>
-    public KdfParameters Kdf { get; internal set; } = KdfParameters.FromProfile(KdfProfile.Interactive);
+    /// <summary>The Argon2id parameters of a password backup; null for a backup sealed to recovery keys.</summary>
+    public KdfParameters? Kdf { get; internal set; }
 
     /// <summary>True for the armored (text) form.</summary>
     public bool Armored { get; internal set; }
@@ -70,7 +76,7 @@ public sealed class SsoSecretBackupInfo
 /// <summary>The outcome of checking one backup (<c>Test-SsoSecretBackup</c>).</summary>
 public enum SsoSecretBackupStatus
 {
-    /// <summary>The backup is intact (and, when a password was given, opens with it).</summary>
+    /// <summary>The backup is intact (and, when a password or recovery key was given, opens with it).</summary>
     Valid,
 
     /// <summary>The password does not open the backup.</summary>
@@ -96,6 +102,15 @@ public enum SsoSecretBackupStatus
 
     /// <summary>The file exists but cannot be read (permissions).</summary>
     Unreadable,
+
+    /// <summary>The backup is not sealed to the recovery key given.</summary>
+    WrongRecoveryKey,
+
+    /// <summary>
+    /// What was given cannot open this kind of backup: a password for a backup sealed to recovery keys, or only a
+    /// recovery key for a password backup.
+    /// </summary>
+    KindMismatch,
 }
 
 /// <summary>The detailed result of <c>Test-SsoSecretBackup -Detailed</c>.</summary>
@@ -112,6 +127,12 @@ public sealed class SsoSecretBackupTestResult
 
     /// <summary>True when a password was given and it opened the backup.</summary>
     public bool PasswordVerified { get; internal set; }
+
+    /// <summary>True when a recovery key was given and it opened the backup.</summary>
+    public bool RecoveryKeyVerified { get; internal set; }
+
+    /// <summary>What opens the backup, when the header could be read.</summary>
+    public SsoSecretBackupKind? Kind { get; internal set; }
 
     /// <summary>Whether the backup holds the store's current secret; null when that could not be checked.</summary>
     public bool? MatchesCurrentSecret { get; internal set; }

@@ -75,7 +75,7 @@ Describe 'Get-SsoSecretBackupInfo' {
         It 'writes one non-terminating <Id> for <Case> and still outputs the other files' -ForEach @(
             @{ Case = 'a flipped byte'; File = 'Damaged'; Id = 'DamagedBackup' }
             @{ Case = 'a text file'; File = 'NotABackup'; Id = 'NotABackup' }
-            @{ Case = 'format version 2'; File = 'UnsupportedVersion'; Id = 'UnsupportedVersion' }
+            @{ Case = 'format version 3'; File = 'UnsupportedVersion'; Id = 'UnsupportedVersion' }
             @{ Case = 'a missing file'; File = 'Missing'; Id = 'BackupNotFound' }
             @{ Case = 'a folder'; File = 'Folder'; Id = 'PathIsFolder' }
         ) {

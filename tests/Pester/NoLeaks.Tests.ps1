@@ -24,6 +24,20 @@ BeforeDiscovery {
                 Restore-SsoMasterSecret "$Work/b.bak" -Password $Password -StorePath $Store -PassThru
                 Restore-SsoMasterSecret "$Work/c.bak" -Credential $Credential -StorePath "$Work/store2" -Force -PassThru
             } }
+        @{ Name = 'recovery keys (success): make, read, seal, test, restore'; Run = {
+                New-SsoRecoveryKey -Path "$Work/k.key" -Password $Password -PasswordHint 'the key door' -KdfProfile Interactive
+                New-SsoRecoveryKey -Path "$Work/k2.key" -Credential $Credential -KdfProfile Interactive -Armor
+                Get-SsoRecoveryKey "$Work/k.key", "$Work/k2.key"
+                Backup-SsoMasterSecret "$Work/r.bak" -Recipient (Get-SsoRecoveryKey "$Work/k.key").PublicKey -StorePath $Store -PassThru
+                Get-SsoSecretBackupInfo "$Work/r.bak"
+                Test-SsoSecretBackup "$Work/r.bak" -RecoveryKeyPath "$Work/k.key" -RecoveryKeyPassword $Password -StorePath $Store -Detailed
+                Restore-SsoMasterSecret "$Work/r.bak" -RecoveryKeyPath "$Work/k.key" -RecoveryKeyPassword $Password -StorePath "$Work/store-r" -Force -PassThru
+            } }
+        @{ Name = 'Set-SsoSecretBackupPassword (success)'; Run = {
+                Copy-Item "$Work/b.bak" "$Work/changed.bak"
+                Set-SsoSecretBackupPassword "$Work/changed.bak" -Password $Password -NewPassword $NewPassword -PasswordHint 'the green door' -Force -PassThru
+                Test-SsoSecretBackup "$Work/changed.bak" -Password $NewPassword -StorePath $Store -Detailed
+            } }
         @{ Name = 'wrong password'; Run = {
                 Test-SsoSecretBackup "$Work/b.bak" -Password $WrongPassword -StorePath $Store -Detailed
                 Restore-SsoMasterSecret "$Work/b.bak" -Password $WrongPassword -StorePath $Store -Force
@@ -38,8 +52,8 @@ BeforeDiscovery {
                 Restore-SsoMasterSecret "$Work/tampered.bak" -Password $Password -StorePath $Store -Force
             } }
         @{ Name = 'not a backup, unsupported version, KDF limit'; Run = {
-                Get-SsoSecretBackupInfo "$Work/text.txt", "$Work/version2.bak"
-                Test-SsoSecretBackup "$Work/text.txt", "$Work/version2.bak" -Password $Password -Detailed
+                Get-SsoSecretBackupInfo "$Work/text.txt", "$Work/version3.bak"
+                Test-SsoSecretBackup "$Work/text.txt", "$Work/version3.bak" -Password $Password -Detailed
                 Test-SsoSecretBackup "$Work/b.bak" -Password $Password -MaximumKdfMemoryMiB 1 -Detailed
                 Restore-SsoMasterSecret "$Work/b.bak" -Password $Password -StorePath $Store -MaximumKdfMemoryMiB 1 -Force
             } }
@@ -73,6 +87,26 @@ BeforeDiscovery {
         @{ Name = 'damaged store'; Run = { Get-SsoMasterSecret -StorePath "$Work/store-damaged"; Backup-SsoMasterSecret "$Work/sd.bak" -Password $Password -StorePath "$Work/store-damaged" } }
         @{ Name = 'insecure store'; Run = { Get-SsoMasterSecret -StorePath "$Work/store-open"; Restore-SsoMasterSecret "$Work/b.bak" -Password $Password -StorePath "$Work/store-open" -Force } }
         @{ Name = 'busy store'; Run = { Restore-SsoMasterSecret "$Work/other.bak" -Password $Password -StorePath "$Work/store-busy" -Force } }
+        @{ Name = 'recovery key failures'; Run = {
+                Restore-SsoMasterSecret "$Work/r.bak" -RecoveryKeyPath "$Work/k2.key" -RecoveryKeyPassword $Password -StorePath "$Work/store-r" -Force
+                Restore-SsoMasterSecret "$Work/r.bak" -RecoveryKeyPath "$Work/k.key" -RecoveryKeyPassword $WrongPassword -StorePath "$Work/store-r" -Force
+                Test-SsoSecretBackup "$Work/r.bak" -RecoveryKeyPath "$Work/k.key" -RecoveryKeyPassword $WrongPassword -Detailed
+                Restore-SsoMasterSecret "$Work/r.bak" -RecoveryKeyPath "$Work/k-damaged.key" -RecoveryKeyPassword $Password -StorePath "$Work/store-r" -Force
+                Restore-SsoMasterSecret "$Work/r.bak" -RecoveryKeyPath "$Work/b.bak" -RecoveryKeyPassword $Password -StorePath "$Work/store-r" -Force
+                Restore-SsoMasterSecret "$Work/r.bak" -RecoveryKeyPath "$Work/none.key" -RecoveryKeyPassword $Password -StorePath "$Work/store-r" -Force
+                New-SsoRecoveryKey -Path "$Work/k.key" -Password $Password -KdfProfile Interactive
+                Get-SsoRecoveryKey "$Work/k-damaged.key", "$Work/text.txt"
+            } }
+        @{ Name = 'recipient and kind failures'; Run = {
+                Backup-SsoMasterSecret "$Work/x.bak" -Recipient 'ssosecret-recipient1m60dkltm0hqmf56mv8pweep4xulcxs7gtduxwnddl3lpgmug9d8sfu3gn9' -StorePath $Store
+                Backup-SsoMasterSecret "$Work/x.bak" -Recipient (Get-SsoRecoveryKey "$Work/k.key").PublicKey -Password $Password -StorePath $Store
+                Backup-SsoMasterSecret "$Work/x.bak" -Recipient $Plain.Password -StorePath $Store
+                Restore-SsoMasterSecret "$Work/r.bak" -Password $Password -StorePath "$Work/store-r" -Force
+                Test-SsoSecretBackup "$Work/r.bak", "$Work/b.bak" -Password $Password -RecoveryKeyPath "$Work/k2.key" -RecoveryKeyPassword $Password -Detailed
+                Set-SsoSecretBackupPassword "$Work/r.bak" -Password $Password -NewPassword $NewPassword -Force
+                Set-SsoSecretBackupPassword "$Work/b.bak" -Password $WrongPassword -NewPassword $NewPassword -Force
+                Set-SsoSecretBackupPassword "$Work/b.bak" -Password $Password -NewPassword $NewPassword -PasswordHint "door $($Plain.New)" -Force
+            } }
         @{ Name = 'Protect and Unprotect (success: SecureString, PSCredential, file in; SecureString out)'; Run = {
                 $text = $Value | Protect-SsoData -Purpose 'probe/value' -StorePath $Store -Verbose
                 $text
@@ -114,6 +148,7 @@ BeforeAll {
         Wrong    = 'Wrong-Passw0rd-0b7d25aa'
         Weak     = 'Wk7-q9z'
         Invalid  = "Surrogate-Probe-`u{D800}-4f2a"
+        New      = 'New-Passw0rd-9d3c51e8'
         Value    = 'Protected-Value-5e8d21c4'
     }
     # A value protected under the master secret: its plaintext must not appear either (the probes never ask for it
@@ -122,6 +157,7 @@ BeforeAll {
     $script:Password = ConvertTo-SecureString $Plain.Password -AsPlainText -Force
     $script:WrongPassword = ConvertTo-SecureString $Plain.Wrong -AsPlainText -Force
     $script:WeakPassword = ConvertTo-SecureString $Plain.Weak -AsPlainText -Force
+    $script:NewPassword = ConvertTo-SecureString $Plain.New -AsPlainText -Force
     $script:InvalidPassword = [securestring]::new()
     foreach ($c in $Plain.Invalid.ToCharArray()) { $InvalidPassword.AppendChar($c) }
     $script:Credential = [pscredential]::new('ignored', $Password)
@@ -157,6 +193,15 @@ BeforeAll {
     }
     Add-Secret "$ProbeFolder/p.bak"
 
+    # A recovery key's private key is as secret as a master secret: read through RecoveryKeyFile.Open, and searched for
+    # in every rendering the same ways.
+    function Add-PrivateKey([string] $Path) {
+        $open = $Core.GetType('SsoSecret.RecoveryKeyFile').GetMethod('Open', [System.Reflection.BindingFlags]'NonPublic, Static')
+        $arguments = [object[]]@([System.IO.File]::ReadAllBytes($Path), [System.Text.Encoding]::UTF8.GetBytes($Plain.Password), [SsoSecret.KdfLimits]::Default, $null)
+        $bytes = [byte[]]$open.Invoke($null, $arguments)
+        if (-not ($Secrets | Where-Object { [System.Linq.Enumerable]::SequenceEqual($_, $bytes) })) { $Secrets.Add($bytes) }
+    }
+
     # What must never appear: text needles (searched ignoring case, except base64) and byte needles.
     function Get-Needles {
         $text = [System.Collections.Generic.List[object]]::new()
@@ -175,7 +220,7 @@ BeforeAll {
             }
         }
         $binary = [System.Collections.Generic.List[object]]::new()
-        foreach ($name in 'Password', 'Wrong', 'Weak', 'Value') {
+        foreach ($name in 'Password', 'Wrong', 'Weak', 'New', 'Value') {
             $binary.Add(@{ What = "$name password, UTF-8 bytes"; Needle = $utf8.GetBytes($Plain[$name]) })
             $binary.Add(@{ What = "$name password, UTF-16 bytes"; Needle = $utf16.GetBytes($Plain[$name]) })
         }
@@ -319,8 +364,8 @@ BeforeAll {
         $sha = [System.Security.Cryptography.SHA256]::HashData([byte[]]$tampered[0..($tampered.Length - 33)])
         [Array]::Copy($sha, 0, $tampered, $tampered.Length - 32, 32)
         [System.IO.File]::WriteAllBytes("$Work/tampered.bak", $tampered)
-        $version2 = [byte[]]$b.Clone(); $version2[9] = 2
-        [System.IO.File]::WriteAllBytes("$Work/version2.bak", $version2)
+        $version3 = [byte[]]$b.Clone(); $version3[9] = 3
+        [System.IO.File]::WriteAllBytes("$Work/version3.bak", $version3)
         Set-Content "$Work/text.txt" 'not a backup'
         New-SsoMasterSecret -BackupPath "$Work/other.bak" -Password $Password -StorePath "$Work/store-other" -KdfProfile Interactive | Out-Null
         Add-Secret "$Work/other.bak"
@@ -336,6 +381,10 @@ BeforeAll {
         $script:Held = [System.IO.FileStream]::new("$Work/store-busy/store.lock", 'OpenOrCreate', 'ReadWrite', 'None')
         if (-not $IsWindows) { chmod 600 "$Work/store-busy/store.lock" }
         $env:SSOSECRET_LOCK_TIMEOUT_SECONDS = '1'
+        if (Test-Path "$Work/k.key") {
+            $key = [System.IO.File]::ReadAllBytes("$Work/k.key"); $key[60] = $key[60] -bxor 0x01
+            [System.IO.File]::WriteAllBytes("$Work/k-damaged.key", $key)
+        }
     }
     $script:Ready = $false
     $script:SeenIds = [System.Collections.Generic.List[string]]::new()
@@ -353,6 +402,9 @@ Describe 'No password and no secret in any output' {
         foreach ($path in "$Work/new.bak", "$Work/new2.bak") {
             if (Test-Path $path) { Add-Secret $path }
         }
+        foreach ($path in "$Work/k.key", "$Work/k2.key") {
+            if (Test-Path $path) { Add-PrivateKey $path }
+        }
         foreach ($record in $result.Captured | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }) {
             $SeenIds.Add($record.FullyQualifiedErrorId.Split(',')[0])
         }
@@ -366,7 +418,9 @@ Describe 'No password and no secret in any output' {
             'WeakPassword', 'HintRevealsPassword', 'InvalidPassword', 'InvalidHint', 'HintTooLong', 'WeakKdf', 'BackupExists',
             'MasterSecretExists', 'ConfirmationRequired', 'PasswordRequired', 'NoMasterSecret', 'BackupNotFound', 'PathIsFolder',
             'PathNotFileSystem', 'FolderNotFound', 'StoreDamaged', 'StoreInsecure', 'StoreBusy', 'WrongPurpose',
-            'DamagedProtectedData', 'NotProtectedData', 'UnknownSecret', 'ValueTooLarge', 'UnsupportedInput', 'InvalidPurpose'
+            'DamagedProtectedData', 'NotProtectedData', 'UnknownSecret', 'ValueTooLarge', 'UnsupportedInput', 'InvalidPurpose',
+            'WrongRecoveryKey', 'NotARecoveryKey', 'DamagedRecoveryKey', 'FileNotFound', 'FileExists',
+            'InvalidRecipient', 'RecipientsWithPassword', 'BackupKindMismatch'
         $seen = $script:SeenIds
         foreach ($id in $expected) { $seen | Should -Contain "SsoSecret.$id" }
     }

@@ -303,7 +303,7 @@ Describe 'Restore-SsoMasterSecret' {
             @{ Case = 'a changed hint, checksum recomputed'; File = 'Tampered'; Id = 'TamperedBackup' }
             @{ Case = 'a changed creation time, checksum recomputed'; File = 'TamperedCreated'; Id = 'TamperedBackup' }
             @{ Case = 'a text file'; File = 'NotABackup'; Id = 'NotABackup' }
-            @{ Case = 'format version 2'; File = 'UnsupportedVersion'; Id = 'UnsupportedVersion' }
+            @{ Case = 'format version 3'; File = 'UnsupportedVersion'; Id = 'UnsupportedVersion' }
             @{ Case = 'a missing file'; File = 'Missing'; Id = 'BackupNotFound' }
         ) {
             $path = if ($File) { $Bad[$File] } else { $BackupB }

@@ -113,7 +113,7 @@ Describe 'Test-SsoSecretBackup' {
             @{ Case = 'a changed hint, checksum recomputed'; File = 'Tampered'; Secret = 'Right'; Status = 'Tampered' }
             @{ Case = 'a changed creation time, checksum recomputed'; File = 'TamperedCreated'; Secret = 'Right'; Status = 'Tampered' }
             @{ Case = 'a text file'; File = 'NotABackup'; Secret = $null; Status = 'NotABackup' }
-            @{ Case = 'format version 2'; File = 'UnsupportedVersion'; Secret = $null; Status = 'UnsupportedVersion' }
+            @{ Case = 'format version 3'; File = 'UnsupportedVersion'; Secret = $null; Status = 'UnsupportedVersion' }
             @{ Case = 'a missing file'; File = 'Missing'; Secret = $null; Status = 'NotFound' }
         ) {
             $path = if ($File) { $Bad[$File] } else { $Backup }

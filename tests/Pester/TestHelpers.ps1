@@ -171,8 +171,8 @@ function New-BadBackupSet {
         TamperedCreated    = New-AlteredBackup -Source $Source -Destination (Join-Path $Folder 'tampered-created.bak') -Offset ($script:CreatedOffset + 7) -Flip -FixChecksum
         # A byte of the key commitment changed, checksum recomputed: no password can open it.
         WrongCommitment    = New-AlteredBackup -Source $Source -Destination (Join-Path $Folder 'commitment.bak') -Offset (Get-CommitmentOffset $Source) -Flip -FixChecksum
-        # Format version 2.
-        UnsupportedVersion = New-AlteredBackup -Source $Source -Destination (Join-Path $Folder 'version2.bak') -Offset $script:VersionOffset -Bytes @(0, 2)
+        # Format version 3 (2 exists: backups sealed to recovery keys).
+        UnsupportedVersion = New-AlteredBackup -Source $Source -Destination (Join-Path $Folder 'version3.bak') -Offset $script:VersionOffset -Bytes @(0, 3)
         Missing            = Join-Path $Folder 'missing.bak'
     }
     $notABackup = Join-Path $Folder 'notes.bak'

@@ -126,10 +126,11 @@ public sealed class EnvelopeTests
     public void AnotherVersionIsUnsupported()
     {
         var data = Seal();
-        data[BackupEnvelope.VersionOffset + 1] = 2;
+        // Version 2 exists (backups sealed to recovery keys); 3 does not.
+        data[BackupEnvelope.VersionOffset + 1] = 3;
         var e = Assert.ThrowsAny<BackupException>(() => BackupEnvelope.ReadHeader(data));
         Assert.Equal(SsoSecretFailure.UnsupportedVersion, e.Failure);
-        Assert.Contains("version 2", e.Message);
+        Assert.Contains("version 3", e.Message);
     }
 
     [Theory]
@@ -189,7 +190,7 @@ public sealed class EnvelopeTests
         }
 
         Reseal(data);
-        Assert.Equal(64L * 1024 * 1024, BackupEnvelope.ReadHeader(data).Kdf.MemoryKiB);
+        Assert.Equal(64L * 1024 * 1024, BackupEnvelope.ReadHeader(data).Kdf!.MemoryKiB);
         long before = GC.GetAllocatedBytesForCurrentThread();
         var watch = Stopwatch.StartNew();
         Assert.Equal(SsoSecretFailure.KdfLimitExceeded, Failure(data));

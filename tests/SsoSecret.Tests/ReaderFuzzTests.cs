@@ -624,7 +624,7 @@ public sealed class ReaderFuzzTests
                 var input = x.armored ? Encoding.ASCII.GetBytes(Armor.Encode(binary)) : binary;
 
                 var header = BackupEnvelope.ReadHeader(input);
-                Assert.Equal((int)x.m, header.Kdf.MemoryKiB);
+                Assert.Equal((int)x.m, header.Kdf!.MemoryKiB);
 
                 long before = GC.GetAllocatedBytesForCurrentThread();
                 var watch = Stopwatch.StartNew();

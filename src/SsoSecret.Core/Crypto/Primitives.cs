@@ -1,5 +1,6 @@
 using System;
 using Org.BouncyCastle.Crypto;
+using Org.BouncyCastle.Crypto.Agreement;
 using Org.BouncyCastle.Crypto.Digests;
 using Org.BouncyCastle.Crypto.Generators;
 using Org.BouncyCastle.Crypto.Macs;
@@ -20,6 +21,7 @@ internal static class Primitives
     internal const int ChaChaKeyLength = 32;
     internal const int ChaChaNonceLength = 12;
     internal const int TagLength = 16;
+    internal const int X25519KeyLength = 32;
 
     private static readonly SecureRandom s_random = new();
 
@@ -108,6 +110,41 @@ internal static class Primitives
         catch (InvalidCipherTextException)
         {
             Memory.Zero(output);
+            return null;
+        }
+    }
+
+    /// <summary>A new X25519 key pair (RFC 7748) from BouncyCastle's generator: (private key, public key), 32 bytes each.</summary>
+    internal static (byte[] PrivateKey, byte[] PublicKey) X25519NewKeyPair()
+    {
+        var generator = new X25519KeyPairGenerator();
+        generator.Init(new X25519KeyGenerationParameters(s_random));
+        var pair = generator.GenerateKeyPair();
+        return (((X25519PrivateKeyParameters)pair.Private).GetEncoded(), ((X25519PublicKeyParameters)pair.Public).GetEncoded());
+    }
+
+    /// <summary>The X25519 public key of a private key: X25519(private key, base point).</summary>
+    internal static byte[] X25519PublicKey(byte[] privateKey) =>
+        new X25519PrivateKeyParameters(privateKey, 0).GeneratePublicKey().GetEncoded();
+
+    /// <summary>
+    /// The X25519 shared secret of a private key and a public key (BouncyCastle's X25519Agreement). Null when the
+    /// result is all zeros: the public key is a point of small order, and the "shared" secret would be known to all.
+    /// </summary>
+    internal static byte[]? X25519(byte[] privateKey, byte[] publicKey)
+    {
+        var agreement = new X25519Agreement();
+        agreement.Init(new X25519PrivateKeyParameters(privateKey, 0));
+        var shared = new byte[agreement.AgreementSize];
+        try
+        {
+            agreement.CalculateAgreement(new X25519PublicKeyParameters(publicKey, 0), shared, 0);
+            return shared;
+        }
+        catch (InvalidOperationException)
+        {
+            // BouncyCastle refuses an all-zero result ("X25519 agreement failed").
+            Memory.Zero(shared);
             return null;
         }
     }

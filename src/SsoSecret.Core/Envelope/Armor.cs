@@ -16,23 +16,32 @@ internal static class Armor
     internal const int LineLength = 64;
 
     /// <summary>Encodes a binary backup, with LF line endings and a final LF.</summary>
-    internal static string Encode(byte[] data)
+    internal static string Encode(byte[] data) => Encode(data, Label);
+
+    /// <summary>Encodes binary data under a label (a backup's, or a recovery key file's), as <see cref="Encode(byte[])"/>.</summary>
+    internal static string Encode(byte[] data, string label)
     {
+        string begin = "-----BEGIN " + label + "-----";
+        string end = "-----END " + label + "-----";
         string base64 = Convert.ToBase64String(data);
-        var builder = new StringBuilder(base64.Length + base64.Length / LineLength + BeginLine.Length + EndLine.Length + 4);
-        builder.Append(BeginLine).Append('\n');
+        var builder = new StringBuilder(base64.Length + base64.Length / LineLength + begin.Length + end.Length + 4);
+        builder.Append(begin).Append('\n');
         for (int i = 0; i < base64.Length; i += LineLength)
         {
             builder.Append(base64, i, Math.Min(LineLength, base64.Length - i)).Append('\n');
         }
 
-        builder.Append(EndLine).Append('\n');
+        builder.Append(end).Append('\n');
         return builder.ToString();
     }
 
     /// <summary>True when the data, after leading white space, starts with the BEGIN line (or a prefix of it).</summary>
-    internal static bool LooksArmored(byte[] data)
+    internal static bool LooksArmored(byte[] data) => LooksArmored(data, Label);
+
+    /// <summary>True when the data, after leading white space, starts with the BEGIN line of the label (or a prefix of it).</summary>
+    internal static bool LooksArmored(byte[] data, string label)
     {
+        string beginLine = "-----BEGIN " + label + "-----";
         int i = 0;
         while (i < data.Length && IsWhiteSpace(data[i]))
         {
@@ -44,10 +53,10 @@ internal static class Armor
             return false;
         }
 
-        int n = Math.Min(BeginLine.Length, data.Length - i);
+        int n = Math.Min(beginLine.Length, data.Length - i);
         for (int k = 0; k < n; k++)
         {
-            if (data[i + k] != BeginLine[k])
+            if (data[i + k] != beginLine[k])
             {
                 return false;
             }
@@ -57,8 +66,13 @@ internal static class Armor
     }
 
     /// <summary>Decodes an armored backup strictly; every deviation is <see cref="SsoSecretFailure.DamagedBackup"/>.</summary>
-    internal static byte[] Decode(byte[] data)
+    internal static byte[] Decode(byte[] data) => Decode(data, Label, Damaged);
+
+    /// <summary>Decodes armor of the given label strictly; every deviation is the failure <paramref name="damaged"/> makes.</summary>
+    internal static byte[] Decode(byte[] data, string label, Func<string, SsoSecretException> damaged)
     {
+        string beginLine = "-----BEGIN " + label + "-----";
+        string endLine = "-----END " + label + "-----";
         int start = 0;
         int end = data.Length;
         while (start < end && IsWhiteSpace(data[start]))
@@ -75,7 +89,7 @@ internal static class Armor
         {
             if (data[i] > 0x7E || (data[i] < 0x20 && data[i] != (byte)'\n' && data[i] != (byte)'\r' && data[i] != (byte)'\t'))
             {
-                throw Damaged("it holds a character that is not printable ASCII");
+                throw damaged("it holds a character that is not printable ASCII");
             }
         }
 
@@ -90,19 +104,19 @@ internal static class Armor
             }
         }
 
-        if (lines[0] != BeginLine)
+        if (lines[0] != beginLine)
         {
-            throw Damaged("the first line is not exactly '" + BeginLine + "'");
+            throw damaged("the first line is not exactly '" + beginLine + "'");
         }
 
         if (lines.Count < 3)
         {
-            throw Damaged("the text form is cut short");
+            throw damaged("the text form is cut short");
         }
 
-        if (lines[lines.Count - 1] != EndLine)
+        if (lines[lines.Count - 1] != endLine)
         {
-            throw Damaged("the last line is not exactly '" + EndLine + "'");
+            throw damaged("the last line is not exactly '" + endLine + "'");
         }
 
         var base64 = new StringBuilder();
@@ -112,20 +126,20 @@ internal static class Armor
             bool last = i == lines.Count - 2;
             if (line.Length == 0 || line.Length > LineLength || (!last && line.Length != LineLength))
             {
-                throw Damaged($"line {i + 1} is not a base64 line of {LineLength} characters");
+                throw damaged($"line {i + 1} is not a base64 line of {LineLength} characters");
             }
 
             base64.Append(line);
         }
 
-        return DecodeCanonicalBase64(base64.ToString());
+        return DecodeCanonicalBase64(base64.ToString(), damaged);
     }
 
-    private static byte[] DecodeCanonicalBase64(string text)
+    private static byte[] DecodeCanonicalBase64(string text, Func<string, SsoSecretException> damaged)
     {
         if (text.Length % 4 != 0)
         {
-            throw Damaged("the base64 text is cut short");
+            throw damaged("the base64 text is cut short");
         }
 
         int padding = text.EndsWith("==", StringComparison.Ordinal) ? 2 : text.EndsWith("=", StringComparison.Ordinal) ? 1 : 0;
@@ -133,7 +147,7 @@ internal static class Armor
         {
             if (!IsBase64Char(text[i]))
             {
-                throw Damaged("it holds a character that is not base64");
+                throw damaged("it holds a character that is not base64");
             }
         }
 
@@ -144,13 +158,13 @@ internal static class Armor
         }
         catch (FormatException)
         {
-            throw Damaged("the base64 text is not valid");
+            throw damaged("the base64 text is not valid");
         }
 
         // Canonical form: re-encoding gives back the same text, so unused bits are zero and padding is exact.
         if (!string.Equals(Convert.ToBase64String(decoded), text, StringComparison.Ordinal))
         {
-            throw Damaged("the base64 text is not in canonical form");
+            throw damaged("the base64 text is not in canonical form");
         }
 
         return decoded;
@@ -161,6 +175,6 @@ internal static class Armor
 
     private static bool IsWhiteSpace(byte b) => b == (byte)' ' || b == (byte)'\t' || b == (byte)'\r' || b == (byte)'\n';
 
-    private static BackupException Damaged(string reason) =>
-        new(SsoSecretFailure.DamagedBackup, "The backup's text form is damaged: " + reason + ".");
+    private static SsoSecretException Damaged(string reason) =>
+        new BackupException(SsoSecretFailure.DamagedBackup, "The backup's text form is damaged: " + reason + ".");
 }

@@ -7,7 +7,8 @@ namespace SsoSecret;
 
 /// <summary>
 /// The SsoSecret backup envelope, version 1. docs/envelope-format.md is its specification; this class follows it
-/// section by section, and the tests hold the two together byte for byte.
+/// section by section, and the tests hold the two together byte for byte. Its reader is also every backup's entry:
+/// the form, magic and version come first, and a version 2 backup goes on in <see cref="RecipientEnvelope"/>.
 /// </summary>
 internal static class BackupEnvelope
 {
@@ -137,7 +138,11 @@ internal static class BackupEnvelope
     /// Reads what a backup tells without its password, checking everything that can be checked without it:
     /// form, magic, version, length, checksum and every field.
     /// </summary>
-    internal static BackupHeader ReadHeader(byte[] input) => Parse(input).Header;
+    internal static BackupHeader ReadHeader(byte[] input)
+    {
+        var form = Decode(input);
+        return form.Version == RecipientEnvelope.FormatVersion ? RecipientEnvelope.ReadHeader(form.Data, form.Armored) : Parse(form).Header;
+    }
 
     /// <summary>
     /// Opens a backup: every check of <see cref="ReadHeader"/>, then the KDF limits, the key commitment (wrong
@@ -145,9 +150,17 @@ internal static class BackupEnvelope
     /// </summary>
     internal static byte[] Open(byte[] input, byte[] password, KdfLimits limits, out BackupHeader header)
     {
-        var parsed = Parse(input);
+        var form = Decode(input);
+        if (form.Version == RecipientEnvelope.FormatVersion)
+        {
+            // Every check without a key first, so that a damaged file is reported as damaged.
+            header = RecipientEnvelope.ReadHeader(form.Data, form.Armored);
+            throw RecipientEnvelope.NeedsRecoveryKey(header);
+        }
+
+        var parsed = Parse(form);
         header = parsed.Header;
-        var kdf = header.Kdf;
+        var kdf = header.Kdf!;
         if (!limits.Allows(kdf))
         {
             throw new BackupException(
@@ -161,12 +174,33 @@ internal static class BackupEnvelope
     }
 
     /// <summary>
+    /// Opens a backup sealed to recovery keys (format version 2) with the private key of one of them. A password
+    /// backup is refused with <see cref="SsoSecretFailure.BackupKindMismatch"/> (after the checks that need no password).
+    /// </summary>
+    internal static byte[] OpenWithRecoveryKey(byte[] input, byte[] privateKey, out BackupHeader header)
+    {
+        var form = Decode(input);
+        if (form.Version != RecipientEnvelope.FormatVersion)
+        {
+            header = Parse(form).Header;
+            throw new BackupException(
+                SsoSecretFailure.BackupKindMismatch,
+                "The backup is protected by a password, not sealed to recovery keys: it opens with its password, not with a recovery key.")
+            {
+                RecommendedAction = "Give the backup's password (-Password or -Credential) instead of -RecoveryKeyPath.",
+            };
+        }
+
+        return RecipientEnvelope.Open(form.Data, form.Armored, privateKey, out header);
+    }
+
+    /// <summary>
     /// Proves that <paramref name="written"/> (a file read back from disk) is the backup that was sealed, and that it
     /// opens with the sealed keys to the given secret. No KDF runs: the keys are those the seal derived.
     /// </summary>
     internal static void VerifyWritten(byte[] written, SealedBackup sealedBackup, byte[] secret)
     {
-        var parsed = Parse(written);
+        var parsed = Parse(Decode(written));
         if (parsed.Data.Length != sealedBackup.Data.Length || !Primitives.FixedTimeEquals(parsed.Data, 0, sealedBackup.Data, 0, sealedBackup.Data.Length))
         {
             throw new BackupException(SsoSecretFailure.DamagedBackup, "The backup read back from disk differs from what was written.");
@@ -186,7 +220,11 @@ internal static class BackupEnvelope
         }
     }
 
-    private static ParsedBackup Parse(byte[] input)
+    /// <summary>
+    /// The reader's first steps, shared by every format version: size, form (binary or armor), magic and version. The
+    /// version picks the reader of the rest: <see cref="Parse"/> for version 1, <see cref="RecipientEnvelope"/> for 2.
+    /// </summary>
+    internal static DecodedBackup Decode(byte[] input)
     {
         bool armored = false;
         byte[] data = input;
@@ -228,13 +266,22 @@ internal static class BackupEnvelope
         }
 
         int version = BigEndian.ReadUInt16(data, VersionOffset);
-        if (version != FormatVersion)
+        if (version != FormatVersion && version != RecipientEnvelope.FormatVersion)
         {
             throw new BackupException(
                 SsoSecretFailure.UnsupportedVersion,
-                $"The backup is of format version {version}; this version of SsoSecret reads version {FormatVersion}. Use the SsoSecret version that wrote it, or a newer one.");
+                $"The backup is of format version {version}; this version of SsoSecret reads versions {FormatVersion} and {RecipientEnvelope.FormatVersion}. Use the SsoSecret version that wrote it, or a newer one.");
         }
 
+        return new DecodedBackup(data, armored, version);
+    }
+
+    /// <summary>Steps 4 to 6 of a version 1 backup: length, checksum and fields.</summary>
+    private static ParsedBackup Parse(DecodedBackup form)
+    {
+        var data = form.Data;
+        bool armored = form.Armored;
+        int version = form.Version;
         if (data.Length < MinLength)
         {
             throw Damaged($"it is {data.Length} bytes long, shorter than the smallest backup ({MinLength} bytes)");
@@ -408,7 +455,24 @@ internal static class BackupEnvelope
         return n > 0;
     }
 
-    private static BackupException Damaged(string reason) => new(SsoSecretFailure.DamagedBackup, "The backup is damaged: " + reason + ".");
+    internal static BackupException Damaged(string reason) => new(SsoSecretFailure.DamagedBackup, "The backup is damaged: " + reason + ".");
+
+    /// <summary>A backup's binary form, whether it was read from armor, and its format version.</summary>
+    internal sealed class DecodedBackup
+    {
+        internal DecodedBackup(byte[] data, bool armored, int version)
+        {
+            Data = data;
+            Armored = armored;
+            Version = version;
+        }
+
+        internal byte[] Data { get; }
+
+        internal bool Armored { get; }
+
+        internal int Version { get; }
+    }
 
     private sealed class ParsedBackup
     {

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Text;
 
@@ -52,7 +53,30 @@ internal sealed class PreparedBackup : IDisposable
         KdfParameters kdf,
         bool armor,
         bool overwrite,
-        bool allowBelowFloor = false)
+        bool allowBelowFloor = false) => PrepareSealed(path, armor, overwrite, () =>
+        {
+            var sealedBackup = BackupEnvelope.Seal(secret, secretId, DateTimeOffset.UtcNow, hint, password, kdf, allowBelowFloor: allowBelowFloor);
+            return (sealedBackup, sealedBackup.Data, written => BackupEnvelope.VerifyWritten(written, sealedBackup, secret));
+        });
+
+    /// <summary>
+    /// As <see cref="Prepare"/>, for a backup
+    /// sealed to recovery keys (format version 2): no KDF runs, and the written copy is proven with the file key the
+    /// seal kept, without any private key.
+    /// </summary>
+    internal static PreparedBackup PrepareForRecipients(
+        string path,
+        byte[] secret,
+        Guid secretId,
+        IReadOnlyList<RecoveryPublicKey> recipients,
+        bool armor,
+        bool overwrite) => PrepareSealed(path, armor, overwrite, () =>
+        {
+            var sealedBackup = RecipientEnvelope.Seal(secret, secretId, DateTimeOffset.UtcNow, recipients);
+            return (sealedBackup, sealedBackup.Data, written => RecipientEnvelope.VerifyWritten(written, sealedBackup, secret));
+        });
+
+    private static PreparedBackup PrepareSealed(string path, bool armor, bool overwrite, Func<(IDisposable Sealed, byte[] Data, Action<byte[]> Verify)> seal)
     {
         if (!overwrite && Exists(path))
         {
@@ -66,14 +90,17 @@ internal sealed class PreparedBackup : IDisposable
             // (a write keeps it for seconds at most): a recent one may belong to another process writing the same path.
             AtomicFile.RemoveStaleTemporaries(path, BackupFile.StaleTemporaryAge);
 
-            using var sealedBackup = BackupEnvelope.Seal(secret, secretId, DateTimeOffset.UtcNow, hint, password, kdf, allowBelowFloor: allowBelowFloor);
-            byte[] content = armor ? Encoding.ASCII.GetBytes(Armor.Encode(sealedBackup.Data)) : sealedBackup.Data;
-            temporary = AtomicFile.WriteTemporary(path, content);
-            var written = BackupFile.ReadBounded(temporary);
-            BackupEnvelope.VerifyWritten(written, sealedBackup, secret);
-            var prepared = new PreparedBackup(path, temporary, BackupEnvelope.ReadHeader(written), overwrite);
-            temporary = null;
-            return prepared;
+            var (sealedBackup, data, verify) = seal();
+            using (sealedBackup)
+            {
+                byte[] content = armor ? Encoding.ASCII.GetBytes(Armor.Encode(data)) : data;
+                temporary = AtomicFile.WriteTemporary(path, content);
+                var written = BackupFile.ReadBounded(temporary);
+                verify(written);
+                var prepared = new PreparedBackup(path, temporary, BackupEnvelope.ReadHeader(written), overwrite);
+                temporary = null;
+                return prepared;
+            }
         }
         catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || (e is BackupException b && b.Failure != SsoSecretFailure.BackupExists))
         {

@@ -28,7 +28,8 @@ public sealed class BackupSsoMasterSecretCommand : BackupWriterCommandBase, IDis
     protected override void ProcessRecord() => Run(
         () =>
         {
-            var kdf = ChooseKdf();
+            var recipients = Recipients();
+            var kdf = recipients is null ? ChooseKdf() : null;
             string path = PathHelper.ResolveLiteral(this, Path);
             var store = _store!;
             using var state = store.Read();
@@ -40,10 +41,14 @@ public sealed class BackupSsoMasterSecretCommand : BackupWriterCommandBase, IDis
                 return;
             }
 
-            // Asked for once, for every file of the pipeline.
-            _password ??= ObtainNewPassword(path, out _hint);
+            // Asked for once, for every file of the pipeline; a backup sealed to recovery keys needs none.
+            if (recipients is null)
+            {
+                _password ??= ObtainNewPassword(path, out _hint);
+            }
+
             // Sealed (the KDF) without the store's lock; put in place and recorded under it, in milliseconds.
-            using var prepared = SealBackup(path, current, _password, _hint, kdf);
+            using var prepared = recipients is null ? SealBackup(path, current, _password!, _hint, kdf!) : SealRecipientBackup(path, current, recipients);
             try
             {
                 store.RecordBackup(prepared, current.Id);

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Management.Automation;
 using System.Security;
 using SsoSecret.Internal;
@@ -50,32 +51,67 @@ public abstract class BackupWriterCommandBase : StoreCommandBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    /// <summary>The KDF parameters for the new backup: explicit ones (no weaker than the floor) or a profile's.</summary>
-    private protected KdfParameters ChooseKdf()
+    /// <summary>
+    /// Recovery public keys (ssosecret-recipient1..., from New-SsoRecoveryKey) to seal the backup to instead of a
+    /// password: any one of their private keys opens it. Excludes -Password, -Credential and -PasswordHint.
+    /// </summary>
+    [Parameter]
+    public string[]? Recipient { get; set; }
+
+    private bool _recipientsRead;
+    private List<RecoveryPublicKey>? _recipients;
+
+    /// <summary>
+    /// The recovery keys of -Recipient, read once per call; null without -Recipient. A password parameter beside it is
+    /// refused: a backup is sealed to a password or to recovery keys, never both (docs/envelope-format-v2.md says why).
+    /// </summary>
+    private protected List<RecoveryPublicKey>? Recipients()
     {
-        if (KdfParameters is null)
+        if (!_recipientsRead)
         {
-            return KdfParameters.FromProfile(KdfProfile);
-        }
-
-        if (MyInvocation.BoundParameters.ContainsKey(nameof(KdfProfile)))
-        {
-            throw new SsoSecretException(SsoSecretFailure.ConflictingParameters, "Give either -KdfProfile or -KdfParameters, not both.");
-        }
-
-        if (!KdfParameters.MeetsFloor && !TestSupport.WaiveKdfFloor)
-        {
-            var floor = KdfParameters.FromProfile(KdfProfile.Interactive);
-            throw new SsoSecretException(
-                SsoSecretFailure.WeakKdf,
-                $"The KDF parameters ({KdfParameters}) are weaker than the Interactive profile ({floor}), the floor for a backup.")
+            _recipientsRead = true;
+            if (Recipient is not null)
             {
-                RecommendedAction = $"Use at least {floor.MemoryKiB / 1024} MiB and {floor.Iterations} passes.",
-            };
+                foreach (string name in new[] { nameof(Password), nameof(Credential), nameof(PasswordHint) })
+                {
+                    if (MyInvocation.BoundParameters.ContainsKey(name))
+                    {
+                        throw new SsoSecretException(
+                            SsoSecretFailure.RecipientsWithPassword,
+                            $"-Recipient and -{name} were both given. A backup is sealed either to a password or to recovery keys, never to both: "
+                            + "a password backup proves who wrote it, and anyone with a public key could rewrite a backup that mixed the two.");
+                    }
+                }
+
+                // The KDF parameters harden a password; a backup sealed to recovery keys derives no key from one. They are
+                // let pass (a $PSDefaultParameterValues entry for them must not break -Recipient), and said to be unused.
+                foreach (string name in new[] { nameof(KdfProfile), nameof(KdfParameters) })
+                {
+                    if (MyInvocation.BoundParameters.ContainsKey(name))
+                    {
+                        WriteVerbose($"-{name} does not apply to a backup sealed to recovery keys (no key is derived from a password); it is not used.");
+                    }
+                }
+
+                _recipients = RecoveryKeys.Parse(this, Recipient);
+            }
         }
 
-        return KdfParameters;
+        return _recipients;
     }
+
+    /// <summary>
+    /// Seals a backup of a stored secret to recovery keys into a verified temporary file beside <paramref name="path"/>
+    /// (no KDF: milliseconds). As with a password backup, the store's transaction commits it, under the store's lock.
+    /// </summary>
+    private protected IO.PreparedBackup SealRecipientBackup(string path, StoredSecret secret, IReadOnlyList<RecoveryPublicKey> recipients)
+    {
+        WriteVerbose($"Sealing the backup to {recipients.Count} recovery key(s): {string.Join(", ", System.Linq.Enumerable.Select(recipients, r => r.Fingerprint))}.");
+        return IO.PreparedBackup.PrepareForRecipients(path, secret.Secret, secret.Id, recipients, Armor, Force);
+    }
+
+    /// <summary>The KDF parameters for the new backup: explicit ones (no weaker than the floor) or a profile's.</summary>
+    private protected KdfParameters ChooseKdf() => KdfChoice.Choose(this, KdfProfile, KdfParameters);
 
     /// <summary>The new backup's password (given, or asked for twice) and its hint, checked.</summary>
     private protected PasswordBytes ObtainNewPassword(string target, out string hint)

@@ -19,7 +19,8 @@ public sealed class NewSsoMasterSecretCommand : BackupWriterCommandBase
     protected override void ProcessRecord() => Run(
         () =>
         {
-            var kdf = ChooseKdf();
+            var recipients = Recipients();
+            var kdf = recipients is null ? ChooseKdf() : null;
             string path = PathHelper.ResolveLiteral(this, BackupPath);
             var store = OpenStore();
             System.Guid? replacing;
@@ -44,11 +45,12 @@ public sealed class NewSsoMasterSecretCommand : BackupWriterCommandBase
                 throw new StoreException(SsoSecretFailure.MasterSecretExists, store.Path, $"The store '{store.Path}' already holds master secret {replacing}; it was not replaced.");
             }
 
-            using var password = ObtainNewPassword(path, out string hint);
+            string hint = string.Empty;
+            using var password = recipients is null ? ObtainNewPassword(path, out hint) : null;
             using var state = store.Generate(replacing, secret =>
             {
                 WriteVerbose($"Generated master secret {secret.Id} (fingerprint {secret.Fingerprint}).");
-                return SealBackup(path, secret, password, hint, kdf);
+                return recipients is null ? SealBackup(path, secret, password!, hint, kdf!) : SealRecipientBackup(path, secret, recipients);
             });
             WriteVerbose($"Installed master secret {state.Current!.Id} in '{store.Path}'; its backup '{path}' was written and verified.");
             if (PassThru)

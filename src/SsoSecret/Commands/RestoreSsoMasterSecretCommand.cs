@@ -57,11 +57,26 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
     [ValidateRange(1, 16384)]
     public int MaximumKdfMemoryMiB { get; set; }
 
+    /// <summary>For a backup sealed to recovery keys: the recovery key file (its private key) that opens it.</summary>
+    [Parameter]
+    [FileSystemPathTransformation]
+    [ValidateNotNullOrEmpty]
+    public string? RecoveryKeyPath { get; set; }
+
+    /// <summary>The recovery key file's password. Without it, the key's hint is shown and the password asked for.</summary>
+    [Parameter]
+    public SecureString? RecoveryKeyPassword { get; set; }
+
     /// <inheritdoc/>
     protected override void ProcessRecord() => Run(
         () =>
         {
             string path = BackupPath();
+            if (RecoveryKeyPassword is not null && RecoveryKeyPath is null)
+            {
+                throw new SsoSecretException(SsoSecretFailure.ConflictingParameters, "-RecoveryKeyPassword is the password of the key file given with -RecoveryKeyPath, and -RecoveryKeyPath is missing.");
+            }
+
             var store = OpenStore();
             Guid? currentId;
             string? currentFingerprint;
@@ -75,7 +90,8 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
             var data = IO.BackupFile.Read(path);
             var header = IO.BackupFile.ReadHeader(data, path);
             var limits = KdfLimitParameter.Limits(MaximumKdfMemoryMiB);
-            if (!limits.Allows(header.Kdf))
+            var recoveryKey = RecoveryKeyPath is not null || header.Kind == SsoSecretBackupKind.Recipients ? ReadRecoveryKey(header, path) : null;
+            if (recoveryKey is null && !limits.Allows(header.Kdf!))
             {
                 // The reader refuses it before any KDF runs; refused here before the password is asked for.
                 IO.BackupFile.Open(data, Array.Empty<byte>(), limits, path);
@@ -99,12 +115,14 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
                 return;
             }
 
-            byte[] secret = Passwords.Open(
-                this,
-                Password ?? Credential?.Password,
-                path,
-                header.Hint,
-                password => KdfRunner.Run(this, "Opening the backup " + path, header.Kdf, () => IO.BackupFile.Open(data, password.Bytes, limits, path)));
+            byte[] secret = recoveryKey is not null
+                ? OpenWithRecoveryKey(data, path, recoveryKey.Value, limits)
+                : Passwords.Open(
+                    this,
+                    Password ?? Credential?.Password,
+                    path,
+                    header.Hint,
+                    password => KdfRunner.Run(this, "Opening the backup " + path, header.Kdf!, () => IO.BackupFile.Open(data, password.Bytes, limits, path)));
 
             using var restored = new StoredSecret(header.SecretId, header.Created, secret);
             Guid? confirmedCurrent;
@@ -198,5 +216,43 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
         }
 
         return files[0];
+    }
+
+    /// <summary>
+    /// For a backup sealed to recovery keys, or with -RecoveryKeyPath: reads the key file and checks the kinds and
+    /// fingerprints, before any question and before the key's password is asked for, so a wrong key or a password
+    /// backup costs no KDF run (and -WhatIf asks for nothing).
+    /// </summary>
+    private (string Path, byte[] Data, RecoveryKeyHeader Header)? ReadRecoveryKey(BackupHeader header, string path)
+    {
+        if (Password is not null || Credential is not null)
+        {
+            if (RecoveryKeyPath is not null)
+            {
+                throw new SsoSecretException(
+                    SsoSecretFailure.ConflictingParameters,
+                    "Give either a backup password (-Password, -Credential) or -RecoveryKeyPath, not both; the key file's password is -RecoveryKeyPassword.");
+            }
+
+            throw RecoveryKeys.NeedsRecoveryKey(header, path);
+        }
+
+        if (RecoveryKeyPath is null)
+        {
+            throw RecoveryKeys.NeedsRecoveryKey(header, path);
+        }
+
+        string keyPath = PathHelper.ResolveLiteral(this, RecoveryKeyPath);
+        var (keyData, keyHeader) = RecoveryKeys.Read(keyPath);
+        RecoveryKeys.CheckSealedTo(header, path, keyHeader);
+        return (keyPath, keyData, keyHeader);
+    }
+
+    /// <summary>Unlocks the recovery key (its password given, or asked for) and opens the backup with it.</summary>
+    private byte[] OpenWithRecoveryKey(byte[] data, string path, (string Path, byte[] Data, RecoveryKeyHeader Header) recoveryKey, KdfLimits limits)
+    {
+        using var key = RecoveryKeys.Unlock(this, recoveryKey.Path, recoveryKey.Data, recoveryKey.Header, RecoveryKeyPassword, limits);
+        WriteVerbose($"Opening the backup with recovery key {recoveryKey.Header.PublicKey.Fingerprint}.");
+        return IO.RecoveryFiles.OpenBackup(data, key.PrivateKey, path);
     }
 }

@@ -16,6 +16,10 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
     private bool _storeRead;
     private StoreState? _state;
     private bool _warned;
+    private string? _keyPath;
+    private byte[]? _keyData;
+    private RecoveryKeyHeader? _keyHeader;
+    private UnlockedRecoveryKey? _key;
 
     /// <summary>The backup password: with it, the test also proves that the password opens each backup.</summary>
     [Parameter]
@@ -40,6 +44,16 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
     [ValidateNotNullOrEmpty]
     public string? StorePath { get; set; }
 
+    /// <summary>A recovery key file: with it, the test also proves that the key opens each backup sealed to recovery keys.</summary>
+    [Parameter]
+    [FileSystemPathTransformation]
+    [ValidateNotNullOrEmpty]
+    public string? RecoveryKeyPath { get; set; }
+
+    /// <summary>The recovery key file's password. Without it, the key's hint is shown and the password asked for.</summary>
+    [Parameter]
+    public SecureString? RecoveryKeyPassword { get; set; }
+
     /// <inheritdoc/>
     protected override void BeginProcessing()
     {
@@ -56,6 +70,18 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
                 {
                     _password = Passwords.Given(given);
                 }
+
+                if (RecoveryKeyPassword is not null && RecoveryKeyPath is null)
+                {
+                    throw new SsoSecretException(SsoSecretFailure.ConflictingParameters, "-RecoveryKeyPassword is the password of the key file given with -RecoveryKeyPath, and -RecoveryKeyPath is missing.");
+                }
+
+                if (RecoveryKeyPath is not null)
+                {
+                    // Read (not unlocked) at once, so a missing or damaged key file stops the call before any backup is read.
+                    _keyPath = PathHelper.ResolveLiteral(this, RecoveryKeyPath);
+                    (_keyData, _keyHeader) = RecoveryKeys.Read(_keyPath);
+                }
             },
             terminating: true);
     }
@@ -65,7 +91,14 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
     {
         foreach (string path in InputFiles())
         {
-            var result = Test(path);
+            // Test reports every failure of a backup in its result; what escapes it concerns the key file, and the call.
+            SsoSecretBackupTestResult? result = null;
+            Run(() => result = Test(path), terminating: true);
+            if (result is null)
+            {
+                continue;
+            }
+
             WriteVerbose($"{path}: {result.Status}. {result.Message}");
             if (!Detailed && _password is null && !_warned)
             {
@@ -93,22 +126,51 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
             result.Created = header.Created.UtcDateTime;
             result.PasswordHint = header.Hint;
             result.Kdf = header.Kdf;
+            result.Kind = header.Kind;
             result.Status = SsoSecretBackupStatus.Valid;
             result.Message = "The backup is intact (checked without a password).";
-            if (_password is null)
+            byte[] secret;
+            if (header.Kind == SsoSecretBackupKind.Recipients)
             {
-                return result;
+                result.Message = "The backup is intact (checked without a recovery key).";
+                if (_keyHeader is null)
+                {
+                    if (_password is not null)
+                    {
+                        throw RecoveryKeys.NeedsRecoveryKey(header, path);
+                    }
+
+                    return result;
+                }
+
+                RecoveryKeys.CheckSealedTo(header, path, _keyHeader);
+                var key = UnlockedKey();
+                secret = IO.RecoveryFiles.OpenBackup(data, key.PrivateKey, path);
+                result.RecoveryKeyVerified = true;
+            }
+            else
+            {
+                if (_password is null)
+                {
+                    if (_keyHeader is not null)
+                    {
+                        RecoveryKeys.CheckSealedTo(header, path, _keyHeader);
+                    }
+
+                    return result;
+                }
+
+                var limits = KdfLimitParameter.Limits(MaximumKdfMemoryMiB);
+                var password = _password;
+                secret = KdfRunner.Run(this, "Testing the backup " + path, header.Kdf!, () => BackupEnvelope.Open(data, password.Bytes, limits, out _));
+                result.PasswordVerified = true;
             }
 
-            var limits = KdfLimitParameter.Limits(MaximumKdfMemoryMiB);
-            var password = _password;
-            var secret = KdfRunner.Run(this, "Testing the backup " + path, header.Kdf, () => BackupEnvelope.Open(data, password.Bytes, limits, out _));
             try
             {
-                result.PasswordVerified = true;
                 var current = CurrentState()?.Current;
                 result.MatchesCurrentSecret = current is null ? null : current.Id == header.SecretId && current.SameSecretAs(secret);
-                result.Message = "The backup is intact and opens with the password"
+                result.Message = "The backup is intact and opens with the " + (result.RecoveryKeyVerified ? "recovery key" : "password")
                     + (result.MatchesCurrentSecret switch
                     {
                         true => "; it holds the store's current secret.",
@@ -129,6 +191,10 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
 
         return result;
     }
+
+    /// <summary>The recovery key, unlocked once per call when the first backup sealed to it is met (its password asked then).</summary>
+    private UnlockedRecoveryKey UnlockedKey() =>
+        _key ??= RecoveryKeys.Unlock(this, _keyPath!, _keyData!, _keyHeader!, RecoveryKeyPassword, KdfLimitParameter.Limits(MaximumKdfMemoryMiB));
 
     /// <summary>The store's state, read once per call; a store that cannot be read gives a warning, not a failure.</summary>
     private StoreState? CurrentState()
@@ -156,5 +222,7 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
         _password = null;
         _state?.Dispose();
         _state = null;
+        _key?.Dispose();
+        _key = null;
     }
 }

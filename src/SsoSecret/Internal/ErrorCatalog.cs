@@ -31,7 +31,8 @@ internal static class ErrorCatalog
             or SsoSecretFailure.UnknownSecret or SsoSecretFailure.WrongPurpose or SsoSecretFailure.TamperedProtectedData
             or SsoSecretFailure.UnsupportedInput or SsoSecretFailure.ValueTooLarge or SsoSecretFailure.ValueNotText
             or SsoSecretFailure.FileExists or SsoSecretFailure.FileNotFound
-            or SsoSecretFailure.NotARegularFile => false,
+            or SsoSecretFailure.NotARegularFile or SsoSecretFailure.WrongRecoveryKey
+            or SsoSecretFailure.BackupKindMismatch or SsoSecretFailure.NotARecoveryKey or SsoSecretFailure.DamagedRecoveryKey => false,
         _ => true,
     };
 
@@ -46,7 +47,8 @@ internal static class ErrorCatalog
         SsoSecretFailure.ValueTooLarge => ErrorCategory.LimitsExceeded,
         SsoSecretFailure.StoreChanged => ErrorCategory.ResourceUnavailable,
         SsoSecretFailure.UnsupportedInput => ErrorCategory.InvalidType,
-        SsoSecretFailure.WrongPassword => ErrorCategory.AuthenticationError,
+        SsoSecretFailure.WrongPassword or SsoSecretFailure.WrongRecoveryKey => ErrorCategory.AuthenticationError,
+        SsoSecretFailure.NotARecoveryKey or SsoSecretFailure.DamagedRecoveryKey => ErrorCategory.InvalidData,
         SsoSecretFailure.TamperedBackup or SsoSecretFailure.StoreInsecure or SsoSecretFailure.HintRevealsPassword
             or SsoSecretFailure.StoreNotOwned or SsoSecretFailure.StorePathInsecure or SsoSecretFailure.StoreFileNotRegular => ErrorCategory.SecurityError,
         SsoSecretFailure.NotARegularFile => ErrorCategory.InvalidArgument,
@@ -112,6 +114,12 @@ internal static class ErrorCatalog
         SsoSecretFailure.StoreFileNotRegular => "Remove the entry the message names (rm removes a link itself, not its target), then restore the master secret from a backup if the store needs it.",
         SsoSecretFailure.NotARegularFile => "Give the path of a backup file; SsoSecret never reads from a FIFO, a device or a socket.",
         SsoSecretFailure.BackupNotRecorded => "The backup is good: keep it. Free space or fix the store's folder, then run Backup-SsoMasterSecret again to record a backup in the store.",
+        SsoSecretFailure.WrongRecoveryKey => "Use a recovery key file whose fingerprint (Get-SsoRecoveryKey) is among the backup's recipients (Get-SsoSecretBackupInfo).",
+        SsoSecretFailure.NotARecoveryKey => "Check that -RecoveryKeyPath names a recovery key file written by New-SsoRecoveryKey.",
+        SsoSecretFailure.DamagedRecoveryKey => "Use another copy of the recovery key file.",
+        SsoSecretFailure.InvalidRecipient => "Copy the public key line (ssosecret-recipient1...) again from New-SsoRecoveryKey or Get-SsoRecoveryKey.",
+        SsoSecretFailure.RecipientsWithPassword => "Give either -Recipient or a password (-Password, -Credential, -PasswordHint), not both; to have both, write two backups.",
+        SsoSecretFailure.BackupKindMismatch => "Give a password for a password backup, and -RecoveryKeyPath for a backup sealed to recovery keys (Get-SsoSecretBackupInfo shows its Kind).",
         _ => "See about_SsoSecret.",
     };
 
@@ -127,6 +135,8 @@ internal static class ErrorCatalog
         SsoSecretFailure.PathIsFolder => SsoSecretBackupStatus.NotABackup,
         SsoSecretFailure.ReadFailed => SsoSecretBackupStatus.Unreadable,
         SsoSecretFailure.NotARegularFile => SsoSecretBackupStatus.NotABackup,
+        SsoSecretFailure.WrongRecoveryKey => SsoSecretBackupStatus.WrongRecoveryKey,
+        SsoSecretFailure.BackupKindMismatch => SsoSecretBackupStatus.KindMismatch,
         _ => SsoSecretBackupStatus.Damaged,
     };
 }

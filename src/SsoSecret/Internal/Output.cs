@@ -25,6 +25,8 @@ internal static class Output
     {
         Path = path,
         FormatVersion = header.Version,
+        Kind = header.Kind,
+        Recipients = System.Linq.Enumerable.ToArray(header.Recipients),
         Created = header.Created.UtcDateTime,
         PasswordHint = header.Hint,
         SecretId = header.SecretId,
@@ -33,5 +35,23 @@ internal static class Output
         Kdf = header.Kdf,
         Armored = header.Armored,
         Length = length,
+    };
+
+    /// <summary>What a public key line alone tells: the key and its fingerprint; nothing of a file.</summary>
+    internal static SsoRecoveryKeyInfo PublicKeyInfo(RecoveryPublicKey key) => new()
+    {
+        PublicKey = key.Text,
+        Fingerprint = key.Fingerprint,
+    };
+
+    internal static SsoRecoveryKeyInfo RecoveryKeyInfo(RecoveryKeyHeader header, string path) => new()
+    {
+        Path = path,
+        PublicKey = header.PublicKey.Text,
+        Fingerprint = header.PublicKey.Fingerprint,
+        Created = header.Created.UtcDateTime,
+        PasswordHint = header.Hint,
+        Kdf = header.Kdf,
+        Armored = header.Armored,
     };
 }

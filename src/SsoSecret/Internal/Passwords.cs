@@ -29,7 +29,7 @@ internal static class Passwords
     /// <paramref name="open"/> finds it wrong, up to <see cref="Tries"/> times. <paramref name="open"/> runs the KDF
     /// (the key commitment tells a wrong password only after it), once per try.
     /// </summary>
-    internal static T Open<T>(PSCmdlet cmdlet, SecureString? given, string target, string? hint, Func<PasswordBytes, T> open)
+    internal static T Open<T>(PSCmdlet cmdlet, SecureString? given, string target, string? hint, Func<PasswordBytes, T> open, string what = "the backup")
     {
         bool hasHint = !string.IsNullOrEmpty(hint);
         if (given is not null)
@@ -56,11 +56,11 @@ internal static class Passwords
             {
                 return open(bytes);
             }
-            catch (WrongPasswordException e)
+            catch (SsoSecretException e) when (e.Failure == SsoSecretFailure.WrongPassword)
             {
                 if (attempt < Tries)
                 {
-                    HostText.WriteLine(cmdlet, "That password does not open the backup. " + TryAgain(attempt));
+                    HostText.WriteLine(cmdlet, $"That password does not open {what}. " + TryAgain(attempt));
                     continue;
                 }
 
@@ -79,7 +79,7 @@ internal static class Passwords
     /// <see cref="Tries"/> times, when the two differ or the password is too short), followed by the hint when none
     /// was given (asked again when it cannot be stored). Returns the bytes; <paramref name="hint"/> is the hint to use.
     /// </summary>
-    internal static PasswordBytes New(PSCmdlet cmdlet, SecureString? given, string target, ref string? hint)
+    internal static PasswordBytes New(PSCmdlet cmdlet, SecureString? given, string target, ref string? hint, string what = "the backup")
     {
         if (hint is not null)
         {
@@ -105,8 +105,8 @@ internal static class Passwords
         SecureString? password = null;
         try
         {
-            password = TypeNew(cmdlet, target, hint);
-            hint ??= TypeHint(cmdlet, password, target);
+            password = TypeNew(cmdlet, target, hint, what);
+            hint ??= TypeHint(cmdlet, password, target, what);
             return ToBytes(password, hint);
         }
         finally
@@ -115,11 +115,11 @@ internal static class Passwords
         }
     }
 
-    private static SecureString TypeNew(PSCmdlet cmdlet, string target, string? hint)
+    private static SecureString TypeNew(PSCmdlet cmdlet, string target, string? hint, string what)
     {
         for (int attempt = 1; ; attempt++)
         {
-            SecureString? first = Prompt.ReadSecure(cmdlet, $"New password for the backup '{target}' (at least {MinimumCharacters} characters)", target);
+            SecureString? first = Prompt.ReadSecure(cmdlet, $"New password for {what} '{target}' (at least {MinimumCharacters} characters)", target);
             try
             {
                 using var second = Prompt.ReadSecure(cmdlet, "Confirm the password", target);
@@ -150,11 +150,11 @@ internal static class Passwords
         }
     }
 
-    private static string TypeHint(PSCmdlet cmdlet, SecureString password, string target)
+    private static string TypeHint(PSCmdlet cmdlet, SecureString password, string target, string what)
     {
         for (int attempt = 1; ; attempt++)
         {
-            string typed = Prompt.ReadLine(cmdlet, "Password reminder (a hint shown when the backup is opened; it must not contain the password)", target);
+            string typed = Prompt.ReadLine(cmdlet, $"Password reminder (a hint shown when {what} is opened; it must not contain the password)", target);
             try
             {
                 CheckHint(typed);

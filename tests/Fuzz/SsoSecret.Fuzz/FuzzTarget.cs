@@ -62,8 +62,35 @@ internal static class FuzzTarget
         Add("seed-tiny", 32, "fuzz seed", new KdfParameters(64, 1, 1), 0x10);
         Add("seed-four-lanes", 16, string.Empty, new KdfParameters(32, 2, 4), 0x20);
         Add("seed-unicode-hint", 64, "Pferd " + char.ConvertFromUtf32(0x1F434) + " \u2014 Batterie", new KdfParameters(128, 1, 2), 0x30);
+
+        // Backups sealed to recovery keys (format version 2), deterministic: fixed file keys and ephemeral keys. The last
+        // recipient is RecoveryKey, which the oracle opens them with.
+        void AddSealed(string name, int secretLength, int recipients, byte start)
+        {
+            var secret = Enumerable.Range(0, secretLength).Select(i => (byte)(i * 11 + 5)).ToArray();
+            var keys = Enumerable.Range(0, recipients - 1)
+                .Select(r => new RecoveryPublicKey(Primitives.X25519PublicKey(Enumerable.Range(start + 64 * r, 32).Select(i => (byte)i).ToArray())))
+                .Append(new RecoveryPublicKey(Primitives.X25519PublicKey(RecoveryKey)))
+                .ToList();
+            var ephemerals = Enumerable.Range(0, recipients).Select(r => Enumerable.Range(start + 32 + 64 * r, 32).Select(i => (byte)i).ToArray()).ToList();
+            using var sealedBackup = RecipientEnvelope.Seal(
+                secret,
+                Guid.Parse("0f0e0d0c-0b0a-4908-8706-050403020100"),
+                new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero),
+                keys,
+                Enumerable.Range(start, 32).Select(i => (byte)(i ^ 0x5a)).ToArray(),
+                ephemerals);
+            seeds.Add((name, (byte[])sealedBackup.Data.Clone()));
+        }
+
+        AddSealed("seed-v2-one-recipient", 32, 1, 0x40);
+        AddSealed("seed-v2-three-recipients", 48, 3, 0x04);
         return seeds;
     }
+
+    /// <summary>The private key of the last recipient of the version 2 seeds: the oracle opens every input with it too.</summary>
+    internal static byte[] RecoveryKey => Enumerable.Range(0xc0, 32).Select(i => (byte)i).ToArray();
+
 
     /// <summary>
     /// The Argon2id implementations every input goes through: BouncyCastle, and the native libargon2 when it is this
@@ -146,9 +173,48 @@ internal static class FuzzTarget
                 throw new FuzzFindingException($"undefined failure {openFailure}");
             }
 
-            return openFailure.Value.ToString();
+            // A version 2 backup refuses a password (BackupKindMismatch); the recovery key meets its deeper checks.
+            string withKey = CheckWithRecoveryKey(input, headerFailure);
+            return openFailure == SsoSecretFailure.BackupKindMismatch ? "with the recovery key: " + withKey : openFailure.Value.ToString();
         }
 
+        return OpenedSeed(input, secret);
+    }
+
+    /// <summary>
+    /// The version 2 reader with a recovery key: only <see cref="BackupException"/>, the same failure as the header
+    /// check when that failed, success only on a known seed, and within the bound (no KDF runs).
+    /// </summary>
+    private static string CheckWithRecoveryKey(byte[] input, SsoSecretFailure? headerFailure)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        byte[]? secret = null;
+        SsoSecretFailure? failure = null;
+        try
+        {
+            secret = BackupEnvelope.OpenWithRecoveryKey(input, RecoveryKey, out _);
+        }
+        catch (BackupException e)
+        {
+            failure = e.Failure;
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        if (input.Length <= BackupEnvelope.MaxInputLength + 1 && allocated > ParseAllocationBound)
+        {
+            throw new FuzzFindingException($"opening with the recovery key allocated {allocated} bytes");
+        }
+
+        if (headerFailure is not null && headerFailure != failure)
+        {
+            throw new FuzzFindingException($"the header check said {headerFailure}, opening with the recovery key said {failure?.ToString() ?? "success"}");
+        }
+
+        return failure is null ? OpenedSeed(input, secret) : failure.Value.ToString();
+    }
+
+    private static string OpenedSeed(byte[] input, byte[]? secret)
+    {
         var content = Armor.LooksArmored(input) && !StartsWithMagic(input) ? Armor.Decode(input) : input;
         if (!s_seeds.Any(s => s.Binary.AsSpan().SequenceEqual(content)))
         {

@@ -1,0 +1,153 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text;
+
+namespace SsoSecret.IO;
+
+/// <summary>
+/// Reads and writes the files of recovery keys: key files, and backups sealed to recovery keys. Writes follow the
+/// discipline of <see cref="BackupFile.Write"/>: a temporary file beside the target, read back and proven, then renamed
+/// into place (without overwrite, only if the name is still free at that instant); whatever fails, the target keeps
+/// what it had and no temporary file is left.
+/// </summary>
+internal static class RecoveryFiles
+{
+    /// <summary>Reads a recovery key file, never more than the reader looks at (plus one byte).</summary>
+    internal static byte[] ReadKeyFile(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new RecoveryKeyException(SsoSecretFailure.PathIsFolder, $"'{path}' is a folder, not a recovery key file.", path);
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new RecoveryKeyException(SsoSecretFailure.FileNotFound, $"The recovery key file '{path}' does not exist.", path);
+        }
+
+        try
+        {
+            return BackupFile.ReadBounded(path);
+        }
+        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+        {
+            throw new RecoveryKeyException(SsoSecretFailure.ReadFailed, $"The recovery key file '{path}' cannot be read: {e.Message}", path, e);
+        }
+    }
+
+    /// <summary>Reads a key file's header; a failure names the file.</summary>
+    internal static RecoveryKeyHeader ReadKeyHeader(byte[] data, string path)
+    {
+        try
+        {
+            return RecoveryKeyFile.ReadHeader(data);
+        }
+        catch (RecoveryKeyException e)
+        {
+            throw e.At(path);
+        }
+    }
+
+    /// <summary>Opens a key file with its password; a failure names the file. Returns the private key.</summary>
+    internal static byte[] OpenKeyFile(byte[] data, byte[] password, KdfLimits limits, string path)
+    {
+        try
+        {
+            return RecoveryKeyFile.Open(data, password, limits, out _);
+        }
+        catch (RecoveryKeyException e)
+        {
+            throw e.At(path);
+        }
+    }
+
+    /// <summary>Opens a backup with a recovery key's private key; a failure names the backup file.</summary>
+    internal static byte[] OpenBackup(byte[] data, byte[] privateKey, string path)
+    {
+        try
+        {
+            return BackupEnvelope.OpenWithRecoveryKey(data, privateKey, out _);
+        }
+        catch (BackupException e)
+        {
+            throw e.At(path);
+        }
+    }
+
+    /// <summary>Seals a private key under a password and writes it, proven, to <paramref name="path"/>. Returns its header.</summary>
+    internal static RecoveryKeyHeader WriteKeyFile(
+        string path,
+        byte[] privateKey,
+        string hint,
+        byte[] password,
+        KdfParameters kdf,
+        bool armor,
+        bool overwrite)
+    {
+        using var sealedKey = RecoveryKeyFile.Seal(privateKey, DateTimeOffset.UtcNow, hint, password, kdf);
+        byte[] content = armor ? Encoding.ASCII.GetBytes(Armor.Encode(sealedKey.Data, RecoveryKeyFile.ArmorLabel)) : sealedKey.Data;
+        RecoveryKeyHeader? header = null;
+        WriteProven(
+            path,
+            content,
+            overwrite,
+            written =>
+            {
+                RecoveryKeyFile.VerifyWritten(written, sealedKey, privateKey);
+                header = RecoveryKeyFile.ReadHeader(written);
+            },
+            () => new RecoveryKeyException(
+                SsoSecretFailure.FileExists,
+                $"The file '{path}' already exists. SsoSecret never overwrites a file unless told to.",
+                path));
+        return header!;
+    }
+
+    /// <summary>
+    /// The write discipline: temporary file, read back, <paramref name="prove"/>, commit. An I/O failure or a failed
+    /// proof becomes <see cref="SsoSecretFailure.WriteFailed"/>; the target exists and may not be replaced:
+    /// <paramref name="exists"/>.
+    /// </summary>
+    private static void WriteProven(string path, byte[] content, bool overwrite, Action<byte[]> prove, Func<SsoSecretException> exists)
+    {
+        if (!overwrite && File.Exists(path))
+        {
+            throw exists();
+        }
+
+        try
+        {
+            AtomicFile.RemoveStaleTemporaries(path, BackupFile.StaleTemporaryAge);
+            string temporary = AtomicFile.WriteTemporary(path, content);
+            try
+            {
+                prove(BackupFile.ReadBounded(temporary));
+                if (overwrite)
+                {
+                    AtomicFile.Commit(temporary, path);
+                }
+                else if (!AtomicFile.CommitNew(temporary, path))
+                {
+                    throw exists();
+                }
+            }
+            finally
+            {
+                if (File.Exists(temporary))
+                {
+                    AtomicFile.TryDelete(temporary);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException
+            || (e is SsoSecretException s && s.Failure != SsoSecretFailure.BackupExists && s.Failure != SsoSecretFailure.FileExists))
+        {
+            throw new BackupException(
+                SsoSecretFailure.WriteFailed,
+                $"The file '{path}' could not be written and verified; the path was left as it was: {e.Message}",
+                path,
+                e);
+        }
+    }
+}

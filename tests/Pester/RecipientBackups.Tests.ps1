@@ -1,0 +1,235 @@
+# Backups sealed to recovery keys through the built module: New- and Backup-SsoMasterSecret -Recipient (no password
+# anywhere), Get-SsoSecretBackupInfo's Kind and Recipients, Test-SsoSecretBackup and Restore-SsoMasterSecret with
+# -RecoveryKeyPath, and every bad input with its own id. The session cannot prompt: a command that would ask fails.
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    $script:Folder = New-TestFolder 'recipients'
+    $script:KeyA = New-SsoRecoveryKey -Path (Join-Path $Folder 'a.key') -Password $Password -PasswordHint 'safe A' -KdfProfile Interactive
+    $script:KeyB = New-SsoRecoveryKey -Path (Join-Path $Folder 'b.key') -Password $Password -KdfProfile Interactive -Armor
+    $script:KeyC = New-SsoRecoveryKey -Path (Join-Path $Folder 'c.key') -Password $Password -KdfProfile Interactive
+
+    # The store's secret is generated with its first backup sealed to A and B; a second backup to A alone, armored;
+    # and a password backup of the same secret.
+    $script:Store = New-TestPath 'store'
+    $script:SealedAB = Join-Path $Folder 'ab.bak'
+    $script:Secret = New-SsoMasterSecret -BackupPath $SealedAB -Recipient $KeyA.PublicKey, $KeyB.PublicKey -StorePath $Store -PassThru
+    $script:SealedA = Join-Path $Folder 'a.txt'
+    $script:SealedAInfo = Backup-SsoMasterSecret -Path $SealedA -Recipient "# recovery keys", '', "  $($KeyA.PublicKey)  ", $KeyA.PublicKey -Armor -StorePath $Store -PassThru
+    $script:PasswordBackup = Join-Path $Folder 'p.bak'
+    Backup-SsoMasterSecret -Path $PasswordBackup -Password $Password -PasswordHint $Hint -KdfProfile Interactive -StorePath $Store
+
+    function New-PublicKeyLine {
+        # A fresh public key line from random bytes, through the module's own encoder (no key file, no KDF): for the
+        # tests that need many different keys.
+        $cmdlets = (Get-Command New-SsoMasterSecret).ImplementingType.Assembly
+        $context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($cmdlets)
+        $core = $context.Assemblies | Where-Object { $_.GetName().Name -eq 'SsoSecret.Core' } | Select-Object -First 1
+        $type = $core.GetType('SsoSecret.RecoveryPublicKey')
+        $bytes = [byte[]]::new(32)
+        [System.Security.Cryptography.RandomNumberGenerator]::Fill($bytes)
+        $bytes[31] = $bytes[31] -band 0x7f
+        $flags = [System.Reflection.BindingFlags]'NonPublic, Instance'
+        $key = [Activator]::CreateInstance($type, $flags, $null, @(, $bytes), $null)
+        $type.GetProperty('Text', $flags).GetValue($key)
+    }
+
+    function Get-ErrorId([scriptblock] $Script, [object[]] $Arguments = @()) {
+        # The first error of the commands, terminating or not; the block is made anew to see this file's variables.
+        $ErrorActionPreference = 'Stop'
+        try { & ([scriptblock]::Create($Script.ToString())) @Arguments | Out-Null } catch { return $_.FullyQualifiedErrorId.Split(',')[0] }
+        '<no error>'
+    }
+}
+
+AfterAll {
+    Restore-TestEnvironment
+}
+
+Describe 'Writing backups sealed to recovery keys' {
+    It 'New-SsoMasterSecret -Recipient generates the secret and its backup with no password at all' {
+        $Secret.SecretId | Should -Not -Be ([guid]::Empty)
+        $Secret.LastBackupPath | Should -Be $SealedAB
+        $info = Get-SsoSecretBackupInfo $SealedAB
+        $info.FormatVersion | Should -Be 2
+        $info.Kind | Should -Be ([SsoSecret.SsoSecretBackupKind]::Recipients)
+        $info.Recipients | Should -Be @($KeyA.Fingerprint, $KeyB.Fingerprint)
+        $info.SecretId | Should -Be $Secret.SecretId
+        $info.Fingerprint | Should -Be $Secret.Fingerprint
+        $info.PasswordHint | Should -BeExactly ''
+        $info.Kdf | Should -BeNullOrEmpty
+        $info.Armored | Should -BeFalse
+        if ($OnUnix) { [System.IO.File]::GetUnixFileMode($SealedAB) | Should -Be ([System.IO.UnixFileMode]'UserRead, UserWrite') }
+    }
+
+    It 'Backup-SsoMasterSecret -Recipient skips comments and blank lines, seals to a repeated key once, and records the backup' {
+        $SealedAInfo.Kind | Should -Be 'Recipients'
+        $SealedAInfo.Recipients | Should -Be @($KeyA.Fingerprint)
+        $SealedAInfo.Armored | Should -BeTrue
+        (Get-Content -LiteralPath $SealedA)[0] | Should -BeExactly '-----BEGIN SSOSECRET BACKUP-----'
+        $recorded = Get-SsoMasterSecret -StorePath $Store
+        $recorded.LastBackupPath | Should -Be $PasswordBackup -Because 'the password backup was written after it'
+    }
+
+    It 'seals to sixteen keys, the most a backup takes' {
+        $keys = @(1..15 | ForEach-Object { New-PublicKeyLine }) + $KeyA.PublicKey
+        $info = Backup-SsoMasterSecret -Path (Join-Path $Folder 'sixteen.bak') -Recipient $keys -StorePath $Store -PassThru
+        $info.Recipients.Count | Should -Be 16
+        $info.Recipients[15] | Should -Be $KeyA.Fingerprint
+    }
+
+    It 'writes nothing with -WhatIf' {
+        $path = Join-Path $Folder 'whatif.bak'
+        Backup-SsoMasterSecret -Path $path -Recipient $KeyA.PublicKey -StorePath $Store -WhatIf
+        $path | Should -Not -Exist
+        $store = New-TestPath 'whatif-store'
+        New-SsoMasterSecret -BackupPath $path -Recipient $KeyA.PublicKey -StorePath $store -WhatIf
+        $path | Should -Not -Exist
+        $store | Should -Not -Exist
+    }
+
+    It 'refuses -Recipient with <Parameter>: RecipientsWithPassword, nothing written, nothing generated' -ForEach @(
+        @{ Parameter = '-Password'; Extra = @{ Password = $null } }
+        @{ Parameter = '-Credential'; Extra = @{ Credential = $null } }
+        @{ Parameter = '-PasswordHint'; Extra = @{ PasswordHint = 'a hint' } }
+    ) {
+        $extra = @{} + $Extra
+        if ($extra.ContainsKey('Password')) { $extra.Password = $Password }
+        if ($extra.ContainsKey('Credential')) { $extra.Credential = [pscredential]::new('x', $Password) }
+        $path = Join-Path $Folder 'mixed.bak'
+        $before = Get-FolderSnapshot $Store
+        Get-ErrorId { param($p, $x) Backup-SsoMasterSecret -Path $p -Recipient $KeyA.PublicKey -StorePath $Store @x } $path, $extra | Should -Be 'SsoSecret.RecipientsWithPassword'
+        $newStore = New-TestPath 'mixed-store'
+        Get-ErrorId { param($p, $s, $x) New-SsoMasterSecret -BackupPath $p -Recipient $KeyA.PublicKey -StorePath $s @x } $path, $newStore, $extra | Should -Be 'SsoSecret.RecipientsWithPassword'
+        $path | Should -Not -Exist
+        $newStore | Should -Not -Exist
+        Get-FolderSnapshot $Store | Should -Be $before
+    }
+
+    It 'lets -KdfProfile and -KdfParameters pass (from $PSDefaultParameterValues, say) and says they are not used' {
+        $PSDefaultParameterValues['Backup-SsoMasterSecret:KdfProfile'] = 'Sensitive'
+        try {
+            $path = Join-Path $Folder 'default-kdf.bak'
+            $verbose = Backup-SsoMasterSecret -Path $path -Recipient $KeyA.PublicKey -StorePath $Store -Verbose 4>&1
+            (Get-SsoSecretBackupInfo $path).Kind | Should -Be 'Recipients'
+            @($verbose | Where-Object { "$_" -like '*-KdfProfile does not apply*' }).Count | Should -Be 1
+        }
+        finally {
+            $PSDefaultParameterValues.Remove('Backup-SsoMasterSecret:KdfProfile')
+        }
+        $other = Join-Path $Folder 'explicit-kdf.bak'
+        Backup-SsoMasterSecret -Path $other -Recipient $KeyA.PublicKey -KdfParameters ([SsoSecret.KdfParameters]::new(65536, 3, 4)) -StorePath $Store
+        (Get-SsoSecretBackupInfo $other).Kdf | Should -BeNullOrEmpty
+    }
+
+    It 'refuses <Case> with InvalidRecipient before anything is generated' -ForEach @(
+        @{ Case = 'a mistyped key'; Keys = { $k = $KeyA.PublicKey; , ($k.Substring(0, 40) + ($k[40] -eq 'q' ? 'p' : 'q') + $k.Substring(41)) } }
+        @{ Case = 'a key with a character left out'; Keys = { , $KeyA.PublicKey.Remove(50, 1) } }
+        @{ Case = "an age key"; Keys = { , 'age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj' } }
+        @{ Case = 'a password given as a key'; Keys = { , 'correct horse battery staple' } }
+        @{ Case = 'only comments'; Keys = { , @('# nobody', '') } }
+        @{ Case = 'seventeen keys'; Keys = { , @(1..17 | ForEach-Object { New-PublicKeyLine }) } }
+    ) {
+        $keys = & ([scriptblock]::Create($Keys.ToString()))
+        $newStore = New-TestPath 'invalid-store'
+        $path = Join-Path $Folder 'invalid.bak'
+        Get-ErrorId { param($p, $s, $k) New-SsoMasterSecret -BackupPath $p -Recipient $k -StorePath $s } $path, $newStore, $keys | Should -Be 'SsoSecret.InvalidRecipient'
+        $newStore | Should -Not -Exist
+        $path | Should -Not -Exist
+    }
+}
+
+Describe 'Reading and checking backups sealed to recovery keys' {
+    It 'Test-SsoSecretBackup without a key checks the structure, and with a key proves it opens and holds the current secret' {
+        Test-SsoSecretBackup $SealedAB, $SealedA | Should -Be @($true, $true)
+        $result = Test-SsoSecretBackup $SealedAB -RecoveryKeyPath $KeyB.Path -RecoveryKeyPassword $Password -StorePath $Store -Detailed
+        $result.Status | Should -Be 'Valid'
+        $result.Kind | Should -Be 'Recipients'
+        $result.RecoveryKeyVerified | Should -BeTrue
+        $result.PasswordVerified | Should -BeFalse
+        $result.MatchesCurrentSecret | Should -BeTrue
+    }
+
+    It 'Test-SsoSecretBackup opens each file with what fits its kind, and reports the others by status' {
+        $results = Test-SsoSecretBackup $SealedAB, $SealedA, $PasswordBackup -Password $Password -RecoveryKeyPath $KeyA.Path -RecoveryKeyPassword $Password -StorePath $Store -Detailed
+        $results.Status | Should -Be @('Valid', 'Valid', 'Valid')
+        $results.RecoveryKeyVerified | Should -Be @($true, $true, $false)
+        $results.PasswordVerified | Should -Be @($false, $false, $true)
+
+        $other = Test-SsoSecretBackup $SealedA, $PasswordBackup -RecoveryKeyPath $KeyB.Path -RecoveryKeyPassword $Password -Detailed
+        $other.Status | Should -Be @('WrongRecoveryKey', 'KindMismatch')
+        Test-SsoSecretBackup $SealedAB -Password $Password -Detailed | ForEach-Object Status | Should -Be 'KindMismatch'
+        Test-SsoSecretBackup $SealedA -RecoveryKeyPath $KeyC.Path | Should -BeFalse
+    }
+
+    It 'Test-SsoSecretBackup stops the call for a key file it cannot use: <Case>' -ForEach @(
+        @{ Case = 'missing'; Id = 'SsoSecret.FileNotFound'; Call = { @{ RecoveryKeyPath = (Join-Path $Folder 'missing.key'); RecoveryKeyPassword = $Password } } }
+        @{ Case = 'a wrong password'; Id = 'SsoSecret.WrongPassword'; Call = { @{ RecoveryKeyPath = $KeyA.Path; RecoveryKeyPassword = $WrongPassword } } }
+        @{ Case = 'no password and no prompt'; Id = 'SsoSecret.PasswordRequired'; Call = { @{ RecoveryKeyPath = $KeyA.Path } } }
+        @{ Case = 'a password without a key'; Id = 'SsoSecret.ConflictingParameters'; Call = { @{ RecoveryKeyPassword = $Password } } }
+    ) {
+        $arguments = & ([scriptblock]::Create($Call.ToString()))
+        Get-ErrorId { param($f, $a) Test-SsoSecretBackup $f @a } $SealedAB, $arguments | Should -Be $Id
+    }
+
+    It 'damage and forgery are told apart: <Case>' -ForEach @(
+        @{ Case = 'a flipped byte'; Offset = 100; Fix = $false; InfoId = 'SsoSecret.DamagedBackup'; Status = 'Damaged'; Restore = 'SsoSecret.DamagedBackup' }
+        @{ Case = 'the creation time forged'; Offset = 21; Fix = $true; InfoId = $null; Status = 'Tampered'; Restore = 'SsoSecret.TamperedBackup' }
+        @{ Case = 'the stanza of key A forged'; Offset = 56 + 60; Fix = $true; InfoId = $null; Status = 'Tampered'; Restore = 'SsoSecret.TamperedBackup' }
+    ) {
+        $path = New-AlteredBackup -Source $SealedAB -Destination (Join-Path (New-TestFolder 'altered') 'x.bak') -Offset $Offset -Flip -FixChecksum:$Fix
+        $errors = $null
+        $header = Get-SsoSecretBackupInfo $path -ErrorVariable errors -ErrorAction SilentlyContinue
+        if ($InfoId) { $errors[0].FullyQualifiedErrorId | Should -BeLike "$InfoId,*" } else { $header.Kind | Should -Be 'Recipients' }
+        (Test-SsoSecretBackup $path -RecoveryKeyPath $KeyA.Path -RecoveryKeyPassword $Password -Detailed).Status | Should -Be $Status
+        $store = New-TestPath 'altered-store'
+        Get-ErrorId { param($p, $s) Restore-SsoMasterSecret $p -RecoveryKeyPath $KeyA.Path -RecoveryKeyPassword $Password -StorePath $s -Force } $path, $store | Should -Be $Restore
+        $store | Should -Not -Exist
+    }
+}
+
+Describe 'Restoring from a backup sealed to recovery keys' {
+    It 'restores with either key into a new store: the same secret id and fingerprint' {
+        foreach ($key in $KeyA, $KeyB) {
+            $store = New-TestPath 'restored'
+            $output = Restore-SsoMasterSecret $SealedAB -RecoveryKeyPath $key.Path -RecoveryKeyPassword $Password -StorePath $store -Force -PassThru
+            $output.SecretId | Should -Be $Secret.SecretId
+            $output.Fingerprint | Should -Be $Secret.Fingerprint
+            $output.LastBackupPath | Should -Be $SealedAB
+        }
+    }
+
+    It 'restores from the armored form' {
+        $store = New-TestPath 'restored-armored'
+        Restore-SsoMasterSecret $SealedA -RecoveryKeyPath $KeyA.Path -RecoveryKeyPassword $Password -StorePath $store -Force
+        (Get-SsoMasterSecret -StorePath $store -WarningAction SilentlyContinue).Fingerprint | Should -Be $Secret.Fingerprint
+    }
+
+    It 'refuses <Case> with <Id>, the store untouched' -ForEach @(
+        @{ Case = 'a key the backup is not sealed to (found before its password is needed)'; Id = 'SsoSecret.WrongRecoveryKey'; Run = { param($s) Restore-SsoMasterSecret $SealedA -RecoveryKeyPath $KeyB.Path -StorePath $s -Force } }
+        @{ Case = 'no key for a backup sealed to keys'; Id = 'SsoSecret.BackupKindMismatch'; Run = { param($s) Restore-SsoMasterSecret $SealedAB -StorePath $s -Force } }
+        @{ Case = 'a password for a backup sealed to keys'; Id = 'SsoSecret.BackupKindMismatch'; Run = { param($s) Restore-SsoMasterSecret $SealedAB -Password $Password -StorePath $s -Force } }
+        @{ Case = 'a key for a password backup'; Id = 'SsoSecret.BackupKindMismatch'; Run = { param($s) Restore-SsoMasterSecret $PasswordBackup -RecoveryKeyPath $KeyA.Path -StorePath $s -Force } }
+        @{ Case = 'a password and a key'; Id = 'SsoSecret.ConflictingParameters'; Run = { param($s) Restore-SsoMasterSecret $SealedAB -Password $Password -RecoveryKeyPath $KeyA.Path -StorePath $s -Force } }
+        @{ Case = 'a key password without a key'; Id = 'SsoSecret.ConflictingParameters'; Run = { param($s) Restore-SsoMasterSecret $PasswordBackup -Password $Password -RecoveryKeyPassword $Password -StorePath $s -Force } }
+        @{ Case = "a wrong key file password"; Id = 'SsoSecret.WrongPassword'; Run = { param($s) Restore-SsoMasterSecret $SealedAB -RecoveryKeyPath $KeyA.Path -RecoveryKeyPassword $WrongPassword -StorePath $s -Force } }
+        @{ Case = 'no key file password and no prompt'; Id = 'SsoSecret.PasswordRequired'; Run = { param($s) Restore-SsoMasterSecret $SealedAB -RecoveryKeyPath $KeyA.Path -StorePath $s -Force } }
+        @{ Case = 'a missing key file'; Id = 'SsoSecret.FileNotFound'; Run = { param($s) Restore-SsoMasterSecret $SealedAB -RecoveryKeyPath (Join-Path $Folder 'none.key') -StorePath $s -Force } }
+        @{ Case = 'a backup given as the key'; Id = 'SsoSecret.NotARecoveryKey'; Run = { param($s) Restore-SsoMasterSecret $SealedAB -RecoveryKeyPath $PasswordBackup -StorePath $s -Force } }
+        @{ Case = 'a damaged key file'; Id = 'SsoSecret.DamagedRecoveryKey'; Run = { param($s) $k = New-AlteredBackup -Source $KeyA.Path -Destination (Join-Path $Folder 'damaged.key') -Offset 70 -Flip; Restore-SsoMasterSecret $SealedAB -RecoveryKeyPath $k -RecoveryKeyPassword $Password -StorePath $s -Force } }
+    ) {
+        $store = Copy-TestStore $Store
+        $before = Get-FolderSnapshot $store
+        Get-ErrorId $Run $store | Should -Be $Id
+        Get-FolderSnapshot $store | Should -Be $before
+    }
+
+    It 'names the key files that would open the backup when the key is wrong' {
+        $caught = $null
+        try { Restore-SsoMasterSecret $SealedA -RecoveryKeyPath $KeyC.Path -StorePath (New-TestPath 's') -Force } catch { $caught = $_ }
+        $caught.Exception | Should -BeOfType ([SsoSecret.BackupException])
+        $caught.Exception.Failure | Should -Be 'WrongRecoveryKey'
+        $caught.Exception.Message | Should -BeLike "*$($KeyC.Fingerprint)*$($KeyA.Fingerprint)*"
+        $caught.ErrorDetails.RecommendedAction | Should -BeLike '*Get-SsoRecoveryKey*'
+    }
+}
