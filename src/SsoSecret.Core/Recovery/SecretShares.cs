@@ -152,7 +152,7 @@ internal static class SecretShares
         var payload = new byte[FixedLength + secret.Length + padding];
         payload[VersionOffset] = Version;
         payload[SecretLengthOffset] = (byte)secret.Length;
-        BackupEnvelope.WriteGuid(payload, IdOffset, id);
+        Codec.BigEndian.WriteGuid(payload, IdOffset, id);
         Buffer.BlockCopy(secret, 0, payload, SecretOffset, secret.Length);
         var check = ComputeCheck(payload);
         Buffer.BlockCopy(check, 0, payload, payload.Length - CheckLength, CheckLength);
@@ -187,7 +187,7 @@ internal static class SecretShares
             throw new ShareException(ShareFailure.InvalidPayload, "The shares hold a malformed SsoSecret payload (its check matches, so the writer was faulty or the shares were forged).");
         }
 
-        id = BackupEnvelope.ReadGuid(payload, IdOffset);
+        id = Codec.BigEndian.ReadGuid(payload, IdOffset);
         var secret = new byte[length];
         Buffer.BlockCopy(payload, SecretOffset, secret, 0, length);
         return secret;
