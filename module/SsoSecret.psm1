@@ -14,13 +14,17 @@ if ($null -eq $importModule) {
 }
 
 if ($PSVersionTable.PSEdition -eq 'Core') {
-    if (-not ('SsoSecret.Loader.LoadContext' -as [type])) {
+    # Once per process (a later import, -Force or in another runspace, finds them loaded). A marker of our own rather
+    # than `'SsoSecret.Loader.LoadContext' -as [type]`, whose first use searches every loaded assembly.
+    $domain = [System.AppDomain]::CurrentDomain
+    if ($null -eq $domain.GetData('SsoSecret.Loader')) {
         # The types scripts name ([SsoSecret.KdfParameters], the output types) go to the default context, where
         # PowerShell resolves type names; they depend on nothing.
         # (Loaded directly rather than with Add-Type, whose first use costs a few hundred milliseconds.)
         $default = [System.Runtime.Loader.AssemblyLoadContext]::Default
         $null = $default.LoadFromAssemblyPath([System.IO.Path]::Combine($binFolder, 'SsoSecret.Types.dll'))
         $null = $default.LoadFromAssemblyPath([System.IO.Path]::Combine($binFolder, 'SsoSecret.Loader.dll'))
+        $domain.SetData('SsoSecret.Loader', $binFolder)
     }
     $assembly = [SsoSecret.Loader.LoadContext]::Initialize($binFolder)
     $inner = & $importModule -Assembly $assembly -PassThru -Force
@@ -31,7 +35,8 @@ else {
 
 # The cmdlets belong to the inner module; make them this module's exports, so that the manifest's CmdletsToExport
 # and Get-Command -Module SsoSecret see them.
-$addExportedCmdlet = [System.Management.Automation.PSModuleInfo].GetMethod('AddExportedCmdlet', [System.Reflection.BindingFlags]'Instance, NonPublic')
+$nonPublicInstance = [System.Reflection.BindingFlags]::NonPublic -bor [System.Reflection.BindingFlags]::Instance
+$addExportedCmdlet = [System.Management.Automation.PSModuleInfo].GetMethod('AddExportedCmdlet', $nonPublicInstance)
 foreach ($cmdlet in $inner.ExportedCmdlets.Values) {
     $addExportedCmdlet.Invoke($ExecutionContext.SessionState.Module, @(, $cmdlet))
 }
