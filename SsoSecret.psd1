@@ -9,6 +9,7 @@
     PowerShellVersion      = '5.1'
     CompatiblePSEditions   = @('Desktop', 'Core')
     FormatsToProcess       = @('SsoSecret.Format.ps1xml')
+    TypesToProcess         = @('SsoSecret.Types.ps1xml')
     FunctionsToExport      = @()
     CmdletsToExport        = @(
         'New-SsoMasterSecret'
@@ -18,6 +19,12 @@
         'Test-SsoSecretBackup'
         'Get-SsoSecretBackupInfo'
         'Measure-SsoKdf'
+        'Protect-SsoData'
+        'Unprotect-SsoData'
+        'Update-SsoProtectedData'
+        'Remove-SsoPreviousSecret'
+        'Split-SsoMasterSecret'
+        'Test-SsoSecretShare'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

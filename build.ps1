@@ -21,6 +21,10 @@
                  built-in mutator (-FuzzEngine Afl|Builtin to choose). Seeds: tests/Fuzz/corpus and the golden files;
                  findings go to out/fuzz/findings and are replayed at the end. Exits non-zero on any finding.
                  -Task Test does not fuzz, but builds the harness and replays the corpus through it.
+    -Task Fleet  builds, then runs the fleet suite alone (tests/Pester/Fleet.Tests.ps1; tests/Fleet/README.md): real hosts
+                 in network namespaces, each with its own sshd, reached with PowerShell remoting over SSH. Needs Linux,
+                 root and OpenSSH's sshd (apt-get install openssh-server); says why and fails when the machine lacks
+                 them. -Task Test runs the same suite where the machine allows it, and skips it (saying why) elsewhere.
     -Task Clean  removes out/ and the projects' bin/ and obj/ folders.
 
     A fresh machine needs only the .NET SDK: run "dotnet tool restore" first (it brings PowerShell 7.6.9 as a
@@ -28,7 +32,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Fuzz', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Fuzz', 'Fleet', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -74,18 +78,19 @@ function Publish-Project([string] $Project, [string] $Output) {
 }
 
 function Invoke-ChildPwsh {
-    # Runs a script in a new pwsh process (-NoProfile; the arguments after the script are its own) and returns its
-    # exit code. A new process, so this session never loads the module it has just assembled.
+    # Runs a script in a new pwsh process (-NoProfile; the arguments after the script are its own); its exit code is
+    # then $LASTEXITCODE. A new process, so this session never loads the module it has just assembled. Its output
+    # goes to the host; with -Interactive it is not redirected at all (the terminal stays the child's, where it asks
+    # its questions), so the call's output must not be captured.
     param([string] $Script, [string[]] $Arguments = @(), [switch] $Interactive)
     $pwsh = @(Get-ChildPwsh)
     $all = @($pwsh | Select-Object -Skip 1) + @('-NoProfile') + @(if (-not $Interactive) { '-NonInteractive' }) + @('-File', $Script) + $Arguments
     if ($Interactive) {
-        & $pwsh[0] @all   # the child's output stays the terminal, where it asks its questions
+        & $pwsh[0] @all
     }
     else {
         & $pwsh[0] @all | Out-Host
     }
-    $LASTEXITCODE
 }
 
 function Build-Module {
@@ -107,8 +112,8 @@ function Build-Module {
     Copy-Item (Join-Path $Root 'module/SsoSecretDsc') $DscModuleOut -Recurse
 
     # Help: docs/en-US/*.md into en-US/SsoSecret.dll-Help.xml and about_SsoSecret.help.txt, checked against the cmdlets.
-    $exit = Invoke-ChildPwsh (Join-Path $Root 'tools/New-SsoSecretHelp.ps1') '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-DocsPath', (Join-Path $Root 'docs/en-US'), '-OutputPath', (Join-Path $ModuleOut 'en-US')
-    if ($exit -ne 0) { throw "The help could not be built (exit code $exit)." }
+    Invoke-ChildPwsh (Join-Path $Root 'tools/New-SsoSecretHelp.ps1') '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-DocsPath', (Join-Path $Root 'docs/en-US'), '-OutputPath', (Join-Path $ModuleOut 'en-US')
+    if ($LASTEXITCODE -ne 0) { throw "The help could not be built (exit code $LASTEXITCODE)." }
 
     # The manifest must load and list exactly the cmdlets the assembly exports.
     $manifest = Test-ModuleManifest (Join-Path $ModuleOut 'SsoSecret.psd1')
@@ -176,8 +181,9 @@ function Invoke-XunitSuites {
 function Invoke-PesterSuites([string] $PesterPath) {
     $json = Join-Path $ResultsDir 'pester.json'
     Remove-Item $json -ErrorAction Ignore
-    $exit = Invoke-ChildPwsh (Join-Path $Root 'tests/Invoke-PesterSuites.ps1') '-PesterPath', $PesterPath,
+    Invoke-ChildPwsh (Join-Path $Root 'tests/Invoke-PesterSuites.ps1') '-PesterPath', $PesterPath,
         '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-ResultPath', $json, '-FixturePath', (Join-Path $Out 'fixtures')
+    $exit = $LASTEXITCODE
     if (-not (Test-Path $json)) {
         throw "The Pester run wrote no results (exit code $exit)."
     }
@@ -308,8 +314,16 @@ function Invoke-Tests {
 function Invoke-Tool([string] $Script, [string] $WorkFolder, [switch] $Interactive) {
     # Builds, then runs a tool script against the built module; its exit code becomes this script's.
     Build-Module
-    $exit = Invoke-ChildPwsh (Join-Path $Root $Script) '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-WorkFolder', (Join-Path $Out $WorkFolder) -Interactive:$Interactive
-    if ($exit -ne 0) { exit $exit }
+    Invoke-ChildPwsh (Join-Path $Root $Script) '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-WorkFolder', (Join-Path $Out $WorkFolder) -Interactive:$Interactive
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+}
+
+function Invoke-Fleet {
+    # The fleet suite alone, in a child pwsh -NonInteractive with a hard time limit (tests/Fleet/Invoke-FleetSuite.ps1).
+    Build-Module
+    $pester = Restore-TestTools
+    & (Join-Path $Root 'tests/Fleet/Invoke-FleetSuite.ps1') -PesterPath $pester -ModulePath (Join-Path $ModuleOut 'SsoSecret.psd1')
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
 switch ($Task) {
@@ -318,6 +332,7 @@ switch ($Task) {
     'Demo' { Invoke-Tool 'tools/Demo.ps1' 'demo' -Interactive }
     'Bench' { Invoke-Tool 'tools/Bench.ps1' 'bench' }
     'Fuzz' { Invoke-Fuzz }
+    'Fleet' { Invoke-Fleet }
     'Clean' {
         Remove-Item $Out -Recurse -Force -ErrorAction Ignore
         Get-ChildItem $Root -Directory -Recurse -Include bin, obj | Remove-Item -Recurse -Force

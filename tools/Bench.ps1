@@ -1,32 +1,47 @@
 <#
 .SYNOPSIS
-    The performance benchmark of issue 7: every figure beside a baseline measured in the same run, as ratios.
+    The performance benchmark (issues 7 and 17): every figure beside a baseline measured in the same run, as ratios,
+    for each Argon2id implementation present (BouncyCastle always; the native libargon2 where the system has one).
 .DESCRIPTION
     Started by `build.ps1 -Task Bench` after a build. Needs the reference `argon2` program and libsodium
     (Debian: apt-get install argon2 libsodium23); it stops with an error when either is missing rather than print a
-    number that means nothing. Each figure is the median of -Runs runs. Exits 1 when a target is missed.
+    number that means nothing. The native rows need libargon2 (Debian: apt-get install libargon2-1).
+
+    Each implementation runs in its own warm pwsh (a worker, started with $env:SSOSECRET_KDF set to it), which times
+    the module's calls itself, so no process start or pipe is counted. The reference program is started directly
+    (no PowerShell pipeline) and its time includes its process start. Measurements are made in -Rounds rounds; within
+    a round each implementation and its baseline run one after the other, in an order that rotates from round to round,
+    so that a change in the machine's load meets both. A ratio is the median of the rounds' ratios; the spread shows
+    the lowest and highest round.
+
+    Targets apply to the rows of the implementation the module chooses by default here (Native when present, else
+    BouncyCastle; $env:SSOSECRET_KDF changes it); the other implementation's rows are for comparison. Exits 1 when a
+    target is missed.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $WorkFolder,
-    [int] $Runs = 5
+    [Alias('Runs')] [ValidateRange(3, 99)] [int] $Rounds = 7
 )
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+$ProgressPreference = 'SilentlyContinue'
 
 $argon2 = Get-Command argon2 -CommandType Application -ErrorAction Ignore | Select-Object -First 1
 if (-not $argon2) { throw 'The reference argon2 program is missing: install it (Debian: apt-get install argon2) and run the bench again.' }
 $sodiumPath = @('/usr/lib/x86_64-linux-gnu/libsodium.so.23', '/usr/lib/aarch64-linux-gnu/libsodium.so.23', '/usr/lib/libsodium.so.23', '/opt/homebrew/lib/libsodium.dylib') | Where-Object { Test-Path $_ } | Select-Object -First 1
 if (-not $sodiumPath) { throw 'libsodium is missing: install it (Debian: apt-get install libsodium23) and run the bench again.' }
 
+$ModulePath = (Resolve-Path $ModulePath).Path
 Import-Module $ModulePath -Force
 $pwshDll = Join-Path $PSHOME 'pwsh.dll'
 if (Test-Path $WorkFolder) { Remove-Item $WorkFolder -Recurse -Force }
 New-Item -ItemType Directory -Path $WorkFolder | Out-Null
+$WorkFolder = (Resolve-Path $WorkFolder).Path
 
 function Median([double[]] $values) {
-    $sorted = $values | Sort-Object
+    $sorted = @($values | Sort-Object)
     $n = $sorted.Count
     if ($n % 2) { $sorted[[int][math]::Floor($n / 2)] } else { ($sorted[$n / 2 - 1] + $sorted[$n / 2]) / 2 }
 }
@@ -37,108 +52,300 @@ function Time([scriptblock] $block) {
     $watch.Elapsed.TotalMilliseconds
 }
 
-function MedianOf([scriptblock] $block, [int] $count = $Runs) {
-    & $block | Out-Null # warm-up, not counted
-    Median @(1..$count | ForEach-Object { Time $block })
+function Start-ChildProcess([string[]] $Arguments, [hashtable] $Environment = @{}, [switch] $WithInput) {
+    $info = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    foreach ($argument in @($pwshDll) + $Arguments) { $info.ArgumentList.Add($argument) }
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardInput = [bool]$WithInput
+    $info.UseShellExecute = $false
+    foreach ($name in $Environment.Keys) { $info.Environment[$name] = $Environment[$name] }
+    [System.Diagnostics.Process]::Start($info)
 }
 
-$rows = [System.Collections.Generic.List[object]]::new()
-function Row([string] $What, [double] $Figure, [string] $Unit, [string] $Baseline, [double] $BaselineFigure, [string] $Measure, [double] $Value, [double] $Target, [string] $Comparison = 'le') {
-    $met = if ($Comparison -eq 'le') { $Value -le $Target } else { $Value -eq $Target }
-    $row = [pscustomobject]@{
-        What     = $What
-        Figure   = ('{0:0.#} {1}' -f $Figure, $Unit)
-        Baseline = $(if ($Baseline) { '{0}: {1:0.#} {2}' -f $Baseline, $BaselineFigure, $Unit } else { '' })
-        Result   = ('{0} = {1:0.##}' -f $Measure, $Value)
-        Target   = ('{0} {1}' -f $(if ($Comparison -eq 'le') { '<=' } else { '=' }), $Target)
-        Met      = $met
-    }
-    $rows.Add($row)
-    Write-Host ('{0}: {1:0.##} (target {2} {3}) {4}' -f $What, $Value, $(if ($Comparison -eq 'le') { '<=' } else { '=' }), $Target, $(if ($met) { 'met' } else { 'MISSED' }))
+function Invoke-Pwsh([string] $Command, [hashtable] $Environment = @{}) {
+    # A new pwsh running one command; returns its last line of output.
+    $process = Start-ChildProcess @('-NoProfile', '-NonInteractive', '-Command', $Command) $Environment
+    $output = $process.StandardOutput.ReadToEnd()
+    $process.WaitForExit()
+    if ($process.ExitCode -ne 0) { throw "A child pwsh failed ($($process.ExitCode)): $output" }
+    @($output -split "`n" | Where-Object { $_.Trim() })[-1].Trim()
 }
 
+# ------------------------------------------------------------------------------------------------------------------
+# Workers: one warm pwsh per implementation, running the module's calls and timing them itself.
+# ------------------------------------------------------------------------------------------------------------------
+
+$workerScript = @'
+param($ModulePath, $Folder)
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$WarningPreference = 'SilentlyContinue'
+Import-Module $ModulePath
 $password = ConvertTo-SecureString 'benchmark password' -AsPlainText -Force
-$moderate = [SsoSecret.KdfParameters]::FromProfile('Moderate')
+$store = Join-Path $Folder 'store'
+$first = Join-Path $Folder 'first.bak'
+New-SsoMasterSecret -BackupPath $first -Password $password -StorePath $store | Out-Null   # the default profile
 
-# 1. Argon2id at the default profile, in the module, against the reference C program.
-$module = MedianOf { Measure-SsoKdf -KdfParameters $moderate }
-$reference = MedianOf { 'benchmark password' | & $argon2.Source 'saltsaltsaltsalt' -id -t 3 -k 262144 -p 4 -l 32 -r }
-Row 'Argon2id 256 MiB t=3 p=4 (module vs argon2)' $module 'ms' 'argon2' $reference 'ratio' ($module / $reference) 1.0
+function Kdf([int] $m, [int] $t, [int] $p) {
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    $measurement = Measure-SsoKdf -KdfParameters ([SsoSecret.KdfParameters]::new($m, $t, $p))
+    @{ Kdf = $measurement.Duration.TotalMilliseconds; Wall = $watch.Elapsed.TotalMilliseconds; Implementation = $measurement.Implementation; Reason = $measurement.ImplementationReason }
+}
 
-# 2. One lane, against libsodium's crypto_pwhash (always one lane).
+function Command([string] $name) {
+    $before = [SsoSecret.Diagnostics.KdfCounters]::Runs
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    switch ($name) {
+        'Backup-SsoMasterSecret' { Backup-SsoMasterSecret -Path (Join-Path $Folder "b$([guid]::NewGuid().ToString('N')).bak") -Password $password -StorePath $store | Out-Null }
+        'Restore-SsoMasterSecret' { Restore-SsoMasterSecret -Path $first -Password $password -StorePath (Join-Path $Folder "r$([guid]::NewGuid().ToString('N'))") -Force | Out-Null }
+        'Test-SsoSecretBackup -Password' { Test-SsoSecretBackup -Path $first -Password $password -StorePath $store | Out-Null }
+    }
+    $wall = $watch.Elapsed.TotalMilliseconds
+    @{ Wall = $wall; Kdf = [SsoSecret.Diagnostics.KdfCounters]::LastDuration.TotalMilliseconds; Runs = [SsoSecret.Diagnostics.KdfCounters]::Runs - $before; Implementation = [SsoSecret.Diagnostics.KdfCounters]::LastImplementation }
+}
+
+$out = [Console]::Out
+$out.WriteLine('{"Ready":true}'); $out.Flush()
+while ($null -ne ($line = [Console]::In.ReadLine())) {
+    try { $value = Invoke-Expression $line; $reply = [ordered]@{ Ok = $true; Value = $value } }
+    catch { $reply = [ordered]@{ Ok = $false; Error = "$_" } }
+    $out.WriteLine((ConvertTo-Json -InputObject $reply -Compress -Depth 4)); $out.Flush()
+}
+'@
+$workerFile = Join-Path $WorkFolder 'worker.ps1'
+Set-Content -Path $workerFile -Value $workerScript -Encoding utf8
+
+function Start-Worker([string] $Implementation) {
+    $folder = New-Item -ItemType Directory -Path (Join-Path $WorkFolder "worker-$Implementation")
+    $process = Start-ChildProcess @('-NoProfile', '-NonInteractive', '-File', $workerFile, $ModulePath, $folder.FullName) @{ SSOSECRET_KDF = $Implementation } -WithInput
+    $said = [System.Text.StringBuilder]::new()
+    while ($null -ne ($line = $process.StandardOutput.ReadLine()) -and $line -ne '{"Ready":true}') { [void]$said.AppendLine($line) }
+    if ($null -eq $line) {
+        $process.WaitForExit(10000) | Out-Null
+        return [pscustomobject]@{ Implementation = $Implementation; Process = $null; Problem = "its worker did not start: $said" }
+    }
+    [pscustomobject]@{ Implementation = $Implementation; Process = $process; Problem = $null }
+}
+
+function Invoke-Worker($Worker, [string] $Line) {
+    $Worker.Process.StandardInput.WriteLine($Line)
+    # Anything the worker's host writes besides its replies (it should write nothing) is skipped.
+    while ($null -ne ($text = $Worker.Process.StandardOutput.ReadLine()) -and -not $text.StartsWith('{"Ok"', [StringComparison]::Ordinal)) { }
+    if ($null -eq $text) { throw "The $($Worker.Implementation) worker ended on '$Line'." }
+    $reply = $text | ConvertFrom-Json
+    if (-not $reply.Ok) { throw "The $($Worker.Implementation) worker failed on '$Line': $($reply.Error)" }
+    $reply.Value
+}
+
+# The reference program, started directly: its time includes its own process start (about a millisecond; measured
+# below with the least memory it accepts).
+function Invoke-Reference([int] $m, [int] $t, [int] $p) {
+    $info = [System.Diagnostics.ProcessStartInfo]::new($argon2.Source)
+    foreach ($argument in 'saltsaltsaltsalt', '-id', '-t', $t, '-k', $m, '-p', $p, '-l', '32', '-r') { $info.ArgumentList.Add([string]$argument) }
+    $info.RedirectStandardInput = $true
+    $info.RedirectStandardOutput = $true
+    $info.UseShellExecute = $false
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    $process = [System.Diagnostics.Process]::Start($info)
+    $process.StandardInput.Write('benchmark password')
+    $process.StandardInput.Close()
+    $null = $process.StandardOutput.ReadToEnd()
+    $process.WaitForExit()
+    $elapsed = $watch.Elapsed.TotalMilliseconds
+    if ($process.ExitCode -ne 0) { throw "argon2 failed with exit code $($process.ExitCode)." }
+    $elapsed
+}
+
 Add-Type -Namespace SsoSecretBench -Name Sodium -MemberDefinition @"
 [DllImport("$sodiumPath")] public static extern int sodium_init();
 [DllImport("$sodiumPath")] public static extern int crypto_pwhash(byte[] output, ulong outputLength, byte[] password, ulong passwordLength, byte[] salt, ulong opsLimit, UIntPtr memLimit, int algorithm);
 "@
 [void][SsoSecretBench.Sodium]::sodium_init()
-$oneLane = [SsoSecret.KdfParameters]::new(65536, 3, 1)
-$module1 = MedianOf { Measure-SsoKdf -KdfParameters $oneLane }
-$sodium = MedianOf {
-    $out = [byte[]]::new(32); $pw = [Text.Encoding]::UTF8.GetBytes('benchmark password')
-    if ([SsoSecretBench.Sodium]::crypto_pwhash($out, 32, $pw, $pw.Length, [byte[]]::new(16), 3, [UIntPtr]::new(64MB), 2) -ne 0) { throw 'crypto_pwhash failed' }
+function Invoke-Sodium([int] $m, [int] $t) {
+    $out = [byte[]]::new(32); $pw = [Text.Encoding]::UTF8.GetBytes('benchmark password'); $salt = [byte[]]::new(16)
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    if ([SsoSecretBench.Sodium]::crypto_pwhash($out, 32, $pw, $pw.Length, $salt, $t, [UIntPtr]::new([uint64]$m * 1024), 2) -ne 0) { throw 'crypto_pwhash failed' }
+    $watch.Elapsed.TotalMilliseconds
 }
-Row 'Argon2id 64 MiB t=3 p=1 (module vs libsodium)' $module1 'ms' 'libsodium' $sodium 'ratio' ($module1 / $sodium) 2.0
 
-# 3. The commands end to end at the default profile: each call's time less the KDF run inside that same call (the
-#    KDF's own time varies by hundreds of milliseconds from run to run, more than the overhead being measured).
-$context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext((Get-Command Backup-SsoMasterSecret).ImplementingType.Assembly)
-$primitives = ($context.Assemblies | Where-Object { $_.GetName().Name -eq 'SsoSecret.Core' }).GetType('SsoSecret.Crypto.Primitives')
-$nonPublic = [System.Reflection.BindingFlags]'NonPublic, Static'
-$counter = $primitives.GetProperty('Argon2Runs', $nonPublic)
-$lastKdf = $primitives.GetProperty('LastArgon2Duration', $nonPublic)
-$store = Join-Path $WorkFolder 'store'
-New-SsoMasterSecret -BackupPath (Join-Path $WorkFolder 'first.bak') -Password $password -StorePath $store | Out-Null
-$commands = [ordered]@{
-    'Backup-SsoMasterSecret'         = { Backup-SsoMasterSecret -Path (Join-Path $WorkFolder "b$([guid]::NewGuid().ToString('N')).bak") -Password $password -StorePath $store }
-    'Restore-SsoMasterSecret'        = { Restore-SsoMasterSecret -Path (Join-Path $WorkFolder 'first.bak') -Password $password -StorePath (Join-Path $WorkFolder "r$([guid]::NewGuid().ToString('N'))") -Force }
-    'Test-SsoSecretBackup -Password' = { Test-SsoSecretBackup -Path (Join-Path $WorkFolder 'first.bak') -Password $password -StorePath $store }
-}
-foreach ($name in $commands.Keys) {
-    $before = $counter.GetValue($null)
-    & $commands[$name] | Out-Null
-    $kdfRuns = $counter.GetValue($null) - $before
-    Row "${name}: KDF runs per call" $kdfRuns 'runs' '' 0 'runs' $kdfRuns 1 'eq'
-    $totals = @(); $overheads = @()
-    foreach ($run in 1..$Runs) {
-        $elapsed = Time $commands[$name]
-        $totals += $elapsed
-        $overheads += $elapsed - $lastKdf.GetValue($null).TotalMilliseconds
+# ------------------------------------------------------------------------------------------------------------------
+# Rows
+# ------------------------------------------------------------------------------------------------------------------
+
+$default = Measure-SsoKdf -KdfParameters ([SsoSecret.KdfParameters]::new(1024, 1, 1))
+Write-Host "By default this module runs $($default.Implementation): $($default.ImplementationReason)."
+
+$rows = [System.Collections.Generic.List[object]]::new()
+function Row {
+    param([string] $What, [string] $Implementation, [string] $Figure, [string] $Baseline, [string] $Measure, [double] $Value, [double[]] $Spread,
+        [Nullable[double]] $Target, [string] $Comparison = 'le', [string] $Format = '0.##')
+    $applies = $null -ne $Target -and ($Implementation -in @('', $default.Implementation))
+    $met = if (-not $applies) { $true } elseif ($Comparison -eq 'le') { $Value -le $Target } else { $Value -eq $Target }
+    $result = "{0} = {1}" -f $Measure, $Value.ToString($Format, [cultureinfo]::InvariantCulture)
+    if ($Spread -and $Spread.Count -gt 1) {
+        $result += ' ({0}-{1})' -f ($Spread | Measure-Object -Minimum).Minimum.ToString($Format, [cultureinfo]::InvariantCulture), ($Spread | Measure-Object -Maximum).Maximum.ToString($Format, [cultureinfo]::InvariantCulture)
     }
-    Row "${name}: overhead over its KDF run" (Median $totals) 'ms' 'its KDF run' ((Median $totals) - (Median $overheads)) 'ms over' (Median $overheads) 50
+    $targetText = if ($null -eq $Target) { '' } elseif (-not $applies) { '(comparison)' } else { '{0} {1}' -f $(if ($Comparison -eq 'le') { '<=' } else { '=' }), $Target }
+    $rows.Add([pscustomobject]@{ What = $What; Implementation = $Implementation; Figure = $Figure; Baseline = $Baseline; Result = $result; Target = $targetText; Met = $met })
+    Write-Host ('{0} [{1}]: {2} {3}{4}' -f $What, $Implementation, $result, $targetText, $(if ($applies) { $(if ($met) { ' met' } else { ' MISSED' }) } else { '' }))
 }
 
-# 4. Import-Module in a new pwsh, against pwsh starting without it: the two alternate run by run, so that a load that
-#    comes and goes on a shared machine weighs on both alike.
-$startBare = { & dotnet $pwshDll -NoProfile -NonInteractive -Command '$null' }
-$startImport = { & dotnet $pwshDll -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'" }
-& $startImport | Out-Null # warm-up, not counted
-$bareRuns = @(); $importRuns = @()
-foreach ($run in 1..$Runs) { $bareRuns += Time $startBare; $importRuns += Time $startImport }
-$bare = Median $bareRuns
-$import = Median $importRuns
-Row 'Import-Module SsoSecret in a new pwsh' $import 'ms' 'pwsh alone' $bare 'ms more' ($import - $bare) 150
+$workers = @(foreach ($implementation in 'BouncyCastle', 'Native') { Start-Worker $implementation })
+foreach ($worker in $workers | Where-Object Problem) { Write-Host "No $($worker.Implementation) rows: $($worker.Problem)" }
+$workers = @($workers | Where-Object Process)
+foreach ($worker in $workers) {
+    $check = Invoke-Worker $worker 'Kdf 1024 1 1'
+    Write-Host "$($worker.Implementation) worker: $($check.Implementation) ($($check.Reason))."
+    if ($check.Implementation -ne $worker.Implementation) { throw "The $($worker.Implementation) worker runs $($check.Implementation)." }
+}
 
-# 5. 1,000 backups checked without a password, against Get-FileHash over the same files.
+# Interleaved rounds over contestants: name -> @(scriptblock returning milliseconds, its arguments...). The arguments
+# are given explicitly (a scriptblock sees variables as they are when it runs, not as they were when it was made).
+# Returns name -> values.
+function Measure-Rounds([System.Collections.Specialized.OrderedDictionary] $Contestants, [int] $Count = $Rounds) {
+    $names = @($Contestants.Keys)
+    $results = @{}
+    foreach ($name in $names) {
+        $results[$name] = [System.Collections.Generic.List[double]]::new()
+        $block = $Contestants[$name][0]; $arguments = @($Contestants[$name] | Select-Object -Skip 1)
+        $null = & $block @arguments # warm-up, not counted
+    }
+    for ($round = 0; $round -lt $Count; $round++) {
+        for ($k = 0; $k -lt $names.Count; $k++) {
+            $name = $names[($k + $round) % $names.Count]
+            $block = $Contestants[$name][0]; $arguments = @($Contestants[$name] | Select-Object -Skip 1)
+            $results[$name].Add([double](& $block @arguments))
+        }
+    }
+    $results
+}
+
+function Ratios($Results, [string] $Name, [string] $Baseline) {
+    @(for ($i = 0; $i -lt $Results[$Name].Count; $i++) { $Results[$Name][$i] / $Results[$Baseline][$i] })
+}
+
+# 1. Argon2id at the default profile: the module's KDF alone (Measure-SsoKdf's own timing of the derivation) against
+#    the reference C program with the same parameters; then one lane against libsodium.
+foreach ($case in @(
+        @{ Name = 'Argon2id 256 MiB t=3 p=4, the KDF alone'; M = 262144; T = 3; P = 4; Baseline = 'argon2 program'; Target = 1.0 },
+        @{ Name = 'Argon2id 64 MiB t=3 p=1, the KDF alone'; M = 65536; T = 3; P = 1; Baseline = 'libsodium'; Target = 2.0 })) {
+    $contestants = [ordered]@{}
+    foreach ($worker in $workers) {
+        $contestants[$worker.Implementation] = @({ param($w, $m, $t, $p) (Invoke-Worker $w "Kdf $m $t $p").Kdf }, $worker, $case.M, $case.T, $case.P)
+    }
+    $contestants[$case.Baseline] = if ($case.Baseline -eq 'libsodium') { @({ param($m, $t) Invoke-Sodium $m $t }, $case.M, $case.T) } else { @({ param($m, $t, $p) Invoke-Reference $m $t $p }, $case.M, $case.T, $case.P) }
+    $results = Measure-Rounds $contestants
+    $base = Median $results[$case.Baseline]
+    foreach ($worker in $workers) {
+        $ratios = Ratios $results $worker.Implementation $case.Baseline
+        Row $case.Name $worker.Implementation ('{0:0} ms' -f (Median $results[$worker.Implementation])) ('{0}: {1:0} ms' -f $case.Baseline, $base) 'ratio' (Median $ratios) $ratios $case.Target
+    }
+}
+$spawn = Measure-Rounds ([ordered]@{ spawn = @(, { Invoke-Reference 8 1 1 }) })
+Write-Host ('(The argon2 program started with 8 KiB, 1 pass, 1 lane takes {0:0.0} ms: its process start, included in its figures.)' -f (Median $spawn.spawn))
+
+# 2. The first derivation of a new pwsh (Measure-SsoKdf in a fresh process, its own timing): what a one-off backup
+#    command pays. For comparison only: .NET compiles BouncyCastle's code on first use, and the native library
+#    runs its self-test (a 64 MiB derivation, not included in this figure) first.
+$cold = [ordered]@{}
+foreach ($worker in $workers) {
+    $implementation = $worker.Implementation
+    $cold[$implementation] = @({ param($i) [double](Invoke-Pwsh "Import-Module '$ModulePath'; (Measure-SsoKdf -Profile Moderate).Duration.TotalMilliseconds" @{ SSOSECRET_KDF = $i }) }, $implementation)
+}
+$cold['argon2 program'] = @(, { Invoke-Reference 262144 3 4 })
+$coldResults = Measure-Rounds $cold 3
+foreach ($worker in $workers) {
+    $ratios = Ratios $coldResults $worker.Implementation 'argon2 program'
+    Row 'Argon2id 256 MiB t=3 p=4, first run in a new pwsh' $worker.Implementation ('{0:0} ms' -f (Median $coldResults[$worker.Implementation])) ('argon2 program: {0:0} ms' -f (Median $coldResults['argon2 program'])) 'ratio' (Median $ratios) $ratios $null
+}
+
+# 3. The commands end to end at the default profile, in the warm workers: each call's time less the KDF run inside
+#    that same call (the KDF's own time varies from run to run more than the overhead being measured); and the
+#    backup's whole time against the reference program's.
+foreach ($name in 'Backup-SsoMasterSecret', 'Restore-SsoMasterSecret', 'Test-SsoSecretBackup -Password') {
+    $contestants = [ordered]@{}
+    $calls = @{}
+    foreach ($worker in $workers) {
+        $w = $worker
+        $list = [System.Collections.Generic.List[object]]::new()
+        $calls[$w.Implementation] = $list
+        $contestants[$w.Implementation] = @({ param($w, $n, $l) $call = Invoke-Worker $w "Command '$n'"; $l.Add($call); $call.Wall }, $w, $name, $list)
+    }
+    if ($name -eq 'Backup-SsoMasterSecret') { $contestants['argon2 program'] = @(, { Invoke-Reference 262144 3 4 }) }
+    $results = Measure-Rounds $contestants
+    foreach ($worker in $workers) {
+        $measured = @($calls[$worker.Implementation] | Select-Object -Skip 1) # the warm-up call is not counted
+        $runs = @($measured.Runs | Sort-Object -Unique)
+        Row "${name}: KDF runs per call" $worker.Implementation ('{0} calls' -f $measured.Count) '' 'runs' ($(if ($runs.Count -eq 1) { $runs[0] } else { -1 })) @() 1 'eq'
+        $overheads = @($measured | ForEach-Object { $_.Wall - $_.Kdf })
+        Row "${name}: overhead over its KDF run" $worker.Implementation ('{0:0} ms' -f (Median $results[$worker.Implementation])) ('its KDF run: {0:0} ms' -f (Median @($measured.Kdf))) 'ms over' (Median $overheads) $overheads 50 -Format '0.0'
+        if ($name -eq 'Backup-SsoMasterSecret') {
+            $ratios = Ratios $results $worker.Implementation 'argon2 program'
+            Row "${name}, end to end" $worker.Implementation ('{0:0} ms' -f (Median $results[$worker.Implementation])) ('argon2 program: {0:0} ms' -f (Median $results['argon2 program'])) 'ratio' (Median $ratios) $ratios $null
+        }
+    }
+}
+
+foreach ($worker in $workers) {
+    $worker.Process.StandardInput.Close()
+    if (-not $worker.Process.WaitForExit(30000)) { $worker.Process.Kill() }
+}
+
+# 4. Import-Module in a new pwsh, against pwsh starting without it.
+$import = Measure-Rounds ([ordered]@{
+        import = @(, { Time { Invoke-Pwsh "Import-Module '$ModulePath'; 1" } })
+        bare   = @(, { Time { Invoke-Pwsh '1' } })
+    })
+$differences = @(for ($i = 0; $i -lt $Rounds; $i++) { $import.import[$i] - $import.bare[$i] })
+Row 'Import-Module SsoSecret in a new pwsh' '' ('{0:0} ms' -f (Median $import.import)) ('pwsh alone: {0:0} ms' -f (Median $import.bare)) 'ms more' (Median $differences) $differences 150 -Format '0'
+
+# 5. 1,000 backups checked without a password (no KDF), against Get-FileHash over the same files.
 $folder = New-Item -ItemType Directory -Path (Join-Path $WorkFolder 'thousand')
-$template = [IO.File]::ReadAllBytes((Join-Path $WorkFolder 'first.bak'))
+$template = [IO.File]::ReadAllBytes((Join-Path $WorkFolder 'worker-BouncyCastle/first.bak'))
 1..1000 | ForEach-Object { [IO.File]::WriteAllBytes((Join-Path $folder "backup$_.bak"), $template) }
-$testAll = MedianOf { Get-ChildItem (Join-Path $folder '*.bak') | Test-SsoSecretBackup } 3
-$hashAll = MedianOf { Get-ChildItem (Join-Path $folder '*.bak') | Get-FileHash } 3
-Row 'Test-SsoSecretBackup over 1,000 backups' $testAll 'ms' 'Get-FileHash' $hashAll 'ratio' ($testAll / $hashAll) 2.0
+$thousand = Measure-Rounds ([ordered]@{
+        test = @(, { Time { Get-ChildItem (Join-Path $folder '*.bak') | Test-SsoSecretBackup } })
+        hash = @(, { Time { Get-ChildItem (Join-Path $folder '*.bak') | Get-FileHash } })
+    })
+$ratios = Ratios $thousand 'test' 'hash'
+Row 'Test-SsoSecretBackup over 1,000 backups' '' ('{0:0} ms' -f (Median $thousand.test)) ('Get-FileHash: {0:0} ms' -f (Median $thousand.hash)) 'ratio' (Median $ratios) $ratios 2.0
 
-# 6. Peak memory of Backup-SsoMasterSecret at the default profile (a new pwsh; peak resident set from /proc).
+# 6. 10,000 protected values opened from a file (Get-Content | Unprotect-SsoData), against ConvertFrom-SecureString
+#    over the same count in the same process (issue 11's target: within 3x). No KDF: the cmdlet's own cost per value.
+$dataStore = Join-Path $WorkFolder 'worker-BouncyCastle/store'
+$valuesFile = Join-Path $WorkFolder 'values.txt'
+1..10000 | ForEach-Object { "value-$_" } | Protect-SsoData -Purpose 'bench/values' -StorePath $dataStore | Set-Content $valuesFile
+$secureValues = @(1..10000 | ForEach-Object { ConvertTo-SecureString "value-$_" -AsPlainText -Force })
+$unprotect = Measure-Rounds ([ordered]@{
+        unprotect = @({ param($f, $s) Time { Get-Content $f | Unprotect-SsoData -Purpose 'bench/values' -StorePath $s } }, $valuesFile, $dataStore)
+        convert   = @({ param($v) Time { $v | ConvertFrom-SecureString } }, $secureValues)
+    })
+$ratios = Ratios $unprotect 'unprotect' 'convert'
+Row 'Unprotect-SsoData over 10,000 values from a file' '' ('{0:0} ms' -f (Median $unprotect.unprotect)) ('ConvertFrom-SecureString: {0:0} ms' -f (Median $unprotect.convert)) 'ratio' (Median $ratios) $ratios 3.0
+
+# 7. Peak memory of Backup-SsoMasterSecret at the default profile (256 MiB of KDF memory): a new pwsh's peak resident
+#    set (/proc) less that of a pwsh that did the same but the backup, less the KDF's own memory.
 if (Test-Path /proc/self/status) {
-    $peak = {
-        param($extra)
-        $script = "Import-Module '$ModulePath'; `$pw = ConvertTo-SecureString 'benchmark password' -AsPlainText -Force; $extra; (Select-String -Path /proc/self/status -Pattern '^VmHWM:\s+(\d+)').Matches[0].Groups[1].Value"
-        [double](& dotnet $pwshDll -NoProfile -NonInteractive -Command $script | Select-Object -Last 1) / 1024
+    $store = Join-Path $WorkFolder 'worker-BouncyCastle/store'
+    $peakOf = {
+        param([string] $Implementation, [string] $Extra)
+        $script = "Import-Module '$ModulePath'; `$pw = ConvertTo-SecureString 'benchmark password' -AsPlainText -Force; $Extra; (Select-String -Path /proc/self/status -Pattern '^VmHWM:\s+(\d+)').Matches[0].Groups[1].Value"
+        [double](Invoke-Pwsh $script @{ SSOSECRET_KDF = $Implementation }) / 1024
     }
-    $baseline = & $peak ''
-    $backup = & $peak "Backup-SsoMasterSecret -Path '$(Join-Path $WorkFolder 'peak.bak')' -Password `$pw -StorePath '$store' -Force"
-    Row 'Peak memory of Backup-SsoMasterSecret (256 MiB KDF)' $backup 'MiB' 'pwsh with the module' $baseline 'MiB over the KDF memory' ($backup - 256) 150
+    foreach ($worker in $workers) {
+        $implementation = $worker.Implementation
+        $memory = Measure-Rounds ([ordered]@{
+                backup   = @($peakOf, $implementation, "Backup-SsoMasterSecret -Path '$(Join-Path $WorkFolder "peak-$implementation.bak")' -Password `$pw -StorePath '$store' -Force")
+                baseline = @($peakOf, $implementation, '')
+            }) 3
+        $over = @(for ($i = 0; $i -lt 3; $i++) { $memory.backup[$i] - $memory.baseline[$i] - 256 })
+        Row 'Peak memory of Backup-SsoMasterSecret (256 MiB KDF)' $implementation ('{0:0} MiB' -f (Median $memory.backup)) ('pwsh with the module: {0:0} MiB' -f (Median $memory.baseline)) 'MiB over it and the KDF memory' (Median $over) $over 64 -Format '0'
+    }
 }
 
 Write-Host ''
-$rows | Format-Table -AutoSize -Wrap | Out-Host
-Write-Host ("Machine: {0} cores, {1}; {2} {3}; median of {4} runs." -f [Environment]::ProcessorCount, (Get-Content /proc/cpuinfo -ErrorAction Ignore | Select-String 'model name' | Select-Object -First 1 | ForEach-Object { ($_ -split ':', 2)[1].Trim() }), [System.Runtime.InteropServices.RuntimeInformation]::FrameworkDescription, [System.Runtime.InteropServices.RuntimeInformation]::OSDescription, $Runs)
+$rows | Format-Table -AutoSize | Out-String -Width 250 | Out-Host
+$cpu = Get-Content /proc/cpuinfo -ErrorAction Ignore | Select-String 'model name' | Select-Object -First 1 | ForEach-Object { ($_ -split ':', 2)[1].Trim() }
+$load = if (Test-Path /proc/loadavg) { ' Load average at the end: ' + ((Get-Content /proc/loadavg) -split ' ')[0..2] -join ' ' + '.' } else { '' }
+Write-Host ("Machine: {0} cores, {1}; {2} {3}. {4} interleaved rounds (first-run and memory rows: 3); medians, with the lowest and highest round.{5}" -f [Environment]::ProcessorCount, $cpu, [System.Runtime.InteropServices.RuntimeInformation]::FrameworkDescription, [System.Runtime.InteropServices.RuntimeInformation]::OSDescription, $Rounds, $load)
 if ($rows | Where-Object { -not $_.Met }) { exit 1 }

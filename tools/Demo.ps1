@@ -76,4 +76,10 @@ $restored | Format-List | Out-Host
 
 $original = Get-SsoMasterSecret -StorePath $store -WarningAction SilentlyContinue
 if ($restored.Fingerprint -ne $original.Fingerprint) { throw 'The restored secret differs from the original.' }
+
+Step '7. Put the secret to work: a value protected on the first server opens on the restored one'
+$protected = 'Db-Passw0rd-of-the-demo' | Protect-SsoData -Purpose 'demo/db-password' -StorePath $store
+"Protected text (safe in a config file): $protected" | Out-Host
+$opened = $protected | Unprotect-SsoData -Purpose 'demo/db-password' -StorePath $newServer
+"Opened on the new server as a $($opened.GetType().Name) of $($opened.Length) characters (not shown)." | Out-Host
 Step "Done: the restored secret has the original's fingerprint ($($original.Fingerprint)). Files are in $WorkFolder."

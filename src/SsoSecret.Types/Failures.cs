@@ -90,6 +90,12 @@ public enum SsoSecretFailure
     /// <summary>A KDF measurement target that cannot be met (not a positive time).</summary>
     InvalidTargetTime,
 
+    /// <summary>
+    /// The Argon2id implementation asked for cannot run: $env:SSOSECRET_KDF is Native without a libargon2 that passes
+    /// its self-test, or has an unknown value.
+    /// </summary>
+    KdfUnavailable,
+
     /// <summary>A backup could not be written and verified; the path was left as it was.</summary>
     WriteFailed,
 
@@ -98,6 +104,66 @@ public enum SsoSecretFailure
 
     /// <summary>A change needs a confirmation, and the session cannot ask for one.</summary>
     ConfirmationRequired,
+
+    /// <summary>The text is not protected data.</summary>
+    NotProtectedData,
+
+    /// <summary>Protected data damaged or altered in a way found without any key (a changed character, cut short).</summary>
+    DamagedProtectedData,
+
+    /// <summary>Protected data made under a master secret the store does not hold.</summary>
+    UnknownSecret,
+
+    /// <summary>Protected data made for another purpose.</summary>
+    WrongPurpose,
+
+    /// <summary>Protected data whose encrypted content was altered (secret and purpose are right).</summary>
+    TamperedProtectedData,
+
+    /// <summary>A purpose that breaks the rules (empty, too long, control characters, spaces at either end).</summary>
+    InvalidPurpose,
+
+    /// <summary>A value too large to protect.</summary>
+    ValueTooLarge,
+
+    /// <summary>Input of a type a command does not take.</summary>
+    UnsupportedInput,
+
+    /// <summary>An opened value is not UTF-8 text, so it cannot be returned as a string or a SecureString.</summary>
+    ValueNotText,
+
+    /// <summary>Another process changed the store's secrets while the command ran; nothing was changed.</summary>
+    StoreChanged,
+
+    /// <summary>A file to write (other than a backup) exists, and -Force was not given.</summary>
+    FileExists,
+
+    /// <summary>A file to read (other than a backup) does not exist.</summary>
+    FileNotFound,
+
+    /// <summary>Not enough recovery shares to restore the secret.</summary>
+    TooFewShares,
+
+    /// <summary>More recovery shares than a split can have.</summary>
+    TooManyShares,
+
+    /// <summary>A recovery share is mistyped or damaged: a word not in the list, a wrong checksum, a wrong length.</summary>
+    DamagedShare,
+
+    /// <summary>Recovery shares of different splits were given together.</summary>
+    MixedShares,
+
+    /// <summary>Recovery shares that do not agree: one was altered or forged, or two claim the same place.</summary>
+    InconsistentShares,
+
+    /// <summary>The shares combine, but not with this passphrase (or they are not SsoSecret's shares).</summary>
+    WrongPassphrase,
+
+    /// <summary>A passphrase SLIP-0039 cannot take (only printable ASCII).</summary>
+    InvalidPassphrase,
+
+    /// <summary>A split that cannot be made (thresholds and counts out of range, or a secret too long for shares).</summary>
+    InvalidSharePlan,
 }
 
 /// <summary>

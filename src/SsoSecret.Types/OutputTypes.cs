@@ -141,11 +141,13 @@ public sealed class SsoSecretBackupTestResult
 /// <summary>One timing of Argon2id on this machine (<c>Measure-SsoKdf</c>).</summary>
 public sealed class SsoKdfMeasurement
 {
-    internal SsoKdfMeasurement(string name, KdfParameters kdf, TimeSpan duration)
+    internal SsoKdfMeasurement(string name, KdfParameters kdf, TimeSpan duration, string implementation, string implementationReason)
     {
         Name = name;
         Kdf = kdf;
         Duration = duration;
+        Implementation = implementation;
+        ImplementationReason = implementationReason;
     }
 
     /// <summary>The profile's name, or "Proposed".</summary>
@@ -159,4 +161,91 @@ public sealed class SsoKdfMeasurement
 
     /// <summary>The memory the run used, in MiB.</summary>
     public double MemoryMiB => Kdf.MemoryMiB;
+
+    /// <summary>The Argon2id implementation that ran: Native (a system libargon2) or BouncyCastle; the backup commands run the same.</summary>
+    public string Implementation { get; }
+
+    /// <summary>Why that implementation runs in this process, in words (see $env:SSOSECRET_KDF).</summary>
+    public string ImplementationReason { get; }
+}
+
+/// <summary>What Update-SsoProtectedData -PassThru tells about one file it rewrapped in place. Never a value.</summary>
+public sealed class SsoProtectedFileUpdate
+{
+    /// <summary>The file.</summary>
+    public string Path { get; internal set; } = string.Empty;
+
+    /// <summary>How many protected values the file holds.</summary>
+    public int Values { get; internal set; }
+
+    /// <summary>How many of them were rewrapped (the others were under the current secret already).</summary>
+    public int Rewrapped { get; internal set; }
+
+    /// <summary>The master secret every value is now protected under.</summary>
+    public Guid SecretId { get; internal set; }
+
+    /// <summary>The secrets the rewrapped values were under before.</summary>
+    public Guid[] FromSecretIds { get; internal set; } = Array.Empty<Guid>();
+}
+
+/// <summary>One recovery share Split-SsoMasterSecret wrote. Never the share's words.</summary>
+public sealed class SsoSecretShareInfo
+{
+    /// <summary>The share's file.</summary>
+    public string Path { get; internal set; } = string.Empty;
+
+    /// <summary>The share's number, 1 to <see cref="Count"/>.</summary>
+    public int ShareNumber { get; internal set; }
+
+    /// <summary>How many shares the split made.</summary>
+    public int Count { get; internal set; }
+
+    /// <summary>How many shares restore the secret.</summary>
+    public int Threshold { get; internal set; }
+
+    /// <summary>The split's identifier (the same in every share of one split).</summary>
+    public int SplitId { get; internal set; }
+
+    /// <summary>The master secret's id.</summary>
+    public Guid SecretId { get; internal set; }
+
+    /// <summary>The master secret's fingerprint.</summary>
+    public string Fingerprint { get; internal set; } = string.Empty;
+}
+
+/// <summary>What Test-SsoSecretShare -Detailed found: the shares given, what they are, and what is missing.</summary>
+public sealed class SsoSecretShareTestResult
+{
+    /// <summary>True when the shares are valid and enough of them restore a master secret.</summary>
+    public bool IsValid { get; internal set; }
+
+    /// <summary>The failure, when they are not (TooFewShares, DamagedShare, MixedShares, ...).</summary>
+    public SsoSecretFailure? Failure { get; internal set; }
+
+    /// <summary>How many shares were given (duplicates included).</summary>
+    public int SharesGiven { get; internal set; }
+
+    /// <summary>The share numbers given, as their sheets name them (1-based).</summary>
+    public int[] ShareNumbers { get; internal set; } = Array.Empty<int>();
+
+    /// <summary>How many shares restore the secret (of a one-group split; for two levels see the message).</summary>
+    public int? Threshold { get; internal set; }
+
+    /// <summary>How many more shares are needed at the least.</summary>
+    public int SharesNeeded { get; internal set; }
+
+    /// <summary>The split's identifier, when the shares could be read.</summary>
+    public int? SplitId { get; internal set; }
+
+    /// <summary>The restored secret's id, when enough valid shares were given.</summary>
+    public Guid? SecretId { get; internal set; }
+
+    /// <summary>The restored secret's fingerprint, when enough valid shares were given.</summary>
+    public string? Fingerprint { get; internal set; }
+
+    /// <summary>Whether they hold the store's current secret; null when that could not be checked.</summary>
+    public bool? MatchesCurrentSecret { get; internal set; }
+
+    /// <summary>What was found, in words.</summary>
+    public string Message { get; internal set; } = string.Empty;
 }

@@ -1,5 +1,6 @@
-# Runs the code of the guides in docs/ (guide-admin.md, guide-automation.md, guide-pester.md) against the built module,
-# so a guide cannot drift from the module without this suite failing.
+# Runs the code of the guides in docs/ (guide-admin.md, guide-automation.md, guide-pester.md, guide-protected-data.md)
+# against the built module, so a guide cannot drift from the module without this suite failing. (docs/guide-fleet.md
+# needs real hosts: Fleet.Tests.ps1 runs its blocks.)
 #
 # Which blocks run:
 #  - Every ```powershell block of a guide runs, in the order of the guide, one It per block, all the blocks of one guide
@@ -28,6 +29,7 @@ BeforeDiscovery {
             @{ Name = 'guide-admin.md'; AnswersPrompts = $true }
             @{ Name = 'guide-automation.md'; AnswersPrompts = $false }
             @{ Name = 'guide-pester.md'; AnswersPrompts = $false }
+            @{ Name = 'guide-protected-data.md'; AnswersPrompts = $false }
         )) {
         $path = Join-Path $docs $guide.Name
         if (-not (Test-Path -LiteralPath $path)) { throw "The guide $path is missing." }

@@ -85,14 +85,14 @@ public sealed class EnvelopeSpecificationTests
 
     private static string SpecPath => Path.Combine(TestPaths.RepositoryRoot, "docs", "envelope-format.md");
 
-    private static KdfParameters ParseKdf(string text)
+    internal static KdfParameters ParseKdf(string text)
     {
         var m = Regex.Match(text, @"^m=(\d+) KiB, t=(\d+), p=(\d+)$");
         Assert.True(m.Success, "kdf line: " + text);
         return new KdfParameters(int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value), int.Parse(m.Groups[3].Value));
     }
 
-    private static Dictionary<string, Vector> ReadVectors()
+    internal static Dictionary<string, Vector> ReadVectors()
     {
         string text = File.ReadAllText(SpecPath).Replace("\r\n", "\n");
         var result = new Dictionary<string, Vector>();
@@ -113,5 +113,5 @@ public sealed class EnvelopeSpecificationTests
         return result;
     }
 
-    private sealed record Vector(Dictionary<string, string> Fields, string FileHex, string? Armored);
+    internal sealed record Vector(Dictionary<string, string> Fields, string FileHex, string? Armored);
 }

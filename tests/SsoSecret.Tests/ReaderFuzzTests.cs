@@ -455,9 +455,26 @@ public sealed class ReaderFuzzTests
     /// <summary>
     /// Reads the case without and with the password. Only <see cref="BackupException"/> may come out; success is
     /// allowed only when the content is byte for byte the original's, and then gives the original's secret. Both
-    /// reads stay within their allocation bounds. Returns the failure, or null on success.
+    /// reads stay within their allocation bounds. Runs once with each Argon2id implementation present (BouncyCastle,
+    /// and the native libargon2 where there is one), which must agree. Returns the failure, or null on success.
     /// </summary>
     internal static SsoSecretFailure? Check(Case c)
+    {
+        // Every Argon2id implementation present reads every case the same way (the KDF runs for cases that reach it).
+        SsoSecretFailure? first = null;
+        var providers = TestArgon2.All;
+        for (int i = 0; i < providers.Count; i++)
+        {
+            using var scope = Argon2.Use(providers[i]);
+            var failure = CheckWithTheActiveKdf(c);
+            Assert.True(i == 0 || failure == first, $"{c}: {providers[i].Name} gave {failure?.ToString() ?? "success"}, {providers[0].Name} gave {first?.ToString() ?? "success"}");
+            first = failure;
+        }
+
+        return first;
+    }
+
+    private static SsoSecretFailure? CheckWithTheActiveKdf(Case c)
     {
         var input = c.Input;
         SsoSecretFailure? headerFailure = null;

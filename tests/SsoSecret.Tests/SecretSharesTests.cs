@@ -49,7 +49,7 @@ public sealed class SecretSharesTests
                         Assert.Equal(1, status.MinimumSharesNeeded);
                         Assert.Equal(1, Assert.Single(status.Groups).MembersNeeded);
                         var error = Assert.Throws<ShareException>(() => SecretShares.Combine(subset, null));
-                        Assert.Equal(ShareFailure.TooFewShares, error.Failure);
+                        Assert.Equal(ShareFailure.TooFewShares, error.Outcome);
                         Assert.Equal(1, error.Status!.MinimumSharesNeeded);
                     }
                 }
@@ -86,7 +86,7 @@ public sealed class SecretSharesTests
                     : all.Where(s => s != chosen[0][0]).ToList();
                 if (fewer.Count == 0)
                 {
-                    Assert.Equal(ShareFailure.NoShares, Assert.Throws<ShareException>(() => SecretShares.Combine(fewer, null)).Failure);
+                    Assert.Equal(ShareFailure.NoShares, Assert.Throws<ShareException>(() => SecretShares.Combine(fewer, null)).Outcome);
                     return;
                 }
 
@@ -126,7 +126,7 @@ public sealed class SecretSharesTests
                 var error = Assert.Throws<ShareException>(() => SecretShares.Combine(mixed, null));
                 if (Slip39Share.Parse(a[0], 1).Identifier != Slip39Share.Parse(b[0], 1).Identifier)
                 {
-                    Assert.Equal(ShareFailure.MixedSplits, error.Failure);
+                    Assert.Equal(ShareFailure.MixedSplits, error.Outcome);
                     Assert.Equal(ShareMismatch.Identifier, error.Mismatch);
                     Assert.Equal(group.MemberThreshold, error.ShareNumber);
                 }
@@ -151,7 +151,7 @@ public sealed class SecretSharesTests
                 }
 
                 var error = Assert.Throws<ShareException>(() => SecretShares.Combine(new[] { string.Join(" ", changed) }, null));
-                Assert.Equal(ShareFailure.InvalidChecksum, error.Failure);
+                Assert.Equal(ShareFailure.InvalidChecksum, error.Outcome);
                 Assert.Equal(1, error.ShareNumber);
             },
             iter: 500);
@@ -198,16 +198,16 @@ public sealed class SecretSharesTests
         // Members 1 and 2 recover; an altered member 4 is a surplus that disagrees.
         var surplusAltered = new[] { shares[0], shares[1], Alter(shares[3]) };
         var error = Assert.Throws<ShareException>(() => SecretShares.Combine(surplusAltered, null));
-        Assert.Equal(ShareFailure.InconsistentShares, error.Failure);
+        Assert.Equal(ShareFailure.InconsistentShares, error.Outcome);
 
         // An altered member 1 is among those that recover: the digest catches it.
         var usedAltered = new[] { Alter(shares[0]), shares[1], shares[3] };
-        Assert.Equal(ShareFailure.InvalidDigest, Assert.Throws<ShareException>(() => SecretShares.Combine(usedAltered, null)).Failure);
+        Assert.Equal(ShareFailure.InvalidDigest, Assert.Throws<ShareException>(() => SecretShares.Combine(usedAltered, null)).Outcome);
 
         // Two different shares with the same member number conflict.
         var conflict = new[] { shares[0], Alter(shares[0]) };
         var conflictError = Assert.Throws<ShareException>(() => SecretShares.Combine(conflict, null));
-        Assert.Equal(ShareFailure.ConflictingShare, conflictError.Failure);
+        Assert.Equal(ShareFailure.ConflictingShare, conflictError.Outcome);
         Assert.Equal(2, conflictError.ShareNumber);
     }
 
@@ -224,14 +224,14 @@ public sealed class SecretSharesTests
 
         // Group 1 alone recovers; group 3, complete but altered (a 1-of-1 group has no digest), disagrees with it.
         var thirdAltered = new[] { groups[0][0], Alter(groups[2][0]) };
-        Assert.Equal(ShareFailure.InconsistentShares, Assert.Throws<ShareException>(() => SecretShares.Combine(thirdAltered, null)).Failure);
+        Assert.Equal(ShareFailure.InconsistentShares, Assert.Throws<ShareException>(() => SecretShares.Combine(thirdAltered, null)).Outcome);
 
         // A group of two members with one altered fails its own digest first.
         var secondAltered = new[] { groups[0][0], Alter(groups[1][0]), groups[1][1] };
-        Assert.Equal(ShareFailure.InvalidDigest, Assert.Throws<ShareException>(() => SecretShares.Combine(secondAltered, null)).Failure);
+        Assert.Equal(ShareFailure.InvalidDigest, Assert.Throws<ShareException>(() => SecretShares.Combine(secondAltered, null)).Outcome);
 
         // Alone, an altered share of a 1-of-1 group recovers a wrong payload: the payload's check names it.
-        Assert.Equal(ShareFailure.WrongPassphrase, Assert.Throws<ShareException>(() => SecretShares.Combine(new[] { Alter(groups[0][0]) }, null)).Failure);
+        Assert.Equal(ShareFailure.WrongPassphrase, Assert.Throws<ShareException>(() => SecretShares.Combine(new[] { Alter(groups[0][0]) }, null)).Outcome);
     }
 
     [Fact]
@@ -257,8 +257,8 @@ public sealed class SecretSharesTests
         }
 
         var wrong = Assert.Throws<ShareException>(() => SecretShares.Combine(shares, Encoding.ASCII.GetBytes("four custodians, one vault.")));
-        Assert.Equal(ShareFailure.WrongPassphrase, wrong.Failure);
-        Assert.Equal(ShareFailure.WrongPassphrase, Assert.Throws<ShareException>(() => SecretShares.Combine(shares, null)).Failure);
+        Assert.Equal(ShareFailure.WrongPassphrase, wrong.Outcome);
+        Assert.Equal(ShareFailure.WrongPassphrase, Assert.Throws<ShareException>(() => SecretShares.Combine(shares, null)).Outcome);
         Assert.DoesNotContain("custodians", wrong.Message);
     }
 
@@ -268,7 +268,7 @@ public sealed class SecretSharesTests
         // Official vector 4: a valid 2-of-3 SLIP-0039 set of a 16-byte wallet seed, with its own passphrase.
         var vector = Slip39VectorTests.Load().Single(v => v.Number == 4);
         var error = Assert.Throws<ShareException>(() => SecretShares.Combine(vector.Mnemonics, Encoding.ASCII.GetBytes("TREZOR")));
-        Assert.Equal(ShareFailure.WrongPassphrase, error.Failure);
+        Assert.Equal(ShareFailure.WrongPassphrase, error.Outcome);
     }
 
     [Fact]
@@ -279,27 +279,27 @@ public sealed class SecretSharesTests
         var newer = (byte[])good.Clone();
         newer[SecretShares.VersionOffset] = 2;
         Reseal(newer);
-        Assert.Equal(ShareFailure.UnsupportedVersion, CombinePayload(newer).Failure);
+        Assert.Equal(ShareFailure.UnsupportedVersion, CombinePayload(newer).Outcome);
 
         var shortLength = (byte[])good.Clone();
         shortLength[SecretShares.SecretLengthOffset] = 30;
         Reseal(shortLength);
-        Assert.Equal(ShareFailure.InvalidPayload, CombinePayload(shortLength).Failure);
+        Assert.Equal(ShareFailure.InvalidPayload, CombinePayload(shortLength).Outcome);
 
         var odd = SecretShares.Encode(Guid.NewGuid(), new byte[31]);
         odd[SecretShares.SecretOffset + 31] = 1;
         Reseal(odd);
-        Assert.Equal(ShareFailure.InvalidPayload, CombinePayload(odd).Failure);
+        Assert.Equal(ShareFailure.InvalidPayload, CombinePayload(odd).Outcome);
 
         var tooLong = new byte[SecretShares.MaxPayloadLength + 2];
         tooLong[SecretShares.VersionOffset] = 1;
         tooLong[SecretShares.SecretLengthOffset] = 66;
         Reseal(tooLong);
-        Assert.Equal(ShareFailure.InvalidPayload, CombinePayload(tooLong).Failure);
+        Assert.Equal(ShareFailure.InvalidPayload, CombinePayload(tooLong).Outcome);
 
         var damaged = (byte[])good.Clone();
         damaged[SecretShares.IdOffset] ^= 1;
-        Assert.Equal(ShareFailure.WrongPassphrase, CombinePayload(damaged).Failure);
+        Assert.Equal(ShareFailure.WrongPassphrase, CombinePayload(damaged).Outcome);
     }
 
     [Fact]
@@ -307,7 +307,7 @@ public sealed class SecretSharesTests
     {
         var shares = Split(Guid.NewGuid(), new byte[16], SharePlan.Single(1, 1), new byte[] { 7 }, iterationExponent: 3).Single();
         var error = Assert.Throws<ShareException>(() => SecretShares.Combine(shares, null, maxIterationExponent: 2));
-        Assert.Equal(ShareFailure.IterationLimitExceeded, error.Failure);
+        Assert.Equal(ShareFailure.IterationLimitExceeded, error.Outcome);
         using var recovered = SecretShares.Combine(shares, null, maxIterationExponent: 3);
         Assert.Equal(new byte[16], recovered.Secret);
     }
@@ -318,27 +318,27 @@ public sealed class SecretSharesTests
         var shares = Split(Guid.NewGuid(), new byte[32], SharePlan.Single(2, 3), new byte[] { 8 }).Single();
         var words = shares[0].Split(' ');
 
-        Assert.Equal(ShareFailure.NoShares, Refused(Array.Empty<string>()).Failure);
-        Assert.Equal(ShareFailure.TooManyShares, Refused(Enumerable.Repeat(shares[0], Slip39.MaxShares + 1).ToList()).Failure);
+        Assert.Equal(ShareFailure.NoShares, Refused(Array.Empty<string>()).Outcome);
+        Assert.Equal(ShareFailure.TooManyShares, Refused(Enumerable.Repeat(shares[0], Slip39.MaxShares + 1).ToList()).Outcome);
 
         var badWord = (string[])words.Clone();
         badWord[4] = "zzzz";
         var wordError = Refused(new[] { shares[1], string.Join(" ", badWord) });
-        Assert.Equal((ShareFailure.InvalidWord, 2, 5), (wordError.Failure, wordError.ShareNumber, wordError.WordNumber));
+        Assert.Equal((ShareFailure.InvalidWord, 2, 5), (wordError.Outcome, wordError.ShareNumber, wordError.WordNumber));
         Assert.DoesNotContain("zzzz", wordError.Message);
 
         var missingWord = string.Join(" ", words.Where((_, i) => i != 10));
-        Assert.Equal(ShareFailure.InvalidLength, Refused(new[] { missingWord }).Failure);
-        Assert.Equal(ShareFailure.InvalidLength, Refused(new[] { string.Join(" ", words.Take(19)) }).Failure);
-        Assert.Equal(ShareFailure.InvalidLength, Refused(new[] { new string(' ', Slip39Share.MaxMnemonicLength) + shares[0] }).Failure);
+        Assert.Equal(ShareFailure.InvalidLength, Refused(new[] { missingWord }).Outcome);
+        Assert.Equal(ShareFailure.InvalidLength, Refused(new[] { string.Join(" ", words.Take(19)) }).Outcome);
+        Assert.Equal(ShareFailure.InvalidLength, Refused(new[] { new string(' ', Slip39Share.MaxMnemonicLength) + shares[0] }).Outcome);
 
         var swapped = (string[])words.Clone();
         (swapped[7], swapped[8]) = (swapped[8], swapped[7]);
-        Assert.Equal(ShareFailure.InvalidChecksum, Refused(new[] { string.Join(" ", swapped) }).Failure);
+        Assert.Equal(ShareFailure.InvalidChecksum, Refused(new[] { string.Join(" ", swapped) }).Outcome);
 
         var nonAscii = new byte[] { (byte)'p', 0xC3, 0xA4 };
-        Assert.Equal(ShareFailure.InvalidPassphrase, Assert.Throws<ShareException>(() => SecretShares.Combine(shares, nonAscii)).Failure);
-        Assert.Equal(ShareFailure.InvalidPassphrase, Assert.Throws<ShareException>(() => SecretShares.Split(Guid.NewGuid(), new byte[32], SharePlan.Single(2, 3), nonAscii)).Failure);
+        Assert.Equal(ShareFailure.InvalidPassphrase, Assert.Throws<ShareException>(() => SecretShares.Combine(shares, nonAscii)).Outcome);
+        Assert.Equal(ShareFailure.InvalidPassphrase, Assert.Throws<ShareException>(() => SecretShares.Split(Guid.NewGuid(), new byte[32], SharePlan.Single(2, 3), nonAscii)).Outcome);
     }
 
     [Theory]
@@ -354,14 +354,14 @@ public sealed class SecretSharesTests
     {
         var plan = new SharePlan(groupThreshold, new[] { new GroupPlan(memberThreshold, memberCount) });
         var error = Assert.Throws<ShareException>(() => SecretShares.Split(Guid.NewGuid(), new byte[secretLength], plan));
-        Assert.Equal(ShareFailure.InvalidPlan, error.Failure);
+        Assert.Equal(ShareFailure.InvalidPlan, error.Outcome);
     }
 
     [Fact]
     public void SeventeenGroupsAreRefused()
     {
         var plan = new SharePlan(1, Enumerable.Repeat(new GroupPlan(1, 1), 17).ToList());
-        Assert.Equal(ShareFailure.InvalidPlan, Assert.Throws<ShareException>(() => SecretShares.Split(Guid.NewGuid(), new byte[32], plan)).Failure);
+        Assert.Equal(ShareFailure.InvalidPlan, Assert.Throws<ShareException>(() => SecretShares.Split(Guid.NewGuid(), new byte[32], plan)).Outcome);
     }
 
     [Fact]

@@ -89,7 +89,7 @@ public sealed class Slip39VectorTests
         var vector = Load().Single(v => v.Number == number);
         var expected = s_expected[number];
         var error = Assert.Throws<ShareException>(() => Slip39.Combine(vector.Mnemonics, s_passphrase));
-        Assert.Equal(expected.Failure, error.Failure);
+        Assert.Equal(expected.Failure, error.Outcome);
         Assert.Equal(expected.Mismatch, error.Mismatch);
         if (expected.Failure == ShareFailure.TooFewShares)
         {

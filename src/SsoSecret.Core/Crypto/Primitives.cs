@@ -1,9 +1,8 @@
 using System;
-using System.Threading;
-using System.Threading.Tasks;
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Digests;
 using Org.BouncyCastle.Crypto.Generators;
+using Org.BouncyCastle.Crypto.Macs;
 using Org.BouncyCastle.Crypto.Modes;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Security;
@@ -11,7 +10,8 @@ using Org.BouncyCastle.Security;
 namespace SsoSecret.Crypto;
 
 /// <summary>
-/// The only place the module touches cryptographic primitives. Every one of them is BouncyCastle's:
+/// The only place the module touches cryptographic primitives. Every one of them is BouncyCastle's, except Argon2id,
+/// which is a native libargon2 where the system has one that passes its self-test (see <see cref="Crypto.Argon2"/>):
 /// nothing here is hand-written, this class only fixes the parameters the envelope uses.
 /// </summary>
 internal static class Primitives
@@ -22,15 +22,6 @@ internal static class Primitives
     internal const int TagLength = 16;
 
     private static readonly SecureRandom s_random = new();
-    private static int s_argon2Runs;
-
-    private static long s_lastArgon2Ticks;
-
-    /// <summary>How many times this process has run Argon2id: the benchmark checks that each command runs it once.</summary>
-    internal static int Argon2Runs => Volatile.Read(ref s_argon2Runs);
-
-    /// <summary>How long the last Argon2id run took: the benchmark subtracts it from a command's time, per call.</summary>
-    internal static TimeSpan LastArgon2Duration => TimeSpan.FromTicks(Interlocked.Read(ref s_lastArgon2Ticks));
 
     /// <summary>Fills a new array with bytes from a cryptographic random generator.</summary>
     internal static byte[] RandomBytes(int length)
@@ -40,27 +31,27 @@ internal static class Primitives
         return bytes;
     }
 
-    /// <summary>Argon2id, version 0x13, no secret key K and no associated data X.</summary>
-    /// <remarks>
-    /// Lanes run in parallel when there is more than one: BouncyCastle runs them one after another unless it is
-    /// given a task factory, and at p=4 the parallel run is close to the native reference implementation.
-    /// </remarks>
-    internal static byte[] Argon2id(byte[] password, byte[] salt, KdfParameters kdf, int outputLength)
+    /// <summary>Argon2id, version 0x13, no secret key K and no associated data X, by the process's implementation (<see cref="Crypto.Argon2"/>).</summary>
+    internal static byte[] Argon2id(byte[] password, byte[] salt, KdfParameters kdf, int outputLength) =>
+        Crypto.Argon2.Derive(password, salt, kdf, outputLength);
+
+    /// <summary>PBKDF2 (RFC 8018) with HMAC-SHA256, <paramref name="length"/> bytes of output (SLIP-0039's Feistel round function).</summary>
+    internal static byte[] Pbkdf2Sha256(byte[] password, byte[] salt, int iterations, int length)
     {
-        var parameters = new Argon2Parameters.Builder(Argon2Parameters.Argon2id)
-            .WithVersion(Argon2Parameters.Version13)
-            .WithSalt(salt)
-            .WithMemoryAsKB(kdf.MemoryKiB)
-            .WithIterations(kdf.Iterations)
-            .WithParallelism(kdf.Parallelism)
-            .Build();
-        Interlocked.Increment(ref s_argon2Runs);
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        var generator = kdf.Parallelism > 1 ? new Argon2BytesGenerator(Task.Factory) : new Argon2BytesGenerator();
-        generator.Init(parameters);
-        var output = new byte[outputLength];
-        generator.GenerateBytes(password, output);
-        Interlocked.Exchange(ref s_lastArgon2Ticks, watch.Elapsed.Ticks);
+        var generator = new Pkcs5S2ParametersGenerator(new Sha256Digest());
+        generator.Init(password, salt, iterations);
+        var key = (KeyParameter)generator.GenerateDerivedMacParameters(length * 8);
+        return key.GetKey();
+    }
+
+    /// <summary>HMAC-SHA256 (RFC 2104) of <paramref name="message"/> under <paramref name="key"/> (SLIP-0039's share digest).</summary>
+    internal static byte[] HmacSha256(byte[] key, byte[] message)
+    {
+        var mac = new HMac(new Sha256Digest());
+        mac.Init(new KeyParameter(key));
+        mac.BlockUpdate(message, 0, message.Length);
+        var output = new byte[mac.GetMacSize()];
+        mac.DoFinal(output, 0);
         return output;
     }
 

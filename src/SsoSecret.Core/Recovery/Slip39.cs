@@ -223,7 +223,7 @@ internal static class Slip39
             {
                 password[0] = (byte)(decrypt ? Rounds - 1 - step : step);
                 Buffer.BlockCopy(right, 0, salt, prefixLength, half);
-                var f = Slip39Crypto.Pbkdf2Sha256(password, salt, iterations, half);
+                var f = Crypto.Primitives.Pbkdf2Sha256(password, salt, iterations, half);
                 for (int i = 0; i < half; i++)
                 {
                     f[i] ^= left[i];
@@ -278,7 +278,7 @@ internal static class Slip39
 
         var randomPart = Take(random, secret.Length - DigestLength);
         var digestShare = new byte[secret.Length];
-        var mac = Slip39Crypto.HmacSha256(randomPart, secret);
+        var mac = Crypto.Primitives.HmacSha256(randomPart, secret);
         Buffer.BlockCopy(mac, 0, digestShare, 0, DigestLength);
         Buffer.BlockCopy(randomPart, 0, digestShare, DigestLength, randomPart.Length);
         Memory.Zero(mac);
@@ -321,7 +321,7 @@ internal static class Slip39
         var digestShare = Gf256.Interpolate(xs, ys, DigestIndex);
         var randomPart = new byte[digestShare.Length - DigestLength];
         Buffer.BlockCopy(digestShare, DigestLength, randomPart, 0, randomPart.Length);
-        var mac = Slip39Crypto.HmacSha256(randomPart, secret);
+        var mac = Crypto.Primitives.HmacSha256(randomPart, secret);
         bool good = Primitives.FixedTimeEquals(mac, 0, digestShare, 0, DigestLength);
         Memory.Zero(mac);
         Memory.Zero(randomPart);

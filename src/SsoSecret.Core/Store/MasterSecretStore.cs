@@ -257,6 +257,45 @@ internal sealed class MasterSecretStore
         return record;
     }
 
+    /// <summary>
+    /// Remove-SsoPreviousSecret's transaction: under the lock, forgets the previous secret, if it is still the one the
+    /// caller saw and agreed to retire (<paramref name="expectedPrevious"/>). Returns false when the store holds no
+    /// previous secret any more. The current secret is never touched.
+    /// </summary>
+    internal bool RetirePrevious(Guid expectedPrevious, out StoreState after)
+    {
+        using var heldLock = Lock();
+        after = Read();
+        try
+        {
+            if (after.Previous is null)
+            {
+                return false;
+            }
+
+            if (after.Previous.Id != expectedPrevious)
+            {
+                throw new StoreException(
+                    SsoSecretFailure.StoreChanged,
+                    Path,
+                    $"Another process changed the previous secret of the store '{Path}' (from {expectedPrevious} to {after.Previous.Id}) while this command ran; nothing was retired.")
+                {
+                    RecommendedAction = "Check the store (Get-SsoMasterSecret), then run the command again if the previous secret should still be retired.",
+                };
+            }
+
+            after.Previous.Dispose();
+            after.Previous = null;
+            Write(heldLock, after);
+            return true;
+        }
+        catch
+        {
+            after.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>The current secret, or <see cref="SsoSecretFailure.NoMasterSecret"/>.</summary>
     internal StoredSecret RequireCurrent(StoreState state) => state.Current ?? throw new StoreException(
         SsoSecretFailure.NoMasterSecret,

@@ -79,6 +79,23 @@ internal sealed class StoreState : IDisposable
         LastBackup = backup;
     }
 
+    /// <summary>
+    /// The secrets protected data may be opened with: the current one (new values are protected under it) and the
+    /// previous one, until it is retired. The ring borrows this state's arrays: use it while the state is alive.
+    /// </summary>
+    internal ProtectedDataKeyRing KeyRing(string storePath)
+    {
+        if (Current is null)
+        {
+            throw new StoreException(SsoSecretFailure.NoMasterSecret, storePath, $"The secret store '{storePath}' holds no master secret.");
+        }
+
+        var current = new ProtectedDataKey(Current.Id, Current.Secret);
+        return Previous is null || Previous.Id == Current.Id
+            ? new ProtectedDataKeyRing(current)
+            : new ProtectedDataKeyRing(current, new ProtectedDataKey(Previous.Id, Previous.Secret));
+    }
+
     /// <summary>The last backup, if it was a backup of the current secret.</summary>
     internal BackupRecord? LastBackupOfCurrent =>
         Current is not null && LastBackup is not null && LastBackup.SecretId == Current.Id ? LastBackup : null;

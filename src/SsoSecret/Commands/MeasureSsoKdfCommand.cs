@@ -45,18 +45,21 @@ public sealed class MeasureSsoKdfCommand : SsoSecretCommandBase
     {
         if (ParameterSetName == ProfileSet)
         {
-            foreach (var profile in Profile)
-            {
-                var kdf = KdfParameters.FromProfile(profile);
-                WriteObject(new SsoKdfMeasurement(profile.ToString(), kdf, Time(kdf)));
-            }
-
+            Run(
+                () =>
+                {
+                    foreach (var profile in Profile)
+                    {
+                        WriteObject(Measure(profile.ToString(), KdfParameters.FromProfile(profile)));
+                    }
+                },
+                terminating: true);
             return;
         }
 
         if (ParameterSetName == ParametersSet)
         {
-            WriteObject(new SsoKdfMeasurement("Custom", KdfParameters!, Time(KdfParameters!)));
+            Run(() => WriteObject(Measure("Custom", KdfParameters!)), terminating: true);
             return;
         }
 
@@ -95,7 +98,16 @@ public sealed class MeasureSsoKdfCommand : SsoSecretCommandBase
             WriteWarning($"Even the floor ({proposal}) takes {measured.TotalSeconds:0.0} s here, more than twice the target.");
         }
 
-        return new SsoKdfMeasurement("Proposed", proposal, measured);
+        return Measured("Proposed", proposal, measured);
+    }
+
+    private SsoKdfMeasurement Measure(string name, KdfParameters kdf) => Measured(name, kdf, Time(kdf));
+
+    /// <summary>The measurement, with the implementation that ran it (the process's choice, made by the first run).</summary>
+    private static SsoKdfMeasurement Measured(string name, KdfParameters kdf, TimeSpan duration)
+    {
+        var implementation = Argon2.Active;
+        return new SsoKdfMeasurement(name, kdf, duration, implementation.Name, implementation.Reason);
     }
 
     private TimeSpan Time(KdfParameters kdf)

@@ -27,21 +27,31 @@ internal static class ErrorCatalog
             or SsoSecretFailure.DamagedBackup or SsoSecretFailure.TamperedBackup or SsoSecretFailure.NotABackup
             or SsoSecretFailure.UnsupportedVersion or SsoSecretFailure.KdfLimitExceeded or SsoSecretFailure.PathNotFileSystem
             or SsoSecretFailure.PathIsFolder or SsoSecretFailure.FolderNotFound or SsoSecretFailure.WriteFailed
-            or SsoSecretFailure.ReadFailed => false,
+            or SsoSecretFailure.ReadFailed or SsoSecretFailure.NotProtectedData or SsoSecretFailure.DamagedProtectedData
+            or SsoSecretFailure.UnknownSecret or SsoSecretFailure.WrongPurpose or SsoSecretFailure.TamperedProtectedData
+            or SsoSecretFailure.UnsupportedInput or SsoSecretFailure.ValueTooLarge or SsoSecretFailure.ValueNotText
+            or SsoSecretFailure.FileExists or SsoSecretFailure.FileNotFound => false,
         _ => true,
     };
 
     internal static ErrorCategory Category(SsoSecretFailure failure) => failure switch
     {
-        SsoSecretFailure.NoMasterSecret or SsoSecretFailure.BackupNotFound or SsoSecretFailure.FolderNotFound => ErrorCategory.ObjectNotFound,
-        SsoSecretFailure.MasterSecretExists or SsoSecretFailure.BackupExists => ErrorCategory.ResourceExists,
+        SsoSecretFailure.NoMasterSecret or SsoSecretFailure.BackupNotFound or SsoSecretFailure.FolderNotFound
+            or SsoSecretFailure.FileNotFound or SsoSecretFailure.UnknownSecret => ErrorCategory.ObjectNotFound,
+        SsoSecretFailure.MasterSecretExists or SsoSecretFailure.BackupExists or SsoSecretFailure.FileExists => ErrorCategory.ResourceExists,
+        SsoSecretFailure.WrongPurpose => ErrorCategory.AuthenticationError,
+        SsoSecretFailure.TamperedProtectedData => ErrorCategory.SecurityError,
+        SsoSecretFailure.NotProtectedData or SsoSecretFailure.DamagedProtectedData or SsoSecretFailure.ValueNotText => ErrorCategory.InvalidData,
+        SsoSecretFailure.ValueTooLarge => ErrorCategory.LimitsExceeded,
+        SsoSecretFailure.StoreChanged => ErrorCategory.ResourceUnavailable,
+        SsoSecretFailure.UnsupportedInput => ErrorCategory.InvalidType,
         SsoSecretFailure.WrongPassword => ErrorCategory.AuthenticationError,
         SsoSecretFailure.TamperedBackup or SsoSecretFailure.StoreInsecure or SsoSecretFailure.HintRevealsPassword => ErrorCategory.SecurityError,
         SsoSecretFailure.DamagedBackup or SsoSecretFailure.NotABackup or SsoSecretFailure.UnsupportedVersion or SsoSecretFailure.StoreDamaged => ErrorCategory.InvalidData,
         SsoSecretFailure.KdfLimitExceeded => ErrorCategory.LimitsExceeded,
         SsoSecretFailure.PasswordRequired or SsoSecretFailure.ConfirmationRequired => ErrorCategory.InvalidOperation,
         SsoSecretFailure.StoreBusy => ErrorCategory.ResourceBusy,
-        SsoSecretFailure.StoreUnavailable => ErrorCategory.ResourceUnavailable,
+        SsoSecretFailure.StoreUnavailable or SsoSecretFailure.KdfUnavailable => ErrorCategory.ResourceUnavailable,
         SsoSecretFailure.WriteFailed => ErrorCategory.WriteError,
         SsoSecretFailure.ReadFailed => ErrorCategory.ReadError,
         _ => ErrorCategory.InvalidArgument,
@@ -77,9 +87,22 @@ internal static class ErrorCatalog
         SsoSecretFailure.StoreUnavailable => "Check the store path (-StorePath or $env:SSOSECRET_STORE) and its permissions.",
         SsoSecretFailure.WeakKdf => "Use at least the Interactive profile's memory and passes.",
         SsoSecretFailure.InvalidTargetTime => "Give a positive time such as 00:00:02.",
+        SsoSecretFailure.KdfUnavailable => "Install libargon2, name it with $env:SSOSECRET_ARGON2_LIBRARY, or remove $env:SSOSECRET_KDF, as the message says.",
         SsoSecretFailure.WriteFailed => "Check the folder's free space and permissions, then try again.",
         SsoSecretFailure.ReadFailed => "Check the file's permissions.",
         SsoSecretFailure.ConfirmationRequired => "Pass -Force (or -Confirm:$false) to make the change without a question.",
+        SsoSecretFailure.NotProtectedData => "Give the text Protect-SsoData wrote (it starts with 'ssodata1.').",
+        SsoSecretFailure.DamagedProtectedData => "The text was changed or cut short after it was written; use another copy of it.",
+        SsoSecretFailure.UnknownSecret => "Restore a backup of the master secret the message names, then rewrap the value with Update-SsoProtectedData.",
+        SsoSecretFailure.WrongPurpose => "Give the purpose the value was protected for.",
+        SsoSecretFailure.TamperedProtectedData => "Do not trust this copy of the value; use another copy of it.",
+        SsoSecretFailure.InvalidPurpose => "Give one line of printable text, 1 to 256 bytes, such as 'billing/db-password'.",
+        SsoSecretFailure.ValueTooLarge => "Protect a random key instead, and encrypt the large data with it.",
+        SsoSecretFailure.UnsupportedInput => "Give a SecureString, a string, a byte array or a PSCredential.",
+        SsoSecretFailure.ValueNotText => "Use -AsByteArray to get the value's bytes.",
+        SsoSecretFailure.StoreChanged => "Check the store (Get-SsoMasterSecret), then run the command again.",
+        SsoSecretFailure.FileExists => "Choose another path, or pass -Force to replace the file.",
+        SsoSecretFailure.FileNotFound => "Check the path; relative paths are relative to the current PowerShell location.",
         _ => "See about_SsoSecret.",
     };
 

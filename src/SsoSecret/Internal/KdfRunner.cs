@@ -16,7 +16,9 @@ internal static class KdfRunner
 
     internal static T Run<T>(Cmdlet cmdlet, string activity, KdfParameters kdf, Func<T> work)
     {
-        cmdlet.WriteVerbose($"Deriving the key with {kdf}.");
+        // The implementation is chosen (and a native one self-tested) here, at the first derivation of the process.
+        var implementation = Crypto.Argon2.Active;
+        cmdlet.WriteVerbose($"Deriving the key with {kdf}, implementation {implementation.Name}: {implementation.Reason}.");
         var watch = Stopwatch.StartNew();
         var task = Task.Run(work);
         var progress = new ProgressRecord(0x550, activity, kdf.ToString());

@@ -72,11 +72,17 @@ internal static class PathHelper
     /// Refuses a backup target that is a folder or sits in a missing folder, and (without <paramref name="force"/>) one
     /// that exists.
     /// </summary>
-    internal static void CheckWriteTarget(string path, bool force)
+    internal static void CheckWriteTarget(string path, bool force) => CheckWriteTarget(path, force, IO.BackupFile.Exists);
+
+    /// <summary>
+    /// Refuses a target that is a folder or sits in a missing folder, and (without <paramref name="force"/>) one that
+    /// exists, with the failure <paramref name="exists"/> makes.
+    /// </summary>
+    internal static void CheckWriteTarget(string path, bool force, Func<string, SsoSecretException> exists)
     {
         if (Directory.Exists(path))
         {
-            throw new BackupException(SsoSecretFailure.PathIsFolder, $"'{path}' is a folder; give the path of the backup file to write.", path)
+            throw new BackupException(SsoSecretFailure.PathIsFolder, $"'{path}' is a folder; give the path of the file to write.", path)
             {
                 RecommendedAction = "Add a file name to the path.",
             };
@@ -90,7 +96,7 @@ internal static class PathHelper
 
         if (!force && File.Exists(path))
         {
-            throw IO.BackupFile.Exists(path);
+            throw exists(path);
         }
     }
 

@@ -65,12 +65,36 @@ internal static class FuzzTarget
         return seeds;
     }
 
-    /// <summary>Runs the reader on the input and on its checksum-fixed variant. Returns the two outcomes.</summary>
+    /// <summary>
+    /// The Argon2id implementations every input goes through: BouncyCastle, and the native libargon2 when it is this
+    /// process's choice (present and self-tested; $env:SSOSECRET_KDF = 'BouncyCastle' leaves it out).
+    /// </summary>
+    internal static readonly IReadOnlyList<Argon2Provider> Providers = Argon2.Selection.Provider is NativeArgon2 native
+        ? new Argon2Provider[] { BouncyCastleArgon2.Instance, native }
+        : new Argon2Provider[] { BouncyCastleArgon2.Instance };
+
+    /// <summary>
+    /// Runs the reader on the input and on its checksum-fixed variant, once with each of <see cref="Providers"/>, which
+    /// must give the same outcomes. Returns the two outcomes.
+    /// </summary>
     internal static string Run(byte[] input)
     {
-        string outcome = Check(input);
-        var fixedUp = WithChecksumRecomputed(input);
-        return fixedUp is null ? outcome : outcome + " / checksum recomputed: " + Check(fixedUp);
+        string? first = null;
+        foreach (var provider in Providers)
+        {
+            using var scope = Argon2.Use(provider);
+            string outcome = Check(input);
+            var fixedUp = WithChecksumRecomputed(input);
+            outcome = fixedUp is null ? outcome : outcome + " / checksum recomputed: " + Check(fixedUp);
+            if (first is not null && outcome != first)
+            {
+                throw new FuzzFindingException($"{provider.Name} gave '{outcome}', {Providers[0].Name} gave '{first}'");
+            }
+
+            first = outcome;
+        }
+
+        return first!;
     }
 
     private static string Check(byte[] input)

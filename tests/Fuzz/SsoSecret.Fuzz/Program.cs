@@ -73,6 +73,7 @@ internal static class Program
             }
         }
 
+        Console.WriteLine($"Argon2id: {string.Join(" and ", FuzzTarget.Providers.Select(p => p.Description))}");
         Console.WriteLine($"Fuzz corpus replay: {passed} passed, {failed} failed");
         return failed == 0 && passed > 0 ? 0 : 1;
     }

@@ -2,9 +2,6 @@ using System;
 
 namespace SsoSecret;
 
-// This file and ShareSetStatus.cs depend on nothing else in SsoSecret.Core, so the public types they hold can move
-// to SsoSecret.Types as they are.
-
 /// <summary>
 /// The distinct ways splitting a secret into recovery shares, or combining shares, can fail. Each maps to its own
 /// error id in the cmdlets. The order of the reader's checks is in docs/recovery-shares.md.
@@ -98,10 +95,11 @@ public enum ShareMismatch
 }
 
 /// <summary>
-/// Recovery shares could not be made or combined. <see cref="Failure"/> says why; the message and the properties
-/// never hold a word of a share, a share value, a passphrase or the secret.
+/// Recovery shares could not be made or combined. <see cref="Outcome"/> says why in SLIP-0039's terms;
+/// <see cref="SsoSecretException.Failure"/> is the module's failure it is. The message and the properties never hold
+/// a word of a share, a share value, a passphrase or the secret.
 /// </summary>
-public sealed class ShareException : Exception
+public sealed class ShareException : SsoSecretException
 {
     /// <summary>Creates the exception.</summary>
     public ShareException(
@@ -111,9 +109,9 @@ public sealed class ShareException : Exception
         int? wordNumber = null,
         ShareMismatch? mismatch = null,
         ShareSetStatus? status = null)
-        : base(message)
+        : base(FailureOf(failure), message)
     {
-        Failure = failure;
+        Outcome = failure;
         ShareNumber = shareNumber;
         WordNumber = wordNumber;
         Mismatch = mismatch;
@@ -121,7 +119,7 @@ public sealed class ShareException : Exception
     }
 
     /// <summary>Why the shares could not be made or combined.</summary>
-    public ShareFailure Failure { get; }
+    public ShareFailure Outcome { get; }
 
     /// <summary>The position (1-based, in the order given) of the share at fault, when one share is.</summary>
     public int? ShareNumber { get; }
@@ -134,4 +132,20 @@ public sealed class ShareException : Exception
 
     /// <summary>What was given and what is still missing, for <see cref="ShareFailure.TooFewShares"/>.</summary>
     public ShareSetStatus? Status { get; }
+
+    /// <summary>The module's failure (and error id) for each of the outcomes.</summary>
+    public static SsoSecretFailure FailureOf(ShareFailure outcome) => outcome switch
+    {
+        ShareFailure.NoShares or ShareFailure.TooFewShares => SsoSecretFailure.TooFewShares,
+        ShareFailure.TooManyShares => SsoSecretFailure.TooManyShares,
+        ShareFailure.InvalidWord or ShareFailure.InvalidLength or ShareFailure.InvalidChecksum or ShareFailure.InvalidPadding
+            or ShareFailure.InvalidThreshold => SsoSecretFailure.DamagedShare,
+        ShareFailure.MixedSplits => SsoSecretFailure.MixedShares,
+        ShareFailure.IterationLimitExceeded => SsoSecretFailure.KdfLimitExceeded,
+        ShareFailure.InvalidPassphrase => SsoSecretFailure.InvalidPassphrase,
+        ShareFailure.InvalidPlan => SsoSecretFailure.InvalidSharePlan,
+        ShareFailure.WrongPassphrase => SsoSecretFailure.WrongPassphrase,
+        ShareFailure.UnsupportedVersion => SsoSecretFailure.UnsupportedVersion,
+        _ => SsoSecretFailure.InconsistentShares,
+    };
 }

@@ -1,0 +1,142 @@
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using System.Text;
+using SsoSecret.Internal;
+
+namespace SsoSecret.Commands;
+
+/// <summary>
+/// Protects values under the store's current master secret, for a purpose, as one line of ASCII text each, without
+/// the caller ever seeing the secret.
+/// </summary>
+[Cmdlet(VerbsSecurity.Protect, "SsoData", DefaultParameterSetName = ValueSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(string))]
+public sealed class ProtectSsoDataCommand : ProtectedDataCommandBase
+{
+    private const string ValueSet = "Value";
+    private const string FileSet = "File";
+
+    private readonly List<string> _texts = new();
+    private int _count;
+
+    /// <summary>The value: a SecureString, a string, a byte array or a PSCredential (its password).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ValueSet)]
+    [AllowEmptyString]
+    public object? InputObject { get; set; }
+
+    /// <summary>A file whose bytes are the value (at most 16 KiB).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = FileSet)]
+    [Alias("PSPath")]
+    [FileSystemPathTransformation]
+    [ValidateNotNullOrEmpty]
+    public string LiteralPath { get; set; } = string.Empty;
+
+    /// <summary>Writes the protected text to this file (one line per value) instead of the output.</summary>
+    [Parameter]
+    [FileSystemPathTransformation]
+    [ValidateNotNullOrEmpty]
+    public string? OutFile { get; set; }
+
+    /// <summary>With -OutFile: replaces an existing file.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        _count++;
+        string where = ParameterSetName == FileSet ? $"The file '{LiteralPath}'" : $"Value {_count}";
+        RunForValue(
+            () =>
+            {
+                byte[] plaintext = ParameterSetName == FileSet ? ReadValueFile(PathHelper.ResolveLiteral(this, LiteralPath)) : DataValue.ToBytes(InputObject, where);
+                try
+                {
+                    string text = ProtectedData.Protect(Ring, Purpose, plaintext);
+                    if (OutFile is null)
+                    {
+                        WriteObject(text);
+                    }
+                    else
+                    {
+                        _texts.Add(text);
+                    }
+                }
+                finally
+                {
+                    Memory.Zero(plaintext);
+                }
+            },
+            where);
+    }
+
+    /// <inheritdoc/>
+    protected override void EndProcessing()
+    {
+        if (OutFile is null || _texts.Count == 0)
+        {
+            return;
+        }
+
+        Run(
+            () =>
+            {
+                string path = PathHelper.ResolveLiteral(this, OutFile);
+                PathHelper.CheckWriteTarget(path, Force, IO.TextFile.Exists);
+                if (!ShouldChange(path, $"Write {_texts.Count} protected value(s) for the purpose '{Purpose}'", Force))
+                {
+                    return;
+                }
+
+                var content = Encoding.ASCII.GetBytes(string.Join("\n", _texts) + "\n");
+                IO.TextFile.Write(path, content, Force);
+                WriteVerbose($"Wrote {_texts.Count} protected value(s) to '{path}'.");
+            },
+            terminating: true);
+    }
+
+    private static byte[] ReadValueFile(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new SsoSecretException(SsoSecretFailure.PathIsFolder, $"'{path}' is a folder; give the file that holds the value.", path);
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new SsoSecretException(SsoSecretFailure.FileNotFound, $"The file '{path}' does not exist.", path);
+        }
+
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            if (stream.Length > ProtectedData.MaxPlaintextLength)
+            {
+                throw new SsoSecretException(
+                    SsoSecretFailure.ValueTooLarge,
+                    $"The file '{path}' is {stream.Length} bytes long; protected data holds at most {ProtectedData.MaxPlaintextLength} bytes.",
+                    path);
+            }
+
+            var bytes = new byte[stream.Length];
+            int total = 0;
+            while (total < bytes.Length)
+            {
+                int read = stream.Read(bytes, total, bytes.Length - total);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                total += read;
+            }
+
+            return total == bytes.Length ? bytes : Memory.Slice(bytes, 0, total);
+        }
+        catch (System.Exception e) when (e is IOException || e is System.UnauthorizedAccessException)
+        {
+            throw new SsoSecretException(SsoSecretFailure.ReadFailed, $"The file '{path}' cannot be read: {e.Message}", path, e);
+        }
+    }
+}

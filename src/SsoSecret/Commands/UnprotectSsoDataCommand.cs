@@ -1,0 +1,143 @@
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using System.Security;
+using SsoSecret.Internal;
+
+namespace SsoSecret.Commands;
+
+/// <summary>
+/// Opens values that Protect-SsoData protected, for the same purpose, under the store's current or previous master
+/// secret. Returns a SecureString by default.
+/// </summary>
+[Cmdlet(VerbsSecurity.Unprotect, "SsoData", DefaultParameterSetName = TextSet)]
+[OutputType(typeof(SecureString), typeof(string), typeof(byte[]))]
+public sealed class UnprotectSsoDataCommand : ProtectedDataCommandBase
+{
+    private const string TextSet = "Text";
+    private const string FileSet = "File";
+
+    private int _count;
+
+    /// <summary>Protected text, as Protect-SsoData wrote it (white space around it is ignored).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = TextSet)]
+    [AllowEmptyString]
+    public string[] InputObject { get; set; } = System.Array.Empty<string>();
+
+    /// <summary>Files of protected text (as Protect-SsoData -OutFile writes them): each non-blank line is one value.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = FileSet)]
+    [Alias("PSPath", "FullName")]
+    [FileSystemPathTransformation]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = System.Array.Empty<string>();
+
+    /// <summary>Returns each value as a plain string instead of a SecureString.</summary>
+    [Parameter]
+    public SwitchParameter AsPlainText { get; set; }
+
+    /// <summary>Returns each value's bytes (a byte array per value) instead of a SecureString.</summary>
+    [Parameter]
+    public SwitchParameter AsByteArray { get; set; }
+
+    /// <inheritdoc/>
+    protected override void BeginProcessing()
+    {
+        if (AsPlainText && AsByteArray)
+        {
+            Run(() => throw new SsoSecretException(SsoSecretFailure.ConflictingParameters, "Give either -AsPlainText or -AsByteArray, not both."), terminating: true);
+        }
+
+        base.BeginProcessing();
+    }
+
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == FileSet)
+        {
+            foreach (string given in LiteralPath)
+            {
+                var values = new List<(string Text, string Where)>();
+                Run(() => values.AddRange(ReadLines(PathHelper.ResolveLiteral(this, given))), terminating: false);
+                foreach (var (text, where) in values)
+                {
+                    Open(text, where);
+                }
+            }
+
+            return;
+        }
+
+        foreach (string text in InputObject)
+        {
+            _count++;
+            Open(text, $"Value {_count}");
+        }
+    }
+
+    private void Open(string text, string where) => RunForValue(
+        () =>
+        {
+            byte[] plaintext = ProtectedData.Unprotect(Ring, Purpose, text);
+            try
+            {
+                if (AsByteArray)
+                {
+                    WriteObject((byte[])plaintext.Clone());
+                }
+                else if (AsPlainText)
+                {
+                    WriteObject(DataValue.ToText(plaintext, where));
+                }
+                else
+                {
+                    WriteObject(DataValue.ToSecureString(plaintext, where));
+                }
+            }
+            finally
+            {
+                Memory.Zero(plaintext);
+            }
+        },
+        where);
+
+    private static IEnumerable<(string Text, string Where)> ReadLines(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new SsoSecretException(SsoSecretFailure.PathIsFolder, $"'{path}' is a folder; give a file of protected values.", path);
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new SsoSecretException(SsoSecretFailure.FileNotFound, $"The file '{path}' does not exist.", path);
+        }
+
+        string[] lines;
+        try
+        {
+            var info = new FileInfo(path);
+            if (info.Length > 64L * ProtectedData.MaxTextLength)
+            {
+                throw new SsoSecretException(SsoSecretFailure.ValueTooLarge, $"The file '{path}' is {info.Length} bytes long, more than a file of protected values is ({64L * ProtectedData.MaxTextLength} bytes at most).", path);
+            }
+
+            lines = File.ReadAllLines(path);
+        }
+        catch (System.Exception e) when (e is IOException || e is System.UnauthorizedAccessException)
+        {
+            throw new SsoSecretException(SsoSecretFailure.ReadFailed, $"The file '{path}' cannot be read: {e.Message}", path, e);
+        }
+
+        var values = new List<(string, string)>();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].Trim().Length > 0)
+            {
+                values.Add((lines[i], $"'{path}', line {i + 1}"));
+            }
+        }
+
+        return values;
+    }
+}
