@@ -10,8 +10,6 @@
     CompatiblePSEditions   = @('Desktop', 'Core')
     FormatsToProcess       = @('SsoSecret.Format.ps1xml')
     TypesToProcess         = @('SsoSecret.Types.ps1xml')
-    # The class-based DSC resources (SsoMasterSecret, SsoMasterSecretBackup); they call the module's cmdlets.
-    NestedModules          = @('SsoSecretDsc.psm1')
     FunctionsToExport      = @()
     CmdletsToExport        = @(
         'New-SsoMasterSecret'
@@ -33,7 +31,6 @@
     )
     VariablesToExport      = @()
     AliasesToExport        = @()
-    DscResourcesToExport   = @('SsoMasterSecret', 'SsoMasterSecretBackup')
     PrivateData            = @{
         PSData = @{
             Tags       = @('Security', 'Backup', 'Secret', 'ENTSSO', 'BizTalk', 'Argon2', 'Encryption', 'Linux', 'Windows', 'MacOS')

@@ -4,8 +4,9 @@
     Builds, tests, benchmarks and demonstrates SsoSecret.
 
 .DESCRIPTION
-    -Task Build  assembles the importable module at out/SsoSecret (the product: everything a user copies into a
-                 PSModulePath folder, nothing else needed at run time).
+    -Task Build  assembles the importable modules at out/SsoSecret and out/SsoSecretDsc (the product: the two folders
+                 a user copies side by side into a PSModulePath folder, nothing else needed at run time; the DSC
+                 resources are a module of their own, which requires SsoSecret).
     -Task Test   builds, then runs every xunit suite, the fuzz corpus replay and every Pester suite at once (the
                  Pester ones in two separate pwsh -NoProfile -NonInteractive processes that import out/SsoSecret,
                  one for the suites that start processes of their own and the DSC suite, one for the others), shows each run's
@@ -59,6 +60,7 @@ $script:Versions = @{
 $script:Root = $PSScriptRoot
 $script:Out = Join-Path $Root 'out'
 $script:ModuleOut = Join-Path $Out 'SsoSecret'
+$script:DscModuleOut = Join-Path $Out 'SsoSecretDsc'
 $script:ResultsDir = Join-Path $Out 'TestResults'
 
 function Invoke-Native {
@@ -106,7 +108,10 @@ function Build-Module {
         Copy-Item (Join-Path $publish $assembly) $bin
     }
     Copy-Item (Join-Path $Root 'SsoSecret.psd1') $ModuleOut
-    Copy-Item (Join-Path $Root 'module/*') $ModuleOut -Recurse
+    # module/ holds SsoSecret's own files, and the DSC module in a folder of its own.
+    Get-ChildItem (Join-Path $Root 'module') -File | Copy-Item -Destination $ModuleOut
+    if (Test-Path $DscModuleOut) { Remove-Item $DscModuleOut -Recurse -Force }
+    Copy-Item (Join-Path $Root 'module/SsoSecretDsc') $DscModuleOut -Recurse
 
     # Help: docs/en-US/*.md into en-US/SsoSecret.dll-Help.xml and about_SsoSecret.help.txt, checked against the cmdlets.
     Invoke-ChildPwsh (Join-Path $Root 'tools/New-SsoSecretHelp.ps1') '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-DocsPath', (Join-Path $Root 'docs/en-US'), '-OutputPath', (Join-Path $ModuleOut 'en-US')
@@ -115,6 +120,20 @@ function Build-Module {
     # The manifest must load and list exactly the cmdlets the assembly exports.
     $manifest = Test-ModuleManifest (Join-Path $ModuleOut 'SsoSecret.psd1')
     Write-Host "Built $($manifest.Name) $($manifest.Version) at $ModuleOut"
+
+    # The DSC module's RequiredModules must find this SsoSecret as an installed module would: out/ on the module path.
+    $modulePath = $env:PSModulePath
+    try {
+        $env:PSModulePath = $Out + [System.IO.Path]::PathSeparator + $modulePath
+        $dsc = Test-ModuleManifest (Join-Path $DscModuleOut 'SsoSecretDsc.psd1')
+    }
+    finally {
+        $env:PSModulePath = $modulePath
+    }
+    if ($dsc.Version -ne $manifest.Version) {
+        throw "SsoSecretDsc $($dsc.Version) and SsoSecret $($manifest.Version) must have the same version."
+    }
+    Write-Host "Built $($dsc.Name) $($dsc.Version) at $DscModuleOut"
 }
 
 function Get-NuGetPackagesFolder {

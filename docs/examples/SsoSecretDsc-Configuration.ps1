@@ -4,12 +4,14 @@
     generated with its backup if missing, and a backup of it that is kept valid and younger than 30 days.
 
 .DESCRIPTION
-    Compile it on Windows PowerShell 5.1 with SsoSecret installed in a PSModulePath folder, on the node and where
-    you compile. The backup password travels in the MOF as a credential, so the MOF must be encrypted with the
-    node's DSC certificate (CertificateFile and Thumbprint below; see "Securing the MOF file" in the DSC docs).
+    Compile it on Windows PowerShell 5.1 with SsoSecretDsc and SsoSecret installed side by side in a PSModulePath
+    folder, on the node and where you compile (the resources are SsoSecretDsc's; it requires SsoSecret). The backup
+    password travels in the MOF as a credential, so the MOF must be encrypted with the node's DSC certificate
+    (CertificateFile and Thumbprint below; see "Securing the MOF file" in the DSC docs).
     Never set PSDscAllowPlainTextPassword for it: the MOF would then hold the password in clear text.
 
-    docs/guide-dsc.md explains every property. For PowerShell 7, or without the LCM, see SsoSecretDsc-Direct.ps1.
+    docs/guide-dsc.md explains every property. For PowerShell 7 (Invoke-DscResource -ModuleName SsoSecretDsc, or DSC
+    v3's SsoSecretDsc/SsoMasterSecret types), or without an engine, see the guide and SsoSecretDsc-Direct.ps1.
 
 .EXAMPLE
     . .\SsoSecretDsc-Configuration.ps1
@@ -26,7 +28,7 @@ Configuration SsoMasterSecretConfiguration {
     )
 
     Import-DscResource -ModuleName PSDesiredStateConfiguration
-    Import-DscResource -ModuleName SsoSecret -ModuleVersion 1.0.0
+    Import-DscResource -ModuleName SsoSecretDsc -ModuleVersion 1.0.0
 
     Node $AllNodes.NodeName {
         # Keep backups on another disk than the store, as the ENTSSO documentation advises.

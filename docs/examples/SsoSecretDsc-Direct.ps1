@@ -5,7 +5,8 @@
 
 .DESCRIPTION
     Runs on Windows PowerShell 5.1 and PowerShell 7 alike, without the DSC engine or PSDesiredStateConfiguration,
-    for example from a scheduled task. It states two things:
+    for example from a scheduled task. It needs the SsoSecretDsc and SsoSecret modules, installed side by side in a
+    folder of $env:PSModulePath. It states two things:
 
       SsoMasterSecret        the store holds a master secret; if it holds none, one is generated and backed up to
                              -BackupPath (a secret is never replaced, an existing file is never overwritten).
@@ -22,8 +23,9 @@
 #>
 [CmdletBinding()]
 param(
-    # The module to use: a name from PSModulePath, or the path of SsoSecret.psd1.
-    [string] $ModulePath = 'SsoSecret',
+    # The DSC module to use: a name from PSModulePath, or the path of SsoSecretDsc.psd1 (which finds SsoSecret itself,
+    # through $env:PSModulePath).
+    [string] $ModulePath = 'SsoSecretDsc',
 
     [Parameter(Mandatory = $true)] [string] $StorePath,
     [Parameter(Mandatory = $true)] [string] $BackupPath,

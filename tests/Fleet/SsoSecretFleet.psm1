@@ -222,6 +222,11 @@ function Start-SsoFleet {
             # The module, installed where a user installs modules: the home's PowerShell module path.
             $modules = New-Item -ItemType Directory -Path (Join-Path $homeFolder '.local/share/powershell/Modules') -Force
             Copy-Item -LiteralPath $ModulePath -Destination (Join-Path $modules 'SsoSecret') -Recurse
+            # The DSC resources' module, built beside it (out/SsoSecretDsc), installed beside it as a user does.
+            $dscModule = Join-Path (Split-Path $ModulePath) 'SsoSecretDsc'
+            if (Test-Path -LiteralPath (Join-Path $dscModule 'SsoSecretDsc.psd1')) {
+                Copy-Item -LiteralPath $dscModule -Destination (Join-Path $modules 'SsoSecretDsc') -Recurse
+            }
 
             # sshd: own host key, configuration, pid file, log; the administrator's key only.
             $hostKey = Join-Path $folder 'ssh_host_ed25519_key'

@@ -1,10 +1,18 @@
-# The class-based DSC resources SsoMasterSecret and SsoMasterSecretBackup (module/SsoSecretDsc.psm1), driven as the
-# DSC engine drives them: create the class, set its properties, call Get(), Test(), Set(). Real stores and backup
-# files under $TestDrive; the Interactive KDF profile (64 MiB) keeps each password check short.
+# The class-based DSC resources SsoMasterSecret and SsoMasterSecretBackup (module/SsoSecretDsc, the SsoSecretDsc
+# module built beside SsoSecret), called directly: create the class in the module's scope, set its properties, call
+# Get(), Test(), Set(). DscEngine.Tests.ps1 runs them through the engines' own discovery. Real stores and backup files
+# under $TestDrive; the Interactive KDF profile (64 MiB) keeps each password check short.
 
 BeforeAll {
     $script:ModulePath = $env:SSOSECRET_TEST_MODULE
+    # out/SsoSecretDsc beside out/SsoSecret; out/ on the module path, so that its RequiredModules finds SsoSecret as
+    # an installed module would.
+    $script:OutFolder = Split-Path (Split-Path $ModulePath)
+    $script:DscModulePath = Join-Path $OutFolder 'SsoSecretDsc/SsoSecretDsc.psd1'
+    $script:SavedModulePath = $env:PSModulePath
+    $env:PSModulePath = $OutFolder + [System.IO.Path]::PathSeparator + $env:PSModulePath
     Import-Module $ModulePath -Force
+    Import-Module $DscModulePath -Force
 
     # Distinctive passwords, so that finding one in serialized output cannot be a coincidence.
     $script:Password = 'Dsc-Right-Passw0rd-4f81c2'
@@ -15,7 +23,7 @@ BeforeAll {
     function New-DscResource {
         # An instance of a resource class from the imported module, with its properties set, as the DSC engine makes it.
         param([string] $Name, [hashtable] $Property = @{})
-        $resource = & (Get-Module SsoSecret) ([scriptblock]::Create("[$Name]::new()"))
+        $resource = & (Get-Module SsoSecretDsc) ([scriptblock]::Create("[$Name]::new()"))
         foreach ($key in $Property.Keys) {
             $resource.$key = $Property[$key]
         }
@@ -42,6 +50,14 @@ BeforeAll {
         New-DscResource -Name SsoMasterSecretBackup -Property $all
     }
 
+    function Assert-NoNewError {
+        # An ordinary "not in the desired state" is an answer, not a failure: it leaves nothing in $Error, where an
+        # engine may look for failures.
+        param([int] $Before, [string] $Because)
+        $new = @($global:Error | Select-Object -First ([math]::Max(0, $global:Error.Count - $Before)))
+        $global:Error.Count | Should -Be $Before -Because "$Because should leave nothing in `$Error (it left: $(($new | ForEach-Object { "$_" }) -join ' | '))"
+    }
+
     function Get-FileHashHex([string] $Path) {
         (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash
     }
@@ -64,26 +80,45 @@ BeforeAll {
     }
 }
 
-Describe 'The module manifest and the DSC resources' {
-    It 'declares both resources and exports them once imported, and still no functions' {
-        $manifest = Import-PowerShellDataFile $ModulePath
+AfterAll {
+    $env:PSModulePath = $SavedModulePath
+}
+
+Describe 'The module manifests and the DSC resources' {
+    It 'SsoSecretDsc declares both resources, requires this very SsoSecret, exports them once imported, and no functions' {
+        $manifest = Import-PowerShellDataFile $DscModulePath
+        $main = Import-PowerShellDataFile $ModulePath
+        $manifest.RootModule | Should -Be 'SsoSecretDsc.psm1'
         $manifest.DscResourcesToExport | Sort-Object | Should -Be @('SsoMasterSecret', 'SsoMasterSecretBackup')
         $manifest.FunctionsToExport | Should -BeNullOrEmpty
-        (Get-Module SsoSecret).ExportedDscResources | Sort-Object | Should -Be @('SsoMasterSecret', 'SsoMasterSecretBackup')
-        Get-Command -Module SsoSecret -CommandType Function, Filter, Alias -ErrorAction Ignore | Should -BeNullOrEmpty
+        $manifest.ModuleVersion | Should -Be $main.ModuleVersion
+        $manifest.GUID | Should -Not -Be $main.GUID
+        $manifest.RequiredModules.ModuleName | Should -Be 'SsoSecret'
+        $manifest.RequiredModules.RequiredVersion | Should -Be $main.ModuleVersion
+        $manifest.RequiredModules.GUID | Should -Be $main.GUID
+        (Get-Module SsoSecretDsc).ExportedDscResources | Sort-Object | Should -Be @('SsoMasterSecret', 'SsoMasterSecretBackup')
+        Get-Command -Module SsoSecretDsc -ErrorAction Ignore | Should -BeNullOrEmpty
     }
 
-    It 'gives the classes in the module''s scope, as the DSC engine finds them' {
-        $type = & (Get-Module SsoSecret) { [SsoMasterSecretBackup] }
+    It 'SsoSecret itself no longer carries the resources: no nested module, no DSC exports' {
+        $main = Import-PowerShellDataFile $ModulePath
+        $main.Keys | Should -Not -Contain 'NestedModules'
+        $main.Keys | Should -Not -Contain 'DscResourcesToExport'
+        Join-Path (Split-Path $ModulePath) 'SsoSecretDsc.psm1' | Should -Not -Exist
+    }
+
+    It 'gives the classes in the module''s scope' {
+        $type = & (Get-Module SsoSecretDsc) { [SsoMasterSecretBackup] }
         $type.Name | Should -Be 'SsoMasterSecretBackup'
         $type.GetCustomAttributes($true).TypeId.Name | Should -Contain 'DscResourceAttribute'
     }
 
-    It 'works where the cmdlets are not global: `using module` on the .psm1 alone, and the module imported inside another module as the DSC engine does' {
-        # A new process, so that SsoSecret is not already imported globally.
+    It 'works where the cmdlets are not global: `using module` on the .psm1 alone, and the module imported inside another module' {
+        # A new process, where SsoSecret is not yet imported; out/ is on its module path (inherited), where the script
+        # alone finds SsoSecret by name.
         $store = Join-Path $TestDrive 'engine-store'
         $backup = Join-Path $TestDrive 'engine.bak'
-        $psm1 = Join-Path (Split-Path $ModulePath) 'SsoSecretDsc.psm1'
+        $psm1 = Join-Path (Split-Path $DscModulePath) 'SsoSecretDsc.psm1'
         $script = @"
 using module '$psm1'
 `$ErrorActionPreference = 'Stop'
@@ -91,15 +126,16 @@ using module '$psm1'
 `$alone = [SsoMasterSecret]::new()
 `$alone.StorePath = '$store'
 `$aloneTest = `$alone.Test()
+`$aloneGlobal = [bool](Get-Module -Name SsoSecret)
 `$engine = New-Module -Name FakeEngine -ScriptBlock {
-    function New-Resource([string] `$Name) { `$module = Import-Module '$ModulePath' -PassThru; & `$module ([scriptblock]::Create("[`$Name]::new()")) }
+    function New-Resource([string] `$Name) { `$module = Import-Module '$DscModulePath' -PassThru; & `$module ([scriptblock]::Create("[`$Name]::new()")) }
 }
 `$secret = & `$engine { New-Resource SsoMasterSecret }
 `$secret.StorePath = '$store'; `$secret.BackupPath = '$backup'; `$secret.Credential = `$credential; `$secret.KdfProfile = 'Interactive'
 `$secret.Set()
 `$copy = & `$engine { New-Resource SsoMasterSecretBackup }
 `$copy.Path = '$backup'; `$copy.StorePath = '$store'; `$copy.Credential = `$credential
-"`$aloneTest `$(`$secret.Test()) `$(`$copy.Test()) `$([bool](Get-Command New-SsoMasterSecret -ErrorAction Ignore))"
+"`$aloneTest `$(`$secret.Test()) `$(`$copy.Test()) `$aloneGlobal"
 "@
         $pwsh = Join-Path $PSHOME 'pwsh.dll'
         $output = if (Test-Path $pwsh) {
@@ -109,7 +145,8 @@ using module '$psm1'
             & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -Command $script 2>&1
         }
         $LASTEXITCODE | Should -Be 0 -Because ($output | Out-String)
-        # False: the empty store, seen through the .psm1 alone; True True: after Set(); False: no global cmdlets.
+        # False: the empty store, seen through the .psm1 alone; True True: after Set(); False: the .psm1 alone imported
+        # SsoSecret into its own scope, not globally.
         $output | Select-Object -Last 1 | Should -Be 'False True True False'
     }
 }
@@ -126,14 +163,26 @@ Describe 'SsoMasterSecret' {
         }
     }
 
-    It 'is not in the desired state on an empty store, and Get() says so without the password' {
+    It 'is not in the desired state on an empty store, and Get() says so without the password and without an error record' {
+        $before = $global:Error.Count
         $Resource.Test() | Should -BeFalse
         $state = $Resource.Get()
+        Assert-NoNewError -Before $before -Because 'Test() and Get() on an empty store'
         $state.Ensure | Should -Be 'Absent'
         $state.Reason | Should -Be 'NoMasterSecret'
         $state.SecretId | Should -BeNullOrEmpty
         $state.StorePath | Should -Be $Store
         Assert-NoPassword $state
+    }
+
+    It 'Set() with a password too short for a backup throws SsoSecret.WeakPassword, the module''s typed exception, and generates nothing' {
+        $Resource.Credential = New-Object System.Management.Automation.PSCredential -ArgumentList 'ignored', (ConvertTo-SecureString 'short' -AsPlainText -Force)
+
+        $thrown = { $Resource.Set() } | Should -Throw -ErrorId 'SsoSecret.WeakPassword,*' -PassThru
+        $thrown.Exception | Should -BeOfType ([SsoSecret.SsoSecretException])
+        $thrown.Exception.ErrorId | Should -Be 'SsoSecret.WeakPassword'
+        "$Store-generated.bak" | Should -Not -Exist
+        $Resource.Test() | Should -BeFalse
     }
 
     It 'Set() generates a secret together with its verified backup; then Test() is true' {
@@ -200,8 +249,10 @@ Describe 'SsoMasterSecretBackup' {
 
     It 'is not in the desired state while the file is missing; Get() reports Missing and Ensure Absent' {
         $resource = New-BackupResource -Store $Store -File 'missing.bak'
+        $before = $global:Error.Count
         $resource.Test() | Should -BeFalse
         $state = $resource.Get()
+        Assert-NoNewError -Before $before -Because 'Test() and Get() on a missing backup'
         $state.Reason | Should -Be 'Missing'
         $state.Ensure | Should -Be 'Absent'
         Assert-NoPassword $state
@@ -242,8 +293,10 @@ Describe 'SsoMasterSecretBackup' {
         $bytes[$bytes.Length - 40] = $bytes[$bytes.Length - 40] -bxor 0x01
         [System.IO.File]::WriteAllBytes($resource.Path, $bytes)
 
+        $before = $global:Error.Count
         $resource.Test() | Should -BeFalse
         $resource.Get().Reason | Should -Be 'Damaged'
+        Assert-NoNewError -Before $before -Because 'Test() and Get() on a damaged backup'
 
         $resource.Set()
         $resource.Test() | Should -BeTrue
@@ -254,8 +307,10 @@ Describe 'SsoMasterSecretBackup' {
         $resource.Set()
 
         $resource.Credential = $OtherCredential
+        $before = $global:Error.Count
         $resource.Test() | Should -BeFalse
         $state = $resource.Get()
+        Assert-NoNewError -Before $before -Because 'Test() and Get() with another password'
         $state.Reason | Should -Be 'WrongPassword'
         $state.Ensure | Should -Be 'Present'
         Assert-NoPassword $state
@@ -319,8 +374,10 @@ Describe 'SsoMasterSecretBackup' {
         Set-Content -LiteralPath $resource.Path -Value 'Somebody''s notes, not a backup.'
         $hash = Get-FileHashHex $resource.Path
 
+        $before = $global:Error.Count
         $resource.Test() | Should -BeFalse
         $resource.Get().Reason | Should -Be 'NotABackup'
+        Assert-NoNewError -Before $before -Because 'Test() and Get() on a file that is not a backup'
         { $resource.Set() } | Should -Throw -ErrorId 'SsoSecret.DscBackupNotReplaced'
         Get-FileHashHex $resource.Path | Should -Be $hash
     }
@@ -339,8 +396,10 @@ Describe 'SsoMasterSecretBackup' {
         $resource.Set()
         $resource.StorePath = Join-Path $TestDrive 'empty-store'
 
+        $before = $global:Error.Count
         $resource.Test() | Should -BeFalse
         $resource.Get().Reason | Should -Be 'NoMasterSecret'
+        Assert-NoNewError -Before $before -Because 'Test() and Get() against a store without a secret'
         $resource.Path = Join-Path $TestDrive 'orphan-new.bak'
         { $resource.Set() } | Should -Throw -ErrorId 'SsoSecret.NoMasterSecret*'
         $resource.Path | Should -Not -Exist
@@ -376,10 +435,10 @@ Describe 'SsoMasterSecretBackup' {
         It 'is compliant at 29 days and too old at 31 days with the default MaximumAge of 30 days' {
             $AgeResource.MaximumAge | Should -Be 30
 
-            Mock -ModuleName 'SsoSecret/SsoSecretDsc' Get-SsoDscUtcNow { $Created.AddDays(29) }
+            Mock -ModuleName SsoSecretDsc Get-SsoDscUtcNow { $Created.AddDays(29) }
             $AgeResource.Test() | Should -BeTrue
 
-            Mock -ModuleName 'SsoSecret/SsoSecretDsc' Get-SsoDscUtcNow { $Created.AddDays(31) }
+            Mock -ModuleName SsoSecretDsc Get-SsoDscUtcNow { $Created.AddDays(31) }
             $AgeResource.Test() | Should -BeFalse
             $AgeResource.Get().Reason | Should -Be 'TooOld'
         }
@@ -391,7 +450,7 @@ Describe 'The examples in docs/examples' {
         $example = Join-Path $PSScriptRoot '../../docs/examples/SsoSecretDsc-Direct.ps1'
         $store = Join-Path $TestDrive 'example-store'
         $parameters = @{
-            ModulePath = $ModulePath
+            ModulePath = $DscModulePath
             StorePath  = $store
             BackupPath = Join-Path $TestDrive 'example-generated.bak'
             BackupCopy = Join-Path $TestDrive 'example-weekly.bak'

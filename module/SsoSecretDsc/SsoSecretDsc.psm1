@@ -1,8 +1,20 @@
 <#
     Class-based DSC resources for SsoSecret: SsoMasterSecret and SsoMasterSecretBackup.
 
-    They do their work through the module's own cmdlets, so a DSC run behaves exactly as the commands do at the
-    prompt: the same checks, the same verified writes, the same error ids. docs/guide-dsc.md explains them.
+    The root module of SsoSecretDsc, a module of its own: the DSC engines find class resources by parsing the RootModule
+    script named in a module's manifest (and by creating the classes through that module), so the classes live here
+    rather than in SsoSecret, whose root module is a loader. They do their work through SsoSecret's cmdlets (the
+    manifest's RequiredModules), so a DSC run behaves exactly as the commands do at the prompt: the same checks, the
+    same verified writes, the same error ids. docs/guide-dsc.md explains them.
+
+    What an engine needs besides: an ordinary "not in the desired state" leaves no error record behind (not in $Error
+    either); a real failure throws with the module's error id; Get() never returns the credential.
+
+    Credential stays a [pscredential] property, and on purpose has no argument transformation attribute: the engines
+    resolve every attribute of a [DscProperty()] when they parse this file, in a session where no type of ours is
+    loaded, so a custom attribute would hide both resources from them. The engines convert credentials themselves,
+    keyed on that declared type: DSC v3's PowerShell adapter turns { "username", "password" } into a PSCredential for
+    a property declared [pscredential], and the Windows PowerShell LCM reads MSFT_Credential from the MOF.
 
     Written for Windows PowerShell 5.1 as well as PowerShell 7: no syntax newer than 5.1 (no ?., ??, ternaries).
     The functions below are private: the manifest exports no functions (FunctionsToExport = @()).
@@ -21,26 +33,46 @@ $script:RefusedReasons = @('NotABackup', 'UnsupportedVersion', 'KdfLimitExceeded
 
 function Get-SsoSecretCmdlet {
     <#
-        The module's own cmdlet by name. The resources run wherever the module was imported: at the prompt, by
-        the DSC engine inside another module's scope (where the cmdlets are not visible globally), or with
-        `using module` on this file alone. So the cmdlet is looked up among the loaded SsoSecret modules that live in
-        this folder, and only when none is loaded is the module's manifest imported, into this module's scope (the
-        manifest rather than SsoSecret.dll, so that a later Import-Module SsoSecret finds the whole module loaded).
+        SsoSecret's cmdlet by name. The resources run wherever this module was imported: at the prompt, by a DSC
+        engine inside another module's scope or in a runspace of its own, or with `using module` on this file alone.
+        So the cmdlet comes from the SsoSecret this module was imported with (its manifest's RequiredModules), else
+        from an SsoSecret already loaded, and only when there is none is SsoSecret imported, by name through
+        $env:PSModulePath, into this module's scope.
     #>
     [CmdletBinding()]
     [OutputType([System.Management.Automation.CmdletInfo])]
     param([Parameter(Mandatory = $true)] [string] $Name)
 
-    $here = [System.IO.Path]::GetFullPath($PSScriptRoot).TrimEnd('\', '/')
-    foreach ($module in @(Get-Module -Name SsoSecret -All)) {
-        $base = [System.IO.Path]::GetFullPath($module.ModuleBase).TrimEnd('\', '/')
-        if ([string]::Equals($base, $here, [System.StringComparison]::OrdinalIgnoreCase) -and $module.ExportedCmdlets.ContainsKey($Name)) {
+    $candidates = @($ExecutionContext.SessionState.Module.RequiredModules | Where-Object { $_.Name -eq 'SsoSecret' }) +
+        @(Get-Module -Name SsoSecret -All | Sort-Object -Property Version -Descending)
+    foreach ($module in $candidates) {
+        if ($module.ExportedCmdlets.ContainsKey($Name)) {
             return $module.ExportedCmdlets[$Name]
         }
     }
 
-    $module = Import-Module -Name (Join-Path $PSScriptRoot 'SsoSecret.psd1') -PassThru -ErrorAction Stop -Verbose:$false
+    $module = Import-Module -Name SsoSecret -PassThru -ErrorAction Stop -Verbose:$false
     $module.ExportedCmdlets[$Name]
+}
+
+function Remove-SsoDscHandledError {
+    <#
+        Takes the records of an error this module caught and handled back out of $Error. An engine may count what is
+        in $Error as failures, and a handled error is an answer, not a failure: "the store holds no master secret" is
+        how Test() learns that the store is not in the desired state. Only the records of that very exception go.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)] [System.Management.Automation.ErrorRecord] $Record)
+
+    $errors = $global:Error
+    for ($i = $errors.Count - 1; $i -ge 0; $i--) {
+        $entry = $errors[$i]
+        $exception = $entry
+        if ($entry -is [System.Management.Automation.ErrorRecord]) { $exception = $entry.Exception }
+        if ([object]::ReferenceEquals($exception, $Record.Exception)) {
+            $errors.RemoveAt($i)
+        }
+    }
 }
 
 function Get-SsoDscUtcNow {
@@ -126,7 +158,8 @@ function Get-SsoDscMasterSecret {
         & $getSecret @parameters
     }
     catch {
-        if ($_.FullyQualifiedErrorId -like 'SsoSecret.NoMasterSecret*') {
+        if ($_.FullyQualifiedErrorId -like 'SsoSecret.NoMasterSecret,*') {
+            Remove-SsoDscHandledError -Record $_
             return $null
         }
 
