@@ -476,10 +476,10 @@ internal sealed class MasterSecretStore
     /// <summary>
     /// Restore-SsoMasterSecret's transaction. Under the lock: if the store already holds this secret, nothing changes
     /// (false); otherwise, if it still holds what the caller saw and agreed to replace (<paramref name="expectedCurrent"/>),
-    /// installs <paramref name="restored"/> with <paramref name="source"/> as its last backup (true). The store keeps its
+    /// installs <paramref name="restored"/> with <paramref name="source"/> as its last backup (true; null for recovery shares, which are no file). The store keeps its
     /// own copy of the secret; the caller still owns (and disposes) <paramref name="restored"/>.
     /// </summary>
-    internal bool Restore(StoredSecret restored, Guid? expectedCurrent, BackupRecord source, out StoreState after)
+    internal bool Restore(StoredSecret restored, Guid? expectedCurrent, BackupRecord? source, out StoreState after)
     {
         using var heldLock = Lock();
         after = Read();

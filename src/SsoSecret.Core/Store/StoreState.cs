@@ -62,11 +62,12 @@ internal sealed class StoreState : IDisposable
     internal BackupRecord? LastBackup { get; set; }
 
     /// <summary>
-    /// Makes <paramref name="secret"/> the current secret, with <paramref name="backup"/> as its last backup. A secret it
+    /// Makes <paramref name="secret"/> the current secret, with <paramref name="backup"/> as its last backup (without one,
+    /// as after a restore from recovery shares, a backup recorded earlier of the same secret stays recorded). A secret it
     /// replaces becomes the previous secret (stamped with <paramref name="replacedAt"/>), as ENTSSO keeps the old one;
     /// the previous one before it is dropped.
     /// </summary>
-    internal void Install(StoredSecret secret, BackupRecord backup, DateTimeOffset replacedAt)
+    internal void Install(StoredSecret secret, BackupRecord? backup, DateTimeOffset replacedAt)
     {
         if (Current is not null)
         {
@@ -76,7 +77,7 @@ internal sealed class StoreState : IDisposable
         }
 
         Current = secret;
-        LastBackup = backup;
+        LastBackup = backup ?? (LastBackup is not null && LastBackup.SecretId == secret.Id ? LastBackup : null);
     }
 
     /// <summary>

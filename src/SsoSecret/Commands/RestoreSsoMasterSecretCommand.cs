@@ -3,6 +3,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Security;
 using SsoSecret.Internal;
+using SsoSecret.Recovery;
 
 namespace SsoSecret.Commands;
 
@@ -15,6 +16,8 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
     private const string PathCredentialSet = "PathCredential";
     private const string LiteralPathSet = "LiteralPath";
     private const string LiteralPathCredentialSet = "LiteralPathCredential";
+    private const string SharePathSet = "SharePath";
+    private const string ShareSet = "Share";
 
     /// <summary>The backup file; wildcards are expanded, and must match one file. A string or a FileInfo; relative to the current location.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
@@ -53,24 +56,62 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
     public SwitchParameter PassThru { get; set; }
 
     /// <summary>The most KDF memory the backup may ask for, in MiB (default: 1024, the Sensitive profile).</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = PathCredentialSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    [Parameter(ParameterSetName = LiteralPathCredentialSet)]
     [ValidateRange(1, 16384)]
     public int MaximumKdfMemoryMiB { get; set; }
 
     /// <summary>For a backup sealed to recovery keys: the recovery key file (its private key) that opens it.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = PathCredentialSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    [Parameter(ParameterSetName = LiteralPathCredentialSet)]
     [FileSystemPathTransformation]
     [ValidateNotNullOrEmpty]
     public string? RecoveryKeyPath { get; set; }
 
+    /// <summary>
+    /// Recovery share files (sheets written by Split-SsoMasterSecret, or files of a share's words) to restore the secret
+    /// from, instead of a backup; wildcards are expanded. Too few, at a prompt, and the others are asked for.
+    /// </summary>
+    [Parameter(Mandatory = true, ParameterSetName = SharePathSet)]
+    [FileSystemPathTransformation(EscapeWildcards = true)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[] SharePath { get; set; } = Array.Empty<string>();
+
+    /// <summary>
+    /// Recovery shares as their words, one string per share, instead of a backup. Too few (even none: -Share @()), at a
+    /// prompt, and the others are asked for, each typed in turn.
+    /// </summary>
+    [Parameter(Mandatory = true, ParameterSetName = ShareSet)]
+    [AllowEmptyCollection]
+    public string[] Share { get; set; } = Array.Empty<string>();
+
+    /// <summary>The SLIP-0039 passphrase the shares were made with, if any (asked for at a prompt when the shares need one).</summary>
+    [Parameter(ParameterSetName = SharePathSet)]
+    [Parameter(ParameterSetName = ShareSet)]
+    public SecureString? Passphrase { get; set; }
+
     /// <summary>The recovery key file's password. Without it, the key's hint is shown and the password asked for.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = PathCredentialSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    [Parameter(ParameterSetName = LiteralPathCredentialSet)]
     public SecureString? RecoveryKeyPassword { get; set; }
 
     /// <inheritdoc/>
     protected override void ProcessRecord() => Run(
         () =>
         {
+            if (ParameterSetName is SharePathSet or ShareSet)
+            {
+                RestoreFromShares();
+                return;
+            }
+
             string path = BackupPath();
             if (RecoveryKeyPassword is not null && RecoveryKeyPath is null)
             {
@@ -110,7 +151,7 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
                     return;
                 }
             }
-            else if (!Confirm(store.Path, path, currentId, header.SecretId, header.Fingerprint, ref replaceConfirmed))
+            else if (!Confirm(store.Path, $"'{path}'", currentId, header.SecretId, header.Fingerprint, ref replaceConfirmed))
             {
                 return;
             }
@@ -125,71 +166,138 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
                     password => KdfRunner.Run(this, "Opening the backup " + path, header.Kdf!, () => IO.BackupFile.Open(data, password.Bytes, limits, path)));
 
             using var restored = new StoredSecret(header.SecretId, header.Created, secret);
-            Guid? confirmedCurrent;
-            using (var current = store.Read())
-            {
-                confirmedCurrent = current.Current?.Id;
-                if (current.Current is not null && current.Current.Id == restored.Id && current.Current.SameSecretAs(restored.Secret))
-                {
-                    HostText.WriteLine(this, $"The store already holds master secret {restored.Id} (fingerprint {restored.Fingerprint}); nothing was changed.");
-                    if (PassThru)
-                    {
-                        WriteObject(Output.SecretInfo(current, store.Path));
-                    }
-
-                    return;
-                }
-
-                // Not what the header promised (the store changed meanwhile): asked about what it holds now.
-                if ((confirmedCurrent != currentId || (confirmedCurrent is not null && !replaceConfirmed))
-                    && !Confirm(store.Path, path, confirmedCurrent, restored.Id, restored.Fingerprint, ref replaceConfirmed))
-                {
-                    return;
-                }
-            }
-
             // The file it came from is a backup of it, proven good just now: it is recorded as the last backup.
-            if (!store.Restore(restored, confirmedCurrent, new BackupRecord(header.Created, restored.Id, path), out var after))
-            {
-                HostText.WriteLine(this, $"The store already holds master secret {restored.Id}; nothing was changed.");
-            }
-
-            using (after)
-            {
-                WriteVerbose($"The operation completed successfully: master secret {restored.Id} restored into '{store.Path}'.");
-                if (PassThru)
-                {
-                    WriteObject(Output.SecretInfo(after, store.Path));
-                }
-            }
+            Install(store, restored, currentId, replaceConfirmed, $"'{path}'", new BackupRecord(header.Created, restored.Id, path));
         },
         terminating: true);
+
+    /// <summary>
+    /// Restores from recovery shares: the shares given (and, at a prompt, those typed, with what was given and what is
+    /// still needed shown before each), combined; then asked about and installed as a backup's secret is. Shares carry
+    /// no creation time: the restored secret's Created is the time of the restore, and a backup recorded earlier of the
+    /// same secret stays recorded.
+    /// </summary>
+    private void RestoreFromShares()
+    {
+        const string From = "the recovery shares";
+        var store = OpenStore();
+        Guid? currentId;
+        string? currentFingerprint;
+        using (var before = store.Read())
+        {
+            currentId = before.Current?.Id;
+            currentFingerprint = before.Current?.Fingerprint;
+        }
+
+        var gathered = new ShareRecovery(this, store.Path);
+        if (ParameterSetName == SharePathSet)
+        {
+            foreach (string given in SharePath)
+            {
+                foreach (string file in PathHelper.ResolveFiles(this, given))
+                {
+                    gathered.AddFile(file);
+                }
+            }
+        }
+        else
+        {
+            foreach (string words in Share)
+            {
+                gathered.AddWords(words);
+            }
+        }
+
+        using var recovered = gathered.Combine(Passphrase);
+        string fingerprint = SecretFingerprint.ToHex(recovered.Fingerprint);
+        WriteVerbose(ShareInput.Describe(recovered.Status) + $" They hold master secret {recovered.Id} (fingerprint {fingerprint}).");
+        bool replaceConfirmed = false;
+        if (currentId == recovered.Id && string.Equals(currentFingerprint, fingerprint, StringComparison.OrdinalIgnoreCase))
+        {
+            if (IsWhatIf())
+            {
+                HostText.WriteLine(this, $"What if: the store '{store.Path}' already holds master secret {recovered.Id} (fingerprint {fingerprint}); nothing would be changed.");
+                return;
+            }
+        }
+        else if (!Confirm(store.Path, From, currentId, recovered.Id, fingerprint, ref replaceConfirmed))
+        {
+            return;
+        }
+
+        using var restored = new StoredSecret(recovered.Id, DateTimeOffset.UtcNow, (byte[])recovered.Secret.Clone());
+        Install(store, restored, currentId, replaceConfirmed, From, record: null);
+    }
+
+    /// <summary>
+    /// Installs the opened secret, unless the store holds it already. What was decided before it was opened is checked
+    /// again against the store as it is now: a store that changed meanwhile is asked about again.
+    /// </summary>
+    private void Install(MasterSecretStore store, StoredSecret restored, Guid? currentId, bool replaceConfirmed, string from, BackupRecord? record)
+    {
+        Guid? confirmedCurrent;
+        using (var current = store.Read())
+        {
+            confirmedCurrent = current.Current?.Id;
+            if (current.Current is not null && current.Current.Id == restored.Id && current.Current.SameSecretAs(restored.Secret))
+            {
+                HostText.WriteLine(this, $"The store already holds master secret {restored.Id} (fingerprint {restored.Fingerprint}); nothing was changed.");
+                if (PassThru)
+                {
+                    WriteObject(Output.SecretInfo(current, store.Path));
+                }
+
+                return;
+            }
+
+            // Not what was decided before (the store changed meanwhile): asked about what it holds now.
+            if ((confirmedCurrent != currentId || (confirmedCurrent is not null && !replaceConfirmed))
+                && !Confirm(store.Path, from, confirmedCurrent, restored.Id, restored.Fingerprint, ref replaceConfirmed))
+            {
+                return;
+            }
+        }
+
+        if (!store.Restore(restored, confirmedCurrent, record, out var after))
+        {
+            HostText.WriteLine(this, $"The store already holds master secret {restored.Id}; nothing was changed.");
+        }
+
+        using (after)
+        {
+            WriteVerbose($"The operation completed successfully: master secret {restored.Id} restored into '{store.Path}'.");
+            if (PassThru)
+            {
+                WriteObject(Output.SecretInfo(after, store.Path));
+            }
+        }
+    }
 
     /// <summary>
     /// Asks before the change: into an empty store, only when the caller asks for questions (-Confirm, or a
     /// $ConfirmPreference of Medium or lower), since nothing is replaced; over a different secret, as a High impact
     /// change, and once more before replacing it (unless -Force). False under -WhatIf.
     /// </summary>
-    private bool Confirm(string storePath, string path, Guid? currentId, Guid restoredId, string fingerprint, ref bool replaceConfirmed)
+    private bool Confirm(string storePath, string from, Guid? currentId, Guid restoredId, string fingerprint, ref bool replaceConfirmed)
     {
         if (currentId is null)
         {
-            return ShouldChange(storePath, $"Restore master secret {restoredId} (fingerprint {fingerprint}) from '{path}'", Force, ConfirmImpact.Medium);
+            return ShouldChange(storePath, $"Restore master secret {restoredId} (fingerprint {fingerprint}) from {from}", Force, ConfirmImpact.Medium);
         }
 
-        if (!ShouldChange(storePath, $"Replace master secret {currentId} with {restoredId} from '{path}' (the replaced one is kept as the previous secret)", Force))
+        if (!ShouldChange(storePath, $"Replace master secret {currentId} with {restoredId} from {from} (the replaced one is kept as the previous secret)", Force))
         {
             return false;
         }
 
         if (!Force && !ConfirmReplace(
-            $"The store holds master secret {currentId}, not the one in the backup ({restoredId}). Replace it? The replaced secret is kept as the previous secret.",
+            $"The store holds master secret {currentId}, not the one in {from} ({restoredId}). Replace it? The replaced secret is kept as the previous secret.",
             "Replace the master secret"))
         {
             throw new StoreException(
                 SsoSecretFailure.MasterSecretExists,
                 storePath,
-                $"The store '{storePath}' holds master secret {currentId}, not {restoredId} from the backup; it was not replaced.");
+                $"The store '{storePath}' holds master secret {currentId}, not {restoredId} from {from}; it was not replaced.");
         }
 
         replaceConfirmed = true;

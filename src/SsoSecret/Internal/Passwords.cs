@@ -203,7 +203,7 @@ internal static class Passwords
         }
     }
 
-    private static string TryAgain(int attempt)
+    internal static string TryAgain(int attempt)
     {
         int left = Tries - attempt;
         return $"Try again ({left} {(left == 1 ? "try" : "tries")} left).";
