@@ -28,7 +28,15 @@ New-SsoMasterSecret -BackupPath '$work/a.bak' -Password `$pw -StorePath '$work/s
 } | ConvertTo-Json -Compress
 "@
         New-Item -ItemType Directory -Path $work | Out-Null
-        $output = & dotnet $Pwsh -NoProfile -NonInteractive -Command $script 2>&1
+        # Argon2id from BouncyCastle, as on a machine without libargon2: the native library would leave out the very
+        # code that differs between the two BouncyCastle versions.
+        $env:SSOSECRET_KDF = 'BouncyCastle'
+        try {
+            $output = & dotnet $Pwsh -NoProfile -NonInteractive -Command $script 2>&1
+        }
+        finally {
+            Remove-Item Env:SSOSECRET_KDF
+        }
         [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($output | Out-String) }
     }
 }

@@ -33,6 +33,20 @@ BeforeDiscovery {
                 Test-SsoSecretBackup "$Work/r.bak" -RecoveryKeyPath "$Work/k.key" -RecoveryKeyPassword $Password -StorePath $Store -Detailed
                 Restore-SsoMasterSecret "$Work/r.bak" -RecoveryKeyPath "$Work/k.key" -RecoveryKeyPassword $Password -StorePath "$Work/store-r" -Force -PassThru
             } }
+        @{ Name = 'recovery shares: split (with the password as passphrase), drill, restore; too few, damaged, mixed, wrong passphrase'; Run = {
+                $null = New-Item -ItemType Directory -Path "$Work/shares", "$Work/shares2" -Force
+                $sheets = Split-SsoMasterSecret -OutFolder "$Work/shares" -Threshold 2 -Count 3 -Passphrase $Password -StorePath $Store -Confirm:$false
+                $sheets
+                $other = Split-SsoMasterSecret -OutFolder "$Work/shares2" -Threshold 2 -Count 3 -StorePath $Store -Confirm:$false
+                Test-SsoSecretShare $sheets[0].Path, $sheets[2].Path -Passphrase $Password -StorePath $Store -Detailed
+                Restore-SsoMasterSecret -SharePath $sheets[0].Path, $sheets[1].Path -Passphrase $Password -StorePath "$Work/store-shares" -Force -PassThru -Verbose
+                Restore-SsoMasterSecret -SharePath $sheets[0].Path -Passphrase $Password -StorePath "$Work/store-shares2" -Force
+                Restore-SsoMasterSecret -SharePath $sheets[0].Path, $sheets[1].Path -Passphrase $WrongPassword -StorePath "$Work/store-shares2" -Force
+                Restore-SsoMasterSecret -SharePath $sheets[0].Path, $other[1].Path -StorePath "$Work/store-shares2" -Force
+                $words = (Get-Content $sheets[1].Path -Raw) -replace 'zero', 'zebra' -replace 'academic', 'acid'
+                Restore-SsoMasterSecret -Share $words, (Get-Content $sheets[2].Path -Raw) -Passphrase $Password -StorePath "$Work/store-shares2" -Force
+                Test-SsoSecretShare -Share $words -Detailed
+            } }
         @{ Name = 'Set-SsoSecretBackupPassword (success)'; Run = {
                 Copy-Item "$Work/b.bak" "$Work/changed.bak"
                 Set-SsoSecretBackupPassword "$Work/changed.bak" -Password $Password -NewPassword $NewPassword -PasswordHint 'the green door' -Force -PassThru

@@ -92,9 +92,11 @@ public sealed class RecoveryPromptingTests : IDisposable
     [Fact]
     public void AMistypedConfirmationOfAKeyPasswordWritesNoKey()
     {
-        Answer(KeyPassword, KeyPassword + "x");
+        // Three tries, as for a backup's password: each confirmation mistyped.
+        Answer(KeyPassword, KeyPassword + "x", KeyPassword, KeyPassword + "y", KeyPassword, KeyPassword + "z");
         var (_, errors) = Invoke($"New-SsoRecoveryKey -Path '{File("b.key")}' -KdfProfile Interactive");
         Assert.StartsWith("SsoSecret.PasswordMismatch,", Assert.Single(errors).FullyQualifiedErrorId);
+        Assert.Contains("The two passwords differ. Try again (1 try left).", _host.Transcript);
         Assert.False(System.IO.File.Exists(File("b.key")));
     }
 
@@ -183,7 +185,8 @@ public sealed class RecoveryPromptingTests : IDisposable
         var before = System.IO.File.ReadAllBytes(File("p.bak"));
         int start = _host.Transcript.Length;
 
-        Answer("not the password at all");
+        // Three tries at the current password, all wrong: the new one is never asked for.
+        Answer("not the password at all", "nor is this one", "nor this");
         var (_, errors) = Invoke($"Set-SsoSecretBackupPassword '{File("p.bak")}'");
         Assert.StartsWith("SsoSecret.WrongPassword,", Assert.Single(errors).FullyQualifiedErrorId);
         Assert.DoesNotContain("New password", _host.Transcript.Substring(start));
