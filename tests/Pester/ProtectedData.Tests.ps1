@@ -174,6 +174,10 @@ Describe 'A rotation end to end: protect, replace the secret, rewrap, retire' {
         $script:DbText = 'db-password' | Protect-SsoData -Purpose $Purpose -StorePath $RotStore
         Set-Content -LiteralPath $Config -Value (@{ Server = 'db01'; Password = $DbText; Token = $DbText } | ConvertTo-Json) -Encoding utf8NoBOM
         if ($OnUnix) { [System.IO.File]::SetUnixFileMode($Config, [System.IO.UnixFileMode]'UserRead, UserWrite, GroupRead') }
+        # As root, the file belongs to the application's account (nobody here), as a config file an application reads does:
+        # a rewrite by root must leave it that account's, or the application could no longer read its own file.
+        $script:AsRoot = $OnUnix -and (& id -u) -eq '0'
+        if ($AsRoot) { & chown 65534:65534 $Config; if ($LASTEXITCODE) { throw 'chown failed' } }
         $script:New = New-TestSecret -StorePath $RotStore -BackupPath (New-TestPath 'new') -Force
     }
 
@@ -204,7 +208,7 @@ Describe 'A rotation end to end: protect, replace the secret, rewrap, retire' {
         Get-FileDigest $Config | Should -Be $before
     }
 
-    It 'rewraps every value of a config file in place, keeping the file''s mode and the rest of its text' {
+    It 'rewraps every value of a config file in place, keeping the file''s mode, owner and group and the rest of its text' {
         $before = Get-Content $Config -Raw | ConvertFrom-Json
         Update-SsoProtectedData -LiteralPath $Config -Purpose $Purpose -StorePath $RotStore -WhatIf
         (Get-Content $Config -Raw | ConvertFrom-Json).Password | Should -Be $DbText
@@ -218,6 +222,7 @@ Describe 'A rotation end to end: protect, replace the secret, rewrap, retire' {
         $after.Password | Should -Not -Be $before.Password
         $after.Password | Unprotect-SsoData -Purpose $Purpose -StorePath $RotStore -AsPlainText | Should -Be 'db-password'
         if ($OnUnix) { [int][System.IO.File]::GetUnixFileMode($Config) | Should -Be 0x1A0 }
+        if ($AsRoot) { & stat -c '%u:%g' $Config | Should -Be '65534:65534' }
         Get-FileNames (Split-Path $Config) | Where-Object { $_ -like '*.tmp' } | Should -BeNullOrEmpty
         (Update-SsoProtectedData -LiteralPath $Config -Purpose $Purpose -StorePath $RotStore -PassThru).Rewrapped | Should -Be 0
     }

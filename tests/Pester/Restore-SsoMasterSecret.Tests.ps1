@@ -287,9 +287,9 @@ Describe 'Restore-SsoMasterSecret' {
                 Should -Throw -ErrorId 'SsoSecret.BackupNotFound,*'
         }
 
-        It 'has -Path (wildcards) and -LiteralPath in their own parameter sets, each with -Password or -Credential' {
+        It 'has -Path (wildcards) and -LiteralPath in their own parameter sets, each with -Password or -Credential, and the recovery shares in two more' {
             $command = Get-Command Restore-SsoMasterSecret
-            $command.ParameterSets.Name | Sort-Object | Should -Be @('LiteralPath', 'LiteralPathCredential', 'Path', 'PathCredential')
+            $command.ParameterSets.Name | Sort-Object | Should -Be @('LiteralPath', 'LiteralPathCredential', 'Path', 'PathCredential', 'Share', 'SharePath')
             $command.Parameters['Path'].Attributes.Where({ $_ -is [System.Management.Automation.SupportsWildcardsAttribute] }) | Should -HaveCount 1
             $command.Parameters['LiteralPath'].Aliases | Should -Contain 'PSPath'
         }

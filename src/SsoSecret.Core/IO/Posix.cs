@@ -23,10 +23,11 @@ internal enum PosixFileType
 /// <summary>The parts of a stat(2) answer SsoSecret decides on.</summary>
 internal readonly struct PosixFileStatus
 {
-    internal PosixFileStatus(int mode, uint owner, ulong device, ulong inode, long size)
+    internal PosixFileStatus(int mode, uint owner, ulong device, ulong inode, long size, uint group = 0)
     {
         Mode = mode;
         Owner = owner;
+        Group = group;
         Device = device;
         Inode = inode;
         Size = size;
@@ -39,6 +40,9 @@ internal readonly struct PosixFileStatus
     internal int Permissions => Mode & 0xFFF;
 
     internal uint Owner { get; }
+
+    /// <summary>The owning group (st_gid).</summary>
+    internal uint Group { get; }
 
     internal ulong Device { get; }
 
@@ -200,6 +204,15 @@ internal static class Posix
             {
                 handle.DangerousRelease();
             }
+        }
+    }
+
+    /// <summary>chown(2): gives a file (this process's own, such as a temporary file) an owner and a group.</summary>
+    internal static void ChangeOwner(string path, uint owner, uint group)
+    {
+        if (ChangeOwnerCall(path, owner, group) != 0)
+        {
+            throw new PosixException("chown", path, Marshal.GetLastWin32Error());
         }
     }
 
@@ -400,13 +413,15 @@ internal static class Posix
             return Marshal.GetLastWin32Error();
         }
 
-        // struct statx: stx_uid at 20, stx_mode (u16) at 28, stx_ino at 32, stx_size at 40, stx_dev_major/minor at 136/140.
+        // struct statx: stx_uid at 20, stx_gid at 24, stx_mode (u16) at 28, stx_ino at 32, stx_size at 40,
+        // stx_dev_major/minor at 136/140.
         status = new PosixFileStatus(
             BitConverter.ToUInt16(buffer, 28),
             BitConverter.ToUInt32(buffer, 20),
             ((ulong)BitConverter.ToUInt32(buffer, 136) << 32) | BitConverter.ToUInt32(buffer, 140),
             BitConverter.ToUInt64(buffer, 32),
-            BitConverter.ToInt64(buffer, 40));
+            BitConverter.ToInt64(buffer, 40),
+            BitConverter.ToUInt32(buffer, 24));
         return 0;
     }
 
@@ -430,7 +445,8 @@ internal static class Posix
     private static extern int SystemCall(long number, int directory, [MarshalAs(UnmanagedType.LPStr)] string path, int flags, uint mask, byte[] buffer);
 
     // ------------------------------------------------------------------------------------------------------------
-    // macOS: struct stat with 64-bit inodes (st_mode u16 at 4, st_ino at 8, st_uid at 16, st_size at 96; 144 bytes).
+    // macOS: struct stat with 64-bit inodes (st_mode u16 at 4, st_ino at 8, st_uid at 16, st_gid at 20, st_size at 96;
+    // 144 bytes).
     // On x64 those calls are the $INODE64 entry points; on arm64 they are the plain names.
     // ------------------------------------------------------------------------------------------------------------
 
@@ -467,7 +483,8 @@ internal static class Posix
             BitConverter.ToUInt32(buffer, 16),
             BitConverter.ToUInt32(buffer, 0),
             BitConverter.ToUInt64(buffer, 8),
-            BitConverter.ToInt64(buffer, 96));
+            BitConverter.ToInt64(buffer, 96),
+            BitConverter.ToUInt32(buffer, 20));
         return 0;
     }
 
@@ -498,6 +515,9 @@ internal static class Posix
 
     [DllImport("libc", EntryPoint = "mkdir", SetLastError = true)]
     private static extern int MakeDirectoryCall([MarshalAs(UnmanagedType.LPStr)] string path, int mode);
+
+    [DllImport("libc", EntryPoint = "chown", SetLastError = true)]
+    private static extern int ChangeOwnerCall([MarshalAs(UnmanagedType.LPStr)] string path, uint owner, uint group);
 
     [DllImport("libc", EntryPoint = "fchmod", SetLastError = true)]
     private static extern int FileChangeMode(int descriptor, int mode);

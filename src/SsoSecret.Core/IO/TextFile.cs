@@ -49,17 +49,27 @@ internal static class TextFile
     }
 
     /// <summary>
-    /// Replaces a file's content atomically, keeping its permission bits (on Unix): a config file an application
-    /// reads through its group stays readable by it. The new content is read back before it is put in place.
+    /// Replaces a file's content atomically, keeping its owner, group and permission bits (on Unix): a config file an
+    /// application reads as its owner or through its group stays readable by it, even when root rewrites it. An owner
+    /// or group this process cannot give the new file (another user's file, rewritten by someone who may write its
+    /// folder but is not root) fails the rewrite, with the file left as it was. The new content is read back before it
+    /// is put in place.
     /// </summary>
     internal static void Rewrite(string path, byte[] content)
     {
         string temporary = AtomicFile.WriteTemporary(path, content);
         try
         {
-            if (UnixFileMode.IsUnix)
+            if (UnixFileMode.IsUnix && Posix.StatFollow(path) is PosixFileStatus original)
             {
-                UnixFileMode.Set(temporary, UnixFileMode.Get(path) & 0xFFF);
+                var made = Posix.StatFollow(temporary) ?? throw new IOException($"The temporary file '{temporary}' vanished.");
+                if (made.Owner != original.Owner || made.Group != original.Group)
+                {
+                    // Before the mode: chown clears the set-id bits.
+                    Posix.ChangeOwner(temporary, original.Owner, original.Group);
+                }
+
+                UnixFileMode.Set(temporary, original.Permissions);
             }
 
             var written = File.ReadAllBytes(temporary);
