@@ -180,7 +180,7 @@ public enum SsoSecretFailure
     /// <summary>A store file or the lock file is a symbolic link, a FIFO, a device or another special file.</summary>
     StoreFileNotRegular,
 
-    /// <summary>A backup path names a FIFO, a device, a socket or another special file, which is never opened.</summary>
+    /// <summary>A file given to read (a backup, a value, a share, a key) is a FIFO, a device, a socket or another special file, which is never opened.</summary>
     NotARegularFile,
 
     /// <summary>The backup was written and verified, but the store could not record it.</summary>

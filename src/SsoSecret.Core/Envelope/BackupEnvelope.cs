@@ -359,20 +359,7 @@ internal static class BackupEnvelope
             throw Damaged($"it is {data.Length} bytes long, but its fields add up to {expectedLength}");
         }
 
-        string hint;
-        try
-        {
-            hint = StrictUtf8.Encoding.GetString(data, HintOffset, hintLength);
-        }
-        catch (ArgumentException)
-        {
-            throw Damaged("its hint is not valid UTF-8");
-        }
-
-        if (PasswordHint.Check(hint) is HintProblem hintProblem)
-        {
-            throw Damaged("its hint is malformed (" + hintProblem.Message + ")");
-        }
+        string hint = PasswordHint.Read(data, HintOffset, hintLength, Damaged);
 
         var header = new BackupHeader(
             version,

@@ -26,6 +26,30 @@ internal static class PasswordHint
     /// <summary>The most bytes a hint may take in UTF-8.</summary>
     internal const int MaxBytes = 2048;
 
+    /// <summary>
+    /// Reads a hint a file stores (a backup's, a recovery key's): strict UTF-8 that meets <see cref="Check"/>, else the
+    /// file is damaged, as the reader's <paramref name="damaged"/> says it.
+    /// </summary>
+    internal static string Read(byte[] data, int offset, int length, System.Func<string, System.Exception> damaged)
+    {
+        string hint;
+        try
+        {
+            hint = StrictUtf8.Encoding.GetString(data, offset, length);
+        }
+        catch (System.ArgumentException)
+        {
+            throw damaged("its hint is not valid UTF-8");
+        }
+
+        if (Check(hint) is HintProblem problem)
+        {
+            throw damaged("its hint is malformed (" + problem.Message + ")");
+        }
+
+        return hint;
+    }
+
     /// <summary>Checks a hint: at most 512 characters, no control characters, no unpaired surrogates. Null when it is fine.</summary>
     internal static HintProblem? Check(string hint)
     {

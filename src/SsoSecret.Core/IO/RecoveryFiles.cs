@@ -14,27 +14,12 @@ namespace SsoSecret.IO;
 internal static class RecoveryFiles
 {
     /// <summary>Reads a recovery key file, never more than the reader looks at (plus one byte).</summary>
-    internal static byte[] ReadKeyFile(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            throw new RecoveryKeyException(SsoSecretFailure.PathIsFolder, $"'{path}' is a folder, not a recovery key file.", path);
-        }
-
-        if (!File.Exists(path))
-        {
-            throw new RecoveryKeyException(SsoSecretFailure.FileNotFound, $"The recovery key file '{path}' does not exist.", path);
-        }
-
-        try
-        {
-            return BackupFile.ReadBounded(path);
-        }
-        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-        {
-            throw new RecoveryKeyException(SsoSecretFailure.ReadFailed, $"The recovery key file '{path}' cannot be read: {e.Message}", path, e);
-        }
-    }
+    internal static byte[] ReadKeyFile(string path) => GivenFile.Read(
+        path,
+        "recovery key file",
+        "give a recovery key file",
+        BackupEnvelope.MaxInputLength,
+        make: (failure, message, cause) => new RecoveryKeyException(failure, message, path, cause));
 
     /// <summary>Reads a key file's header; a failure names the file.</summary>
     internal static RecoveryKeyHeader ReadKeyHeader(byte[] data, string path)

@@ -279,20 +279,7 @@ internal static class RecoveryKeyFile
             throw Damaged($"it is {data.Length} bytes long, but its fields add up to {FixedOverhead + hintLength}");
         }
 
-        string hint;
-        try
-        {
-            hint = StrictUtf8.Encoding.GetString(data, HintOffset, hintLength);
-        }
-        catch (ArgumentException)
-        {
-            throw Damaged("its hint is not valid UTF-8");
-        }
-
-        if (PasswordHint.Check(hint) is HintProblem hintProblem)
-        {
-            throw Damaged("its hint is malformed (" + hintProblem.Message + ")");
-        }
+        string hint = PasswordHint.Read(data, HintOffset, hintLength, Damaged);
 
         var header = new RecoveryKeyHeader(
             version,

@@ -96,47 +96,13 @@ public sealed class ProtectSsoDataCommand : ProtectedDataCommandBase
             terminating: true);
     }
 
-    private static byte[] ReadValueFile(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            throw new SsoSecretException(SsoSecretFailure.PathIsFolder, $"'{path}' is a folder; give the file that holds the value.", path);
-        }
-
-        if (!File.Exists(path))
-        {
-            throw new SsoSecretException(SsoSecretFailure.FileNotFound, $"The file '{path}' does not exist.", path);
-        }
-
-        try
-        {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            if (stream.Length > ProtectedData.MaxPlaintextLength)
-            {
-                throw new SsoSecretException(
-                    SsoSecretFailure.ValueTooLarge,
-                    $"The file '{path}' is {stream.Length} bytes long; protected data holds at most {ProtectedData.MaxPlaintextLength} bytes.",
-                    path);
-            }
-
-            var bytes = new byte[stream.Length];
-            int total = 0;
-            while (total < bytes.Length)
-            {
-                int read = stream.Read(bytes, total, bytes.Length - total);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                total += read;
-            }
-
-            return total == bytes.Length ? bytes : Memory.Slice(bytes, 0, total);
-        }
-        catch (System.Exception e) when (e is IOException || e is System.UnauthorizedAccessException)
-        {
-            throw new SsoSecretException(SsoSecretFailure.ReadFailed, $"The file '{path}' cannot be read: {e.Message}", path, e);
-        }
-    }
+    private static byte[] ReadValueFile(string path) => IO.GivenFile.Read(
+        path,
+        "file",
+        "give the file that holds the value",
+        ProtectedData.MaxPlaintextLength,
+        length => new SsoSecretException(
+            SsoSecretFailure.ValueTooLarge,
+            $"The file '{path}' is {length} bytes long; protected data holds at most {ProtectedData.MaxPlaintextLength} bytes.",
+            path));
 }

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.IO;
+using System.Text;
 using System.Management.Automation;
 using System.Security;
 using SsoSecret.Internal;
@@ -103,31 +104,18 @@ public sealed class UnprotectSsoDataCommand : ProtectedDataCommandBase
 
     private static IEnumerable<(string Text, string Where)> ReadLines(string path)
     {
-        if (Directory.Exists(path))
-        {
-            throw new SsoSecretException(SsoSecretFailure.PathIsFolder, $"'{path}' is a folder; give a file of protected values.", path);
-        }
-
-        if (!File.Exists(path))
-        {
-            throw new SsoSecretException(SsoSecretFailure.FileNotFound, $"The file '{path}' does not exist.", path);
-        }
-
-        string[] lines;
-        try
-        {
-            var info = new FileInfo(path);
-            if (info.Length > 64L * ProtectedData.MaxTextLength)
-            {
-                throw new SsoSecretException(SsoSecretFailure.ValueTooLarge, $"The file '{path}' is {info.Length} bytes long, more than a file of protected values is ({64L * ProtectedData.MaxTextLength} bytes at most).", path);
-            }
-
-            lines = File.ReadAllLines(path);
-        }
-        catch (System.Exception e) when (e is IOException || e is System.UnauthorizedAccessException)
-        {
-            throw new SsoSecretException(SsoSecretFailure.ReadFailed, $"The file '{path}' cannot be read: {e.Message}", path, e);
-        }
+        var bytes = IO.GivenFile.Read(
+            path,
+            "file",
+            "give a file of protected values",
+            64L * ProtectedData.MaxTextLength,
+            length => new SsoSecretException(
+                SsoSecretFailure.ValueTooLarge,
+                $"The file '{path}' is {length} bytes long, more than a file of protected values is ({64L * ProtectedData.MaxTextLength} bytes at most).",
+                path));
+        // As File.ReadAllLines reads it: UTF-8 (a byte order mark skipped), any line ending.
+        string[] lines = new StreamReader(new MemoryStream(bytes), Encoding.UTF8, detectEncodingFromByteOrderMarks: true).ReadToEnd()
+            .Split(new[] { "\r\n", "\n", "\r" }, System.StringSplitOptions.None);
 
         var values = new List<(string, string)>();
         for (int i = 0; i < lines.Length; i++)

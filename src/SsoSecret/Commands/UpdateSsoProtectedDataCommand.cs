@@ -146,34 +146,19 @@ public sealed class UpdateSsoProtectedDataCommand : ProtectedDataCommandBase
 
     private static string ReadText(string path)
     {
-        if (Directory.Exists(path))
-        {
-            throw new SsoSecretException(SsoSecretFailure.PathIsFolder, $"'{path}' is a folder; give a file that holds protected values.", path);
-        }
-
-        if (!File.Exists(path))
-        {
-            throw new SsoSecretException(SsoSecretFailure.FileNotFound, $"The file '{path}' does not exist.", path);
-        }
-
+        var bytes = IO.GivenFile.Read(
+            path,
+            "file",
+            "give a file that holds protected values",
+            16L * 1024 * 1024,
+            length => new SsoSecretException(SsoSecretFailure.ValueTooLarge, $"The file '{path}' is {length} bytes long; files of more than 16 MiB are not rewritten in place.", path));
         try
         {
-            var info = new FileInfo(path);
-            if (info.Length > 16L * 1024 * 1024)
-            {
-                throw new SsoSecretException(SsoSecretFailure.ValueTooLarge, $"The file '{path}' is {info.Length} bytes long; files of more than 16 MiB are not rewritten in place.", path);
-            }
-
-            var bytes = File.ReadAllBytes(path);
             return new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes);
         }
         catch (ArgumentException)
         {
             throw new SsoSecretException(SsoSecretFailure.UnsupportedInput, $"The file '{path}' is not UTF-8 text; only text files are rewritten in place.", path);
-        }
-        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-        {
-            throw new SsoSecretException(SsoSecretFailure.ReadFailed, $"The file '{path}' cannot be read: {e.Message}", path, e);
         }
     }
 

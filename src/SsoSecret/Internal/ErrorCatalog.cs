@@ -112,7 +112,7 @@ internal static class ErrorCatalog
         SsoSecretFailure.StoreNotOwned => "Keep the store in a folder that only you (or root) own, as the message says; do not use a store another account could have written.",
         SsoSecretFailure.StorePathInsecure => "Keep the store below folders that other users cannot write, as the message says.",
         SsoSecretFailure.StoreFileNotRegular => "Remove the entry the message names (rm removes a link itself, not its target), then restore the master secret from a backup if the store needs it.",
-        SsoSecretFailure.NotARegularFile => "Give the path of a backup file; SsoSecret never reads from a FIFO, a device or a socket.",
+        SsoSecretFailure.NotARegularFile => "Give the path of a regular file; SsoSecret never reads from a FIFO, a device or a socket.",
         SsoSecretFailure.BackupNotRecorded => "The backup is good: keep it. Free space or fix the store's folder, then run Backup-SsoMasterSecret again to record a backup in the store.",
         SsoSecretFailure.WrongRecoveryKey => "Use a recovery key file whose fingerprint (Get-SsoRecoveryKey) is among the backup's recipients (Get-SsoSecretBackupInfo).",
         SsoSecretFailure.NotARecoveryKey => "Check that -RecoveryKeyPath names a recovery key file written by New-SsoRecoveryKey.",

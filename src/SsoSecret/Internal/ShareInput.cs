@@ -13,33 +13,12 @@ internal static class ShareInput
     private const int MaxFileLength = 64 * 1024;
 
     /// <summary>A share's words from a share sheet (Split-SsoMasterSecret's file) or a file of words.</summary>
-    internal static string ReadFile(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            throw new SsoSecretException(SsoSecretFailure.PathIsFolder, $"'{path}' is a folder; give a recovery share's file.", path);
-        }
-
-        if (!File.Exists(path))
-        {
-            throw new SsoSecretException(SsoSecretFailure.FileNotFound, $"The recovery share file '{path}' does not exist.", path);
-        }
-
-        try
-        {
-            var info = new FileInfo(path);
-            if (info.Length > MaxFileLength)
-            {
-                throw new ShareException(ShareFailure.InvalidLength, $"The file '{path}' is {info.Length} bytes long; a recovery share's file is never longer than {MaxFileLength} bytes.");
-            }
-
-            return ShareSheet.ReadWords(Encoding.UTF8.GetString(File.ReadAllBytes(path)));
-        }
-        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-        {
-            throw new SsoSecretException(SsoSecretFailure.ReadFailed, $"The recovery share file '{path}' cannot be read: {e.Message}", path, e);
-        }
-    }
+    internal static string ReadFile(string path) => ShareSheet.ReadWords(Encoding.UTF8.GetString(IO.GivenFile.Read(
+        path,
+        "recovery share file",
+        "give a recovery share's file",
+        MaxFileLength,
+        length => new ShareException(ShareFailure.InvalidLength, $"The file '{path}' is {length} bytes long; a recovery share's file is never longer than {MaxFileLength} bytes."))));
 
     /// <summary>What a status says to a person: the shares given and what is still missing.</summary>
     internal static string Describe(ShareSetStatus status)
