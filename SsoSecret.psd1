@@ -1,5 +1,5 @@
 @{
-    RootModule             = 'SsoSecret.psm1'
+    RootModule             = 'bin/SsoSecret.dll'
     ModuleVersion          = '1.0.0'
     GUID                   = '2371e891-18d0-4a6f-910d-b74e51a70d9d'
     Author                 = 'SsoSecret contributors'

@@ -102,10 +102,15 @@ function Build-Module {
     Publish-Project 'src/SsoSecret.Loader/SsoSecret.Loader.csproj' $publish
 
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
-    # The module's assemblies go to bin/: the loader (SsoSecret.psm1) serves them from there to their own load context.
+    # bin/ holds the cmdlets (the root module), the types scripts name and the loader; bin/isolated the engine and
+    # BouncyCastle, which the loader serves from there to a load context of their own (src/SsoSecret.Loader).
     $bin = New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'bin')
-    foreach ($assembly in 'SsoSecret.dll', 'SsoSecret.Core.dll', 'SsoSecret.Types.dll', 'BouncyCastle.Cryptography.dll', 'SsoSecret.Loader.dll') {
+    $isolated = New-Item -ItemType Directory -Path (Join-Path $bin 'isolated')
+    foreach ($assembly in 'SsoSecret.dll', 'SsoSecret.Types.dll', 'SsoSecret.Loader.dll') {
         Copy-Item (Join-Path $publish $assembly) $bin
+    }
+    foreach ($assembly in 'SsoSecret.Core.dll', 'BouncyCastle.Cryptography.dll') {
+        Copy-Item (Join-Path $publish $assembly) $isolated
     }
     Copy-Item (Join-Path $Root 'SsoSecret.psd1') $ModuleOut
     # module/ holds SsoSecret's own files, and the DSC module in a folder of its own.

@@ -17,8 +17,8 @@ param(
 
 $ErrorActionPreference = 'Stop'
 $bin = Join-Path $ModuleFolder 'bin'
-[void][System.Reflection.Assembly]::LoadFrom((Resolve-Path (Join-Path $bin 'BouncyCastle.Cryptography.dll')).Path)
-$core = [System.Reflection.Assembly]::LoadFrom((Resolve-Path (Join-Path $bin 'SsoSecret.Core.dll')).Path)
+[void][System.Reflection.Assembly]::LoadFrom((Resolve-Path (Join-Path $bin 'isolated/BouncyCastle.Cryptography.dll')).Path)
+$core = [System.Reflection.Assembly]::LoadFrom((Resolve-Path (Join-Path $bin 'isolated/SsoSecret.Core.dll')).Path)
 
 Add-Type -TypeDefinition @'
 using System;

@@ -9,7 +9,7 @@
 param([string] $ModuleFolder = (Join-Path $PSScriptRoot '../out/SsoSecret'))
 
 $ErrorActionPreference = 'Stop'
-$core = [System.Reflection.Assembly]::LoadFrom((Resolve-Path (Join-Path $ModuleFolder 'SsoSecret.Core.dll')).Path)
+$core = [System.Reflection.Assembly]::LoadFrom((Resolve-Path (Join-Path $ModuleFolder 'bin/isolated/SsoSecret.Core.dll')).Path)
 $flags = [System.Reflection.BindingFlags]'NonPublic, Static, Public, Instance'
 $envelope = $core.GetType('SsoSecret.BackupEnvelope')
 $primitives = $core.GetType('SsoSecret.Crypto.Primitives')

@@ -10,7 +10,9 @@
 param([string] $ModuleFolder = (Join-Path $PSScriptRoot '../out/SsoSecret'))
 
 $ErrorActionPreference = 'Stop'
-$core = [System.Reflection.Assembly]::LoadFrom((Resolve-Path (Join-Path $ModuleFolder 'bin/SsoSecret.Core.dll')).Path)
+$null = [System.Reflection.Assembly]::LoadFrom((Resolve-Path (Join-Path $ModuleFolder 'bin/isolated/BouncyCastle.Cryptography.dll')).Path)
+$null = [System.Reflection.Assembly]::LoadFrom((Resolve-Path (Join-Path $ModuleFolder 'bin/SsoSecret.Types.dll')).Path)
+$core = [System.Reflection.Assembly]::LoadFrom((Resolve-Path (Join-Path $ModuleFolder 'bin/isolated/SsoSecret.Core.dll')).Path)
 $flags = [System.Reflection.BindingFlags]'NonPublic, Static, Public, Instance'
 $pd = $core.GetType('SsoSecret.ProtectedData')
 $b64 = $core.GetType('SsoSecret.Base64Url')

@@ -12,9 +12,9 @@ param([string] $ModuleFolder = (Join-Path $PSScriptRoot '../out/SsoSecret'))
 
 $ErrorActionPreference = 'Stop'
 $bin = Join-Path $ModuleFolder 'bin'
-$null = [System.Reflection.Assembly]::LoadFrom((Resolve-Path (Join-Path $bin 'BouncyCastle.Cryptography.dll')).Path)
+$null = [System.Reflection.Assembly]::LoadFrom((Resolve-Path (Join-Path $bin 'isolated/BouncyCastle.Cryptography.dll')).Path)
 $null = [System.Reflection.Assembly]::LoadFrom((Resolve-Path (Join-Path $bin 'SsoSecret.Types.dll')).Path)
-$core = [System.Reflection.Assembly]::LoadFrom((Resolve-Path (Join-Path $bin 'SsoSecret.Core.dll')).Path)
+$core = [System.Reflection.Assembly]::LoadFrom((Resolve-Path (Join-Path $bin 'isolated/SsoSecret.Core.dll')).Path)
 $flags = [System.Reflection.BindingFlags]'NonPublic, Static, Public, Instance'
 $primitives = $core.GetType('SsoSecret.Crypto.Primitives')
 $envelope = $core.GetType('SsoSecret.RecipientEnvelope')

@@ -119,7 +119,7 @@ namespace SsoSecretTests
 param([string] $ModulePath, [string] $Work, [int] $Rounds)
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
-$context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext((Get-Command New-SsoMasterSecret).ImplementingType.Assembly)
+$context = @([System.Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -EQ 'SsoSecret')[0]
 $context.LoadFromAssemblyName([System.Reflection.AssemblyName]::new('SsoSecret.Core')).GetType('SsoSecret.TestSupport', $true).
     GetProperty('WaiveKdfFloor', [System.Reflection.BindingFlags]'NonPublic, Static').SetValue($null, $true)
 $pw = ConvertTo-SecureString 'correct horse battery staple' -AsPlainText -Force

@@ -36,7 +36,7 @@ param([string] $ModulePath, [string] $Operation, [string] $Work)
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
 # Set-KdfFloorWaiver (TestHelpers.ps1), for this process.
-$context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext((Get-Command New-SsoMasterSecret).ImplementingType.Assembly)
+$context = @([System.Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -EQ 'SsoSecret')[0]
 $context.LoadFromAssemblyName([System.Reflection.AssemblyName]::new('SsoSecret.Core')).GetType('SsoSecret.TestSupport', $true).
     GetProperty('WaiveKdfFloor', [System.Reflection.BindingFlags]'NonPublic, Static').SetValue($null, $true)
 $tiny = [SsoSecret.KdfParameters]::new(64, 1, 1)

@@ -61,8 +61,14 @@ Describe 'Dependency isolation from another BouncyCastle' {
     It 'would break without the load context (the test can fail)' {
         # Importing the cmdlet assembly directly, as a module without isolation would, after the other module:
         # SsoSecret then runs on BouncyCastle 2.4.0 and fails.
-        $direct = Join-Path (Split-Path $ModulePath) 'bin/SsoSecret.dll'
-        $result = Invoke-BothModules -Order 'OtherFirst' -SsoSecretPath $direct
+        # The module laid out flat, the engine and its BouncyCastle beside the cmdlets instead of in bin/isolated: what a
+        # module without a load context of its own is. Imported after the other module, SsoSecret then runs on
+        # BouncyCastle 2.4.0 and fails.
+        $flat = Join-Path $TestDrive 'flat/SsoSecret'
+        Copy-Item -Path (Split-Path $ModulePath) -Destination $flat -Recurse
+        Move-Item -Path (Join-Path $flat 'bin/isolated/*') -Destination (Join-Path $flat 'bin')
+        Remove-Item -LiteralPath (Join-Path $flat 'bin/isolated')
+        $result = Invoke-BothModules -Order 'OtherFirst' -SsoSecretPath (Join-Path $flat 'SsoSecret.psd1')
         $result.ExitCode | Should -Not -Be 0
     }
 }

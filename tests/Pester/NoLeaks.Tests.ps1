@@ -184,9 +184,8 @@ BeforeAll {
         if (-not (Test-Path "$probe/p.bak")) {
             New-SsoMasterSecret -BackupPath "$probe/p.bak" -Password $Password -StorePath "$probe/store" -KdfProfile Interactive -ErrorAction Stop | Out-Null
         }
-        # The cmdlets' own load context holds SsoSecret.Core; the types scripts name live in SsoSecret.Types.
-        $cmdlets = (Get-Command New-SsoMasterSecret).ImplementingType.Assembly
-        $context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($cmdlets)
+        # The engine's load context holds SsoSecret.Core; the types scripts name live in SsoSecret.Types.
+        $context = @([System.Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -EQ 'SsoSecret')[0]
         $context.Assemblies | Where-Object { $_.GetName().Name -eq 'SsoSecret.Core' } | Select-Object -First 1
     }
     New-Item -ItemType Directory -Path (Join-Path $TestDrive 'probe') | Out-Null

@@ -22,8 +22,7 @@ BeforeAll {
     function New-PublicKeyLine {
         # A fresh public key line from random bytes, through the module's own encoder (no key file, no KDF): for the
         # tests that need many different keys.
-        $cmdlets = (Get-Command New-SsoMasterSecret).ImplementingType.Assembly
-        $context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($cmdlets)
+        $context = @([System.Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -EQ 'SsoSecret')[0]
         $core = $context.Assemblies | Where-Object { $_.GetName().Name -eq 'SsoSecret.Core' } | Select-Object -First 1
         $type = $core.GetType('SsoSecret.RecoveryPublicKey')
         $bytes = [byte[]]::new(32)

@@ -188,8 +188,8 @@ function Set-KdfFloorWaiver {
     A suite that turns it on turns it off in its AfterAll: the suites share one process.
     #>
     param([Parameter(Mandatory)] [bool] $Enabled)
-    $cmdlets = (Get-Command New-SsoMasterSecret).ImplementingType.Assembly
-    $context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($cmdlets)
+    # The engine's load context (src/SsoSecret.Loader) holds SsoSecret.Core.
+    $context = @([System.Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -EQ 'SsoSecret')[0]
     # Loaded on first use; asking the context for it loads it (or returns the one it holds).
     $core = $context.LoadFromAssemblyName([System.Reflection.AssemblyName]::new('SsoSecret.Core'))
     $core.GetType('SsoSecret.TestSupport', $true).GetProperty('WaiveKdfFloor', [System.Reflection.BindingFlags]'NonPublic, Static').SetValue($null, $Enabled)
