@@ -304,7 +304,7 @@ $folder = New-Item -ItemType Directory -Path (Join-Path $WorkFolder 'thousand')
 $template = [IO.File]::ReadAllBytes((Join-Path $WorkFolder 'worker-BouncyCastle/first.bak'))
 1..1000 | ForEach-Object { [IO.File]::WriteAllBytes((Join-Path $folder "backup$_.bak"), $template) }
 $thousand = Measure-Rounds ([ordered]@{
-        test = @(, { Time { Get-ChildItem (Join-Path $folder '*.bak') | Test-SsoSecretBackup } })
+        test = @(, { Time { Get-ChildItem (Join-Path $folder '*.bak') | Test-SsoSecretBackup -WarningAction SilentlyContinue } })
         hash = @(, { Time { Get-ChildItem (Join-Path $folder '*.bak') | Get-FileHash } })
     })
 $ratios = Ratios $thousand 'test' 'hash'
