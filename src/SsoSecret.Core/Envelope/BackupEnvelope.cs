@@ -277,7 +277,7 @@ internal static class BackupEnvelope
     }
 
     /// <summary>Steps 4 to 6 of a version 1 backup: length, checksum and fields.</summary>
-    private static ParsedBackup Parse(DecodedBackup form)
+    private static ParsedFile<BackupHeader> Parse(DecodedBackup form)
     {
         var data = form.Data;
         bool armored = form.Armored;
@@ -370,10 +370,10 @@ internal static class BackupEnvelope
             kdf,
             secretLength,
             armored);
-        return new ParsedBackup(data, header, HintOffset + hintLength);
+        return new ParsedFile<BackupHeader>(data, header, HintOffset + hintLength);
     }
 
-    private static byte[] Decrypt(ParsedBackup parsed, DerivedKeys keys)
+    private static byte[] Decrypt(ParsedFile<BackupHeader> parsed, DerivedKeys keys)
     {
         var data = parsed.Data;
         int commitmentOffset = parsed.HeaderLength;
@@ -459,22 +459,6 @@ internal static class BackupEnvelope
         internal bool Armored { get; }
 
         internal int Version { get; }
-    }
-
-    private sealed class ParsedBackup
-    {
-        internal ParsedBackup(byte[] data, BackupHeader header, int headerLength)
-        {
-            Data = data;
-            Header = header;
-            HeaderLength = headerLength;
-        }
-
-        internal byte[] Data { get; }
-
-        internal BackupHeader Header { get; }
-
-        internal int HeaderLength { get; }
     }
 }
 

@@ -188,7 +188,7 @@ internal static class RecoveryKeyFile
     /// <summary>True when the data starts like a key file (its magic, or its armor).</summary>
     internal static bool LooksLikeKeyFile(byte[] data) => StartsWith(data, Magic) || Armor.LooksArmored(data, ArmorLabel);
 
-    private static ParsedKeyFile Parse(byte[] input)
+    private static ParsedFile<RecoveryKeyHeader> Parse(byte[] input)
     {
         if (input.Length == 0)
         {
@@ -288,10 +288,10 @@ internal static class RecoveryKeyFile
             new RecoveryPublicKey(Memory.Slice(data, PublicKeyOffset, Primitives.X25519KeyLength)),
             new KdfParameters((int)memory, (int)iterations, (int)parallelism),
             armored);
-        return new ParsedKeyFile(data, header, HintOffset + hintLength);
+        return new ParsedFile<RecoveryKeyHeader>(data, header, HintOffset + hintLength);
     }
 
-    private static byte[] Decrypt(ParsedKeyFile parsed, DerivedKeys keys)
+    private static byte[] Decrypt(ParsedFile<RecoveryKeyHeader> parsed, DerivedKeys keys)
     {
         var data = parsed.Data;
         int commitmentOffset = parsed.HeaderLength;
@@ -370,20 +370,4 @@ internal static class RecoveryKeyFile
         {
             RecommendedAction = "Use another copy of the recovery key file.",
         };
-
-    private sealed class ParsedKeyFile
-    {
-        internal ParsedKeyFile(byte[] data, RecoveryKeyHeader header, int headerLength)
-        {
-            Data = data;
-            Header = header;
-            HeaderLength = headerLength;
-        }
-
-        internal byte[] Data { get; }
-
-        internal RecoveryKeyHeader Header { get; }
-
-        internal int HeaderLength { get; }
-    }
 }
