@@ -213,6 +213,8 @@ function Get-XunitResult($Job) {
         Skipped = [int]$counters.total - [int]$counters.passed - [int]$counters.failed - [int]$counters.error - [int]$counters.timeout - [int]$counters.aborted
         Seconds = [int]$Job.Watch.Elapsed.TotalSeconds
         Slow    = @($run.Results.UnitTestResult | ForEach-Object { [pscustomobject]@{ Name = $_.testName; Seconds = [timespan]::Parse($_.duration).TotalSeconds } })
+        Failures = @($run.Results.UnitTestResult | Where-Object outcome -ne 'Passed' | Where-Object outcome -ne 'NotExecuted' | ForEach-Object {
+                [pscustomobject]@{ Name = $_.testName; Message = "$($_.Output.ErrorInfo.Message)" } })
     }
     if ($Job.Exit -ne 0 -and $result.Failed -eq 0) { $result.Failed = 1 }
     $result
@@ -224,6 +226,7 @@ function Get-PesterResult($Job, [string] $Json) {
     }
     $counts = Get-Content $Json -Raw | ConvertFrom-Json
     $result = [pscustomobject]@{ Suite = $Job.Name; Passed = [int]$counts.Passed; Failed = [int]$counts.Failed; Skipped = [int]$counts.Skipped; Seconds = [int]$Job.Watch.Elapsed.TotalSeconds; Slow = @($counts.Tests) }
+    Add-Member -InputObject $result -NotePropertyName Failures -NotePropertyValue @($counts.Failures)
     if ($Job.Exit -ne 0 -and $result.Failed -eq 0) { $result.Failed = 1 }
     $result
 }
@@ -239,7 +242,7 @@ $script:FuzzCorpus = @((Join-Path $Root 'tests/Fuzz/corpus'), (Join-Path $Root '
 function Get-FuzzReplayResult($Job) {
     # The fuzzing harness built, and every corpus file (and the golden files) went through its oracles once.
     $summary = Get-Content -LiteralPath $Job.Log | Where-Object { $_ -like 'Fuzz corpus replay: *' } | Select-Object -Last 1
-    $result = [pscustomobject]@{ Suite = 'Fuzz corpus'; Passed = 0; Failed = 1; Skipped = 0; Seconds = [int]$Job.Watch.Elapsed.TotalSeconds; Slow = @() }
+    $result = [pscustomobject]@{ Suite = 'Fuzz corpus'; Passed = 0; Failed = 1; Skipped = 0; Seconds = [int]$Job.Watch.Elapsed.TotalSeconds; Slow = @(); Failures = @() }
     if ($summary -match '^Fuzz corpus replay: (\d+) passed, (\d+) failed$') {
         $result.Passed = [int]$Matches[1]
         $result.Failed = [int]$Matches[2]
@@ -368,6 +371,18 @@ function Invoke-Tests {
     if ($slow.Count -gt 0) {
         Write-Host 'Tests that took 10 s or more:'
         $slow | ForEach-Object { Write-Host ('  {0,6:0.0} s  {1}' -f $_.Seconds, $_.Name) }
+        Write-Host ''
+    }
+    $failures = @($results | ForEach-Object { foreach ($failure in $_.Failures) { [pscustomobject]@{ Suite = $_.Suite; Name = $failure.Name; Message = $failure.Message } } })
+    if ($failures.Count -gt 0) {
+        # Told again here, at the end, where a CI log is read: which test, and the start of its error.
+        Write-Host 'Failed:'
+        foreach ($failure in $failures) {
+            $message = ($failure.Message -replace '\s+', ' ').Trim()
+            if ($message.Length -gt 400) { $message = $message.Substring(0, 400) + '...' }
+            Write-Host ('  [{0}] {1}' -f $failure.Suite, $failure.Name)
+            if ($message) { Write-Host "      $message" }
+        }
         Write-Host ''
     }
     $passed = ($results | Measure-Object Passed -Sum).Sum

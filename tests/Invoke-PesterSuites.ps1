@@ -39,6 +39,15 @@ $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContai
     Skipped = $result.SkippedCount + $result.NotRunCount
     # Every test with its time, for build.ps1's list of slow tests (a slow test is never a failure).
     Tests   = @($result.Tests | ForEach-Object { [ordered]@{ Name = $_.ExpandedPath; Seconds = [math]::Round($_.Duration.TotalSeconds, 1) } })
+    # Every failed test, block and file with the first lines of its error, so the end of the run says what failed
+    # (a CI log is often read from its end).
+    Failures = @(
+        foreach ($item in @($result.Failed) + @($result.FailedBlocks) + @($result.FailedContainers)) {
+            $name = if ($item.ExpandedPath) { $item.ExpandedPath } elseif ($item.Item) { "$($item.Item)" } else { "$item" }
+            $message = @($item.ErrorRecord | ForEach-Object { "$_" }) -join ' '
+            [ordered]@{ Name = $name; Message = $message }
+        }
+    )
 } | ConvertTo-Json -Depth 4 | Set-Content -Path $ResultPath -Encoding utf8
 
 exit ([int]($failed -gt 0))
