@@ -27,6 +27,11 @@
                  in network namespaces, each with its own sshd, reached with PowerShell remoting over SSH. Needs Linux,
                  root and OpenSSH's sshd (apt-get install openssh-server); says why and fails when the machine lacks
                  them. -Task Test runs the same suite where the machine allows it, and skips it (saying why) elsewhere.
+    -Task Soak   builds, then runs the concurrency suite (tests/Pester/Concurrency.Tests.ps1) -SoakRuns times in a row
+                 (default 100), each run in a new pwsh, while other suites (-SoakBeside, default the Backup- and
+                 Restore-SsoMasterSecret suites) run over and over beside it, so that every run meets a loaded machine.
+                 Prints each run's result and time, keeps the log of every failed run in out/soak, and ends with
+                 "Soak: N of M runs passed". Exits non-zero when any run failed.
     -Task Clean  removes out/ and the projects' bin/ and obj/ folders.
 
     A fresh machine needs only the .NET SDK: run "dotnet tool restore" first (it brings PowerShell 7.6.9 as a
@@ -34,7 +39,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Fuzz', 'Fleet', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Fuzz', 'Fleet', 'Soak', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -45,7 +50,13 @@ param(
     [int] $FuzzSeconds = 300,
 
     [ValidateSet('Auto', 'Afl', 'Builtin')]
-    [string] $FuzzEngine = 'Auto'
+    [string] $FuzzEngine = 'Auto',
+
+    # -Task Soak: how many runs of the concurrency suite, and which suites (file names without .Tests.ps1) run beside it.
+    [ValidateRange(1, 100000)]
+    [int] $SoakRuns = 100,
+
+    [string[]] $SoakBeside = @('Backup-SsoMasterSecret', 'Restore-SsoMasterSecret')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -410,6 +421,69 @@ function Invoke-Fleet {
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
+function Invoke-Soak {
+    Build-Module
+    Build-TestFixtures
+    $pester = Restore-TestTools
+    $soakDir = Join-Path $Out 'soak'
+    Remove-Item $soakDir -Recurse -Force -ErrorAction Ignore
+    New-Item -ItemType Directory -Path $soakDir -Force | Out-Null
+    $script:ResultsDir = $soakDir    # Start-TestJob's logs go here
+    $pwsh = @(Get-ChildPwsh)
+    $suiteRun = {
+        param([string] $Name, [string] $Json, [string[]] $Suites)
+        Start-TestJob $Name ($pwsh + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/Invoke-PesterSuites.ps1'),
+                '-PesterPath', $pester, '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-ResultPath', $Json,
+                '-FixturePath', (Join-Path $Out 'fixtures'), '-Include', ($Suites -join ',')))
+    }
+    $stopBeside = {
+        param($Job)
+        if (-not $Job.Process.HasExited) { $Job.Process.Kill($true); $Job.Process.WaitForExit() }
+        $Job.Copy.Wait()
+        $Job.File.Dispose()
+    }
+    $besideJson = Join-Path $soakDir 'beside.json'
+    $beside = & $suiteRun 'beside' $besideJson $SoakBeside
+    $besideRuns = 1
+    $passed = 0
+    $failedRuns = [System.Collections.Generic.List[int]]::new()
+    $total = [System.Diagnostics.Stopwatch]::StartNew()
+    Write-Host "Soak: $SoakRuns runs of the concurrency suite, with $($SoakBeside -join ', ') running beside it (logs in $soakDir)."
+    for ($run = 1; $run -le $SoakRuns; $run++) {
+        $json = Join-Path $soakDir 'run.json'
+        Remove-Item $json -ErrorAction Ignore
+        $job = & $suiteRun 'run' $json @('Concurrency')
+        while (-not $job.Process.WaitForExit(1000)) {
+            if ($beside.Process.HasExited) {
+                # The suites beside ended: start them again, so that the machine stays loaded for the whole run.
+                & $stopBeside $beside
+                $beside = & $suiteRun 'beside' $besideJson $SoakBeside
+                $besideRuns++
+            }
+        }
+        $job.Process.WaitForExit()
+        $job.Copy.Wait()
+        $job.File.Dispose()
+        $job.Watch.Stop()
+        $counts = if (Test-Path $json) { Get-Content $json -Raw | ConvertFrom-Json } else { $null }
+        $ok = $job.Process.ExitCode -eq 0 -and $counts -and $counts.Failed -eq 0 -and $counts.Passed -gt 0
+        if ($ok) {
+            $passed++
+        }
+        else {
+            $failedRuns.Add($run)
+            Copy-Item $job.Log (Join-Path $soakDir "failed-run-$run.log")
+        }
+        Write-Host ('run {0,3}: {1} ({2} passed, {3} failed) in {4:0} s' -f $run, ($ok ? 'passed' : 'FAILED'), ($counts ? $counts.Passed : 0),
+            ($counts ? $counts.Failed : '?'), $job.Watch.Elapsed.TotalSeconds)
+    }
+    & $stopBeside $beside
+    Write-Host ('{0} runs in {1:0} min; the suites beside were started {2} times.' -f $SoakRuns, $total.Elapsed.TotalMinutes, $besideRuns)
+    if ($failedRuns.Count -gt 0) { Write-Host "Failed runs: $($failedRuns -join ', ') (their logs: $soakDir/failed-run-N.log)" }
+    Write-Host "Soak: $passed of $SoakRuns runs passed"
+    if ($passed -ne $SoakRuns) { exit 1 }
+}
+
 switch ($Task) {
     'Build' { Build-Module }
     'Test' { Invoke-Tests }
@@ -417,6 +491,7 @@ switch ($Task) {
     'Bench' { Invoke-Tool 'tools/Bench.ps1' 'bench' }
     'Fuzz' { Invoke-Fuzz }
     'Fleet' { Invoke-Fleet }
+    'Soak' { Invoke-Soak }
     'Clean' {
         Remove-Item $Out -Recurse -Force -ErrorAction Ignore
         Get-ChildItem $Root -Directory -Recurse -Include bin, obj | Remove-Item -Recurse -Force
