@@ -317,29 +317,46 @@ Describe 'Over SSH remoting, the client decides' -Skip:(-not $HasSsh) {
         & ssh-keygen -q -t ed25519 -N '' -f (Join-Path $SshFolder 'host_key') | Out-Null
         & ssh-keygen -q -t ed25519 -N '' -f (Join-Path $SshFolder 'client_key') | Out-Null
         Copy-Item (Join-Path $SshFolder 'client_key.pub') (Join-Path $SshFolder 'authorized_keys')
-        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $listener.Start()
-        $script:SshPort = $listener.LocalEndpoint.Port
-        $listener.Stop()
         $subsystem = (@($Pwsh | ForEach-Object { (Get-Command $_ -ErrorAction Ignore)?.Source ?? $_ }) + '-sshs', '-NoLogo', '-NoProfile') -join ' '
-        @(
-            "Port $SshPort"
-            'ListenAddress 127.0.0.1'
-            "HostKey $(Join-Path $SshFolder 'host_key')"
-            "PidFile $(Join-Path $SshFolder 'sshd.pid')"
-            "AuthorizedKeysFile $(Join-Path $SshFolder 'authorized_keys')"
-            'PasswordAuthentication no'
-            'KbdInteractiveAuthentication no'
-            'PermitRootLogin prohibit-password'
-            'StrictModes no'
-            'UsePAM no'
-            "Subsystem powershell $subsystem"
-        ) | Set-Content -LiteralPath (Join-Path $SshFolder 'sshd_config')
         if (-not (Test-Path /run/sshd)) { $null = New-Item -ItemType Directory -Path /run/sshd }
-        & /usr/sbin/sshd -f (Join-Path $SshFolder 'sshd_config') -E (Join-Path $SshFolder 'sshd.log')
-        $deadline = [datetime]::UtcNow.AddSeconds(15)
-        while (-not (Test-Path (Join-Path $SshFolder 'sshd.pid')) -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
-        $script:SshdPid = [int](Get-Content -LiteralPath (Join-Path $SshFolder 'sshd.pid') -ErrorAction Stop)
+        # A free port is picked, then handed to sshd: another process may take it in between (on a busy machine any
+        # outgoing connection may), so a start that fails is tried again on a new port, and the last failure says what
+        # sshd said.
+        $script:SshdPid = 0
+        for ($try = 1; $try -le 5 -and -not $SshdPid; $try++) {
+            $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+            $listener.Start()
+            $script:SshPort = $listener.LocalEndpoint.Port
+            $listener.Stop()
+            $pidFile = Join-Path $SshFolder 'sshd.pid'
+            $log = Join-Path $SshFolder "sshd-$try.log"
+            @(
+                "Port $SshPort"
+                'ListenAddress 127.0.0.1'
+                "HostKey $(Join-Path $SshFolder 'host_key')"
+                "PidFile $pidFile"
+                "AuthorizedKeysFile $(Join-Path $SshFolder 'authorized_keys')"
+                'PasswordAuthentication no'
+                'KbdInteractiveAuthentication no'
+                'PermitRootLogin prohibit-password'
+                'StrictModes no'
+                'UsePAM no'
+                "Subsystem powershell $subsystem"
+            ) | Set-Content -LiteralPath (Join-Path $SshFolder 'sshd_config')
+            # sshd detaches before it binds, so its exit code says nothing of the port: the daemon either writes its pid
+            # file (it listens) or logs "Cannot bind any address" and ends.
+            & /usr/sbin/sshd -f (Join-Path $SshFolder 'sshd_config') -E $log
+            $exit = $LASTEXITCODE
+            $deadline = [datetime]::UtcNow.AddSeconds(30)
+            while ($exit -eq 0 -and -not (Test-Path $pidFile) -and [datetime]::UtcNow -lt $deadline -and
+                -not (Select-String -LiteralPath $log -Pattern 'Cannot bind' -Quiet -ErrorAction Ignore)) { Start-Sleep -Milliseconds 100 }
+            if ($exit -eq 0 -and (Test-Path $pidFile)) {
+                $script:SshdPid = [int](Get-Content -LiteralPath $pidFile)
+            }
+            elseif ($try -eq 5) {
+                throw "sshd did not start (5 tries; the last on port $SshPort, exit code $exit): $(Get-Content -LiteralPath $log -Raw -ErrorAction Ignore)"
+            }
+        }
 
         $script:Remote = @{
             HostName    = '127.0.0.1'
