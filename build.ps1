@@ -108,26 +108,26 @@ function Invoke-ChildPwsh {
 
 function Build-Module {
     $publish = Join-Path $Out 'publish'
-    if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
+    if (Test-Path -LiteralPath $publish) { Remove-Item -LiteralPath $publish -Recurse -Force }
     Publish-Project 'src/SsoSecret/SsoSecret.csproj' $publish
     Publish-Project 'src/SsoSecret.Loader/SsoSecret.Loader.csproj' $publish
 
-    if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
+    if (Test-Path -LiteralPath $ModuleOut) { Remove-Item -LiteralPath $ModuleOut -Recurse -Force }
     # bin/ holds the cmdlets (the root module), the types scripts name and the loader; bin/isolated the engine and
     # BouncyCastle, which the loader serves from there to a load context of their own (src/SsoSecret.Loader).
     $bin = New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'bin')
     $isolated = New-Item -ItemType Directory -Path (Join-Path $bin 'isolated')
     foreach ($assembly in 'SsoSecret.dll', 'SsoSecret.Types.dll', 'SsoSecret.Loader.dll') {
-        Copy-Item (Join-Path $publish $assembly) $bin
+        Copy-Item -LiteralPath (Join-Path $publish $assembly) $bin
     }
     foreach ($assembly in 'SsoSecret.Core.dll', 'BouncyCastle.Cryptography.dll') {
-        Copy-Item (Join-Path $publish $assembly) $isolated
+        Copy-Item -LiteralPath (Join-Path $publish $assembly) $isolated
     }
-    Copy-Item (Join-Path $Root 'SsoSecret.psd1') $ModuleOut
+    Copy-Item -LiteralPath (Join-Path $Root 'SsoSecret.psd1') $ModuleOut
     # module/ holds SsoSecret's own files, and the DSC module in a folder of its own.
-    Get-ChildItem (Join-Path $Root 'module') -File | Copy-Item -Destination $ModuleOut
-    if (Test-Path $DscModuleOut) { Remove-Item $DscModuleOut -Recurse -Force }
-    Copy-Item (Join-Path $Root 'module/SsoSecretDsc') $DscModuleOut -Recurse
+    Get-ChildItem -LiteralPath (Join-Path $Root 'module') -File | Copy-Item -Destination $ModuleOut
+    if (Test-Path -LiteralPath $DscModuleOut) { Remove-Item -LiteralPath $DscModuleOut -Recurse -Force }
+    Copy-Item -LiteralPath (Join-Path $Root 'module/SsoSecretDsc') $DscModuleOut -Recurse
 
     # Help: docs/en-US/*.md into en-US/SsoSecret.dll-Help.xml and about_SsoSecret.help.txt, checked against the cmdlets.
     Invoke-ChildPwsh (Join-Path $Root 'tools/New-SsoSecretHelp.ps1') '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-DocsPath', (Join-Path $Root 'docs/en-US'), '-OutputPath', (Join-Path $ModuleOut 'en-US')
@@ -163,7 +163,7 @@ function Get-NuGetPackagesFolder {
 function Restore-TestTools {
     Invoke-Native dotnet restore (Join-Path $Root 'tools/TestTools/TestTools.csproj') --nologo -v quiet "-p:PesterVersion=$($Versions.Pester)"
     $pester = Join-Path (Get-NuGetPackagesFolder) "pester/$($Versions.Pester)/tools/Pester.psd1"
-    if (-not (Test-Path $pester)) {
+    if (-not (Test-Path -LiteralPath $pester)) {
         throw "Pester $($Versions.Pester) was not found at $pester after the restore."
     }
     $pester
@@ -172,7 +172,7 @@ function Restore-TestTools {
 function Get-ChildPwsh {
     # The pwsh that runs this script, started again as a new process (as a .NET tool it is pwsh.dll under dotnet).
     $dll = Join-Path $PSHOME 'pwsh.dll'
-    if (Test-Path $dll) { return @('dotnet', $dll) }
+    if (Test-Path -LiteralPath $dll) { return @('dotnet', $dll) }
     @((Join-Path $PSHOME 'pwsh'))
 }
 
@@ -212,10 +212,10 @@ function Wait-TestJob($Job) {
 
 function Get-XunitResult($Job) {
     $trx = Join-Path $ResultsDir 'xunit.trx'
-    if (-not (Test-Path $trx)) {
+    if (-not (Test-Path -LiteralPath $trx)) {
         throw "The xunit run wrote no results (dotnet test exit code $($Job.Exit))."
     }
-    $run = ([xml](Get-Content $trx -Raw)).TestRun
+    $run = ([xml](Get-Content -LiteralPath $trx -Raw)).TestRun
     $counters = $run.ResultSummary.Counters
     $result = [pscustomobject]@{
         Suite   = 'xunit'
@@ -232,10 +232,10 @@ function Get-XunitResult($Job) {
 }
 
 function Get-PesterResult($Job, [string] $Json) {
-    if (-not (Test-Path $Json)) {
+    if (-not (Test-Path -LiteralPath $Json)) {
         throw "The Pester run $($Job.Name) wrote no results (exit code $($Job.Exit))."
     }
-    $counts = Get-Content $Json -Raw | ConvertFrom-Json
+    $counts = Get-Content -LiteralPath $Json -Raw | ConvertFrom-Json
     $result = [pscustomobject]@{ Suite = $Job.Name; Passed = [int]$counts.Passed; Failed = [int]$counts.Failed; Skipped = [int]$counts.Skipped; Seconds = [int]$Job.Watch.Elapsed.TotalSeconds; Slow = @($counts.Tests) }
     Add-Member -InputObject $result -NotePropertyName Failures -NotePropertyValue @($counts.Failures)
     if ($Job.Exit -ne 0 -and $result.Failed -eq 0) { $result.Failed = 1 }
@@ -267,11 +267,11 @@ function Invoke-Fuzz {
     $seeds = Join-Path $fuzzOut 'input'
     $findings = Join-Path $fuzzOut 'findings'
     foreach ($folder in $seeds, $findings) {
-        if (Test-Path $folder) { Remove-Item $folder -Recurse -Force }
+        if (Test-Path -LiteralPath $folder) { Remove-Item -LiteralPath $folder -Recurse -Force }
         New-Item -ItemType Directory -Path $folder | Out-Null
     }
     foreach ($folder in $FuzzCorpus) {
-        Get-ChildItem $folder -File | Where-Object Extension -ne '.md' | Copy-Item -Destination $seeds
+        Get-ChildItem -LiteralPath $folder -File | Where-Object Extension -ne '.md' | Copy-Item -Destination $seeds
     }
 
     $engine = $FuzzEngine
@@ -284,7 +284,7 @@ function Invoke-Fuzz {
     }
 
     $bin = Join-Path $fuzzOut $engine.ToLowerInvariant()
-    if (Test-Path $bin) { Remove-Item $bin -Recurse -Force }
+    if (Test-Path -LiteralPath $bin) { Remove-Item -LiteralPath $bin -Recurse -Force }
     Publish-Project $FuzzProject $bin
     $harness = Join-Path $bin 'SsoSecret.Fuzz.dll'
 
@@ -293,9 +293,9 @@ function Invoke-Fuzz {
         # SharpFuzz instruments the reader's assembly (only ours: BouncyCastle's paths would drown the reader's).
         $tools = Join-Path $Out 'tools'
         $sharpfuzz = Join-Path $tools 'sharpfuzz'
-        if (-not (Test-Path $sharpfuzz)) {
+        if (-not (Test-Path -LiteralPath $sharpfuzz)) {
             # The command-line tool has the same version as the SharpFuzz library the harness references.
-            $sharpFuzzVersion = ([xml](Get-Content (Join-Path $Root 'Directory.Packages.props') -Raw)).Project.ItemGroup.PackageVersion |
+            $sharpFuzzVersion = ([xml](Get-Content -LiteralPath (Join-Path $Root 'Directory.Packages.props') -Raw)).Project.ItemGroup.PackageVersion |
                 Where-Object Include -eq 'SharpFuzz' | ForEach-Object Version
             Invoke-Native dotnet tool install SharpFuzz.CommandLine --version $sharpFuzzVersion --tool-path $tools
         }
@@ -312,17 +312,17 @@ function Invoke-Fuzz {
         & $afl.Source -i $seeds -o $findings -t 10000 -m none -V $FuzzSeconds -- dotnet $harness afl | Out-Host
         if ($LASTEXITCODE -ne 0) { throw "afl-fuzz failed with exit code $LASTEXITCODE." }
         $stats = Join-Path $findings 'default/fuzzer_stats'
-        if (Test-Path $stats) {
-            Get-Content $stats | Where-Object { $_ -match '^(execs_done|execs_per_sec|corpus_count|saved_crashes|saved_hangs|run_time)\s' } | Out-Host
+        if (Test-Path -LiteralPath $stats) {
+            Get-Content -LiteralPath $stats | Where-Object { $_ -match '^(execs_done|execs_per_sec|corpus_count|saved_crashes|saved_hangs|run_time)\s' } | Out-Host
         }
-        $crashes = @(Get-ChildItem (Join-Path $findings 'default/crashes'), (Join-Path $findings 'default/hangs') -File -ErrorAction Ignore |
+        $crashes = @(Get-ChildItem -LiteralPath (Join-Path $findings 'default/crashes'), (Join-Path $findings 'default/hangs') -File -ErrorAction Ignore |
             Where-Object Name -ne 'README.txt')
     }
     else {
         $env:SSOSECRET_FUZZ_FINDINGS = $findings
         Write-Host "Fuzzing with the built-in mutator for $FuzzSeconds s; findings in $findings"
         & dotnet $harness mutate $FuzzSeconds $seeds | Out-Host
-        $crashes = @(Get-ChildItem $findings -File -Filter '*.bin')
+        $crashes = @(Get-ChildItem -LiteralPath $findings -File -Filter '*.bin')
     }
 
     if ($crashes.Count -gt 0) {
@@ -353,7 +353,7 @@ function Invoke-Tests {
     Write-Host ('Built in {0:0} s; now xunit, the fuzz corpus replay and two groups of Pester suites run at once (logs in {1}).' -f $total.Elapsed.TotalSeconds, $ResultsDir)
 
     $trx = Join-Path $ResultsDir 'xunit.trx'
-    Remove-Item $trx -ErrorAction Ignore
+    Remove-Item -LiteralPath $trx -ErrorAction Ignore
     $pwsh = @(Get-ChildPwsh)
     $pesterJobs = @(
         @{ Name = 'Pester (group 1)'; Json = Join-Path $ResultsDir 'pester-1.json'; Filter = '-Include' }
@@ -364,7 +364,7 @@ function Invoke-Tests {
             '--logger', 'console;verbosity=normal', '--logger', "trx;LogFileName=$trx", '--results-directory', $ResultsDir)
         Start-TestJob 'Fuzz corpus' (@('dotnet', (Join-Path $replay 'SsoSecret.Fuzz.dll'), 'replay') + $FuzzCorpus)
         foreach ($group in $pesterJobs) {
-            Remove-Item $group.Json -ErrorAction Ignore
+            Remove-Item -LiteralPath $group.Json -ErrorAction Ignore
             Start-TestJob $group.Name ($pwsh + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/Invoke-PesterSuites.ps1'),
                     '-PesterPath', $pester, '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-ResultPath', $group.Json,
                     '-FixturePath', (Join-Path $Out 'fixtures'), $group.Filter, ($FirstPesterGroup -join ',')))
@@ -426,7 +426,7 @@ function Invoke-Soak {
     Build-TestFixtures
     $pester = Restore-TestTools
     $soakDir = Join-Path $Out 'soak'
-    Remove-Item $soakDir -Recurse -Force -ErrorAction Ignore
+    Remove-Item -LiteralPath $soakDir -Recurse -Force -ErrorAction Ignore
     New-Item -ItemType Directory -Path $soakDir -Force | Out-Null
     $script:ResultsDir = $soakDir    # Start-TestJob's logs go here
     $pwsh = @(Get-ChildPwsh)
@@ -451,7 +451,7 @@ function Invoke-Soak {
     Write-Host "Soak: $SoakRuns runs of the concurrency suite, with $($SoakBeside -join ', ') running beside it (logs in $soakDir)."
     for ($run = 1; $run -le $SoakRuns; $run++) {
         $json = Join-Path $soakDir 'run.json'
-        Remove-Item $json -ErrorAction Ignore
+        Remove-Item -LiteralPath $json -ErrorAction Ignore
         $job = & $suiteRun 'run' $json @('Concurrency')
         while (-not $job.Process.WaitForExit(1000)) {
             if ($beside.Process.HasExited) {
@@ -465,14 +465,14 @@ function Invoke-Soak {
         $job.Copy.Wait()
         $job.File.Dispose()
         $job.Watch.Stop()
-        $counts = if (Test-Path $json) { Get-Content $json -Raw | ConvertFrom-Json } else { $null }
+        $counts = if (Test-Path -LiteralPath $json) { Get-Content -LiteralPath $json -Raw | ConvertFrom-Json } else { $null }
         $ok = $job.Process.ExitCode -eq 0 -and $counts -and $counts.Failed -eq 0 -and $counts.Passed -gt 0
         if ($ok) {
             $passed++
         }
         else {
             $failedRuns.Add($run)
-            Copy-Item $job.Log (Join-Path $soakDir "failed-run-$run.log")
+            Copy-Item -LiteralPath $job.Log (Join-Path $soakDir "failed-run-$run.log")
         }
         Write-Host ('run {0,3}: {1} ({2} passed, {3} failed) in {4:0} s' -f $run, ($ok ? 'passed' : 'FAILED'), ($counts ? $counts.Passed : 0),
             ($counts ? $counts.Failed : '?'), $job.Watch.Elapsed.TotalSeconds)
@@ -493,7 +493,7 @@ switch ($Task) {
     'Fleet' { Invoke-Fleet }
     'Soak' { Invoke-Soak }
     'Clean' {
-        Remove-Item $Out -Recurse -Force -ErrorAction Ignore
-        Get-ChildItem $Root -Directory -Recurse -Include bin, obj | Remove-Item -Recurse -Force
+        Remove-Item -LiteralPath $Out -Recurse -Force -ErrorAction Ignore
+        Get-ChildItem -LiteralPath $Root -Directory -Recurse -Include bin, obj | Remove-Item -Recurse -Force
     }
 }

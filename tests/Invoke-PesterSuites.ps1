@@ -17,11 +17,11 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Import-Module $PesterPath -Force
-$env:SSOSECRET_TEST_MODULE = (Resolve-Path $ModulePath).Path
-if ($FixturePath) { $env:SSOSECRET_TEST_FIXTURES = (Resolve-Path $FixturePath).Path }
+$env:SSOSECRET_TEST_MODULE = (Resolve-Path -LiteralPath $ModulePath).Path
+if ($FixturePath) { $env:SSOSECRET_TEST_FIXTURES = (Resolve-Path -LiteralPath $FixturePath).Path }
 
 $configuration = New-PesterConfiguration
-$suites = @(Get-ChildItem (Join-Path $PSScriptRoot 'Pester') -Filter '*.Tests.ps1' | Sort-Object Name)
+$suites = @(Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot 'Pester') -Filter '*.Tests.ps1' | Sort-Object Name)
 $names = { param($list) @($list -split ',' | ForEach-Object Trim | Where-Object { $_ }) }
 if ($Include) { $suites = @($suites | Where-Object { ($_.Name -replace '\.Tests\.ps1$') -in (& $names $Include) }) }
 if ($Exclude) { $suites = @($suites | Where-Object { ($_.Name -replace '\.Tests\.ps1$') -notin (& $names $Exclude) }) }
@@ -48,6 +48,6 @@ $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContai
             [ordered]@{ Name = $name; Message = $message }
         }
     )
-} | ConvertTo-Json -Depth 4 | Set-Content -Path $ResultPath -Encoding utf8
+} | ConvertTo-Json -Depth 4 | Set-Content -LiteralPath $ResultPath -Encoding utf8
 
 exit ([int]($failed -gt 0))
