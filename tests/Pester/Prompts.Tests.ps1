@@ -196,7 +196,7 @@ Describe 'Where nobody can answer, a command that would ask fails at once' {
 Describe 'At a real terminal, a person is asked, and gets three tries' -Skip:(-not $HasTerminal) {
     BeforeAll {
         if (-not ('SsoSecretTests.Terminal' -as [type])) {
-            Add-Type -Path (Join-Path $PSScriptRoot 'Terminal.cs')
+            Add-Type -LiteralPath (Join-Path $PSScriptRoot 'Terminal.cs')
         }
 
         function Start-TestTerminal([string] $Command) {
@@ -219,14 +219,14 @@ Describe 'At a real terminal, a person is asked, and gets three tries' -Skip:(-n
         $terminal = Start-TestTerminal "$Interactive; try { Backup-SsoMasterSecret -Path '$path' -StorePath '$Store' -KdfProfile Interactive; 'RESULT:OK' } catch { 'RESULT:' + `$_.FullyQualifiedErrorId }"
         try {
             Assert-Expect $terminal 'New password for the backup'
-            $terminal.Send($PlainPassword)
+            $terminal.SendSecret($PlainPassword, 60)
             Assert-Expect $terminal 'Confirm the password'
-            $terminal.Send($PlainPassword + 'x')
+            $terminal.SendSecret(($PlainPassword + 'x'), 60)
             Assert-Expect $terminal 'The two passwords differ\. Try again \(2 tries left\)\.'
             Assert-Expect $terminal 'New password for the backup'
-            $terminal.Send($PlainPassword)
+            $terminal.SendSecret($PlainPassword, 60)
             Assert-Expect $terminal 'Confirm the password'
-            $terminal.Send($PlainPassword)
+            $terminal.SendSecret($PlainPassword, 60)
             Assert-Expect $terminal 'Password reminder'
             $terminal.Send('typed at a terminal')
             Assert-Expect $terminal 'RESULT:OK' 300
@@ -245,10 +245,10 @@ Describe 'At a real terminal, a person is asked, and gets three tries' -Skip:(-n
         try {
             Assert-Expect $terminal ([regex]::Escape("Password reminder : $Hint"))
             Assert-Expect $terminal 'Password for'
-            $terminal.Send('incorrect mule battery clip')
+            $terminal.SendSecret('incorrect mule battery clip', 60)
             Assert-Expect $terminal 'That password does not open the backup\. Try again \(2 tries left\)\.' 300
             Assert-Expect $terminal 'Password for'
-            $terminal.Send($PlainPassword)
+            $terminal.SendSecret($PlainPassword, 60)
             Assert-Expect $terminal 'RESULT:OK' 300
         }
         finally {
@@ -263,7 +263,7 @@ Describe 'At a real terminal, a person is asked, and gets three tries' -Skip:(-n
         try {
             foreach ($try in 1..3) {
                 Assert-Expect $terminal 'Password for' 300
-                $terminal.Send("wrong password number $try")
+                $terminal.SendSecret("wrong password number $try", 60)
             }
             Assert-Expect $terminal 'RESULT:SsoSecret\.WrongPassword,' 300
             Assert-Expect $terminal 'ADVICE:Check the password against the reminder shown above the prompt'
@@ -308,7 +308,7 @@ Describe 'At a real terminal, a person is asked, and gets three tries' -Skip:(-n
 Describe 'Over SSH remoting, the client decides' -Skip:(-not $HasSsh) {
     BeforeAll {
         if (-not ('SsoSecretTests.Terminal' -as [type])) {
-            Add-Type -Path (Join-Path $PSScriptRoot 'Terminal.cs')
+            Add-Type -LiteralPath (Join-Path $PSScriptRoot 'Terminal.cs')
         }
 
         # An sshd of this test's own on a free port of 127.0.0.1, key login only, with the powershell subsystem run by
@@ -421,14 +421,14 @@ Describe 'Over SSH remoting, the client decides' -Skip:(-not $HasSsh) {
             if (-not $terminal.Expect('\[127\.0\.0\.1\]: PS [^\n]*> ', 180)) { throw "No remote prompt: $($terminal.Text)" }
             $terminal.Send("Import-Module '$Module'; Backup-SsoMasterSecret -Path '$path' -StorePath '$Store' -KdfProfile Interactive; 'REMOTE:' + (Test-Path '$path')")
             if (-not $terminal.Expect('New password for the backup', 180)) { throw "No password prompt: $($terminal.Text)" }
-            $terminal.Send($PlainPassword)
+            $terminal.SendSecret($PlainPassword, 60)
             if (-not $terminal.Expect('Confirm the password', 60)) { throw "No confirmation prompt: $($terminal.Text)" }
-            $terminal.Send('not the same password')
+            $terminal.SendSecret('not the same password', 60)
             if (-not $terminal.Expect('Try again \(2 tries left\)', 60)) { throw "No second try: $($terminal.Text)" }
             if (-not $terminal.Expect('New password for the backup', 60)) { throw "No second password prompt: $($terminal.Text)" }
-            $terminal.Send($PlainPassword)
+            $terminal.SendSecret($PlainPassword, 60)
             if (-not $terminal.Expect('Confirm the password', 60)) { throw "No confirmation prompt: $($terminal.Text)" }
-            $terminal.Send($PlainPassword)
+            $terminal.SendSecret($PlainPassword, 60)
             if (-not $terminal.Expect('Password reminder', 60)) { throw "No reminder prompt: $($terminal.Text)" }
             $terminal.Send('typed through ssh')
             if (-not $terminal.Expect('REMOTE:True', 300)) { throw "The remote backup did not finish: $($terminal.Text)" }

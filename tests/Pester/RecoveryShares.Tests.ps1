@@ -197,7 +197,7 @@ Describe 'Restore-SsoMasterSecret from recovery shares' {
 Describe 'Restore-SsoMasterSecret from shares typed at a real terminal' -Skip:(-not $HasTerminal) {
     BeforeAll {
         if (-not ('SsoSecretTests.Terminal' -as [type])) {
-            Add-Type -Path (Join-Path $PSScriptRoot 'Terminal.cs')
+            Add-Type -LiteralPath (Join-Path $PSScriptRoot 'Terminal.cs')
         }
 
         $dll = Join-Path $PSHOME 'pwsh.dll'
@@ -226,13 +226,13 @@ Describe 'Restore-SsoMasterSecret from shares typed at a real terminal' -Skip:(-
         try {
             Assert-Expect $terminal 'Shares given: 1 of split \d+\. 3 are needed: 2 more\.'
             Assert-Expect $terminal 'Words of share 2'
-            $terminal.Send($second)
+            $terminal.SendSecret($second, 60)
             Assert-Expect $terminal 'Shares given: 1, 2 of split \d+\. 3 are needed: 1 more\.'
             Assert-Expect $terminal 'Words of share 3'
-            $terminal.Send($words -join ' ')
+            $terminal.SendSecret(($words -join ' '), 60)
             Assert-Expect $terminal 'That share was not taken; type it again\.'
             Assert-Expect $terminal 'Words of share 3'
-            $terminal.Send($third)
+            $terminal.SendSecret($third, 60)
             Assert-Expect $terminal 'RESULT:OK' 180
             # Typed masked, as a password is: no word of a typed share is on the screen.
             $terminal.Text | Should -Not -Match ([regex]::Escape($second))
@@ -251,7 +251,7 @@ Describe 'Restore-SsoMasterSecret from shares typed at a real terminal' -Skip:(-
         try {
             Assert-Expect $terminal 'No recovery share was given\.'
             Assert-Expect $terminal 'Words of share 1'
-            $terminal.Send('')
+            $terminal.SendSecret('', 60)
             Assert-Expect $terminal 'RESULT:SsoSecret\.TooFewShares' 120
         }
         finally {

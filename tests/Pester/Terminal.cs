@@ -1,4 +1,4 @@
-// A real terminal for tests/Pester/Unattended.Tests.ps1 (compiled there with Add-Type, Linux only): a pseudo-terminal
+// A real terminal for the suites that type at one (tests/Pester/Prompts.Tests.ps1, RecoveryShares.Tests.ps1; compiled there with Add-Type, Linux only): a pseudo-terminal
 // whose far side is a program's standard input, output and controlling terminal, as when a person runs it in a
 // terminal window. The test plays the person: it waits for text to appear (Expect) and types lines (Send). It also
 // answers the cursor position queries (ESC [6n) that .NET's console and PSReadLine send, as a terminal emulator does.
@@ -16,6 +16,7 @@ namespace SsoSecretTests
         private const int O_RDWR = 2;
         private const int O_NOCTTY = 0x100;
         private const ulong TIOCSWINSZ = 0x5414;
+        private const uint EchoFlag = 0x8;
         private static readonly Regex s_escapes = new Regex(@"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[=>()][0-9A-B]?|\r", RegexOptions.Compiled);
 
         private readonly int _master;
@@ -115,6 +116,41 @@ namespace SsoSecretTests
         /// <summary>Types a line (the text and Enter).</summary>
         public void Send(string line) => Write(line + "\r");
 
+        /// <summary>
+        /// Types a secret at a masked prompt, as a person does once the program reads it: waits until the terminal no
+        /// longer echoes (the program's masked reading has turned ECHO off), then types the line. A line sent earlier would
+        /// be echoed by the terminal itself, before the program reads it, whatever the program does. Throws when echo is
+        /// still on after <paramref name="timeoutSeconds"/>: a prompt for a secret that leaves echo on shows what is typed.
+        /// </summary>
+        public void SendSecret(string line, double timeoutSeconds)
+        {
+            var watch = Stopwatch.StartNew();
+            while (EchoIsOn())
+            {
+                if (watch.Elapsed.TotalSeconds > timeoutSeconds)
+                {
+                    throw new TimeoutException($"The terminal still echoes what is typed {timeoutSeconds} s after the prompt: a secret typed now would be shown.");
+                }
+
+                Thread.Sleep(20);
+            }
+
+            Send(line);
+        }
+
+        private bool EchoIsOn()
+        {
+            // TCGETS on a pseudo-terminal's master returns the settings of its far side, the program's terminal. Linux's
+            // struct termios: c_iflag, c_oflag, c_cflag, c_lflag (4 bytes each), then c_line and c_cc; ECHO is 0x8 in c_lflag.
+            var termios = new byte[64];
+            if (tcgetattr(_master, termios) != 0)
+            {
+                throw new InvalidOperationException("tcgetattr failed: errno " + Marshal.GetLastWin32Error());
+            }
+
+            return (BitConverter.ToUInt32(termios, 12) & EchoFlag) != 0;
+        }
+
         public bool WaitForExit(double timeoutSeconds) => _process.WaitForExit((int)(timeoutSeconds * 1000));
 
         public void Dispose()
@@ -185,6 +221,9 @@ namespace SsoSecretTests
 
         [DllImport("libc", SetLastError = true)]
         private static extern int grantpt(int fd);
+
+        [DllImport("libc", SetLastError = true)]
+        private static extern int tcgetattr(int fd, byte[] termios);
 
         [DllImport("libc", SetLastError = true)]
         private static extern int unlockpt(int fd);
