@@ -225,7 +225,9 @@ function Get-XunitResult($Job) {
         Seconds = [int]$Job.Watch.Elapsed.TotalSeconds
         Slow    = @($run.Results.UnitTestResult | ForEach-Object { [pscustomobject]@{ Name = $_.testName; Seconds = [timespan]::Parse($_.duration).TotalSeconds } })
         Failures = @($run.Results.UnitTestResult | Where-Object outcome -ne 'Passed' | Where-Object outcome -ne 'NotExecuted' | ForEach-Object {
-                [pscustomobject]@{ Name = $_.testName; Message = "$($_.Output.ErrorInfo.Message)" } })
+                # A result without ErrorInfo (an abort, a time-out) has no message to quote: strict mode would stop at it.
+                $message = try { "$($_.Output.ErrorInfo.Message)" } catch { '' }
+                [pscustomobject]@{ Name = $_.testName; Message = $message } })
     }
     if ($Job.Exit -ne 0 -and $result.Failed -eq 0) { $result.Failed = 1 }
     $result
