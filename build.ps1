@@ -447,6 +447,7 @@ function Invoke-Soak {
     $besideJson = Join-Path $soakDir 'beside.json'
     $beside = & $suiteRun 'beside' $besideJson $SoakBeside
     $besideRuns = 1
+    $besideFailures = 0
     $passed = 0
     $failedRuns = [System.Collections.Generic.List[int]]::new()
     $total = [System.Diagnostics.Stopwatch]::StartNew()
@@ -457,8 +458,15 @@ function Invoke-Soak {
         $job = & $suiteRun 'run' $json @('Concurrency')
         while (-not $job.Process.WaitForExit(1000)) {
             if ($beside.Process.HasExited) {
-                # The suites beside ended: start them again, so that the machine stays loaded for the whole run.
+                # The suites beside ended: start them again, so that the machine stays loaded for the whole run. Their
+                # failures are counted and their log kept too: a failure there under this load is a finding as well.
                 & $stopBeside $beside
+                $besideCounts = if (Test-Path -LiteralPath $besideJson) { Get-Content -LiteralPath $besideJson -Raw | ConvertFrom-Json } else { $null }
+                if ($beside.Process.ExitCode -ne 0 -or -not $besideCounts -or $besideCounts.Failed -gt 0) {
+                    $besideFailures++
+                    Copy-Item -LiteralPath $beside.Log (Join-Path $soakDir "failed-beside-$besideRuns.log")
+                }
+                Remove-Item -LiteralPath $besideJson -ErrorAction Ignore
                 $beside = & $suiteRun 'beside' $besideJson $SoakBeside
                 $besideRuns++
             }
@@ -480,7 +488,8 @@ function Invoke-Soak {
             ($counts ? $counts.Failed : '?'), $job.Watch.Elapsed.TotalSeconds)
     }
     & $stopBeside $beside
-    Write-Host ('{0} runs in {1:0} min; the suites beside were started {2} times.' -f $SoakRuns, $total.Elapsed.TotalMinutes, $besideRuns)
+    Write-Host ('{0} runs in {1:0} min; the suites beside were started {2} times, and {3} of their completed runs failed{4}.' -f $SoakRuns,
+        $total.Elapsed.TotalMinutes, $besideRuns, $besideFailures, ($besideFailures ? " (logs: $soakDir/failed-beside-N.log)" : ''))
     if ($failedRuns.Count -gt 0) { Write-Host "Failed runs: $($failedRuns -join ', ') (their logs: $soakDir/failed-run-N.log)" }
     Write-Host "Soak: $passed of $SoakRuns runs passed"
     if ($passed -ne $SoakRuns) { exit 1 }
