@@ -441,21 +441,13 @@ internal static class RecipientEnvelope
         }
     }
 
-    private sealed class ParsedRecipientBackup
+    private sealed class ParsedRecipientBackup : ParsedFile<BackupHeader>
     {
         internal ParsedRecipientBackup(byte[] data, BackupHeader header, int headerLength, IReadOnlyList<byte[]> recipients)
+            : base(data, header, headerLength)
         {
-            Data = data;
-            Header = header;
-            HeaderLength = headerLength;
             Recipients = recipients;
         }
-
-        internal byte[] Data { get; }
-
-        internal BackupHeader Header { get; }
-
-        internal int HeaderLength { get; }
 
         /// <summary>The stanzas' recipient fingerprints, in order.</summary>
         internal IReadOnlyList<byte[]> Recipients { get; }
