@@ -31,7 +31,8 @@
                  (default 100), each run in a new pwsh, while other suites (-SoakBeside, default the Backup- and
                  Restore-SsoMasterSecret suites) run over and over beside it, so that every run meets a loaded machine.
                  Prints each run's result and time, keeps the log of every failed run in out/soak, and ends with
-                 "Soak: N of M runs passed". Exits non-zero when any run failed.
+                 "Soak: N of M runs passed". Exits non-zero when any run failed, or any completed run of the suites
+                 beside it.
     -Task Clean  removes out/ and the projects' bin/ and obj/ folders.
 
     A fresh machine needs only the .NET SDK: run "dotnet tool restore" first (it brings PowerShell 7.6.9 as a
@@ -199,13 +200,18 @@ function Start-TestJob([string] $Name, [string[]] $Command) {
     }
 }
 
-function Wait-TestJob($Job) {
-    # Waits for a run, then shows its output as one block.
+function Complete-TestJob($Job) {
+    # Waits for a run's process and for its output to reach its log, and notes its exit code and time.
     $Job.Process.WaitForExit()
     $Job.Copy.Wait()
     $Job.File.Dispose()
     $Job.Watch.Stop()
     $Job.Exit = $Job.Process.ExitCode
+}
+
+function Wait-TestJob($Job) {
+    # Waits for a run, then shows its output as one block.
+    Complete-TestJob $Job
     Write-Host ('===== {0}: exit code {1}, {2:0} s =====' -f $Job.Name, $Job.Exit, $Job.Watch.Elapsed.TotalSeconds)
     Get-Content -LiteralPath $Job.Log | Out-Host
 }
@@ -233,11 +239,16 @@ function Get-XunitResult($Job) {
     $result
 }
 
+function Read-PesterCounts([string] $Json) {
+    # What tests/Invoke-PesterSuites.ps1 wrote at the end of a run; $null when the run ended before it could.
+    if (Test-Path -LiteralPath $Json) { Get-Content -LiteralPath $Json -Raw | ConvertFrom-Json }
+}
+
 function Get-PesterResult($Job, [string] $Json) {
-    if (-not (Test-Path -LiteralPath $Json)) {
+    $counts = Read-PesterCounts $Json
+    if (-not $counts) {
         throw "The Pester run $($Job.Name) wrote no results (exit code $($Job.Exit))."
     }
-    $counts = Get-Content -LiteralPath $Json -Raw | ConvertFrom-Json
     $result = [pscustomobject]@{ Suite = $Job.Name; Passed = [int]$counts.Passed; Failed = [int]$counts.Failed; Skipped = [int]$counts.Skipped; Seconds = [int]$Job.Watch.Elapsed.TotalSeconds; Slow = @($counts.Tests) }
     Add-Member -InputObject $result -NotePropertyName Failures -NotePropertyValue @($counts.Failures)
     if ($Job.Exit -ne 0 -and $result.Failed -eq 0) { $result.Failed = 1 }
@@ -424,6 +435,11 @@ function Invoke-Fleet {
 }
 
 function Invoke-Soak {
+    foreach ($name in $SoakBeside) {
+        if (-not (Test-Path -LiteralPath (Join-Path $Root "tests/Pester/$name.Tests.ps1"))) {
+            throw "-SoakBeside: there is no suite tests/Pester/$name.Tests.ps1."
+        }
+    }
     Build-Module
     Build-TestFixtures
     $pester = Restore-TestTools
@@ -434,15 +450,15 @@ function Invoke-Soak {
     $pwsh = @(Get-ChildPwsh)
     $suiteRun = {
         param([string] $Name, [string] $Json, [string[]] $Suites)
+        Remove-Item -LiteralPath $Json -ErrorAction Ignore    # a run that writes none has failed, not passed again
         Start-TestJob $Name ($pwsh + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/Invoke-PesterSuites.ps1'),
                 '-PesterPath', $pester, '-ModulePath', (Join-Path $ModuleOut 'SsoSecret.psd1'), '-ResultPath', $Json,
                 '-FixturePath', (Join-Path $Out 'fixtures'), '-Include', ($Suites -join ',')))
     }
-    $stopBeside = {
-        param($Job)
-        if (-not $Job.Process.HasExited) { $Job.Process.Kill($true); $Job.Process.WaitForExit() }
-        $Job.Copy.Wait()
-        $Job.File.Dispose()
+    $passedRun = {
+        # A run passed when it ended well and its counts say so: at least one test passed, none failed.
+        param($Job, $Counts)
+        $Job.Exit -eq 0 -and $Counts -and $Counts.Failed -eq 0 -and $Counts.Passed -gt 0
     }
     $besideJson = Join-Path $soakDir 'beside.json'
     $beside = & $suiteRun 'beside' $besideJson $SoakBeside
@@ -454,29 +470,23 @@ function Invoke-Soak {
     Write-Host "Soak: $SoakRuns runs of the concurrency suite, with $($SoakBeside -join ', ') running beside it (logs in $soakDir)."
     for ($run = 1; $run -le $SoakRuns; $run++) {
         $json = Join-Path $soakDir 'run.json'
-        Remove-Item -LiteralPath $json -ErrorAction Ignore
         $job = & $suiteRun 'run' $json @('Concurrency')
         while (-not $job.Process.WaitForExit(1000)) {
             if ($beside.Process.HasExited) {
                 # The suites beside ended: start them again, so that the machine stays loaded for the whole run. Their
                 # failures are counted and their log kept too: a failure there under this load is a finding as well.
-                & $stopBeside $beside
-                $besideCounts = if (Test-Path -LiteralPath $besideJson) { Get-Content -LiteralPath $besideJson -Raw | ConvertFrom-Json } else { $null }
-                if ($beside.Process.ExitCode -ne 0 -or -not $besideCounts -or $besideCounts.Failed -gt 0) {
+                Complete-TestJob $beside
+                if (-not (& $passedRun $beside (Read-PesterCounts $besideJson))) {
                     $besideFailures++
                     Copy-Item -LiteralPath $beside.Log (Join-Path $soakDir "failed-beside-$besideRuns.log")
                 }
-                Remove-Item -LiteralPath $besideJson -ErrorAction Ignore
                 $beside = & $suiteRun 'beside' $besideJson $SoakBeside
                 $besideRuns++
             }
         }
-        $job.Process.WaitForExit()
-        $job.Copy.Wait()
-        $job.File.Dispose()
-        $job.Watch.Stop()
-        $counts = if (Test-Path -LiteralPath $json) { Get-Content -LiteralPath $json -Raw | ConvertFrom-Json } else { $null }
-        $ok = $job.Process.ExitCode -eq 0 -and $counts -and $counts.Failed -eq 0 -and $counts.Passed -gt 0
+        Complete-TestJob $job
+        $counts = Read-PesterCounts $json
+        $ok = & $passedRun $job $counts
         if ($ok) {
             $passed++
         }
@@ -487,12 +497,14 @@ function Invoke-Soak {
         Write-Host ('run {0,3}: {1} ({2} passed, {3} failed) in {4:0} s' -f $run, ($ok ? 'passed' : 'FAILED'), ($counts ? $counts.Passed : 0),
             ($counts ? $counts.Failed : '?'), $job.Watch.Elapsed.TotalSeconds)
     }
-    & $stopBeside $beside
+    # The suites beside are stopped where they are: their last run is not counted.
+    if (-not $beside.Process.HasExited) { $beside.Process.Kill($true) }
+    Complete-TestJob $beside
     Write-Host ('{0} runs in {1:0} min; the suites beside were started {2} times, and {3} of their completed runs failed{4}.' -f $SoakRuns,
         $total.Elapsed.TotalMinutes, $besideRuns, $besideFailures, ($besideFailures ? " (logs: $soakDir/failed-beside-N.log)" : ''))
     if ($failedRuns.Count -gt 0) { Write-Host "Failed runs: $($failedRuns -join ', ') (their logs: $soakDir/failed-run-N.log)" }
     Write-Host "Soak: $passed of $SoakRuns runs passed"
-    if ($passed -ne $SoakRuns) { exit 1 }
+    if ($passed -ne $SoakRuns -or $besideFailures -gt 0) { exit 1 }
 }
 
 switch ($Task) {
