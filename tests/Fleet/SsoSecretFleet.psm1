@@ -70,7 +70,7 @@ function Get-SsoFleetSupport {
     $uid = (& id -u 2>$null)
     if ($uid -ne '0') { return & $fail "the fleet needs root (to make network namespaces and start sshd), and this runs as uid $uid" }
 
-    foreach ($tool in 'ip', 'unshare', 'setsid', 'hostname') {
+    foreach ($tool in 'ip', 'unshare', 'setsid', 'hostname', 'mount', 'cp') {
         if (-not (Find-FleetProgram $tool)) { return & $fail "the fleet needs the '$tool' command, which is not installed" }
     }
 
@@ -79,7 +79,13 @@ function Get-SsoFleetSupport {
     if ($LASTEXITCODE -ne 0) {
         return & $fail "'ip netns add' does not work here ($(($output | Out-String).Trim())): the fleet needs network namespaces"
     }
+    # A host's own /etc is mounted in a mount namespace of its own, inside its network namespace: probe that too.
+    $output = & ip netns exec $probe unshare --mount --propagation private -- mount --bind /etc /etc 2>&1
+    $mounts = $LASTEXITCODE
     & ip netns delete $probe 2>&1 | Out-Null
+    if ($mounts -ne 0) {
+        return & $fail "a bind mount in a private mount namespace does not work here ($(($output | Out-String).Trim())): each host needs its own /etc"
+    }
 
     $support.Sshd = Find-FleetProgram '/usr/sbin/sshd', '/usr/local/sbin/sshd', 'sshd'
     if (-not $support.Sshd) {
@@ -124,8 +130,8 @@ function Start-SsoFleet {
     .DESCRIPTION
         Each host hN is a network namespace with its own address on a private bridge, its own host name (a UTS
         namespace), its own sshd (own configuration, host key and pid file; key login only; the powershell
-        subsystem), its own root home (a private /etc/passwd through /etc/netns/<namespace>: HOME and a plain /bin/sh
-        login shell, so no profile of this machine's root runs there), the module installed in that home's PowerShell
+        subsystem), its own root home (a private copy of /etc, mounted over /etc in its own mount namespace, whose passwd gives
+        root that HOME and a plain /bin/sh login shell, so no profile of this machine's root runs there), the module installed in that home's PowerShell
         module path, and its own store (sshd's SetEnv SSOSECRET_STORE).
 
         The client side: a key pair made for this run, a known_hosts file holding the hosts' generated keys, an ssh
@@ -210,9 +216,13 @@ function Start-SsoFleet {
             Invoke-FleetNative ip -n $namespace link set lo up | Out-Null
 
             # Root's account on this host: its own home, and /bin/sh as its shell (sshd runs the subsystem through
-            # the login shell; this machine's root may have a bash profile that is slow or prints). 'ip netns exec'
-            # bind-mounts /etc/netns/<namespace>/passwd over /etc/passwd for everything started in the namespace.
-            $etc = New-Item -ItemType Directory -Path "/etc/netns/$namespace" -Force
+            # the login shell; this machine's root may have a bash profile that is slow or prints). The host gets its own
+            # /etc: a copy of this machine's, with that passwd, bind-mounted over /etc in the host's own mount namespace
+            # when its sshd starts (below). Not 'ip netns exec' and /etc/netns/<namespace>/passwd: that binds a single
+            # file, and the kernel detaches a mount whose file is renamed over, so the first useradd or userdel on this
+            # machine (which replace /etc/passwd) would hand the host back the machine's root account, home and shell.
+            $etc = Join-Path $folder 'etc'
+            Invoke-FleetNative cp -a /etc $etc | Out-Null
             $hostPasswd = foreach ($line in $passwd) {
                 $fields = $line -split ':'
                 if ($fields.Count -ge 7 -and $fields[0] -eq 'root') { $fields[5] = $homeFolder.FullName; $fields[6] = '/bin/sh'; $fields -join ':' } else { $line }
@@ -260,6 +270,7 @@ function Start-SsoFleet {
                 Address    = $address
                 Namespace  = $namespace
                 Folder     = $folder.FullName
+                Etc        = $etc
                 Home       = $homeFolder.FullName
                 StorePath  = $store
                 ModuleBase = Join-Path $modules 'SsoSecret'
@@ -272,7 +283,8 @@ function Start-SsoFleet {
 
         foreach ($h in $hosts) {
             # Its own host name too (a UTS namespace), so [Environment]::MachineName says which host answers.
-            Invoke-FleetNative ip netns exec $h.Namespace unshare --uts -- /bin/sh -c 'hostname "$1" && exec "$2" -f "$3" -E "$4"' fleet-host $h.Name $support.Sshd $h.SshdConfig $h.SshdLog | Out-Null
+            # And its own mount namespace (private: nothing propagates back), where its /etc is mounted over the machine's.
+            Invoke-FleetNative ip netns exec $h.Namespace unshare --uts --mount --propagation private -- /bin/sh -c 'mount --bind "$1" /etc && hostname "$2" && exec "$3" -f "$4" -E "$5"' fleet-host $h.Etc $h.Name $support.Sshd $h.SshdConfig $h.SshdLog | Out-Null
         }
 
         # The client side, as an administrator's ~/.ssh would hold it: the hosts' keys in known_hosts (collected from
@@ -357,15 +369,13 @@ function Start-SsoFleet {
 function Get-SsoFleetLeftover {
     <#
     .SYNOPSIS
-        What a fleet left on this machine, as text lines: its run folder, namespaces, /etc/netns folders, interfaces
-        and processes. Nothing means nothing is left.
+        What a fleet left on this machine, as text lines: its run folder, namespaces, interfaces and processes. Nothing means nothing is left.
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory)] [string] $Id)
 
     if (Test-Path (Join-Path $RunRoot $Id)) { "run folder $(Join-Path $RunRoot $Id)" }
     foreach ($namespace in @(& ip netns list 2>$null | ForEach-Object { ($_ -split ' ')[0] } | Where-Object { $_ -like "ssofleet-$Id-*" })) { "namespace $namespace" }
-    foreach ($folder in @(Get-ChildItem /etc/netns -Directory -Filter "ssofleet-$Id-*" -ErrorAction Ignore)) { "folder $($folder.FullName)" }
     foreach ($link in @(& ip -o link show 2>$null | ForEach-Object { ($_ -split ': ')[1] -replace '@.*$' } | Where-Object { $_ -like "sf$Id*" })) { "interface $link" }
     foreach ($process in @(Get-ChildItem /proc -Directory -ErrorAction Ignore | Where-Object Name -match '^\d+$')) {
         $commandLine = try { [System.IO.File]::ReadAllText("$($process.FullName)/cmdline") } catch { '' }

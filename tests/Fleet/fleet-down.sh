@@ -6,10 +6,10 @@
 #
 # Start-SsoFleet writes each thing to the run folder's lists *before* it makes it, so a half-made fleet is torn down
 # as completely as a whole one. Every step ignores what is already gone: running this twice is harmless.
-#   namespaces  one network namespace name a line; its processes are killed, the namespace deleted (which also deletes
-#               the veth pair whose end is inside it) and /etc/netns/<name> (its private passwd) removed
+#   namespaces  one network namespace name a line; its processes are killed and the namespace deleted (which also
+#               deletes the veth pair whose end is inside it)
 #   links       one interface name a line in the root namespace (the bridge, the veths' outer ends)
-# It touches nothing else: only names from those lists, and only below /run/ssosecret-fleet and /etc/netns.
+# It touches nothing else: only names from those lists, and only below /run/ssosecret-fleet.
 set -u
 run="${1:?usage: fleet-down.sh <run folder>}"
 case "$run" in
@@ -27,7 +27,6 @@ if [ -f "$run/namespaces" ]; then
             [ -n "$pids" ] && kill -9 $pids 2>/dev/null
             ip netns delete "$ns" 2>/dev/null
         fi
-        rm -rf "/etc/netns/$ns"
     done < "$run/namespaces"
 fi
 
@@ -50,8 +49,6 @@ if [ -f "$run/links" ]; then
 fi
 
 rm -rf "$run"
-# The two shared folders go when they are empty (another fleet's entries keep them): the root of the run folders, and
-# /etc/netns, which Start-SsoFleet makes when the machine has none.
+# The shared root of the run folders goes when it is empty (another fleet's run folder keeps it).
 rmdir /run/ssosecret-fleet 2>/dev/null
-rmdir /etc/netns 2>/dev/null
 exit 0

@@ -21,6 +21,8 @@ BeforeDiscovery {
     Import-Module (Join-Path $PSScriptRoot '../Fleet/SsoSecretFleet.psm1') -Force
     $reason = try { (Get-SsoFleetSupport).Reason } catch { "the check of this machine failed: $_" }
     $script:FleetSkipped = [bool]$reason
+    # useradd and userdel replace /etc/passwd (a new file renamed over it), as the OtherUser suite does beside this one.
+    $script:NoUserTools = @(Get-Command useradd, userdel -CommandType Application -ErrorAction Ignore).Count -lt 2
     if ($FleetSkipped) {
         Write-Host "Fleet suite skipped: $reason."
     }
@@ -158,6 +160,38 @@ Describe 'A fleet of master secret servers, over SSH remoting' -Skip:$FleetSkipp
             $LASTEXITCODE | Should -Be 255
             "$output" | Should -Match 'Host key verification failed' -Because 'strict host key checking is on'
             "$output" | Should -Not -Match 'connected$'
+        }
+
+        It 'keep their own root account (home, shell, module) when this machine''s /etc/passwd is replaced, as useradd and userdel do' -Skip:$NoUserTools {
+            # The suites run side by side, and the OtherUser suite adds and removes a user while this one runs: the hosts'
+            # sessions opened after that must still be the hosts' own (a private passwd bound as a single file over
+            # /etc/passwd was detached by the kernel at the first rename over it, and new sessions got this machine's
+            # root, with its home, no module and no backup folder).
+            $inode = & stat -c %i /etc/passwd
+            $user = "ssofleet$($Fleet.Id)"
+            $output = & useradd --no-create-home --shell /usr/sbin/nologin $user 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because "useradd $user`: $output"
+            $output = & userdel $user 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because "userdel $user`: $output"
+            (& stat -c %i /etc/passwd) | Should -Not -Be $inode -Because 'useradd and userdel put a new /etc/passwd in place'
+
+            $seen = @(Invoke-Command -HostName $servers -KeyFilePath $keyFile -ScriptBlock {
+                    [pscustomobject]@{
+                        Home       = $HOME
+                        Account    = @(Get-Content /etc/passwd | Where-Object { $_ -like 'root:*' })
+                        ModuleBase = @(Get-Module -ListAvailable -Name SsoSecret | ForEach-Object ModuleBase)
+                    }
+                })
+            $seen.Count | Should -Be $servers.Count
+            foreach ($h in $Fleet.Hosts) {
+                $answer = @($seen | Where-Object PSComputerName -eq $h.Name)
+                $answer.Count | Should -Be 1
+                $answer[0].Home | Should -Be $h.Home
+                $account = @(Get-Content (Join-Path $h.Etc 'passwd') | Where-Object { $_ -like 'root:*' })
+                $account | Should -BeLike "root:*:$($h.Home):/bin/sh"
+                $answer[0].Account | Should -Be $account
+                $answer[0].ModuleBase | Should -Be @($h.ModuleBase)
+            }
         }
 
         It 'the guide''s setup block sets exactly the variables the test sets for its fleet' {
@@ -512,7 +546,7 @@ $out = Invoke-Command -HostName ($Servers -split ',') -KeyFilePath $KeyFile -Scr
     }
 
     Context 'Teardown' {
-        It 'removes everything the fleet made: namespaces, interfaces, sshd processes, /etc/netns entries and folders' {
+        It 'removes everything the fleet made: namespaces, interfaces, sshd processes and folders' {
             $TestSessions | Remove-PSSession
             $script:TestSessions = $null
             $left = @(Stop-SsoFleet -Fleet $Fleet)
