@@ -135,6 +135,87 @@ Describe 'Protect-SsoData and Unprotect-SsoData' {
     }
 }
 
+Describe 'Many values: opened beside the pipeline, written in their order' {
+    # Unprotect-SsoData decrypts values on other threads while the pipeline reads the next ones, and writes each value
+    # and each error on the pipeline's thread, in the order the values came.
+    BeforeAll {
+        $script:Many = 3000
+        $script:ManyTexts = @(1..$Many | ForEach-Object { "value-$_" } | Protect-SsoData -Purpose $Purpose -StorePath $Store)
+        $script:BadAt = @(7, 500, 501, 1999, 3000)
+        $script:Mixed = @(for ($i = 1; $i -le $Many; $i++) {
+                if ($i -in $BadAt) { 'not protected data' } else { $ManyTexts[$i - 1] }
+            })
+    }
+
+    It 'writes values and errors interleaved exactly as the values came' {
+        $all = @($Mixed | Unprotect-SsoData -Purpose $Purpose -StorePath $Store -AsPlainText -ErrorAction Continue 2>&1)
+        $seen = @($all | ForEach-Object {
+                if ($_ -is [System.Management.Automation.ErrorRecord]) { 'error {0} {1}' -f $_.FullyQualifiedErrorId.Split(',')[0], $_.Exception.Message.Split(':')[0] } else { $_ }
+            })
+        $expected = @(for ($i = 1; $i -le $Many; $i++) {
+                if ($i -in $BadAt) { "error SsoSecret.NotProtectedData Value $i" } else { "value-$i" }
+            })
+        $seen | Should -Be $expected
+    }
+
+    It 'opens a file''s values in their order, a file that cannot be read reported between the files around it' {
+        $first = New-TestPath 'many-1'
+        $last = New-TestPath 'many-2'
+        Set-Content -Path $first -Value $ManyTexts[0..1499]
+        Set-Content -Path $last -Value $ManyTexts[1500..2999]
+        $all = @(Unprotect-SsoData -LiteralPath $first, (New-TestPath 'many-missing'), $last -Purpose $Purpose -StorePath $Store -AsPlainText 2>&1)
+        $all | Should -HaveCount ($Many + 1)
+        $all[1500] | Should -BeOfType ([System.Management.Automation.ErrorRecord])
+        $all[1500].FullyQualifiedErrorId | Should -BeLike 'SsoSecret.FileNotFound,*'
+        @($all[0..1499]) + @($all[1501..3000]) | Should -Be @(1..$Many | ForEach-Object { "value-$_" })
+    }
+
+    It 'stops at the first error with -ErrorAction Stop, after writing every value before it' {
+        $written = [System.Collections.Generic.List[string]]::new()
+        $caught = $null
+        try {
+            $Mixed | Unprotect-SsoData -Purpose $Purpose -StorePath $Store -AsPlainText -ErrorAction Stop | ForEach-Object { $written.Add($_) }
+        }
+        catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.NotProtectedData,*'
+        $caught.Exception.Message | Should -BeLike 'Value 7:*'
+        $written | Should -Be @(1..6 | ForEach-Object { "value-$_" })
+    }
+
+    It 'ends at once when a command after it has what it needs (Select-Object -First)' {
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $first = @(1..20 | ForEach-Object { $ManyTexts } | Unprotect-SsoData -Purpose $Purpose -StorePath $Store -AsPlainText | Select-Object -First 3)
+        $watch.Stop()
+        $first | Should -Be 'value-1', 'value-2', 'value-3'
+        # 60,000 values were on their way; it stopped long before opening them all (which takes seconds).
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 30
+    }
+
+    It 'stops when the pipeline is stopped (Ctrl+C), leaving the session usable' {
+        $ps = [powershell]::Create()
+        try {
+            $opening = [System.Threading.ManualResetEventSlim]::new($false)
+            $null = $ps.AddScript({
+                    param($Module, $Texts, $Purpose, $Store, $Opening)
+                    Import-Module $Module
+                    & { while ($true) { $Texts } } | Unprotect-SsoData -Purpose $Purpose -StorePath $Store | ForEach-Object { $Opening.Set() }
+                }).AddArgument($env:SSOSECRET_TEST_MODULE).AddArgument($ManyTexts).AddArgument($Purpose).AddArgument($Store).AddArgument($opening)
+            $null = $ps.BeginInvoke()
+            $opening.Wait(60000) | Should -BeTrue -Because 'the endless pipeline opens values'
+            $ps.InvocationStateInfo.State | Should -Be 'Running'
+            $stop = $ps.BeginStop($null, $null)
+            $stop.AsyncWaitHandle.WaitOne(30000) | Should -BeTrue -Because 'the pipeline stops'
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $ps.Commands.Clear()
+            $value = $ps.AddScript({ param($Text, $Purpose, $Store) Unprotect-SsoData $Text -Purpose $Purpose -StorePath $Store -AsPlainText }).AddArgument($ManyTexts[41]).AddArgument($Purpose).AddArgument($Store).Invoke()
+            @($value) | Should -Be 'value-42'
+        }
+        finally {
+            $ps.Dispose()
+        }
+    }
+}
+
 Describe 'Files of protected values' {
     It 'writes -OutFile whole, owner-only, one value per line, and never over a file without -Force' {
         $file = New-TestPath 'values'

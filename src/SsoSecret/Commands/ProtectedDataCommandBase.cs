@@ -74,10 +74,16 @@ public abstract class ProtectedDataCommandBase : StoreCommandBase, IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Zeroes the key ring. A command that uses the ring on other threads waits for them first, then calls this.</summary>
+    private protected virtual void Dispose(bool disposing)
+    {
         _ring = null;
         _state?.Dispose();
         _state = null;
-        GC.SuppressFinalize(this);
     }
 
     private string[] RingIds()

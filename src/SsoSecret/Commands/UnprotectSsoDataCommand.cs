@@ -20,6 +20,11 @@ public sealed class UnprotectSsoDataCommand : ProtectedDataCommandBase
 
     private int _count;
 
+    // The values' decryption runs on the thread pool while the pipeline delivers the next values (the crypto of a
+    // value costs more than reading it); the results come back here in the values' order. Each result is a plaintext:
+    // what is never written is zeroed.
+    private OrderedWork<string, byte[]>? _work;
+
     /// <summary>Protected text, as Protect-SsoData wrote it (white space around it is ignored).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = TextSet)]
     [AllowEmptyString]
@@ -49,6 +54,7 @@ public sealed class UnprotectSsoDataCommand : ProtectedDataCommandBase
         }
 
         base.BeginProcessing();
+        _work = new OrderedWork<string, byte[]>(Memory.Zero);
     }
 
     /// <inheritdoc/>
@@ -58,6 +64,8 @@ public sealed class UnprotectSsoDataCommand : ProtectedDataCommandBase
         {
             foreach (string given in LiteralPath)
             {
+                // A file that cannot be read is reported after the values before it.
+                Write(wait: true);
                 var values = new List<(string Text, string Where)>();
                 Run(() => values.AddRange(ReadLines(PathHelper.ResolveLiteral(this, given))), terminating: false);
                 foreach (var (text, where) in values)
@@ -76,10 +84,41 @@ public sealed class UnprotectSsoDataCommand : ProtectedDataCommandBase
         }
     }
 
-    private void Open(string text, string where) => RunForValue(
+    /// <inheritdoc/>
+    protected override void EndProcessing() => Write(wait: true);
+
+    /// <inheritdoc/>
+    private protected override void Dispose(bool disposing)
+    {
+        // The work still running uses the key ring: it finishes (and its plaintexts are zeroed) before the ring is.
+        _work?.Dispose();
+        _work = null;
+        base.Dispose(disposing);
+    }
+
+    private OrderedWork<string, byte[]> Work => _work ?? throw new System.InvalidOperationException("The work queue is made in BeginProcessing.");
+
+    private void Open(string text, string where)
+    {
+        var ring = Ring;
+        string purpose = Purpose;
+        Work.Add(where, () => ProtectedData.Unprotect(ring, purpose, text));
+        Write(wait: false);
+    }
+
+    /// <summary>Writes the values whose decryption is done, in their order; with <paramref name="wait"/>, all of them.</summary>
+    private void Write(bool wait)
+    {
+        while (Work.TryTake(wait, out string where, out var opened))
+        {
+            WriteValue(opened, where);
+        }
+    }
+
+    private void WriteValue(System.Func<byte[]> opened, string where) => RunForValue(
         () =>
         {
-            byte[] plaintext = ProtectedData.Unprotect(Ring, Purpose, text);
+            byte[] plaintext = opened();
             try
             {
                 if (AsByteArray)
