@@ -27,9 +27,11 @@
                  in network namespaces, each with its own sshd, reached with PowerShell remoting over SSH. Needs Linux,
                  root and OpenSSH's sshd (apt-get install openssh-server); says why and fails when the machine lacks
                  them. -Task Test runs the same suite where the machine allows it, and skips it (saying why) elsewhere.
-    -Task Soak   builds, then runs the concurrency suite (tests/Pester/Concurrency.Tests.ps1) -SoakRuns times in a row
-                 (default 100), each run in a new pwsh, while other suites (-SoakBeside, default the Backup- and
-                 Restore-SsoMasterSecret suites) run over and over beside it, so that every run meets a loaded machine.
+    -Task Soak   builds, then runs one suite (-SoakSuite, default Concurrency: tests/Pester/Concurrency.Tests.ps1)
+                 -SoakRuns times in a row (default 100), each run in a new pwsh, while other suites (-SoakBeside, default
+                 the Backup- and Restore-SsoMasterSecret suites) run over and over beside it, so that every run meets a
+                 loaded machine, and the suites' effects on each other show (-SoakSuite Fleet -SoakBeside OtherUser
+                 found that useradd broke the fleet's hosts).
                  Prints each run's result and time, keeps the log of every failed run in out/soak, and ends with
                  "Soak: N of M runs passed". Exits non-zero when any run failed, or any completed run of the suites
                  beside it.
@@ -53,7 +55,9 @@ param(
     [ValidateSet('Auto', 'Afl', 'Builtin')]
     [string] $FuzzEngine = 'Auto',
 
-    # -Task Soak: how many runs of the concurrency suite, and which suites (file names without .Tests.ps1) run beside it.
+    # -Task Soak: which suite (a file name without .Tests.ps1) runs how many times, and which suites run beside it.
+    [string] $SoakSuite = 'Concurrency',
+
     [ValidateRange(1, 100000)]
     [int] $SoakRuns = 100,
 
@@ -435,11 +439,12 @@ function Invoke-Fleet {
 }
 
 function Invoke-Soak {
-    foreach ($name in $SoakBeside) {
+    foreach ($name in @($SoakSuite) + $SoakBeside) {
         if (-not (Test-Path -LiteralPath (Join-Path $Root "tests/Pester/$name.Tests.ps1"))) {
-            throw "-SoakBeside: there is no suite tests/Pester/$name.Tests.ps1."
+            throw "-Soak$(if ($name -eq $SoakSuite) { 'Suite' } else { 'Beside' }): there is no suite tests/Pester/$name.Tests.ps1."
         }
     }
+    if ($SoakSuite -in $SoakBeside) { throw "-SoakBeside names the suite that is soaked ($SoakSuite)." }
     Build-Module
     Build-TestFixtures
     $pester = Restore-TestTools
@@ -467,10 +472,10 @@ function Invoke-Soak {
     $passed = 0
     $failedRuns = [System.Collections.Generic.List[int]]::new()
     $total = [System.Diagnostics.Stopwatch]::StartNew()
-    Write-Host "Soak: $SoakRuns runs of the concurrency suite, with $($SoakBeside -join ', ') running beside it (logs in $soakDir)."
+    Write-Host "Soak: $SoakRuns runs of the $SoakSuite suite, with $($SoakBeside -join ', ') running beside it (logs in $soakDir)."
     for ($run = 1; $run -le $SoakRuns; $run++) {
         $json = Join-Path $soakDir 'run.json'
-        $job = & $suiteRun 'run' $json @('Concurrency')
+        $job = & $suiteRun 'run' $json @($SoakSuite)
         while (-not $job.Process.WaitForExit(1000)) {
             if ($beside.Process.HasExited) {
                 # The suites beside ended: start them again, so that the machine stays loaded for the whole run. Their
