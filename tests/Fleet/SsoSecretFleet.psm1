@@ -29,6 +29,20 @@ function Invoke-FleetNative {
     $output
 }
 
+function Copy-MachineEtc([string] $Destination) {
+    # A copy of /etc for one host. The machine's /etc changes while it is copied (useradd, passwd and the like make
+    # lock and temporary files such as /etc/passwd.lock and /etc/gshadow+ and remove them a moment later): a file that
+    # was listed and is gone when cp reaches it is not part of the machine's configuration, so only that error is let
+    # pass. Any other error fails the copy.
+    $output = @(& env LC_ALL=C cp -a /etc $Destination 2>&1)
+    if ($LASTEXITCODE -eq 0) { return }
+    $other = @($output | ForEach-Object { "$_" } | Where-Object { $_ -notmatch "^(\S*/)?cp: cannot (stat|open) '/etc/[^']+'( for reading)?: No such file or directory$" })
+    if ($other.Count -gt 0 -or -not (Test-Path -LiteralPath (Join-Path $Destination 'passwd'))) {
+        throw "'cp -a /etc $Destination' failed (exit code $LASTEXITCODE): $(($output | Out-String).Trim())"
+    }
+    Write-Verbose "Copied /etc to $Destination; files that went away while it was copied: $(($output | Out-String).Trim())"
+}
+
 function Find-FleetProgram([string[]] $Candidates) {
     foreach ($candidate in $Candidates) {
         if ($candidate.StartsWith('/')) {
@@ -222,7 +236,7 @@ function Start-SsoFleet {
             # file, and the kernel detaches a mount whose file is renamed over, so the first useradd or userdel on this
             # machine (which replace /etc/passwd) would hand the host back the machine's root account, home and shell.
             $etc = Join-Path $folder 'etc'
-            Invoke-FleetNative cp -a /etc $etc | Out-Null
+            Copy-MachineEtc $etc
             $hostPasswd = foreach ($line in $passwd) {
                 $fields = $line -split ':'
                 if ($fields.Count -ge 7 -and $fields[0] -eq 'root') { $fields[5] = $homeFolder.FullName; $fields[6] = '/bin/sh'; $fields -join ':' } else { $line }
