@@ -72,7 +72,9 @@ Describe 'A fleet of master secret servers, over SSH remoting' -Skip:$FleetSkipp
         $owner = Join-Path $TestDrive 'fleet-owner.ps1'
         Set-Content -Path $owner -Value @(
             "Import-Module '$(Join-Path $PSScriptRoot '../Fleet/SsoSecretFleet.psm1')'"
-            "`$fleet = Start-SsoFleet -Count 1 -ModulePath '$(Split-Path $env:SSOSECRET_TEST_MODULE)' -TimeoutSeconds 1200"
+            # Its one line: the fleet's id, or why it has none (the test below quotes it).
+            "try { `$fleet = Start-SsoFleet -Count 1 -ModulePath '$(Split-Path $env:SSOSECRET_TEST_MODULE)' -TimeoutSeconds 1200 }"
+            'catch { [Console]::Out.WriteLine("failed: $(("$_" -split "\r?\n") -join '' | '')"); exit 1 }'
             '[Console]::Out.WriteLine($fleet.Id)'
             'Start-Sleep -Seconds 1200'
         )
@@ -565,6 +567,7 @@ $out = Invoke-Command -HostName ($Servers -split ',') -KeyFilePath $KeyFile -Scr
 
         It 'tears down a fleet whose owner was killed, and a fleet whose deadline passed, by their watchdogs' {
             $OwnerFleetId.Wait(120000) | Should -BeTrue -Because 'the other process made its fleet'
+            "$($OwnerFleetId.Result)" | Should -Match '^[0-9a-f]{6}$' -Because 'the other process prints its fleet''s id (or why it has none)'
             $killedId = $OwnerFleetId.Result.Trim()
             @(Get-SsoFleetLeftover -Id $killedId) | Should -Not -BeNullOrEmpty -Because 'its fleet is up while its owner lives'
             $OwnerProcess.Kill()    # SIGKILL: no finally, no AfterAll runs in it
