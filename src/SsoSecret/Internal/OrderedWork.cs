@@ -16,7 +16,7 @@ namespace SsoSecret.Internal;
 /// <typeparam name="TResult">What the work makes.</typeparam>
 internal sealed class OrderedWork<TItem, TResult> : IDisposable
 {
-    /// <summary>How many values may be in flight before <see cref="Add"/> waits for the oldest.</summary>
+    /// <summary>How many values may be in flight; with more, <see cref="TryTake"/> waits for the oldest even when not asked to.</summary>
     internal const int MaxPending = 256;
 
     private readonly Queue<(TItem Item, Task<TResult> Work)> _pending = new();
