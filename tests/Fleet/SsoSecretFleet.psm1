@@ -144,9 +144,9 @@ function Start-SsoFleet {
     .DESCRIPTION
         Each host hN is a network namespace with its own address on a private bridge, its own host name (a UTS
         namespace), its own sshd (own configuration, host key and pid file; key login only; the powershell
-        subsystem), its own root home (a private copy of /etc, mounted over /etc in its own mount namespace, whose passwd gives
-        root that HOME and a plain /bin/sh login shell, so no profile of this machine's root runs there), the module installed in that home's PowerShell
-        module path, and its own store (sshd's SetEnv SSOSECRET_STORE).
+        subsystem), its own root home (a private copy of /etc, mounted over /etc in its own mount namespace, whose
+        passwd gives root that HOME and a plain /bin/sh login shell, so no profile of this machine's root runs there),
+        the module installed in that home's PowerShell module path, and its own store (sshd's SetEnv SSOSECRET_STORE).
 
         The client side: a key pair made for this run, a known_hosts file holding the hosts' generated keys, an ssh
         configuration that names the hosts (h1, h2, ...) with strict host key checking, and a folder with an 'ssh'
@@ -383,7 +383,8 @@ function Start-SsoFleet {
 function Get-SsoFleetLeftover {
     <#
     .SYNOPSIS
-        What a fleet left on this machine, as text lines: its run folder, namespaces, interfaces and processes. Nothing means nothing is left.
+        What a fleet left on this machine, as text lines: its run folder, namespaces, interfaces and processes.
+        Nothing means nothing is left.
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory)] [string] $Id)
