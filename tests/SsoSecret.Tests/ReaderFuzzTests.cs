@@ -42,7 +42,7 @@ public sealed class ReaderFuzzTests
 
     private static readonly byte[] s_password = Encoding.UTF8.GetBytes("fuzzing p\u00e4ssword \u2713");
 
-    private static readonly IReadOnlyList<Original> s_originals = MakeOriginals();
+    private static readonly IReadOnlyList<FuzzOriginal> s_originals = MakeOriginals();
 
     private readonly ITestOutputHelper _output;
 
@@ -51,50 +51,17 @@ public sealed class ReaderFuzzTests
         _output = output;
     }
 
-    /// <summary>A valid backup the mutations start from.</summary>
-    internal sealed class Original
+    private static IReadOnlyList<FuzzOriginal> MakeOriginals()
     {
-        internal Original(string name, byte[] binary, bool armored, byte[] secret, byte[] password)
-        {
-            Name = name;
-            Binary = binary;
-            Armored = armored;
-            Input = armored ? Encoding.ASCII.GetBytes(Armor.Encode(binary)) : binary;
-            Secret = secret;
-            Password = password;
-        }
-
-        internal string Name { get; }
-
-        /// <summary>The binary form.</summary>
-        internal byte[] Binary { get; }
-
-        internal bool Armored { get; }
-
-        /// <summary>The file as written: the binary form, or its armor.</summary>
-        internal byte[] Input { get; }
-
-        internal byte[] Secret { get; }
-
-        internal byte[] Password { get; }
-
-        /// <summary>The file form of a (possibly edited) binary form: armored again when the original was.</summary>
-        internal byte[] Encode(byte[] binary) => Armored ? Encoding.ASCII.GetBytes(Armor.Encode(binary)) : binary;
-
-        public override string ToString() => Name;
-    }
-
-    private static IReadOnlyList<Original> MakeOriginals()
-    {
-        var list = new List<Original>();
+        var list = new List<FuzzOriginal>();
         var created = DateTimeOffset.Parse("2026-03-04T05:06:07Z", System.Globalization.CultureInfo.InvariantCulture);
         void Add(string name, int secretLength, string hint, KdfParameters kdf)
         {
             var secret = Enumerable.Range(0, secretLength).Select(i => (byte)(i * 37 + secretLength)).ToArray();
             using var sealedBackup = BackupEnvelope.Seal(secret, Guid.NewGuid(), created, hint, s_password, kdf, allowBelowFloor: true);
             var binary = (byte[])sealedBackup.Data.Clone();
-            list.Add(new Original(name + "-binary", binary, false, secret, s_password));
-            list.Add(new Original(name + "-armored", binary, true, secret, s_password));
+            list.Add(new FuzzOriginal(name + "-binary", binary, false, secret, s_password));
+            list.Add(new FuzzOriginal(name + "-armored", binary, true, secret, s_password));
         }
 
         // Tiny KDF costs (through the internal API) so that mutations that get past the checksum run the KDF quickly.
@@ -109,13 +76,13 @@ public sealed class ReaderFuzzTests
         return list;
     }
 
-    private static Original Golden(string name, string password)
+    private static FuzzOriginal Golden(string name, string password)
     {
         var input = File.ReadAllBytes(TestPaths.Golden(name));
         bool armored = name.Contains("armored", StringComparison.Ordinal);
         var binary = armored ? Armor.Decode(input) : input;
         var secret = BackupEnvelope.Open(input, Encoding.UTF8.GetBytes(password), KdfLimits.Default, out _);
-        return new Original("golden-" + name, binary, armored, secret, Encoding.UTF8.GetBytes(password));
+        return new FuzzOriginal("golden-" + name, binary, armored, secret, Encoding.UTF8.GetBytes(password));
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -125,14 +92,14 @@ public sealed class ReaderFuzzTests
     /// <summary>One mutation of one original, printable for CsCheck's failure report.</summary>
     internal sealed class Case
     {
-        internal Case(Original original, string description, byte[] input)
+        internal Case(FuzzOriginal original, string description, byte[] input)
         {
             Original = original;
             Description = description;
             Input = input;
         }
 
-        internal Original Original { get; }
+        internal FuzzOriginal Original { get; }
 
         internal string Description { get; }
 
@@ -141,74 +108,14 @@ public sealed class ReaderFuzzTests
         public override string ToString() => $"{Original.Name}: {Description} ({Input.Length} bytes)";
     }
 
-    private static readonly Gen<Original> s_original = Gen.Int[0, s_originals.Count - 1].Select(i => s_originals[i]);
+    private static readonly Gen<FuzzOriginal> s_original = Gen.Int[0, s_originals.Count - 1].Select(i => s_originals[i]);
 
     /// <summary>Up to six byte-level edits: the kind of damage a disk, a transfer or an editor does.</summary>
     private static readonly Gen<(int Count, int[] Picks, byte[] Bytes)> s_rawSteps =
         Gen.Select(Gen.Int[1, 6], Gen.Int.Array[6], Gen.Byte.Array[1, 24], (count, picks, bytes) => (count, picks, bytes));
 
-    private static (string Description, byte[] Output) ApplyRaw(byte[] input, (int Count, int[] Picks, byte[] Bytes) raw)
-    {
-        var data = new List<byte>(input);
-        var steps = new List<string>();
-        var bytes = raw.Bytes;
-        for (int k = 0; k < raw.Count; k++)
-        {
-            // CsCheck favours small numbers (they shrink well); mixing spreads the edits over the whole file.
-            int pick = Mix(raw.Picks[k] + (k + 1) * 0x5BD1E995);
-            int position = data.Count == 0 ? 0 : (pick >> 3) % data.Count;
-            switch (pick & 7)
-            {
-                case 0:
-                case 1:
-                    if (data.Count > 0)
-                    {
-                        int bit = 1 << ((pick >> 20) & 7);
-                        data[position] ^= (byte)bit;
-                        steps.Add($"flip bit {bit:x2} at {position}");
-                    }
-
-                    break;
-                case 2:
-                    if (data.Count > 0)
-                    {
-                        data[position] = bytes[k % bytes.Length];
-                        steps.Add($"set {position} to {bytes[k % bytes.Length]:x2}");
-                    }
-
-                    break;
-                case 3:
-                    data.RemoveRange(position, data.Count - position);
-                    steps.Add($"truncate to {position}");
-                    break;
-                case 4:
-                    data.InsertRange(position, bytes);
-                    steps.Add($"insert {bytes.Length} bytes at {position}");
-                    break;
-                case 5:
-                    int remove = Math.Min(1 + ((pick >> 20) % 40), data.Count - position);
-                    data.RemoveRange(position, remove);
-                    steps.Add($"delete {remove} bytes at {position}");
-                    break;
-                case 6:
-                    data.AddRange(bytes);
-                    steps.Add($"append {bytes.Length} bytes");
-                    break;
-                default:
-                    // Swap two bytes: same length, same byte histogram.
-                    if (data.Count > 1)
-                    {
-                        int other = (pick >> 11) % data.Count;
-                        (data[position], data[other]) = (data[other], data[position]);
-                        steps.Add($"swap {position} and {other}");
-                    }
-
-                    break;
-            }
-        }
-
-        return (string.Join(", ", steps), data.ToArray());
-    }
+    private static (string Description, byte[] Output) ApplyRaw(byte[] input, (int Count, int[] Picks, byte[] Bytes) raw) =>
+        FuzzEdits.ApplyRaw(input, raw.Count, raw.Picks, raw.Bytes);
 
     private static readonly Gen<Case> s_rawDamage = Gen.Select(s_original, s_rawSteps, (original, raw) =>
     {
@@ -261,37 +168,7 @@ public sealed class ReaderFuzzTests
     {
         var binary = (byte[])original.Binary.Clone();
         var (name, offset, size) = Fields(binary)[fieldIndex];
-        string description;
-        if (size == 0)
-        {
-            description = $"empty field {name} left as it is";
-        }
-        else if (how == 0 && size <= 8)
-        {
-            ulong value = s_interesting[interesting];
-            for (int i = 0; i < size; i++)
-            {
-                binary[offset + i] = (byte)(value >> (8 * (size - 1 - i)));
-            }
-
-            description = $"{name} set to {value} (truncated to {size} bytes)";
-        }
-        else if (how == 1)
-        {
-            int at = position % size;
-            binary[offset + at] ^= (byte)(1 << (position % 8));
-            description = $"{name} byte {at} bit {position % 8} flipped";
-        }
-        else
-        {
-            for (int i = 0; i < size; i++)
-            {
-                binary[offset + i] = random[i % random.Length];
-            }
-
-            description = $"{name} set to random bytes";
-        }
-
+        string description = FuzzEdits.EditField(binary, name, offset, size, how, s_interesting[interesting], random, position);
         Reseal(binary);
         return new Case(original, description + ", checksum recomputed", original.Encode(binary));
     });
@@ -428,15 +305,6 @@ public sealed class ReaderFuzzTests
         return new Case(original, description, Encoding.Latin1.GetBytes(edited));
     });
 
-    private static int Mix(int value)
-    {
-        uint h = (uint)value * 2654435761u;
-        h ^= h >> 15;
-        h *= 0x2C1B3C6Du;
-        h ^= h >> 12;
-        return (int)(h & int.MaxValue);
-    }
-
     private static void Reseal(byte[] binary)
     {
         if (binary.Length < Primitives.Sha256Length)
@@ -497,7 +365,7 @@ public sealed class ReaderFuzzTests
         before = GC.GetAllocatedBytesForCurrentThread();
         try
         {
-            secret = BackupEnvelope.Open(input, c.Original.Password, s_limits, out _);
+            secret = BackupEnvelope.Open(input, c.Original.Key, s_limits, out _);
         }
         catch (BackupException e)
         {

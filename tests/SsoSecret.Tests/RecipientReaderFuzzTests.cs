@@ -28,7 +28,7 @@ public sealed class RecipientReaderFuzzTests
     private static readonly KdfLimits s_keyLimits = new(1024, 4096);
     private static readonly byte[] s_keyPassword = Encoding.UTF8.GetBytes("fuzzing p\u00e4ssword \u2713");
 
-    private static readonly IReadOnlyList<Original> s_originals = MakeOriginals();
+    private static readonly IReadOnlyList<FuzzOriginal> s_originals = MakeOriginals();
     private static readonly IReadOnlyList<KeyOriginal> s_keyOriginals = MakeKeyOriginals();
 
     private readonly ITestOutputHelper _output;
@@ -36,36 +36,6 @@ public sealed class RecipientReaderFuzzTests
     public RecipientReaderFuzzTests(ITestOutputHelper output)
     {
         _output = output;
-    }
-
-    internal sealed class Original
-    {
-        internal Original(string name, byte[] binary, bool armored, byte[] secret, byte[] privateKey)
-        {
-            Name = name;
-            Binary = binary;
-            Armored = armored;
-            Input = armored ? Encoding.ASCII.GetBytes(Armor.Encode(binary)) : binary;
-            Secret = secret;
-            PrivateKey = privateKey;
-        }
-
-        internal string Name { get; }
-
-        internal byte[] Binary { get; }
-
-        internal bool Armored { get; }
-
-        internal byte[] Input { get; }
-
-        internal byte[] Secret { get; }
-
-        /// <summary>The key of the last stanza: the one a mutation of the earlier stanzas must not let through.</summary>
-        internal byte[] PrivateKey { get; }
-
-        internal byte[] Encode(byte[] binary) => Armored ? Encoding.ASCII.GetBytes(Armor.Encode(binary)) : binary;
-
-        public override string ToString() => Name;
     }
 
     internal sealed class KeyOriginal
@@ -86,9 +56,9 @@ public sealed class RecipientReaderFuzzTests
         public override string ToString() => Name;
     }
 
-    private static IReadOnlyList<Original> MakeOriginals()
+    private static IReadOnlyList<FuzzOriginal> MakeOriginals()
     {
-        var list = new List<Original>();
+        var list = new List<FuzzOriginal>();
         var created = DateTimeOffset.Parse("2026-03-04T05:06:07Z", System.Globalization.CultureInfo.InvariantCulture);
         void Add(string name, int secretLength, int recipients)
         {
@@ -96,15 +66,15 @@ public sealed class RecipientReaderFuzzTests
             var keys = Enumerable.Range(0, recipients).Select(_ => Primitives.X25519NewKeyPair()).ToList();
             using var sealedBackup = RecipientEnvelope.Seal(secret, Guid.NewGuid(), created, keys.Select(k => new RecoveryPublicKey(k.PublicKey)).ToList());
             var binary = (byte[])sealedBackup.Data.Clone();
-            list.Add(new Original(name + "-binary", binary, false, secret, keys[^1].PrivateKey));
-            list.Add(new Original(name + "-armored", binary, true, secret, keys[^1].PrivateKey));
+            list.Add(new FuzzOriginal(name + "-binary", binary, false, secret, keys[^1].PrivateKey));
+            list.Add(new FuzzOriginal(name + "-armored", binary, true, secret, keys[^1].PrivateKey));
         }
 
         Add("one-recipient-32", 32, 1);
         Add("three-recipients-16", 16, 3);
         Add("sixteen-recipients-1024", 1024, 16);
         var golden = File.ReadAllBytes(TestPaths.Golden("v2-binary.bak"));
-        list.Add(new Original("golden-v2-binary", golden, false, BackupEnvelope.OpenWithRecoveryKey(golden, RecipientGoldenFileTests.BobPrivateKey, out _), RecipientGoldenFileTests.BobPrivateKey));
+        list.Add(new FuzzOriginal("golden-v2-binary", golden, false, BackupEnvelope.OpenWithRecoveryKey(golden, RecipientGoldenFileTests.BobPrivateKey, out _), RecipientGoldenFileTests.BobPrivateKey));
         return list;
     }
 
@@ -139,10 +109,10 @@ public sealed class RecipientReaderFuzzTests
         public override string ToString() => $"{OriginalName}: {Description} ({Input.Length} bytes)";
     }
 
-    private static readonly Gen<Original> s_original = Gen.Int[0, s_originals.Count - 1].Select(i => s_originals[i]);
+    private static readonly Gen<FuzzOriginal> s_original = Gen.Int[0, s_originals.Count - 1].Select(i => s_originals[i]);
 
     /// <summary>Up to six byte-level edits anywhere in the file as written (binary or armor).</summary>
-    private static readonly Gen<(Original Original, Case Case)> s_rawDamage = Gen.Select(s_original, Gen.Int[1, 6], Gen.Int.Array[6], Gen.Byte.Array[1, 24], (original, count, picks, bytes) =>
+    private static readonly Gen<(FuzzOriginal Original, Case Case)> s_rawDamage = Gen.Select(s_original, Gen.Int[1, 6], Gen.Int.Array[6], Gen.Byte.Array[1, 24], (original, count, picks, bytes) =>
     {
         var (description, output) = Damage(original.Input, count, picks, bytes);
         return (original, new Case(original.Name, description, output));
@@ -153,7 +123,7 @@ public sealed class RecipientReaderFuzzTests
     /// the change passes the checksum and meets the field checks, the stanza search, the unwrapping, the commitment and
     /// the AEAD.
     /// </summary>
-    private static readonly Gen<(Original Original, Case Case)> s_fieldEdit = Gen.Select(s_original, Gen.Int[0, 12], Gen.Int[0, int.MaxValue], Gen.Byte.Array[48], Gen.Int[0, 2], (original, region, position, random, how) =>
+    private static readonly Gen<(FuzzOriginal Original, Case Case)> s_fieldEdit = Gen.Select(s_original, Gen.Int[0, 12], Gen.Int[0, int.MaxValue], Gen.Byte.Array[48], Gen.Int[0, 2], (original, region, position, random, how) =>
     {
         var binary = (byte[])original.Binary.Clone();
         int count = binary[RecipientEnvelope.RecipientCountOffset];
@@ -203,7 +173,7 @@ public sealed class RecipientReaderFuzzTests
     });
 
     /// <summary>A stanza added, removed or duplicated, N and the checksum made to agree: consistent without a key.</summary>
-    private static readonly Gen<(Original Original, Case Case)> s_stanzaEdit = Gen.Select(s_original, Gen.Int[0, 2], Gen.Int[0, int.MaxValue], Gen.Byte.Array[97], (original, kind, position, filler) =>
+    private static readonly Gen<(FuzzOriginal Original, Case Case)> s_stanzaEdit = Gen.Select(s_original, Gen.Int[0, 2], Gen.Int[0, int.MaxValue], Gen.Byte.Array[97], (original, kind, position, filler) =>
     {
         var data = new List<byte>(original.Binary);
         int count = original.Binary[RecipientEnvelope.RecipientCountOffset];
@@ -238,42 +208,7 @@ public sealed class RecipientReaderFuzzTests
         return (original, new Case(original.Name, description + ", N and checksum made to agree", original.Encode(binary)));
     });
 
-    private static (string, byte[]) Damage(byte[] input, int count, int[] picks, byte[] bytes)
-    {
-        var data = new List<byte>(input);
-        var steps = new List<string>();
-        for (int k = 0; k < count; k++)
-        {
-            int pick = (int)(((uint)(picks[k] + (k + 1) * 0x5BD1E995) * 2654435761u) & int.MaxValue);
-            int position = data.Count == 0 ? 0 : (pick >> 3) % data.Count;
-            switch (pick & 3)
-            {
-                case 0:
-                    if (data.Count > 0)
-                    {
-                        data[position] ^= (byte)(1 << ((pick >> 20) & 7));
-                        steps.Add($"flip a bit at {position}");
-                    }
-
-                    break;
-                case 1:
-                    data.RemoveRange(position, data.Count - position);
-                    steps.Add($"truncate to {position}");
-                    break;
-                case 2:
-                    data.InsertRange(position, bytes);
-                    steps.Add($"insert {bytes.Length} bytes at {position}");
-                    break;
-                default:
-                    int remove = Math.Min(1 + ((pick >> 20) % 40), data.Count - position);
-                    data.RemoveRange(position, remove);
-                    steps.Add($"delete {remove} bytes at {position}");
-                    break;
-            }
-        }
-
-        return (string.Join(", ", steps), data.ToArray());
-    }
+    private static (string, byte[]) Damage(byte[] input, int count, int[] picks, byte[] bytes) => FuzzEdits.ApplyRaw(input, count, picks, bytes);
 
     private static void Reseal(byte[] binary)
     {
@@ -289,7 +224,7 @@ public sealed class RecipientReaderFuzzTests
     /// may come out; success only on content byte for byte the original's, giving the original's secret; both reads
     /// within the allocation bound. A failure found without a key is found the same way with it.
     /// </summary>
-    private static SsoSecretFailure? Check(Original original, Case c)
+    private static SsoSecretFailure? Check(FuzzOriginal original, Case c)
     {
         SsoSecretFailure? headerFailure = null;
         long before = GC.GetAllocatedBytesForCurrentThread();
@@ -309,7 +244,7 @@ public sealed class RecipientReaderFuzzTests
         before = GC.GetAllocatedBytesForCurrentThread();
         try
         {
-            secret = BackupEnvelope.OpenWithRecoveryKey(c.Input, original.PrivateKey, out _);
+            secret = BackupEnvelope.OpenWithRecoveryKey(c.Input, original.Key, out _);
         }
         catch (BackupException e)
         {
@@ -332,7 +267,7 @@ public sealed class RecipientReaderFuzzTests
         return openFailure;
     }
 
-    private void Sample(Gen<(Original Original, Case Case)> gen, Action<Case, SsoSecretFailure?>? also = null)
+    private void Sample(Gen<(FuzzOriginal Original, Case Case)> gen, Action<Case, SsoSecretFailure?>? also = null)
     {
         var outcomes = new Dictionary<string, int>();
         gen.Sample(

@@ -150,56 +150,12 @@ public sealed class StoreReaderFuzzTests
         return data;
     }
 
-    /// <summary>Up to six byte-level edits (flips, sets, truncation, insertion, deletion), checksum not recomputed.</summary>
+    /// <summary>Up to six byte-level edits (FuzzEdits.ApplyRaw), checksum not recomputed.</summary>
     private static readonly Gen<Case> s_rawDamage = Gen.Select(s_original, Gen.Int[1, 6], Gen.Int.Array[6], Gen.Byte.Array[1, 24], (index, count, picks, bytes) =>
     {
         var (name, original) = s_originals[index];
-        var data = new List<byte>(original);
-        var steps = new List<string>();
-        for (int k = 0; k < count; k++)
-        {
-            int pick = (int)(((uint)(picks[k] + (k + 1) * 0x5BD1E995) * 2654435761u) & int.MaxValue);
-            int position = data.Count == 0 ? 0 : (pick >> 3) % data.Count;
-            switch (pick & 7)
-            {
-                case 0:
-                case 1:
-                    if (data.Count > 0)
-                    {
-                        data[position] ^= (byte)(1 << ((pick >> 20) & 7));
-                        steps.Add($"flip at {position}");
-                    }
-
-                    break;
-                case 2:
-                    if (data.Count > 0)
-                    {
-                        data[position] = bytes[k % bytes.Length];
-                        steps.Add($"set {position}");
-                    }
-
-                    break;
-                case 3:
-                    data.RemoveRange(position, data.Count - position);
-                    steps.Add($"truncate to {position}");
-                    break;
-                case 4:
-                    data.InsertRange(position, bytes);
-                    steps.Add($"insert {bytes.Length} at {position}");
-                    break;
-                case 5:
-                    int remove = Math.Min(1 + ((pick >> 20) % 40), data.Count - position);
-                    data.RemoveRange(position, remove);
-                    steps.Add($"delete {remove} at {position}");
-                    break;
-                default:
-                    data.AddRange(bytes);
-                    steps.Add($"append {bytes.Length}");
-                    break;
-            }
-        }
-
-        return new Case(name, string.Join(", ", steps), data.ToArray(), resealed: false);
+        var (description, output) = FuzzEdits.ApplyRaw(original, count, picks, bytes);
+        return new Case(name, description, output, resealed: false);
     });
 
     /// <summary>One field set to an interesting value, random bytes or a flipped bit, the checksum recomputed.</summary>
@@ -209,36 +165,7 @@ public sealed class StoreReaderFuzzTests
         var data = (byte[])original.Clone();
         var fields = Fields(data).Where(f => f.Name != "checksum").ToList();
         var (field, offset, size) = fields[fieldPick % fields.Count];
-        string description;
-        if (size == 0)
-        {
-            description = $"empty {field} left as it is";
-        }
-        else if (how == 0 && size <= 8)
-        {
-            ulong value = s_interesting[interesting];
-            for (int i = 0; i < size; i++)
-            {
-                data[offset + i] = (byte)(value >> (8 * (size - 1 - i)));
-            }
-
-            description = $"{field} set to {value} (in {size} bytes)";
-        }
-        else if (how == 1)
-        {
-            int at = position % size;
-            data[offset + at] ^= (byte)(1 << (position % 8));
-            description = $"{field} byte {at} bit {position % 8} flipped";
-        }
-        else
-        {
-            for (int i = 0; i < size; i++)
-            {
-                data[offset + i] = random[i % random.Length];
-            }
-
-            description = $"{field} set to random bytes";
-        }
+        string description = FuzzEdits.EditField(data, field, offset, size, how, s_interesting[interesting], random, position);
 
         return new Case(name, description + ", checksum recomputed", Reseal(data), resealed: true);
     });
