@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
@@ -13,51 +12,9 @@ namespace SsoSecret.Tests;
 /// The cmdlets in-process, in a runspace whose host is a scripted user: the prompting flows that a non-interactive
 /// Pester session cannot reach (password twice, hint, reminder before the password, confirmations).
 /// </summary>
-public sealed class PromptingCommandTests : IDisposable
+public sealed class PromptingCommandTests : ScriptedRunspaceTests
 {
     private const string Password = "Tr0ub4dor&3 horse";
-    private readonly string _folder = TestPaths.NewTemporaryFolder();
-    private readonly ScriptedHost _host = new();
-    private readonly Runspace _runspace;
-
-    public PromptingCommandTests()
-    {
-        var state = InitialSessionState.CreateDefault2();
-        state.ImportPSModule(typeof(BackupSsoMasterSecretCommand).Assembly.Location);
-        _runspace = RunspaceFactory.CreateRunspace(_host, state);
-        _runspace.Open();
-    }
-
-    public void Dispose()
-    {
-        _runspace.Dispose();
-        Directory.Delete(_folder, recursive: true);
-    }
-
-    private string Store => Path.Combine(_folder, "store");
-
-    private string File(string name) => Path.Combine(_folder, name);
-
-    private (List<PSObject> Output, List<ErrorRecord> Errors) Invoke(string script) => Invoke(script, out _);
-
-    private (List<PSObject> Output, List<ErrorRecord> Errors) Invoke(string script, out List<string> verbose)
-    {
-        using var ps = PowerShell.Create(_runspace);
-        ps.AddScript(script);
-        try
-        {
-            var output = ps.Invoke().ToList();
-            return (output, ps.Streams.Error.ToList());
-        }
-        catch (RuntimeException e)
-        {
-            return (new List<PSObject>(), new List<ErrorRecord> { e.ErrorRecord });
-        }
-        finally
-        {
-            verbose = ps.Streams.Verbose.Select(v => v.Message).ToList();
-        }
-    }
 
     /// <summary>A backup of a new secret in <see cref="Store"/>, written with <see cref="Password"/> and the given hint.</summary>
     private string NewBackup(string name, string hint = "horse and battery")
@@ -67,14 +24,6 @@ public sealed class PromptingCommandTests : IDisposable
         return File(name);
     }
 
-    private void Answer(params string[] answers)
-    {
-        foreach (string answer in answers)
-        {
-            _host.Answers.Enqueue(answer);
-        }
-    }
-
     [Fact]
     public void NewAsksThePasswordTwiceThenTheHint()
     {
@@ -82,9 +31,9 @@ public sealed class PromptingCommandTests : IDisposable
         var (output, errors) = Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -StorePath '{Store}' -KdfProfile Interactive -PassThru");
         Assert.Empty(errors);
         var info = Assert.IsType<SsoMasterSecretInfo>(Assert.Single(output).BaseObject);
-        Assert.Empty(_host.Answers);
-        Assert.Contains("Confirm the password", _host.Transcript);
-        Assert.DoesNotContain(Password, _host.Transcript);
+        Assert.Empty(ScriptHost.Answers);
+        Assert.Contains("Confirm the password", ScriptHost.Transcript);
+        Assert.DoesNotContain(Password, ScriptHost.Transcript);
 
         var header = BackupEnvelope.ReadHeader(System.IO.File.ReadAllBytes(File("a.bak")));
         Assert.Equal("the usual, with a horse", header.Hint);
@@ -97,10 +46,10 @@ public sealed class PromptingCommandTests : IDisposable
         Answer(Password, Password + "!", Password, "x" + Password, Password, Password.ToUpperInvariant());
         var (_, errors) = Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -StorePath '{Store}' -KdfProfile Interactive");
         Assert.StartsWith("SsoSecret.PasswordMismatch,", Assert.Single(errors).FullyQualifiedErrorId);
-        Assert.Empty(_host.Answers);
-        Assert.Contains("The two passwords differ. Try again (2 tries left).", _host.Transcript);
-        Assert.Contains("The two passwords differ. Try again (1 try left).", _host.Transcript);
-        Assert.Equal(3, CountOf(_host.Transcript, "Confirm the password"));
+        Assert.Empty(ScriptHost.Answers);
+        Assert.Contains("The two passwords differ. Try again (2 tries left).", ScriptHost.Transcript);
+        Assert.Contains("The two passwords differ. Try again (1 try left).", ScriptHost.Transcript);
+        Assert.Equal(3, CountOf(ScriptHost.Transcript, "Confirm the password"));
         Assert.False(System.IO.File.Exists(File("a.bak")));
         Assert.False(System.IO.File.Exists(Path.Combine(Store, MasterSecretStore.FileName)));
     }
@@ -112,9 +61,9 @@ public sealed class PromptingCommandTests : IDisposable
         var (output, errors) = Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -StorePath '{Store}' -KdfProfile Interactive -PassThru");
         Assert.Empty(errors);
         Assert.Single(output);
-        Assert.Empty(_host.Answers);
-        Assert.Contains("The two passwords differ. Try again (2 tries left).", _host.Transcript);
-        Assert.DoesNotContain(Password, _host.Transcript);
+        Assert.Empty(ScriptHost.Answers);
+        Assert.Contains("The two passwords differ. Try again (2 tries left).", ScriptHost.Transcript);
+        Assert.DoesNotContain(Password, ScriptHost.Transcript);
         Assert.Equal("the usual", BackupEnvelope.ReadHeader(System.IO.File.ReadAllBytes(File("a.bak"))).Hint);
         var (opened, openErrors) = Invoke($"Test-SsoSecretBackup -LiteralPath '{File("a.bak")}' -Password (ConvertTo-SecureString '{Password}' -AsPlainText -Force)");
         Assert.Empty(openErrors);
@@ -128,8 +77,8 @@ public sealed class PromptingCommandTests : IDisposable
         Answer("short", "short", Password, Password, "the usual");
         var (_, errors) = Invoke($"Backup-SsoMasterSecret '{File("b.bak")}' -StorePath '{Store}' -KdfProfile Interactive");
         Assert.Empty(errors);
-        Assert.Empty(_host.Answers);
-        Assert.Contains("The password is shorter than 8 characters. Try again (2 tries left).", _host.Transcript);
+        Assert.Empty(ScriptHost.Answers);
+        Assert.Contains("The password is shorter than 8 characters. Try again (2 tries left).", ScriptHost.Transcript);
         Assert.True(System.IO.File.Exists(File("b.bak")));
     }
 
@@ -139,9 +88,9 @@ public sealed class PromptingCommandTests : IDisposable
         Answer(Password, Password, "it is " + Password.ToUpperInvariant(), "line one\nline two", "the usual");
         var (_, errors) = Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -StorePath '{Store}' -KdfProfile Interactive");
         Assert.Empty(errors);
-        Assert.Empty(_host.Answers);
-        Assert.Contains("The password hint contains the password.", _host.Transcript);
-        Assert.Contains("Try again (1 try left).", _host.Transcript);
+        Assert.Empty(ScriptHost.Answers);
+        Assert.Contains("The password hint contains the password.", ScriptHost.Transcript);
+        Assert.Contains("Try again (1 try left).", ScriptHost.Transcript);
         Assert.Equal("the usual", BackupEnvelope.ReadHeader(System.IO.File.ReadAllBytes(File("a.bak"))).Hint);
     }
 
@@ -151,8 +100,8 @@ public sealed class PromptingCommandTests : IDisposable
         Answer(Password, Password, "unused");
         var (_, errors) = Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -StorePath '{Store}' -KdfProfile Interactive -PasswordHint h -Password (ConvertTo-SecureString 'short' -AsPlainText -Force)");
         Assert.StartsWith("SsoSecret.WeakPassword,", Assert.Single(errors).FullyQualifiedErrorId);
-        Assert.Equal(3, _host.Answers.Count);
-        Assert.DoesNotContain("Try again", _host.Transcript);
+        Assert.Equal(3, ScriptHost.Answers.Count);
+        Assert.DoesNotContain("Try again", ScriptHost.Transcript);
     }
 
     [Fact]
@@ -162,9 +111,9 @@ public sealed class PromptingCommandTests : IDisposable
         Answer(Password, Password, "it is " + Password.ToUpperInvariant(), Password + "!", "x" + Password);
         var (_, errors) = Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -StorePath '{Store}' -KdfProfile Interactive");
         Assert.StartsWith("SsoSecret.HintRevealsPassword,", Assert.Single(errors).FullyQualifiedErrorId);
-        Assert.Empty(_host.Answers);
+        Assert.Empty(ScriptHost.Answers);
         Assert.DoesNotContain(Password, errors[0].ToString(), StringComparison.OrdinalIgnoreCase);
-        Assert.DoesNotContain(Password, _host.Transcript, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(Password, ScriptHost.Transcript, StringComparison.OrdinalIgnoreCase);
         Assert.False(System.IO.File.Exists(File("a.bak")));
     }
 
@@ -176,10 +125,10 @@ public sealed class PromptingCommandTests : IDisposable
 
         // Into an empty store nothing is replaced: no confirmation is asked (the host has no choice to give).
         Answer(Password);
-        var (output, errors) = Invoke($"Restore-SsoMasterSecret '{File("a.bak")}' -StorePath '{Path.Combine(_folder, "other")}' -PassThru");
+        var (output, errors) = Invoke($"Restore-SsoMasterSecret '{File("a.bak")}' -StorePath '{File("other")}' -PassThru");
         Assert.Empty(errors);
         Assert.Single(output);
-        string transcript = _host.Transcript;
+        string transcript = ScriptHost.Transcript;
         int reminder = transcript.LastIndexOf("Password reminder : horse and battery", StringComparison.Ordinal);
         int prompt = transcript.LastIndexOf("Password for", StringComparison.Ordinal);
         Assert.True(reminder >= 0 && prompt > reminder, transcript);
@@ -192,12 +141,12 @@ public sealed class PromptingCommandTests : IDisposable
         var (first, _) = Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -StorePath '{Store}' -KdfProfile Interactive -PassThru");
         var original = (SsoMasterSecretInfo)first[0].BaseObject;
 
-        _host.Choices.Enqueue(false);
+        ScriptHost.Choices.Enqueue(false);
         var (_, errors) = Invoke($"New-SsoMasterSecret -BackupPath '{File("b.bak")}' -StorePath '{Store}' -KdfProfile Interactive -Password (ConvertTo-SecureString '{Password}' -AsPlainText -Force)");
         Assert.StartsWith("SsoSecret.MasterSecretExists,", Assert.Single(errors).FullyQualifiedErrorId);
         Assert.False(System.IO.File.Exists(File("b.bak")));
 
-        _host.Choices.Enqueue(true);
+        ScriptHost.Choices.Enqueue(true);
         var (output, errors2) = Invoke($"New-SsoMasterSecret -BackupPath '{File("b.bak")}' -StorePath '{Store}' -KdfProfile Interactive -Password (ConvertTo-SecureString '{Password}' -AsPlainText -Force) -PassThru");
         Assert.Empty(errors2);
         var replaced = (SsoMasterSecretInfo)output[0].BaseObject;
@@ -210,12 +159,12 @@ public sealed class PromptingCommandTests : IDisposable
     {
         string backup = NewBackup("a.bak");
         Answer("incorrect mule battery clip", Password);
-        var (output, errors) = Invoke($"Restore-SsoMasterSecret '{backup}' -StorePath '{Path.Combine(_folder, "other")}' -PassThru -Verbose", out var verbose);
+        var (output, errors) = Invoke($"Restore-SsoMasterSecret '{backup}' -StorePath '{File("other")}' -PassThru -Verbose", out var verbose);
         Assert.Empty(errors);
         Assert.Single(output);
-        Assert.Empty(_host.Answers);
-        Assert.Contains("That password does not open the backup. Try again (2 tries left).", _host.Transcript);
-        Assert.Equal(1, CountOf(_host.Transcript, "Password reminder : horse and battery"));
+        Assert.Empty(ScriptHost.Answers);
+        Assert.Contains("That password does not open the backup. Try again (2 tries left).", ScriptHost.Transcript);
+        Assert.Equal(1, CountOf(ScriptHost.Transcript, "Password reminder : horse and battery"));
         Assert.Equal(2, verbose.Count(v => v.StartsWith("Deriving the key", StringComparison.Ordinal)));
     }
 
@@ -223,13 +172,13 @@ public sealed class PromptingCommandTests : IDisposable
     public void ThreeWrongTypedPasswordsFailAndTheAdvicePointsAtTheReminderJustShown()
     {
         string backup = NewBackup("a.bak");
-        string other = Path.Combine(_folder, "other");
+        string other = File("other");
         Answer("wrong password one", "wrong password two", "wrong password three", "never asked");
         var (_, errors) = Invoke($"Restore-SsoMasterSecret '{backup}' -StorePath '{other}'");
         var error = Assert.Single(errors);
         Assert.StartsWith("SsoSecret.WrongPassword,", error.FullyQualifiedErrorId);
         Assert.IsType<WrongPasswordException>(error.Exception);
-        Assert.Equal("never asked", Assert.Single(_host.Answers));
+        Assert.Equal("never asked", Assert.Single(ScriptHost.Answers));
         Assert.Contains("reminder shown above the prompt", error.ErrorDetails.RecommendedAction);
         Assert.Contains("horse and battery", error.ErrorDetails.RecommendedAction);
         Assert.DoesNotContain("Get-SsoSecretBackupInfo", error.ErrorDetails.RecommendedAction);
@@ -241,11 +190,11 @@ public sealed class PromptingCommandTests : IDisposable
     {
         string backup = NewBackup("a.bak");
         Answer(Password);
-        var (_, errors) = Invoke($"Restore-SsoMasterSecret '{backup}' -StorePath '{Path.Combine(_folder, "other")}' -Password (ConvertTo-SecureString 'incorrect mule' -AsPlainText -Force)");
+        var (_, errors) = Invoke($"Restore-SsoMasterSecret '{backup}' -StorePath '{File("other")}' -Password (ConvertTo-SecureString 'incorrect mule' -AsPlainText -Force)");
         var error = Assert.Single(errors);
         Assert.StartsWith("SsoSecret.WrongPassword,", error.FullyQualifiedErrorId);
-        Assert.Single(_host.Answers);
-        Assert.DoesNotContain("Try again", _host.Transcript);
+        Assert.Single(ScriptHost.Answers);
+        Assert.DoesNotContain("Try again", ScriptHost.Transcript);
         Assert.Contains("Get-SsoSecretBackupInfo", error.ErrorDetails.RecommendedAction);
     }
 
@@ -253,13 +202,13 @@ public sealed class PromptingCommandTests : IDisposable
     public void RestoreWhatIfAsksNoPasswordAndRunsNoKdf()
     {
         string backup = NewBackup("a.bak");
-        string other = Path.Combine(_folder, "other");
+        string other = File("other");
         var (output, errors) = Invoke($"Restore-SsoMasterSecret '{backup}' -StorePath '{other}' -WhatIf -Verbose", out var verbose);
         Assert.Empty(errors);
         Assert.Empty(output);
-        Assert.DoesNotContain("Password for", _host.Transcript);
+        Assert.DoesNotContain("Password for", ScriptHost.Transcript);
         Assert.DoesNotContain(verbose, v => v.StartsWith("Deriving the key", StringComparison.Ordinal));
-        Assert.Contains("What if: Performing the operation \"Restore master secret", _host.Transcript);
+        Assert.Contains("What if: Performing the operation \"Restore master secret", ScriptHost.Transcript);
         Assert.False(Directory.Exists(other));
     }
 
@@ -267,17 +216,17 @@ public sealed class PromptingCommandTests : IDisposable
     public void ReplacingOnRestoreAsksBothQuestionsBeforeThePassword()
     {
         string backup = NewBackup("a.bak");
-        string other = Path.Combine(_folder, "other");
+        string other = File("other");
         NewStoreWithAnotherSecret(other);
-        _host.Choices.Enqueue(true);
-        _host.Choices.Enqueue(true);
+        ScriptHost.Choices.Enqueue(true);
+        ScriptHost.Choices.Enqueue(true);
         Answer(Password);
         var (output, errors) = Invoke($"Restore-SsoMasterSecret '{backup}' -StorePath '{other}' -PassThru");
         Assert.Empty(errors);
-        Assert.Empty(_host.Choices);
+        Assert.Empty(ScriptHost.Choices);
         var info = (SsoMasterSecretInfo)Assert.Single(output).BaseObject;
         Assert.True(info.HasPreviousSecret);
-        string transcript = _host.Transcript;
+        string transcript = ScriptHost.Transcript;
         int question = transcript.IndexOf("Replace it?", StringComparison.Ordinal);
         int prompt = transcript.IndexOf("Password for", StringComparison.Ordinal);
         Assert.True(question >= 0 && prompt > question, transcript);
@@ -287,15 +236,15 @@ public sealed class PromptingCommandTests : IDisposable
     public void ADeclinedReplacementOnRestoreAsksNoPassword()
     {
         string backup = NewBackup("a.bak");
-        string other = Path.Combine(_folder, "other");
+        string other = File("other");
         NewStoreWithAnotherSecret(other);
-        _host.Choices.Enqueue(true);
-        _host.Choices.Enqueue(false);
+        ScriptHost.Choices.Enqueue(true);
+        ScriptHost.Choices.Enqueue(false);
         Answer(Password);
         var (_, errors) = Invoke($"Restore-SsoMasterSecret '{backup}' -StorePath '{other}'");
         Assert.StartsWith("SsoSecret.MasterSecretExists,", Assert.Single(errors).FullyQualifiedErrorId);
-        Assert.Single(_host.Answers);
-        Assert.DoesNotContain("Password for", _host.Transcript);
+        Assert.Single(ScriptHost.Answers);
+        Assert.DoesNotContain("Password for", ScriptHost.Transcript);
     }
 
     [Fact]

@@ -1,9 +1,6 @@
 using System;
-using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Management.Automation;
-using System.Management.Automation.Runspaces;
 using SsoSecret.Commands;
 using Xunit;
 
@@ -13,55 +10,11 @@ namespace SsoSecret.Tests;
 /// The prompting flows of recovery keys and password changes, in a runspace whose host is a scripted user: what is
 /// asked, in which order, and what is never asked (a wrong key is refused before its password is).
 /// </summary>
-public sealed class RecoveryPromptingTests : IDisposable
+public sealed class RecoveryPromptingTests : ScriptedRunspaceTests
 {
     private const string KeyPassword = "key file passphrase 1";
     private const string BackupPassword = "backup passphrase 22";
     private const string NewPassword = "a new passphrase 333";
-    private readonly string _folder = TestPaths.NewTemporaryFolder();
-    private readonly ScriptedHost _host = new();
-    private readonly Runspace _runspace;
-
-    public RecoveryPromptingTests()
-    {
-        var state = InitialSessionState.CreateDefault2();
-        state.ImportPSModule(typeof(BackupSsoMasterSecretCommand).Assembly.Location);
-        _runspace = RunspaceFactory.CreateRunspace(_host, state);
-        _runspace.Open();
-    }
-
-    public void Dispose()
-    {
-        _runspace.Dispose();
-        Directory.Delete(_folder, recursive: true);
-    }
-
-    private string Store => Path.Combine(_folder, "store");
-
-    private string File(string name) => Path.Combine(_folder, name);
-
-    private (List<PSObject> Output, List<ErrorRecord> Errors) Invoke(string script)
-    {
-        using var ps = PowerShell.Create(_runspace);
-        ps.AddScript(script);
-        try
-        {
-            var output = ps.Invoke().ToList();
-            return (output, ps.Streams.Error.ToList());
-        }
-        catch (RuntimeException e)
-        {
-            return (new List<PSObject>(), new List<ErrorRecord> { e.ErrorRecord });
-        }
-    }
-
-    private void Answer(params string[] answers)
-    {
-        foreach (string answer in answers)
-        {
-            _host.Answers.Enqueue(answer);
-        }
-    }
 
     private static string Secure(string text) => $"(ConvertTo-SecureString '{text}' -AsPlainText -Force)";
 
@@ -78,8 +31,8 @@ public sealed class RecoveryPromptingTests : IDisposable
     public void NewRecoveryKeyAsksThePasswordTwiceThenTheHint()
     {
         string publicKey = NewKey("a.key", "the ops safe");
-        Assert.Empty(_host.Answers);
-        string transcript = _host.Transcript;
+        Assert.Empty(ScriptHost.Answers);
+        string transcript = ScriptHost.Transcript;
         int first = transcript.IndexOf("New password for the recovery key", StringComparison.Ordinal);
         int confirm = transcript.IndexOf("Confirm the password", StringComparison.Ordinal);
         int hint = transcript.IndexOf("Password reminder (a hint shown when the recovery key is opened", StringComparison.Ordinal);
@@ -96,7 +49,7 @@ public sealed class RecoveryPromptingTests : IDisposable
         Answer(KeyPassword, KeyPassword + "x", KeyPassword, KeyPassword + "y", KeyPassword, KeyPassword + "z");
         var (_, errors) = Invoke($"New-SsoRecoveryKey -Path '{File("b.key")}' -KdfProfile Interactive");
         Assert.StartsWith("SsoSecret.PasswordMismatch,", Assert.Single(errors).FullyQualifiedErrorId);
-        Assert.Contains("The two passwords differ. Try again (1 try left).", _host.Transcript);
+        Assert.Contains("The two passwords differ. Try again (1 try left).", ScriptHost.Transcript);
         Assert.False(System.IO.File.Exists(File("b.key")));
     }
 
@@ -106,13 +59,13 @@ public sealed class RecoveryPromptingTests : IDisposable
         string publicKey = NewKey("a.key", "envelope 3 in the safe");
         var (_, backupErrors) = Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -Recipient '{publicKey}' -StorePath '{Store}'");
         Assert.Empty(backupErrors);
-        Assert.Empty(_host.Answers);
+        Assert.Empty(ScriptHost.Answers);
 
         Answer(KeyPassword);
         var (output, errors) = Invoke($"Restore-SsoMasterSecret '{File("a.bak")}' -RecoveryKeyPath '{File("a.key")}' -StorePath '{File("other")}' -Force -PassThru");
         Assert.Empty(errors);
         Assert.Single(output);
-        string transcript = _host.Transcript;
+        string transcript = ScriptHost.Transcript;
         int reminder = transcript.LastIndexOf("Password reminder : envelope 3 in the safe", StringComparison.Ordinal);
         int prompt = transcript.LastIndexOf($"Password for '{File("a.key")}'", StringComparison.Ordinal);
         Assert.True(reminder >= 0 && prompt > reminder, transcript);
@@ -124,11 +77,11 @@ public sealed class RecoveryPromptingTests : IDisposable
         string sealedTo = NewKey("a.key", "a");
         NewKey("b.key", "b");
         Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -Recipient '{sealedTo}' -StorePath '{Store}'");
-        int before = _host.Transcript.Length;
+        int before = ScriptHost.Transcript.Length;
 
         var (_, errors) = Invoke($"Restore-SsoMasterSecret '{File("a.bak")}' -RecoveryKeyPath '{File("b.key")}' -StorePath '{File("other")}' -Force");
         Assert.StartsWith("SsoSecret.WrongRecoveryKey,", Assert.Single(errors).FullyQualifiedErrorId);
-        Assert.DoesNotContain("Password for", _host.Transcript.Substring(before));
+        Assert.DoesNotContain("Password for", ScriptHost.Transcript.Substring(before));
     }
 
     [Fact]
@@ -138,14 +91,14 @@ public sealed class RecoveryPromptingTests : IDisposable
         Invoke($"New-SsoMasterSecret -BackupPath '{File("1.bak")}' -Recipient '{publicKey}' -StorePath '{Store}'");
         var (_, backupErrors) = Invoke($"'{File("2.bak")}', '{File("3.bak")}' | Backup-SsoMasterSecret -Recipient '{publicKey}' -StorePath '{Store}'");
         Assert.Empty(backupErrors);
-        int before = _host.Transcript.Length;
+        int before = ScriptHost.Transcript.Length;
 
         Answer(KeyPassword);
         var (output, errors) = Invoke($"Test-SsoSecretBackup '{File("1.bak")}', '{File("2.bak")}', '{File("3.bak")}' -RecoveryKeyPath '{File("a.key")}' -StorePath '{Store}' -Detailed");
         Assert.Empty(errors);
         Assert.All(output, o => Assert.True(((SsoSecretBackupTestResult)o.BaseObject).RecoveryKeyVerified));
         Assert.Equal(3, output.Count);
-        string asked = _host.Transcript.Substring(before);
+        string asked = ScriptHost.Transcript.Substring(before);
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(asked, "Password for '"));
     }
 
@@ -154,14 +107,14 @@ public sealed class RecoveryPromptingTests : IDisposable
     {
         var (_, newErrors) = Invoke($"New-SsoMasterSecret -BackupPath '{File("p.bak")}' -Password {Secure(BackupPassword)} -PasswordHint 'the old hint' -StorePath '{Store}' -KdfProfile Interactive");
         Assert.Empty(newErrors);
-        int before = _host.Transcript.Length;
+        int before = ScriptHost.Transcript.Length;
 
         Answer(BackupPassword, NewPassword, NewPassword, "the new hint");
-        _host.Choices.Enqueue(true); // the confirmation (ConfirmImpact Medium is below the default $ConfirmPreference, so none is asked)
+        ScriptHost.Choices.Enqueue(true); // the confirmation (ConfirmImpact Medium is below the default $ConfirmPreference, so none is asked)
         var (_, errors) = Invoke($"Set-SsoSecretBackupPassword '{File("p.bak")}'");
         Assert.Empty(errors);
-        Assert.Empty(_host.Answers);
-        string transcript = _host.Transcript.Substring(before);
+        Assert.Empty(ScriptHost.Answers);
+        string transcript = ScriptHost.Transcript.Substring(before);
         int[] order =
         {
             transcript.IndexOf("Password reminder : the old hint", StringComparison.Ordinal),
@@ -183,13 +136,13 @@ public sealed class RecoveryPromptingTests : IDisposable
     {
         Invoke($"New-SsoMasterSecret -BackupPath '{File("p.bak")}' -Password {Secure(BackupPassword)} -PasswordHint 'h' -StorePath '{Store}' -KdfProfile Interactive");
         var before = System.IO.File.ReadAllBytes(File("p.bak"));
-        int start = _host.Transcript.Length;
+        int start = ScriptHost.Transcript.Length;
 
         // Three tries at the current password, all wrong: the new one is never asked for.
         Answer("not the password at all", "nor is this one", "nor this");
         var (_, errors) = Invoke($"Set-SsoSecretBackupPassword '{File("p.bak")}'");
         Assert.StartsWith("SsoSecret.WrongPassword,", Assert.Single(errors).FullyQualifiedErrorId);
-        Assert.DoesNotContain("New password", _host.Transcript.Substring(start));
+        Assert.DoesNotContain("New password", ScriptHost.Transcript.Substring(start));
         Assert.Equal(before, System.IO.File.ReadAllBytes(File("p.bak")));
     }
 }
