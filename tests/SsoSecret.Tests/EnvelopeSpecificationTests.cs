@@ -24,7 +24,7 @@ public sealed class EnvelopeSpecificationTests
         var v = ReadVectors()[name];
         var password = Hex.Decode(v.Fields["password (UTF-8)"]);
         var salt = Hex.Decode(v.Fields["salt"]);
-        var kdf = ParseKdf(v.Fields["kdf"]);
+        var kdf = SpecVectors.ParseKdf(v.Fields["kdf"]);
         var created = DateTimeOffset.FromUnixTimeSeconds(long.Parse(Regex.Match(v.Fields["created"], @"\((\d+)\)").Groups[1].Value));
         var id = Guid.Parse(v.Fields["secret id"]);
         var secret = Hex.Decode(v.Fields["secret"]);
@@ -85,33 +85,5 @@ public sealed class EnvelopeSpecificationTests
 
     private static string SpecPath => Path.Combine(TestPaths.RepositoryRoot, "docs", "envelope-format.md");
 
-    internal static KdfParameters ParseKdf(string text)
-    {
-        var m = Regex.Match(text, @"^m=(\d+) KiB, t=(\d+), p=(\d+)$");
-        Assert.True(m.Success, "kdf line: " + text);
-        return new KdfParameters(int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value), int.Parse(m.Groups[3].Value));
-    }
-
-    internal static Dictionary<string, Vector> ReadVectors()
-    {
-        string text = File.ReadAllText(SpecPath).Replace("\r\n", "\n");
-        var result = new Dictionary<string, Vector>();
-        foreach (Match section in Regex.Matches(text, @"^### (Vector [^\n]+)\n\n```text\n(.*?)\n```", RegexOptions.Multiline | RegexOptions.Singleline))
-        {
-            string body = section.Groups[2].Value;
-            var fields = new Dictionary<string, string>();
-            foreach (Match line in Regex.Matches(body, @"^([A-Za-z0-9 ()\-]+):\s+(.+)$", RegexOptions.Multiline))
-            {
-                fields[line.Groups[1].Value.Trim()] = line.Groups[2].Value.Trim();
-            }
-
-            string fileHex = Regex.Match(body, @"^file:\n((?:[0-9a-f]+\n?)+)", RegexOptions.Multiline).Groups[1].Value.Replace("\n", string.Empty);
-            var armor = Regex.Match(body, @"^armored file:\n(-----BEGIN.*?-----END SSOSECRET BACKUP-----)", RegexOptions.Multiline | RegexOptions.Singleline);
-            result[section.Groups[1].Value] = new Vector(fields, fileHex, armor.Success ? armor.Groups[1].Value : null);
-        }
-
-        return result;
-    }
-
-    internal sealed record Vector(Dictionary<string, string> Fields, string FileHex, string? Armored);
+    internal static Dictionary<string, SpecVector> ReadVectors() => SpecVectors.Read(SpecPath, "Vector");
 }

@@ -100,7 +100,7 @@ public sealed class RecipientSpecificationTests
         Assert.Equal(v.Fields["public key"], Hex.Encode(Primitives.X25519PublicKey(privateKey)));
         var password = Hex.Decode(v.Fields["password (UTF-8)"]);
         var salt = Hex.Decode(v.Fields["salt"]);
-        var kdf = ParseKdf(v.Fields["kdf"]);
+        var kdf = SpecVectors.ParseKdf(v.Fields["kdf"]);
         var created = DateTimeOffset.FromUnixTimeSeconds(long.Parse(Regex.Match(v.Fields["created"], @"\((\d+)\)").Groups[1].Value));
         string hint = Encoding.UTF8.GetString(Hex.Decode(v.Fields["hint (UTF-8)"]));
 
@@ -282,34 +282,6 @@ public sealed class RecipientSpecificationTests
         Regex.Matches(table, @"^\|\s*([0-9+NH]+)\s*\|\s*[^|]+\|\s*([A-Za-z ]+?)\s*\|", RegexOptions.Multiline)
             .ToDictionary(m => m.Groups[2].Value, m => m.Groups[1].Value);
 
-    private static KdfParameters ParseKdf(string text)
-    {
-        var m = Regex.Match(text, @"^m=(\d+) KiB, t=(\d+), p=(\d+)$");
-        Assert.True(m.Success, "kdf line: " + text);
-        return new KdfParameters(int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value), int.Parse(m.Groups[3].Value));
-    }
-
-    /// <summary>The document's vectors: each "### " heading's text block, its "name: value" lines, file hex and armor.</summary>
-    internal static Dictionary<string, Vector> ReadVectors()
-    {
-        string text = File.ReadAllText(SpecPath).Replace("\r\n", "\n");
-        var result = new Dictionary<string, Vector>();
-        foreach (Match section in Regex.Matches(text, @"^### ((?:Vector|Key file vector) [^\n]+)\n\n```text\n(.*?)\n```", RegexOptions.Multiline | RegexOptions.Singleline))
-        {
-            string body = section.Groups[2].Value;
-            var fields = new Dictionary<string, string>();
-            foreach (Match line in Regex.Matches(body, @"^([A-Za-z0-9 ()\-]+):\s+(.+)$", RegexOptions.Multiline))
-            {
-                fields[line.Groups[1].Value.Trim()] = line.Groups[2].Value.Trim();
-            }
-
-            string fileHex = Regex.Match(body, @"^file:\n((?:[0-9a-f]+\n?)+)", RegexOptions.Multiline).Groups[1].Value.Replace("\n", string.Empty);
-            var armor = Regex.Match(body, @"^armored file:\n(-----BEGIN.*?-----END [A-Z ]+-----)", RegexOptions.Multiline | RegexOptions.Singleline);
-            result[section.Groups[1].Value] = new Vector(fields, fileHex, armor.Success ? armor.Groups[1].Value : null);
-        }
-
-        return result;
-    }
-
-    internal sealed record Vector(Dictionary<string, string> Fields, string FileHex, string? Armored);
+    /// <summary>The page's vectors: the backups ("Vector ...") and the recovery key file ("Key file vector ...").</summary>
+    internal static Dictionary<string, SpecVector> ReadVectors() => SpecVectors.Read(SpecPath, "Vector|Key file vector");
 }
