@@ -10,6 +10,7 @@
 #>
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+. (Join-Path $PSScriptRoot '../ProcessOwner.ps1')    # Get-ProcessStartTime, Get-OwnerTag, Test-OwnerAlive
 
 # Every fleet lives below this folder (tmpfs: a reboot clears it too). Not /tmp: sshd's StrictModes refuses an
 # authorized_keys file below a world-writable folder, and StrictModes stays on, as on a real server.
@@ -54,12 +55,6 @@ function Find-FleetProgram([string[]] $Candidates) {
         }
     }
     $null
-}
-
-function Get-ProcessStartTime([int] $ProcessId) {
-    # Field 22 of /proc/<pid>/stat: tells a process from a later one given the same pid (fleet-watchdog.sh does the same).
-    $stat = [System.IO.File]::ReadAllText("/proc/$ProcessId/stat")
-    ($stat.Substring($stat.LastIndexOf(')') + 2) -split ' ')[19]
 }
 
 function Get-SsoFleetSupport {
@@ -182,7 +177,7 @@ function Start-SsoFleet {
     }
     [System.IO.File]::SetUnixFileMode($run, [System.IO.UnixFileMode]'UserRead, UserWrite, UserExecute')
     $deadline = [DateTimeOffset]::UtcNow.AddSeconds($TimeoutSeconds)
-    Set-Content -Path (Join-Path $run 'owner') -Value "$PID $(Get-ProcessStartTime $PID)"
+    Set-Content -Path (Join-Path $run 'owner') -Value (Get-OwnerTag)
 
     # The watchdog first: from here on, whatever happens to this process, the fleet goes.
     $watchdog = Join-Path $Here 'fleet-watchdog.sh'
@@ -426,10 +421,10 @@ function Remove-SsoFleetLeftover {
     param()
 
     foreach ($run in @(Get-ChildItem $RunRoot -Directory -ErrorAction Ignore)) {
-        $owner = (Get-Content (Join-Path $run.FullName 'owner') -ErrorAction Ignore) -split ' '
+        $owner = "$(Get-Content (Join-Path $run.FullName 'owner') -ErrorAction Ignore)"
         $alive = $false
-        if ($owner.Count -eq 2 -and $owner[0] -match '^\d+$') {
-            try { $alive = (Get-ProcessStartTime ([int]$owner[0])) -eq $owner[1] } catch { $alive = $false }
+        if ($owner -match '^\d+ \d+$') {
+            $alive = Test-OwnerAlive $owner
         }
         elseif ($run.CreationTimeUtc -gt [DateTime]::UtcNow.AddMinutes(-1)) {
             $alive = $true   # being made right now: its owner file is not written yet

@@ -15,19 +15,18 @@ BeforeAll {
     elseif (-not (Get-Command useradd, runuser -CommandType Application -ErrorAction Ignore)) { $script:Reason = 'useradd and runuser are not installed' }
 
     if (-not $Reason) {
-        # Each account says which process made it (its comment: pid and start time, field 22 of /proc/<pid>/stat), so
-        # that the accounts of a run that was killed before its AfterAll (a soak stops the suites beside it where they
-        # are) are removed by the next run, and never those of a run still going.
-        $startTimeOf = { param([int] $ProcessId) $stat = [System.IO.File]::ReadAllText("/proc/$ProcessId/stat"); ($stat.Substring($stat.LastIndexOf(')') + 2) -split ' ')[19] }
+        # Each account's comment names the process that made it (tests/ProcessOwner.ps1), so that the accounts of a run
+        # that was killed before its AfterAll (a soak stops the suites beside it where they are) are removed by the
+        # next run, and never those of a run still going.
+        . (Join-Path $PSScriptRoot '../ProcessOwner.ps1')
         foreach ($line in @(Get-Content /etc/passwd)) {
             $fields = $line -split ':'
-            if ($fields.Count -ge 5 -and $fields[0] -like 'ssot*' -and $fields[4] -match '^ssosecret-test (\d+) (\d+)$') {
-                $alive = try { (& $startTimeOf ([int]$Matches[1])) -eq $Matches[2] } catch { $false }
-                if (-not $alive) { userdel $fields[0] 2>&1 | Out-Null }
+            if ($fields.Count -ge 5 -and $fields[0] -like 'ssot*' -and $fields[4] -match '^ssosecret-test (\d+ \d+)$') {
+                if (-not (Test-OwnerAlive $Matches[1])) { userdel $fields[0] 2>&1 | Out-Null }
             }
         }
         $script:User = 'ssot' + [guid]::NewGuid().ToString('N').Substring(0, 8)
-        useradd --no-create-home --shell /bin/sh --comment "ssosecret-test $PID $(& $startTimeOf $PID)" $User 2>&1 | Out-Null
+        useradd --no-create-home --shell /bin/sh --comment "ssosecret-test $(Get-OwnerTag)" $User 2>&1 | Out-Null
         if ($LASTEXITCODE -ne 0) { $script:Reason = "useradd $User failed" }
         else { $script:Uid = [int](id -u $User) }
     }
