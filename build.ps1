@@ -440,7 +440,7 @@ function Invoke-Fleet {
 
 function Invoke-Soak {
     # 'A,B' as one argument (what a shell passes for -SoakBeside A,B) names two suites too.
-    $script:SoakBeside = @($SoakBeside | ForEach-Object { $_ -split ',' } | ForEach-Object Trim | Where-Object { $_ })
+    $SoakBeside = @($SoakBeside | ForEach-Object { $_ -split ',' } | ForEach-Object Trim | Where-Object { $_ })
     foreach ($name in @($SoakSuite) + $SoakBeside) {
         if (-not (Test-Path -LiteralPath (Join-Path $Root "tests/Pester/$name.Tests.ps1"))) {
             throw "-Soak$(if ($name -eq $SoakSuite) { 'Suite' } else { 'Beside' }): there is no suite tests/Pester/$name.Tests.ps1."
