@@ -203,6 +203,27 @@ public enum SsoSecretFailure
 
     /// <summary>The backup opens with recovery keys and was given a password, or the other way round.</summary>
     BackupKindMismatch,
+
+    /// <summary>
+    /// A folder or link on the path of a file to rewrite in place belongs to another user (neither the caller nor root),
+    /// who could swap what the path leads to while the file is rewritten.
+    /// </summary>
+    PathNotOwned,
+
+    /// <summary>A folder on the path of a file to rewrite in place lets other users rename or replace what it holds (writable by them, not sticky).</summary>
+    PathInsecure,
+
+    /// <summary>The file to rewrite in place has more than one name (hard link): its other names would keep the old content.</summary>
+    FileHasLinks,
+
+    /// <summary>The file changed while it was being rewritten; it was left with the other change, and nothing was replaced.</summary>
+    FileChanged,
+
+    /// <summary>The file to rewrite carries extended attributes (or an ACL) that the new file cannot be given; it was left as it was.</summary>
+    AttributesNotCopied,
+
+    /// <summary>A file holds more protected values than a rewrite in place takes.</summary>
+    TooManyValues,
 }
 
 /// <summary>

@@ -39,7 +39,7 @@ public sealed class AtomicFileTests : IDisposable
             Touch("backup.bak", old),
         };
 
-        Assert.Equal(1, AtomicFile.RemoveStaleTemporaries(target, TimeSpan.FromMinutes(10)));
+        Assert.Equal(1, RemoveStale(target, TimeSpan.FromMinutes(10)));
         Assert.False(File.Exists(ours));
         Assert.All(kept, path => Assert.True(File.Exists(path), path));
     }
@@ -50,7 +50,7 @@ public sealed class AtomicFileTests : IDisposable
         string target = Path.Combine(_folder, "backup.bak");
         string recent = Touch(".backup.bak.aaaaaaaaaaaa.tmp", TimeSpan.FromMinutes(1));
         string stale = Touch(".backup.bak.bbbbbbbbbbbb.tmp", TimeSpan.FromMinutes(11));
-        Assert.Equal(1, AtomicFile.RemoveStaleTemporaries(target, BackupFile.StaleTemporaryAge));
+        Assert.Equal(1, RemoveStale(target, BackupFile.StaleTemporaryAge));
         Assert.True(File.Exists(recent));
         Assert.False(File.Exists(stale));
     }
@@ -74,8 +74,14 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
-    public void AMissingFolderIsNothingToClean()
+    public void AMissingFolderCannotBeOpened()
     {
-        Assert.Equal(0, AtomicFile.RemoveStaleTemporaries(Path.Combine(_folder, "missing", "backup.bak"), TimeSpan.Zero));
+        Assert.Throws<DirectoryNotFoundException>(() => OpenFolder.Open(Path.Combine(_folder, "missing")));
+    }
+
+    private static int RemoveStale(string target, TimeSpan minimumAge)
+    {
+        using var folder = OpenFolder.Open(Path.GetDirectoryName(target)!);
+        return AtomicFile.RemoveStaleTemporaries(folder, Path.GetFileName(target), minimumAge);
     }
 }

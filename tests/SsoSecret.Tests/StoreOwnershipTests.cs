@@ -393,7 +393,8 @@ public sealed class StoreOwnershipTests : IDisposable
             for (int i = 1; i <= rounds; i++)
             {
                 string path = Path.Combine(_folder, $"round-{i}.bak");
-                string temporary = AtomicFile.WriteTemporary(path, Encoding.ASCII.GetBytes("ours"));
+                using var temporary = TemporaryFile.Create(path);
+                temporary.Write(Encoding.ASCII.GetBytes("ours"));
                 toOther.WriteLine("go");
 
                 // 0 to 3 ms, spun: sometimes this process gets there first, sometimes the other.
@@ -403,7 +404,9 @@ public sealed class StoreOwnershipTests : IDisposable
                 {
                 }
 
-                bool committed = AtomicFile.CommitNew(temporary, path);
+                var made = temporary.CommitNew();
+                made?.Keep();
+                bool committed = made is not null;
                 bool theyWon = fromOther.ReadLine() == "won";
                 string content = File.ReadAllText(path);
                 Assert.True(committed != theyWon, $"round {i}: this process committed={committed}, the other created={theyWon}: exactly one may");
@@ -415,7 +418,6 @@ public sealed class StoreOwnershipTests : IDisposable
                 else
                 {
                     lost++;
-                    AtomicFile.TryDelete(temporary);
                 }
             }
         }

@@ -177,10 +177,10 @@ public sealed class StoreTests : IDisposable
     {
         string path = Path.Combine(_folder, "kept.bin");
         File.WriteAllBytes(path, new byte[] { 9 });
-        string temporary = AtomicFile.WriteTemporary(path, new byte[] { 1 });
-        Assert.False(AtomicFile.CommitNew(temporary, path));
+        using var temporary = Temporary(path, new byte[] { 1 });
+        Assert.Null(temporary.CommitNew());
         Assert.Equal(new byte[] { 9 }, File.ReadAllBytes(path));
-        Assert.True(File.Exists(temporary));
+        Assert.True(File.Exists(Path.Combine(_folder, temporary.Name)));
     }
 
     [Fact]
@@ -193,8 +193,8 @@ public sealed class StoreTests : IDisposable
 
         string path = Path.Combine(_folder, "link.bin");
         File.CreateSymbolicLink(path, Path.Combine(_folder, "nowhere"));
-        string temporary = AtomicFile.WriteTemporary(path, new byte[] { 1 });
-        Assert.False(AtomicFile.CommitNew(temporary, path));
+        using var temporary = Temporary(path, new byte[] { 1 });
+        Assert.Null(temporary.CommitNew());
         Assert.False(File.Exists(Path.Combine(_folder, "nowhere")));
         Assert.NotNull(new FileInfo(path).LinkTarget);
     }
@@ -203,10 +203,20 @@ public sealed class StoreTests : IDisposable
     public void CommitNewPutsTheFileInPlaceAndRemovesTheTemporaryName()
     {
         string path = Path.Combine(_folder, "new.bin");
-        string temporary = AtomicFile.WriteTemporary(path, new byte[] { 1, 2 });
-        Assert.True(AtomicFile.CommitNew(temporary, path));
+        using (var temporary = Temporary(path, new byte[] { 1, 2 }))
+        {
+            Assert.NotNull(temporary.CommitNew());
+        }
+
         Assert.Equal(new byte[] { 1, 2 }, File.ReadAllBytes(path));
         Assert.Single(Directory.GetFiles(_folder));
+    }
+
+    private static TemporaryFile Temporary(string path, byte[] content)
+    {
+        var temporary = TemporaryFile.Create(path);
+        temporary.Write(content);
+        return temporary;
     }
 
     private static readonly byte[] s_password = System.Text.Encoding.UTF8.GetBytes("store tests password");

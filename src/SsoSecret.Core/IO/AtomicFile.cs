@@ -1,66 +1,29 @@
 using System;
 using System.IO;
-using System.Runtime.InteropServices;
 
 namespace SsoSecret.IO;
 
 /// <summary>
 /// Writes files so that a reader, or a crash, only ever sees the old content or the whole new content: the bytes go
-/// to a temporary file in the same folder, are flushed to the disk, and the file is then renamed over the target.
+/// to a temporary file in the same folder (<see cref="TemporaryFile"/>), are flushed to the disk and read back through
+/// the same descriptor, and the file is then renamed (or linked) to its name, every step relative to the folder opened
+/// once (<see cref="OpenFolder"/>).
 /// </summary>
 internal static class AtomicFile
 {
     private const int RandomPartLength = 12;
 
-    /// <summary>Creates a temporary file beside <paramref name="path"/>, owner-only on Unix, holding the bytes.</summary>
-    /// <remarks>
-    /// Its name is "." + the target's name (its first 48 characters) + "." + 12 lower-case hex digits + ".tmp". A process killed before the
-    /// rename leaves it behind; <see cref="RemoveStaleTemporaries"/> recognizes exactly this pattern.
-    /// </remarks>
-    internal static string WriteTemporary(string path, byte[] content)
-    {
-        string directory = Path.GetDirectoryName(path) ?? throw new ArgumentException("The path has no folder.", nameof(path));
-        string temporary = Path.Combine(directory, "." + NamePrefix(Path.GetFileName(path)) + "." + Guid.NewGuid().ToString("N").Substring(0, RandomPartLength) + ".tmp");
-        try
-        {
-            using (var stream = CreateNew(temporary))
-            {
-                stream.Write(content, 0, content.Length);
-                stream.Flush(flushToDisk: true);
-            }
-
-            return temporary;
-        }
-        catch
-        {
-            TryDelete(temporary);
-            throw;
-        }
-    }
-
     /// <summary>
-    /// Creates a file that must not exist yet, for writing. On Unix it is born owner-only (0600: open(2) with O_CREAT,
-    /// O_EXCL, O_NOFOLLOW and that mode), so no other user sees it, even empty, with a wider mode for an instant;
-    /// O_EXCL never follows a link at the name, and never opens an existing file.
+    /// A temporary file's name for <paramref name="targetName"/>: "." + the target's name (its first 48 characters) +
+    /// "." + 12 lower-case hex digits + ".tmp". A process killed before the rename leaves it behind;
+    /// <see cref="RemoveStaleTemporaries"/> recognizes exactly this pattern.
     /// </summary>
-    internal static FileStream CreateNew(string path)
-    {
-        if (!UnixFileMode.IsUnix)
-        {
-            return new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-        }
+    internal static string TemporaryName(string targetName) => "." + NamePrefix(targetName) + "." + RandomPart() + ".tmp";
 
-        var handle = Posix.CreateExclusive(path, UnixFileMode.OwnerOnlyFile);
-        try
-        {
-            return new FileStream(handle, FileAccess.Write, 1);
-        }
-        catch
-        {
-            handle.Dispose();
-            throw;
-        }
-    }
+    /// <summary>The name a replaced file is kept under until a commit is kept or undone: ".&lt;name&gt;.&lt;12 hex digits&gt;.replaced".</summary>
+    internal static string AsideName(string targetName) => "." + NamePrefix(targetName) + "." + RandomPart() + ".replaced";
+
+    private static string RandomPart() => Guid.NewGuid().ToString("N").Substring(0, RandomPartLength);
 
     /// <summary>
     /// The start of the target's name that goes into the temporary file's name. A file name may be as long as the
@@ -81,217 +44,51 @@ internal static class AtomicFile
     }
 
     /// <summary>
-    /// Moves a finished temporary file to its place, replacing whatever the target name held (a file, or a link,
-    /// which is replaced, never followed). The rename is atomic: a reader sees the old file or the new one.
+    /// Removes temporary files that a killed process left behind for <paramref name="targetName"/> in
+    /// <paramref name="folder"/>: regular files whose names are of exactly that pattern, last written more than
+    /// <paramref name="minimumAge"/> ago. Best effort: a file that cannot be listed or removed is left alone.
     /// </summary>
-    internal static void Commit(string temporary, string path)
+    internal static int RemoveStaleTemporaries(OpenFolder folder, string targetName, TimeSpan minimumAge)
     {
-        if (UnixFileMode.IsUnix)
-        {
-            if (Rename(temporary, path) != 0)
-            {
-                throw new IOException($"The file '{path}' could not be put in place (errno {Marshal.GetLastWin32Error()}).");
-            }
-        }
-        else if (File.Exists(path))
-        {
-            File.Replace(temporary, path, destinationBackupFileName: null, ignoreMetadataErrors: true);
-        }
-        else
-        {
-            File.Move(temporary, path);
-        }
-
-        SyncDirectory(Path.GetDirectoryName(path));
-    }
-
-    /// <summary>
-    /// Moves a finished temporary file to a name that must not exist yet. Returns false, and leaves both as they were,
-    /// when the name exists (as a file, a folder, a link, even a dangling one), even if it appeared a moment ago: the
-    /// check and the move are one step (a hard link, which fails on an existing name, then the temporary name removed;
-    /// on Windows, a move that does not replace).
-    /// </summary>
-    internal static bool CommitNew(string temporary, string path)
-    {
-        if (UnixFileMode.IsUnix)
-        {
-            if (Link(temporary, path) != 0)
-            {
-                int errno = Marshal.GetLastWin32Error();
-                if (errno == EEXIST)
-                {
-                    return false;
-                }
-
-                if (Array.IndexOf(s_noHardLinks, errno) < 0)
-                {
-                    throw new IOException($"The file '{path}' could not be created (errno {errno}).");
-                }
-
-                // A file system without hard links (FAT, some network shares): check, then rename. Only there can a
-                // file that appears in between be replaced.
-                if (File.Exists(path) || Directory.Exists(path))
-                {
-                    return false;
-                }
-
-                if (Rename(temporary, path) != 0)
-                {
-                    throw new IOException($"The file '{path}' could not be created (errno {Marshal.GetLastWin32Error()}).");
-                }
-
-                SyncDirectory(Path.GetDirectoryName(path));
-                return true;
-            }
-
-            TryDelete(temporary);
-        }
-        else
-        {
-            try
-            {
-                File.Move(temporary, path);
-            }
-            catch (IOException) when (File.Exists(path) || Directory.Exists(path))
-            {
-                return false;
-            }
-        }
-
-        SyncDirectory(Path.GetDirectoryName(path));
-        return true;
-    }
-
-    /// <summary>
-    /// <see cref="CommitNew"/>, as a commit that can be undone: null when the name exists (nothing changed).
-    /// </summary>
-    internal static CommittedFile? CommitNewUndoable(string temporary, string path)
-    {
-        PosixFileStatus? written = UnixFileMode.IsUnix ? Posix.StatLink(temporary) : null;
-        return CommitNew(temporary, path) ? new CommittedFile(path, written, aside: null) : null;
-    }
-
-    /// <summary>
-    /// <see cref="Commit"/> (replacing whatever the name holds), but what it replaces is kept under a hidden name beside
-    /// it (a hard link made before the rename, so the target name never goes missing) until the returned commit is
-    /// kept or undone. A process killed in between leaves that file as ".&lt;name&gt;.&lt;12 hex digits&gt;.replaced":
-    /// nothing ever removes it but the commit that made it, so a replaced file is never lost.
-    /// </summary>
-    internal static CommittedFile CommitKeepingReplaced(string temporary, string path)
-    {
-        string? aside = null;
-        PosixFileStatus? written = null;
-        if (UnixFileMode.IsUnix)
-        {
-            written = Posix.StatLink(temporary);
-            if (Posix.StatLink(path) is not null)
-            {
-                aside = AsideName(path);
-                if (LinkAt(AtCurrentDirectory, path, AtCurrentDirectory, aside, 0) != 0)
-                {
-                    int errno = Marshal.GetLastWin32Error();
-                    if (errno != Posix.ENOENT)
-                    {
-                        throw new IOException($"The file '{path}' could not be kept aside before it is replaced (errno {errno}: {PosixException.Describe(errno)}).");
-                    }
-
-                    aside = null; // removed meanwhile: nothing to keep
-                }
-            }
-
-            try
-            {
-                Commit(temporary, path);
-            }
-            catch
-            {
-                if (aside is not null)
-                {
-                    TryDelete(aside); // the rename failed: the old file is still at its name
-                }
-
-                throw;
-            }
-        }
-        else if (File.Exists(path))
-        {
-            aside = AsideName(path);
-            File.Replace(temporary, path, aside, ignoreMetadataErrors: true);
-        }
-        else
-        {
-            File.Move(temporary, path);
-        }
-
-        return new CommittedFile(path, written, aside);
-    }
-
-    private static string AsideName(string path) =>
-        Path.Combine(Path.GetDirectoryName(path) ?? ".", "." + NamePrefix(Path.GetFileName(path)) + "." + Guid.NewGuid().ToString("N").Substring(0, RandomPartLength) + ".replaced");
-
-    /// <summary>Puts a file kept aside back at its name, replacing what is there (Unix: rename; Windows: replace or move).</summary>
-    internal static void PutBack(string aside, string path)
-    {
-        if (UnixFileMode.IsUnix)
-        {
-            if (Rename(aside, path) != 0)
-            {
-                int errno = Marshal.GetLastWin32Error();
-                throw new IOException($"The file '{path}' could not be put back from '{aside}' (errno {errno}: {PosixException.Describe(errno)}).");
-            }
-        }
-        else if (File.Exists(path))
-        {
-            File.Replace(aside, path, destinationBackupFileName: null, ignoreMetadataErrors: true);
-        }
-        else
-        {
-            File.Move(aside, path);
-        }
-
-        SyncDirectory(Path.GetDirectoryName(path));
-    }
-
-    /// <summary>
-    /// Removes temporary files that <see cref="WriteTemporary"/> made for <paramref name="path"/> and that a killed
-    /// process left behind: names of exactly that pattern, last written more than <paramref name="minimumAge"/> ago.
-    /// Best effort: a file that cannot be listed or removed is left alone.
-    /// </summary>
-    internal static int RemoveStaleTemporaries(string path, TimeSpan minimumAge)
-    {
-        string? directory = Path.GetDirectoryName(path);
-        // The same (possibly shortened) name WriteTemporary uses; a long name's prefix may be shared by another
+        // The same (possibly shortened) name TemporaryName uses; a long name's prefix may be shared by another
         // target's temporary files, which are then removed too, but only when stale like these.
-        string prefix = "." + NamePrefix(Path.GetFileName(path)) + ".";
+        string prefix = "." + NamePrefix(targetName) + ".";
         int removed = 0;
-        if (directory is null || !Directory.Exists(directory))
+        foreach (string name in folder.List(prefix))
         {
-            return removed;
-        }
-
-        try
-        {
-            foreach (string candidate in Directory.GetFiles(directory, prefix + "*.tmp"))
+            if (!IsTemporaryName(name, prefix))
             {
-                string name = Path.GetFileName(candidate);
-                if (!IsTemporaryName(name, prefix))
+                continue;
+            }
+
+            try
+            {
+                PosixFileStatus? status = null;
+                if (UnixFileMode.IsUnix)
+                {
+                    status = folder.Stat(name);
+                    if (status is null || status.Value.Type != PosixFileType.Regular)
+                    {
+                        continue;
+                    }
+                }
+
+                DateTime written = status is PosixFileStatus known
+                    ? new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddTicks(known.Modified / 100)
+                    : File.GetLastWriteTimeUtc(folder.Combine(name));
+                if (minimumAge > TimeSpan.Zero && DateTime.UtcNow - written < minimumAge)
                 {
                     continue;
                 }
 
-                if (minimumAge > TimeSpan.Zero && DateTime.UtcNow - File.GetLastWriteTimeUtc(candidate) < minimumAge)
-                {
-                    continue;
-                }
-
-                if (TryDelete(candidate))
+                if (folder.RemoveIfSame(name, status))
                 {
                     removed++;
                 }
             }
-        }
-        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-        {
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+            }
         }
 
         return removed;
@@ -319,106 +116,263 @@ internal static class AtomicFile
     /// <summary>Writes the whole file atomically (temporary file, flush, rename), replacing what was there.</summary>
     internal static void Write(string path, byte[] content)
     {
-        string temporary = WriteTemporary(path, content);
+        using var temporary = TemporaryFile.Create(path);
+        temporary.Write(content);
+        temporary.Commit(keepReplaced: false).Keep();
+    }
+}
+
+/// <summary>
+/// A new file beside its target, written and read back through one descriptor, then put at the target's name: replacing
+/// what is there (<see cref="Commit"/>) or only where nothing is (<see cref="CommitNew"/>). After the rename or link the
+/// target's name is looked at again, relative to the folder: it must be the file this process wrote, else the write
+/// fails (another account renamed something over the temporary name in a folder it can write). Disposing it before a
+/// commit removes the temporary file, only while its name is still that file.
+/// </summary>
+internal sealed class TemporaryFile : IDisposable
+{
+    private readonly bool _ownsFolder;
+    private FileStream? _stream;
+    private bool _committed;
+
+    private TemporaryFile(OpenFolder folder, bool ownsFolder, string targetName, string name, FileStream stream)
+    {
+        Folder = folder;
+        _ownsFolder = ownsFolder;
+        TargetName = targetName;
+        Name = name;
+        _stream = stream;
+        Status = UnixFileMode.IsUnix ? Posix.Stat(stream.SafeFileHandle, folder.Combine(name)) : null;
+    }
+
+    /// <summary>A test's hook, called with the temporary file's full path after each step that changes it (made, owner, mode, written).</summary>
+    internal static event Action<string>? AfterStep;
+
+    /// <summary>The folder, opened once.</summary>
+    internal OpenFolder Folder { get; }
+
+    /// <summary>The name the file is committed to.</summary>
+    internal string TargetName { get; }
+
+    /// <summary>The target's full path, for messages.</summary>
+    internal string TargetPath => Folder.Combine(TargetName);
+
+    /// <summary>The temporary file's own name in the folder.</summary>
+    internal string Name { get; }
+
+    /// <summary>The temporary file as it was created (Unix: device and inode identify it); null on Windows.</summary>
+    internal PosixFileStatus? Status { get; }
+
+    /// <summary>The open file (read and write).</summary>
+    internal FileStream Stream => _stream ?? throw new ObjectDisposedException(nameof(TemporaryFile));
+
+    /// <summary>Creates a temporary file beside <paramref name="path"/>, opening (and owning) its folder.</summary>
+    internal static TemporaryFile Create(string path)
+    {
+        string directory = Path.GetDirectoryName(path);
+        if (string.IsNullOrEmpty(directory))
+        {
+            throw new ArgumentException("The path has no folder.", nameof(path));
+        }
+
+        var folder = OpenFolder.Open(directory);
         try
         {
-            Commit(temporary, path);
+            return Create(folder, Path.GetFileName(path), ownsFolder: true);
         }
         catch
         {
-            TryDelete(temporary);
+            folder.Dispose();
             throw;
         }
     }
 
-    internal static bool TryDelete(string path)
+    /// <summary>Creates a temporary file for <paramref name="targetName"/> in an open folder.</summary>
+    internal static TemporaryFile Create(OpenFolder folder, string targetName, bool ownsFolder)
     {
-        try
+        string name = AtomicFile.TemporaryName(targetName);
+        var stream = folder.CreateNew(name);
+        var made = new TemporaryFile(folder, ownsFolder, targetName, name, stream);
+        made.Step();
+        return made;
+    }
+
+    /// <summary>Writes the content and flushes it to the disk.</summary>
+    internal void Write(byte[] content)
+    {
+        Stream.Write(content, 0, content.Length);
+        Stream.Flush(flushToDisk: true);
+        Step();
+    }
+
+    /// <summary>Reads the file back from its start through the same descriptor, at most <paramref name="cap"/> bytes.</summary>
+    internal byte[] ReadBack(int cap)
+    {
+        Stream.Seek(0, SeekOrigin.Begin);
+        return RegularFile.ReadBounded(Stream, cap);
+    }
+
+    /// <summary>Runs the test hook after a step.</summary>
+    internal void Step() => AfterStep?.Invoke(Folder.Combine(Name));
+
+    /// <summary>
+    /// Puts the file at its target's name, replacing whatever the name holds (a file, or a link, which is replaced, never
+    /// followed). With <paramref name="keepReplaced"/> what it replaces is kept under a hidden name beside it (a hard link
+    /// made before the rename, so the name never goes missing) until the returned commit is kept or undone: a process
+    /// killed in between leaves it as ".&lt;name&gt;.&lt;12 hex digits&gt;.replaced", which nothing removes but the
+    /// commit that made it, so a replaced file is never lost.
+    /// </summary>
+    internal CommittedFile Commit(bool keepReplaced)
+    {
+        CloseStream();
+        RequireTemporaryInPlace();
+        string? aside = null;
+        PosixFileStatus? asideStatus = null;
+        if (keepReplaced)
         {
-            File.Delete(path);
-            return true;
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
+            if (UnixFileMode.IsUnix)
+            {
+                if (Folder.Stat(TargetName) is not null)
+                {
+                    aside = AtomicFile.AsideName(TargetName);
+                    if (Folder.Link(TargetName, aside))
+                    {
+                        asideStatus = Folder.Stat(aside);
+                    }
+                    else
+                    {
+                        aside = null; // removed meanwhile: nothing to keep
+                    }
+                }
+            }
+            else if (File.Exists(TargetPath))
+            {
+                aside = AtomicFile.AsideName(TargetName);
+                File.Replace(Folder.Combine(Name), TargetPath, Folder.Combine(aside), ignoreMetadataErrors: false);
+                return Committed(aside, null);
+            }
         }
 
-        return false;
+        try
+        {
+            Folder.Rename(Name, TargetName);
+        }
+        catch
+        {
+            if (aside is not null)
+            {
+                Folder.RemoveIfSame(aside, asideStatus); // the rename failed: the old file is still at its name
+            }
+
+            throw;
+        }
+
+        var committed = Committed(aside, asideStatus);
+        RequireInPlace();
+        return committed;
     }
 
     /// <summary>
-    /// On Unix, flushes the folder itself to the disk (fsync on the folder), so that a rename into it survives a power
-    /// loss as the file's content does; .NET has no API for it. Best effort: a failure changes nothing else. Windows
-    /// has no equivalent for a folder; NTFS journals the rename.
+    /// Puts the file at its target's name only if the name is free at that instant (a hard link, which fails on any
+    /// existing name, even one that appeared a moment ago; then the temporary name is removed). Null, with nothing
+    /// changed, when the name exists.
     /// </summary>
-    private static void SyncDirectory(string? directory)
+    internal CommittedFile? CommitNew()
     {
-        if (directory is null || !UnixFileMode.IsUnix)
+        CloseStream();
+        RequireTemporaryInPlace();
+        if (!Folder.LinkNew(Name, TargetName))
         {
-            return;
+            return null;
         }
 
-        try
+        var committed = Committed(null, null);
+        RequireInPlace();
+        Folder.RemoveIfSame(Name, Status);
+        return committed;
+    }
+
+    private CommittedFile Committed(string? aside, PosixFileStatus? asideStatus)
+    {
+        _committed = true;
+        return new CommittedFile(Folder, _ownsFolder, TargetName, Status, aside, asideStatus);
+    }
+
+    // Before the rename or link: the temporary name must still be the file written here, never something another
+    // account renamed over it (a link, a FIFO) in a folder it can write; nothing is then put in place.
+    private void RequireTemporaryInPlace()
+    {
+        if (Status is PosixFileStatus written && !(Folder.Stat(Name) is PosixFileStatus now && now.SameFileAs(written)))
         {
-            int descriptor = Open(directory, 0 /* O_RDONLY */);
-            if (descriptor >= 0)
-            {
-                FileSync(descriptor);
-                Close(descriptor);
-            }
-        }
-        catch (Exception e) when (e is DllNotFoundException || e is EntryPointNotFoundException)
-        {
+            throw new IOException($"The temporary file '{Folder.Combine(Name)}' was replaced by another file while it was being written; the folder '{Folder.Path}' can be changed by another account. Nothing was put in place.");
         }
     }
 
-    private const int EEXIST = 17; // the same on Linux and macOS
+    // After it, the name must hold the file written here: in a folder another account can write, it could have renamed a file
+    // of its own over the temporary name, which the rename (or link) then put in place instead.
+    private void RequireInPlace()
+    {
+        if (Status is PosixFileStatus written && !(Folder.Stat(TargetName) is PosixFileStatus now && now.SameFileAs(written)))
+        {
+            throw new IOException($"Another file was put in place of the one written while it was being written; the folder '{Folder.Path}' can be changed by another account.");
+        }
+    }
 
-    // EPERM, EXDEV, EMLINK, and ENOTSUP on Linux (95) and macOS (45, and EOPNOTSUPP 102): the file system has no hard links.
-    private static readonly int[] s_noHardLinks = { 1, 18, 31, 95, 45, 102 };
+    private void CloseStream()
+    {
+        if (_committed)
+        {
+            throw new InvalidOperationException("The file was committed already.");
+        }
 
-    [DllImport("libc", EntryPoint = "rename", SetLastError = true)]
-    private static extern int Rename([MarshalAs(UnmanagedType.LPStr)] string from, [MarshalAs(UnmanagedType.LPStr)] string to);
+        _stream?.Dispose();
+        _stream = null;
+    }
 
-    private const int AtCurrentDirectory = -100;
+    /// <summary>Closes the file; before a commit, also removes it (only while its name is still this file).</summary>
+    public void Dispose()
+    {
+        _stream?.Dispose();
+        _stream = null;
+        if (!_committed)
+        {
+            Folder.RemoveIfSame(Name, Status);
+            if (_ownsFolder)
+            {
+                Folder.Dispose();
+            }
 
-    // linkat with no flags never follows a link at the old name (link(2) does on some systems): a link is kept as it is.
-    [DllImport("libc", EntryPoint = "linkat", SetLastError = true)]
-    private static extern int LinkAt(int fromDirectory, [MarshalAs(UnmanagedType.LPStr)] string existing, int toDirectory, [MarshalAs(UnmanagedType.LPStr)] string name, int flags);
-
-    [DllImport("libc", EntryPoint = "link", SetLastError = true)]
-    private static extern int Link([MarshalAs(UnmanagedType.LPStr)] string existing, [MarshalAs(UnmanagedType.LPStr)] string name);
-
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int Open([MarshalAs(UnmanagedType.LPStr)] string path, int flags);
-
-    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static extern int FileSync(int descriptor);
-
-    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static extern int Close(int descriptor);
+            _committed = true;
+        }
+    }
 }
 
 /// <summary>
 /// A file put in place that can still be taken back: <see cref="Undo"/> restores what the name held before (the file
-/// kept aside, or nothing), <see cref="Keep"/> makes it final (the file kept aside is removed).
+/// kept aside, or nothing), <see cref="Keep"/> makes it final (the file kept aside is removed). Either one releases the
+/// folder.
 /// </summary>
 internal sealed class CommittedFile
 {
+    private readonly OpenFolder _folder;
+    private readonly bool _ownsFolder;
+    private readonly string _name;
     private readonly PosixFileStatus? _written;
+    private PosixFileStatus? _asideStatus;
 
-    internal CommittedFile(string path, PosixFileStatus? written, string? aside)
+    internal CommittedFile(OpenFolder folder, bool ownsFolder, string name, PosixFileStatus? written, string? aside, PosixFileStatus? asideStatus)
     {
-        Path = path;
+        _folder = folder;
+        _ownsFolder = ownsFolder;
+        _name = name;
         _written = written;
         Aside = aside;
+        _asideStatus = asideStatus;
     }
 
-    internal string Path { get; }
+    internal string Path => _folder.Combine(_name);
 
-    /// <summary>Where the file this commit replaced is kept until <see cref="Keep"/> or <see cref="Undo"/>; null for none.</summary>
+    /// <summary>The name in the folder the file this commit replaced is kept under until <see cref="Keep"/> or <see cref="Undo"/>; null for none.</summary>
     internal string? Aside { get; private set; }
 
     /// <summary>Makes the commit final: the replaced file kept aside is removed.</summary>
@@ -426,9 +380,11 @@ internal sealed class CommittedFile
     {
         if (Aside is not null)
         {
-            AtomicFile.TryDelete(Aside);
+            _folder.RemoveIfSame(Aside, _asideStatus);
             Aside = null;
         }
+
+        Release();
     }
 
     /// <summary>
@@ -437,22 +393,28 @@ internal sealed class CommittedFile
     /// </summary>
     internal void Undo()
     {
-        if (Aside is not null)
+        try
         {
-            AtomicFile.PutBack(Aside, Path);
-            Aside = null;
-            return;
-        }
-
-        if (_written is not null)
-        {
-            var now = Posix.StatLink(Path);
-            if (now is null || !now.Value.SameFileAs(_written.Value))
+            if (Aside is not null)
             {
+                _folder.Rename(Aside, _name);
+                Aside = null;
                 return;
             }
-        }
 
-        File.Delete(Path);
+            _folder.RemoveIfSame(_name, _written);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    private void Release()
+    {
+        if (_ownsFolder)
+        {
+            _folder.Dispose();
+        }
     }
 }

@@ -146,11 +146,4 @@ internal static class BackupFile
         prepared.Commit(keepReplaced: false).Keep();
         return prepared.Header;
     }
-
-    /// <summary>Reads at most <see cref="BackupEnvelope.MaxInputLength"/> + 1 bytes of a file.</summary>
-    internal static byte[] ReadBounded(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        return RegularFile.ReadBounded(stream, BackupEnvelope.MaxInputLength + 1);
-    }
 }

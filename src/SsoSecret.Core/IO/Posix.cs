@@ -23,7 +23,7 @@ internal enum PosixFileType
 /// <summary>The parts of a stat(2) answer SsoSecret decides on.</summary>
 internal readonly struct PosixFileStatus
 {
-    internal PosixFileStatus(int mode, uint owner, ulong device, ulong inode, long size, uint group = 0)
+    internal PosixFileStatus(int mode, uint owner, ulong device, ulong inode, long size, uint group = 0, uint links = 1, long modified = 0, long changed = 0)
     {
         Mode = mode;
         Owner = owner;
@@ -31,6 +31,9 @@ internal readonly struct PosixFileStatus
         Device = device;
         Inode = inode;
         Size = size;
+        Links = links;
+        Modified = modified;
+        Changed = changed;
     }
 
     /// <summary>st_mode: the type bits and the permission bits.</summary>
@@ -50,6 +53,15 @@ internal readonly struct PosixFileStatus
 
     internal long Size { get; }
 
+    /// <summary>How many names (hard links) the file has (st_nlink).</summary>
+    internal uint Links { get; }
+
+    /// <summary>When the content was last changed (st_mtime), in nanoseconds since 1970.</summary>
+    internal long Modified { get; }
+
+    /// <summary>When the file's content or status was last changed (st_ctime, which no call can set back), in nanoseconds since 1970.</summary>
+    internal long Changed { get; }
+
     internal PosixFileType Type => (Mode & 0xF000) switch
     {
         0x8000 => PosixFileType.Regular,
@@ -64,6 +76,10 @@ internal readonly struct PosixFileStatus
 
     /// <summary>True when both name the same file (device and inode).</summary>
     internal bool SameFileAs(PosixFileStatus other) => Device == other.Device && Inode == other.Inode;
+
+    /// <summary>True when both are the same file, unchanged between the two looks: size, content time and status time.</summary>
+    internal bool UnchangedFrom(PosixFileStatus other) =>
+        SameFileAs(other) && Size == other.Size && Modified == other.Modified && Changed == other.Changed && Links == other.Links;
 }
 
 /// <summary>A system call that failed, with its errno.</summary>
@@ -287,6 +303,218 @@ internal static class Posix
         }
     }
 
+    // --------------------------------------------------------------------------------------------------------------
+    // Calls relative to an open folder (openat, fstatat, renameat, linkat, unlinkat) and on an open file (fchown,
+    // fsync, extended attributes): once a folder is checked and opened, nothing is resolved by its path again, so a
+    // folder renamed or swapped for a link afterwards changes nothing that this process does.
+    // --------------------------------------------------------------------------------------------------------------
+
+    /// <summary>openat(2) relative to an open folder, O_CLOEXEC and O_NOCTTY added.</summary>
+    internal static SafeFileHandle OpenAt(SafeFileHandle folder, string name, int flags, int mode = 0)
+    {
+        int descriptor = -1;
+        int errno = 0;
+        Use(folder, directory =>
+        {
+            do
+            {
+                if (IsMacOS && (flags & Create) != 0)
+                {
+                    // The variadic mode of openat on macOS for arm64: see Open.
+                    lock (s_umaskLock)
+                    {
+                        int saved = SetUmask(~mode & 0x1FF);
+                        descriptor = OpenAtCall(directory, name, flags | CloseOnExec | NoControllingTerminal, mode);
+                        errno = Marshal.GetLastWin32Error();
+                        SetUmask(saved);
+                    }
+                }
+                else
+                {
+                    descriptor = OpenAtCall(directory, name, flags | CloseOnExec | NoControllingTerminal, mode);
+                    errno = Marshal.GetLastWin32Error();
+                }
+            }
+            while (descriptor < 0 && errno == EINTR);
+            return 0;
+        });
+
+        if (descriptor < 0)
+        {
+            throw new PosixException("openat", name, errno);
+        }
+
+        return new SafeFileHandle((IntPtr)descriptor, ownsHandle: true);
+    }
+
+    /// <summary>fstatat(2) with AT_SYMLINK_NOFOLLOW: an entry of an open folder, a link not followed. Null when missing.</summary>
+    internal static PosixFileStatus? StatAt(SafeFileHandle folder, string name)
+    {
+        PosixFileStatus status = default;
+        int errno = Use(folder, directory => IsMacOS ? MacStatAt(directory, name, out status) : LinuxStat(directory, name, AtSymlinkNoFollow, out status));
+        if (errno == 0)
+        {
+            return status;
+        }
+
+        if (errno == ENOENT || errno == ENOTDIR)
+        {
+            return null;
+        }
+
+        throw new PosixException("fstatat", name, errno);
+    }
+
+    /// <summary>renameat(2) within one open folder: the entry <paramref name="from"/> replaces <paramref name="to"/> (never followed).</summary>
+    internal static void RenameAt(SafeFileHandle folder, string from, string to) =>
+        Check(Use(folder, directory => RenameAtCall(directory, from, directory, to) == 0 ? 0 : Marshal.GetLastWin32Error()), "renameat", to);
+
+    /// <summary>linkat(2) within one open folder, no flags (a link at <paramref name="from"/> is linked as itself). Returns the errno (0 on success).</summary>
+    internal static int LinkAt(SafeFileHandle folder, string from, string to) =>
+        Use(folder, directory => LinkAtCall(directory, from, directory, to, 0) == 0 ? 0 : Marshal.GetLastWin32Error());
+
+    /// <summary>unlinkat(2) of a file entry of an open folder. Returns the errno (0 on success).</summary>
+    internal static int UnlinkAt(SafeFileHandle folder, string name) =>
+        Use(folder, directory => UnlinkAtCall(directory, name, 0) == 0 ? 0 : Marshal.GetLastWin32Error());
+
+    /// <summary>fchown(2): the owner and group of an open file (root only, for another user's ids).</summary>
+    internal static void SetOwner(SafeFileHandle file, string path, uint owner, uint group) =>
+        Check(Use(file, descriptor => FileChangeOwner(descriptor, owner, group) == 0 ? 0 : Marshal.GetLastWin32Error()), "fchown", path);
+
+    /// <summary>fsync(2) of an open file or folder.</summary>
+    internal static void Sync(SafeFileHandle file, string path) =>
+        Check(Use(file, descriptor => FileSync(descriptor) == 0 ? 0 : Marshal.GetLastWin32Error()), "fsync", path);
+
+    /// <summary>The names of an open file's extended attributes (flistxattr(2)); on Linux a POSIX ACL is one of them.</summary>
+    internal static string[] ListAttributes(SafeFileHandle file, string path)
+    {
+        var buffer = new byte[4096];
+        while (true)
+        {
+            long length = Use(file, descriptor => (int)(IsMacOS ? MacListAttributes(descriptor, buffer, (UIntPtr)buffer.Length, 0) : LinuxListAttributes(descriptor, buffer, (UIntPtr)buffer.Length)).ToInt64(), out int errno);
+            if (length >= 0)
+            {
+                var names = new System.Collections.Generic.List<string>();
+                int start = 0;
+                for (int i = 0; i < length; i++)
+                {
+                    if (buffer[i] == 0)
+                    {
+                        if (i > start)
+                        {
+                            names.Add(Encoding.UTF8.GetString(buffer, start, i - start));
+                        }
+
+                        start = i + 1;
+                    }
+                }
+
+                return names.ToArray();
+            }
+
+            if (errno == ERANGE && buffer.Length < 1 << 20)
+            {
+                buffer = new byte[buffer.Length * 4];
+                continue;
+            }
+
+            if (errno == EOPNOTSUPP || errno == ENOTSUP)
+            {
+                return Array.Empty<string>(); // the file system has no extended attributes
+            }
+
+            throw new PosixException("flistxattr", path, errno);
+        }
+    }
+
+    /// <summary>The value of one extended attribute of an open file (fgetxattr(2)); null when it is gone.</summary>
+    internal static byte[]? GetAttribute(SafeFileHandle file, string path, string name)
+    {
+        var buffer = new byte[4096];
+        while (true)
+        {
+            long length = Use(file, descriptor => (int)(IsMacOS ? MacGetAttribute(descriptor, name, buffer, (UIntPtr)buffer.Length, 0, 0) : LinuxGetAttribute(descriptor, name, buffer, (UIntPtr)buffer.Length)).ToInt64(), out int errno);
+            if (length >= 0)
+            {
+                return Memory.Slice(buffer, 0, (int)length);
+            }
+
+            if (errno == ERANGE && buffer.Length < 1 << 20)
+            {
+                buffer = new byte[buffer.Length * 4];
+                continue;
+            }
+
+            if (errno == ENODATA)
+            {
+                return null;
+            }
+
+            throw new PosixException($"fgetxattr {name}", path, errno);
+        }
+    }
+
+    /// <summary>Sets one extended attribute of an open file (fsetxattr(2)). Returns the errno (0 on success).</summary>
+    internal static int SetAttribute(SafeFileHandle file, string name, byte[] value) =>
+        Use(file, descriptor => (IsMacOS ? MacSetAttribute(descriptor, name, value, (UIntPtr)value.Length, 0, 0) : LinuxSetAttribute(descriptor, name, value, (UIntPtr)value.Length, 0)) == 0 ? 0 : Marshal.GetLastWin32Error());
+
+    /// <summary>Removes one extended attribute of an open file (fremovexattr(2)). Returns the errno (0 on success).</summary>
+    internal static int RemoveAttribute(SafeFileHandle file, string name) =>
+        Use(file, descriptor => (IsMacOS ? MacRemoveAttribute(descriptor, name, 0) : LinuxRemoveAttribute(descriptor, name)) == 0 ? 0 : Marshal.GetLastWin32Error());
+
+    /// <summary>macOS: true when an open file has an extended (NFSv4-style) ACL, which is not an extended attribute there.</summary>
+    internal static bool HasMacAcl(SafeFileHandle file)
+    {
+        if (!IsMacOS)
+        {
+            return false;
+        }
+
+        IntPtr acl = IntPtr.Zero;
+        Use(file, descriptor =>
+        {
+            acl = MacAclGetFd(descriptor, MacAclTypeExtended);
+            return 0;
+        });
+        if (acl == IntPtr.Zero)
+        {
+            return false;
+        }
+
+        MacAclFree(acl);
+        return true;
+    }
+
+    private static void Check(int errno, string call, string path)
+    {
+        if (errno != 0)
+        {
+            throw new PosixException(call, path, errno);
+        }
+    }
+
+    private static int Use(SafeFileHandle handle, Func<int, int> call) => Use(handle, call, out _);
+
+    // Runs a call with the handle's descriptor, the handle kept alive meanwhile; errno is read right after the call.
+    private static int Use(SafeFileHandle handle, Func<int, int> call, out int errno)
+    {
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int result = call(handle.DangerousGetHandle().ToInt32());
+            errno = Marshal.GetLastWin32Error();
+            return result;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
     /// <summary>flock(2) LOCK_EX | LOCK_NB: true when taken, false when another open file holds it.</summary>
     internal static bool TryLockExclusive(SafeFileHandle handle, string path)
     {
@@ -370,6 +598,10 @@ internal static class Posix
     internal static string Octal(int permissions) => Convert.ToString(permissions & 0xFFF, 8);
 
     private const int EINTR = 4;
+    private static readonly int ERANGE = 34;
+    private static readonly int ENODATA = IsMacOS ? 93 /* ENOATTR */ : 61;
+    private static readonly int ENOTSUP = IsMacOS ? 45 : 95;
+    private const int MacAclTypeExtended = 0x100;
 
     private static readonly object s_umaskLock = new();
 
@@ -413,15 +645,19 @@ internal static class Posix
             return Marshal.GetLastWin32Error();
         }
 
-        // struct statx: stx_uid at 20, stx_gid at 24, stx_mode (u16) at 28, stx_ino at 32, stx_size at 40,
-        // stx_dev_major/minor at 136/140.
+        // struct statx: stx_nlink at 16, stx_uid at 20, stx_gid at 24, stx_mode (u16) at 28, stx_ino at 32, stx_size at
+        // 40, stx_ctime at 96 and stx_mtime at 112 (each an i64 of seconds and a u32 of nanoseconds), stx_dev_major/minor
+        // at 136/140.
         status = new PosixFileStatus(
             BitConverter.ToUInt16(buffer, 28),
             BitConverter.ToUInt32(buffer, 20),
             ((ulong)BitConverter.ToUInt32(buffer, 136) << 32) | BitConverter.ToUInt32(buffer, 140),
             BitConverter.ToUInt64(buffer, 32),
             BitConverter.ToInt64(buffer, 40),
-            BitConverter.ToUInt32(buffer, 24));
+            BitConverter.ToUInt32(buffer, 24),
+            BitConverter.ToUInt32(buffer, 16),
+            Nanoseconds(BitConverter.ToInt64(buffer, 112), BitConverter.ToUInt32(buffer, 120)),
+            Nanoseconds(BitConverter.ToInt64(buffer, 96), BitConverter.ToUInt32(buffer, 104)));
         return 0;
     }
 
@@ -445,12 +681,14 @@ internal static class Posix
     private static extern int SystemCall(long number, int directory, [MarshalAs(UnmanagedType.LPStr)] string path, int flags, uint mask, byte[] buffer);
 
     // ------------------------------------------------------------------------------------------------------------
-    // macOS: struct stat with 64-bit inodes (st_mode u16 at 4, st_ino at 8, st_uid at 16, st_gid at 20, st_size at 96;
-    // 144 bytes).
+    // macOS: struct stat with 64-bit inodes (st_mode u16 at 4, st_nlink u16 at 6, st_ino at 8, st_uid at 16, st_gid at
+    // 20, st_mtimespec at 48, st_ctimespec at 64 (each two i64: seconds, nanoseconds), st_size at 96; 144 bytes).
     // On x64 those calls are the $INODE64 entry points; on arm64 they are the plain names.
     // ------------------------------------------------------------------------------------------------------------
 
     private const int MacStatSize = 144;
+
+    private static long Nanoseconds(long seconds, uint nanoseconds) => unchecked((seconds * 1_000_000_000L) + nanoseconds);
 
     private static int MacStat(string path, bool followLinks, out PosixFileStatus status)
     {
@@ -460,6 +698,16 @@ internal static class Posix
         result = followLinks
             ? (x64 ? MacStat64(path, buffer) : MacStatPlain(path, buffer))
             : (x64 ? MacLinkStat64(path, buffer) : MacLinkStatPlain(path, buffer));
+        return MacResult(result, buffer, out status);
+    }
+
+    private static int MacStatAt(int directory, string name, out PosixFileStatus status)
+    {
+        var buffer = new byte[MacStatSize];
+        const int MacAtSymlinkNoFollow = 0x20;
+        int result = RuntimeInformation.ProcessArchitecture == Architecture.X64
+            ? MacStatAt64(directory, name, buffer, MacAtSymlinkNoFollow)
+            : MacStatAtPlain(directory, name, buffer, MacAtSymlinkNoFollow);
         return MacResult(result, buffer, out status);
     }
 
@@ -484,7 +732,10 @@ internal static class Posix
             BitConverter.ToUInt32(buffer, 0),
             BitConverter.ToUInt64(buffer, 8),
             BitConverter.ToInt64(buffer, 96),
-            BitConverter.ToUInt32(buffer, 20));
+            BitConverter.ToUInt32(buffer, 20),
+            BitConverter.ToUInt16(buffer, 6),
+            Nanoseconds(BitConverter.ToInt64(buffer, 48), (uint)BitConverter.ToInt64(buffer, 56)),
+            Nanoseconds(BitConverter.ToInt64(buffer, 64), (uint)BitConverter.ToInt64(buffer, 72)));
         return 0;
     }
 
@@ -496,6 +747,30 @@ internal static class Posix
 
     [DllImport("libc", EntryPoint = "fstat$INODE64", SetLastError = true)]
     private static extern int MacFileStat64(int descriptor, byte[] buffer);
+
+    [DllImport("libc", EntryPoint = "fstatat$INODE64", SetLastError = true)]
+    private static extern int MacStatAt64(int directory, [MarshalAs(UnmanagedType.LPStr)] string path, byte[] buffer, int flags);
+
+    [DllImport("libc", EntryPoint = "fstatat", SetLastError = true)]
+    private static extern int MacStatAtPlain(int directory, [MarshalAs(UnmanagedType.LPStr)] string path, byte[] buffer, int flags);
+
+    [DllImport("libc", EntryPoint = "flistxattr", SetLastError = true)]
+    private static extern IntPtr MacListAttributes(int descriptor, byte[] buffer, UIntPtr size, int options);
+
+    [DllImport("libc", EntryPoint = "fgetxattr", SetLastError = true)]
+    private static extern IntPtr MacGetAttribute(int descriptor, [MarshalAs(UnmanagedType.LPStr)] string name, byte[] value, UIntPtr size, uint position, int options);
+
+    [DllImport("libc", EntryPoint = "fsetxattr", SetLastError = true)]
+    private static extern int MacSetAttribute(int descriptor, [MarshalAs(UnmanagedType.LPStr)] string name, byte[] value, UIntPtr size, uint position, int options);
+
+    [DllImport("libc", EntryPoint = "fremovexattr", SetLastError = true)]
+    private static extern int MacRemoveAttribute(int descriptor, [MarshalAs(UnmanagedType.LPStr)] string name, int options);
+
+    [DllImport("libc", EntryPoint = "acl_get_fd_np", SetLastError = true)]
+    private static extern IntPtr MacAclGetFd(int descriptor, int type);
+
+    [DllImport("libc", EntryPoint = "acl_free", SetLastError = true)]
+    private static extern int MacAclFree(IntPtr acl);
 
     [DllImport("libc", EntryPoint = "stat", SetLastError = true)]
     private static extern int MacStatPlain([MarshalAs(UnmanagedType.LPStr)] string path, byte[] buffer);
@@ -512,6 +787,36 @@ internal static class Posix
 
     [DllImport("libc", EntryPoint = "open", SetLastError = true)]
     private static extern int OpenCall([MarshalAs(UnmanagedType.LPStr)] string path, int flags, int mode);
+
+    [DllImport("libc", EntryPoint = "openat", SetLastError = true)]
+    private static extern int OpenAtCall(int directory, [MarshalAs(UnmanagedType.LPStr)] string path, int flags, int mode);
+
+    [DllImport("libc", EntryPoint = "renameat", SetLastError = true)]
+    private static extern int RenameAtCall(int fromDirectory, [MarshalAs(UnmanagedType.LPStr)] string from, int toDirectory, [MarshalAs(UnmanagedType.LPStr)] string to);
+
+    [DllImport("libc", EntryPoint = "linkat", SetLastError = true)]
+    private static extern int LinkAtCall(int fromDirectory, [MarshalAs(UnmanagedType.LPStr)] string from, int toDirectory, [MarshalAs(UnmanagedType.LPStr)] string to, int flags);
+
+    [DllImport("libc", EntryPoint = "unlinkat", SetLastError = true)]
+    private static extern int UnlinkAtCall(int directory, [MarshalAs(UnmanagedType.LPStr)] string path, int flags);
+
+    [DllImport("libc", EntryPoint = "fchown", SetLastError = true)]
+    private static extern int FileChangeOwner(int descriptor, uint owner, uint group);
+
+    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static extern int FileSync(int descriptor);
+
+    [DllImport("libc", EntryPoint = "flistxattr", SetLastError = true)]
+    private static extern IntPtr LinuxListAttributes(int descriptor, byte[] buffer, UIntPtr size);
+
+    [DllImport("libc", EntryPoint = "fgetxattr", SetLastError = true)]
+    private static extern IntPtr LinuxGetAttribute(int descriptor, [MarshalAs(UnmanagedType.LPStr)] string name, byte[] value, UIntPtr size);
+
+    [DllImport("libc", EntryPoint = "fsetxattr", SetLastError = true)]
+    private static extern int LinuxSetAttribute(int descriptor, [MarshalAs(UnmanagedType.LPStr)] string name, byte[] value, UIntPtr size, int flags);
+
+    [DllImport("libc", EntryPoint = "fremovexattr", SetLastError = true)]
+    private static extern int LinuxRemoveAttribute(int descriptor, [MarshalAs(UnmanagedType.LPStr)] string name);
 
     [DllImport("libc", EntryPoint = "mkdir", SetLastError = true)]
     private static extern int MakeDirectoryCall([MarshalAs(UnmanagedType.LPStr)] string path, int mode);

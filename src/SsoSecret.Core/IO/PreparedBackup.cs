@@ -13,9 +13,9 @@ namespace SsoSecret.IO;
 /// </summary>
 internal sealed class PreparedBackup : IDisposable
 {
-    private string? _temporary;
+    private TemporaryFile? _temporary;
 
-    private PreparedBackup(string path, string temporary, BackupHeader header, bool overwrite)
+    private PreparedBackup(string path, TemporaryFile temporary, BackupHeader header, bool overwrite)
     {
         Path = path;
         _temporary = temporary;
@@ -78,24 +78,18 @@ internal sealed class PreparedBackup : IDisposable
 
     private static PreparedBackup PrepareSealed(string path, bool armor, bool overwrite, Func<(IDisposable Sealed, byte[] Data, Action<byte[]> Verify)> seal)
     {
-        if (!overwrite && Exists(path))
-        {
-            throw BackupFile.Exists(path);
-        }
-
-        string? temporary = null;
+        TemporaryFile? temporary = null;
         try
         {
-            // A temporary file of this target left by a killed process is removed once it is older than any write takes
-            // (a write keeps it for seconds at most): a recent one may belong to another process writing the same path.
-            AtomicFile.RemoveStaleTemporaries(path, BackupFile.StaleTemporaryAge);
-
+            // The folder is opened once; every step below (the existence check, the temporary file, the read back, the
+            // commit) is relative to it, so a folder swapped meanwhile never redirects the write.
+            temporary = Begin(path, overwrite);
             var (sealedBackup, data, verify) = seal();
             using (sealedBackup)
             {
                 byte[] content = armor ? Encoding.ASCII.GetBytes(Armor.Encode(data)) : data;
-                temporary = AtomicFile.WriteTemporary(path, content);
-                var written = BackupFile.ReadBounded(temporary);
+                temporary.Write(content);
+                var written = temporary.ReadBack(BackupEnvelope.MaxInputLength + 1);
                 verify(written);
                 var prepared = new PreparedBackup(path, temporary, BackupEnvelope.ReadHeader(written), overwrite);
                 temporary = null;
@@ -108,10 +102,36 @@ internal sealed class PreparedBackup : IDisposable
         }
         finally
         {
-            if (temporary is not null)
+            temporary?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Opens the folder of <paramref name="path"/>, refuses a name that exists unless <paramref name="overwrite"/>
+    /// (<paramref name="exists"/>, or <see cref="SsoSecretFailure.BackupExists"/>), removes stale temporary files of the
+    /// target and creates a new one. A temporary file of this target left by a killed process is removed once it is
+    /// older than any write takes (a write keeps it for seconds at most): a recent one may belong to another process
+    /// writing the same path.
+    /// </summary>
+    internal static TemporaryFile Begin(string path, bool overwrite, Func<SsoSecretException>? exists = null)
+    {
+        string directory = System.IO.Path.GetDirectoryName(path);
+        var folder = OpenFolder.Open(string.IsNullOrEmpty(directory) ? "." : directory);
+        try
+        {
+            string name = System.IO.Path.GetFileName(path);
+            if (!overwrite && folder.Holds(name))
             {
-                AtomicFile.TryDelete(temporary);
+                throw exists?.Invoke() ?? BackupFile.Exists(path);
             }
+
+            AtomicFile.RemoveStaleTemporaries(folder, name, BackupFile.StaleTemporaryAge);
+            return TemporaryFile.Create(folder, name, ownsFolder: true);
+        }
+        catch
+        {
+            folder.Dispose();
+            throw;
         }
     }
 
@@ -123,25 +143,11 @@ internal sealed class PreparedBackup : IDisposable
     /// </summary>
     internal CommittedFile Commit(bool keepReplaced)
     {
-        string temporary = _temporary ?? throw new InvalidOperationException("The backup was committed or discarded already.");
+        var temporary = _temporary ?? throw new InvalidOperationException("The backup was committed or discarded already.");
         BeforeCommit?.Invoke(Path);
         try
         {
-            CommittedFile committed;
-            if (!Overwrite)
-            {
-                committed = AtomicFile.CommitNewUndoable(temporary, Path) ?? throw BackupFile.Exists(Path);
-            }
-            else if (keepReplaced)
-            {
-                committed = AtomicFile.CommitKeepingReplaced(temporary, Path);
-            }
-            else
-            {
-                AtomicFile.Commit(temporary, Path);
-                committed = new CommittedFile(Path, null, null);
-            }
-
+            var committed = Overwrite ? temporary.Commit(keepReplaced) : temporary.CommitNew() ?? throw BackupFile.Exists(Path);
             _temporary = null;
             return committed;
         }
@@ -154,16 +160,9 @@ internal sealed class PreparedBackup : IDisposable
     /// <summary>Removes the temporary file unless it was committed.</summary>
     public void Dispose()
     {
-        if (_temporary is not null)
-        {
-            AtomicFile.TryDelete(_temporary);
-            _temporary = null;
-        }
+        _temporary?.Dispose();
+        _temporary = null;
     }
-
-    /// <summary>True when the name holds anything: a file, a folder, a link (even a dangling one), a FIFO.</summary>
-    private static bool Exists(string path) =>
-        UnixFileMode.IsUnix ? Posix.StatLink(path) is not null : File.Exists(path) || Directory.Exists(path);
 
     private static BackupException WriteFailed(string path, Exception e) => new(
         SsoSecretFailure.WriteFailed,

@@ -96,34 +96,13 @@ internal static class RecoveryFiles
     /// </summary>
     private static void WriteProven(string path, byte[] content, bool overwrite, Action<byte[]> prove, Func<SsoSecretException> exists)
     {
-        if (!overwrite && File.Exists(path))
-        {
-            throw exists();
-        }
-
         try
         {
-            AtomicFile.RemoveStaleTemporaries(path, BackupFile.StaleTemporaryAge);
-            string temporary = AtomicFile.WriteTemporary(path, content);
-            try
-            {
-                prove(BackupFile.ReadBounded(temporary));
-                if (overwrite)
-                {
-                    AtomicFile.Commit(temporary, path);
-                }
-                else if (!AtomicFile.CommitNew(temporary, path))
-                {
-                    throw exists();
-                }
-            }
-            finally
-            {
-                if (File.Exists(temporary))
-                {
-                    AtomicFile.TryDelete(temporary);
-                }
-            }
+            using var temporary = PreparedBackup.Begin(path, overwrite, exists);
+            temporary.Write(content);
+            prove(temporary.ReadBack(BackupEnvelope.MaxInputLength + 1));
+            var committed = overwrite ? temporary.Commit(keepReplaced: false) : temporary.CommitNew() ?? throw exists();
+            committed.Keep();
         }
         catch (Exception e) when (e is IOException || e is UnauthorizedAccessException
             || (e is SsoSecretException s && s.Failure != SsoSecretFailure.BackupExists && s.Failure != SsoSecretFailure.FileExists))

@@ -1,11 +1,12 @@
+using System;
 using System.IO;
 using System.Text.RegularExpressions;
 
 namespace SsoSecret.IO;
 
 /// <summary>
-/// Files of protected values (and the config files that hold them): written whole or not at all, as backups are; an
-/// existing file is replaced only when asked, and a file rewritten in place keeps its permissions.
+/// Files of protected values and recovery shares: written whole or not at all, as backups are; an existing file is
+/// replaced only when asked. (A config file rewritten in place: <see cref="InPlaceFile"/>.)
 /// </summary>
 internal static class TextFile
 {
@@ -22,70 +23,44 @@ internal static class TextFile
     };
 
     /// <summary>
-    /// Writes a new file atomically (temporary file, flush, rename); without <paramref name="overwrite"/> an existing
-    /// name is never replaced, even one that appeared a moment ago.
+    /// Writes a new file atomically (temporary file, flush, rename, each relative to the folder opened once); without
+    /// <paramref name="overwrite"/> an existing name is never replaced, even one that appeared a moment ago. Returns
+    /// what was written, for <see cref="Remove"/>.
     /// </summary>
-    internal static void Write(string path, byte[] content, bool overwrite)
+    internal static WrittenFile Write(string path, byte[] content, bool overwrite)
     {
-        string temporary = AtomicFile.WriteTemporary(path, content);
-        try
-        {
-            if (overwrite)
-            {
-                AtomicFile.Commit(temporary, path);
-            }
-            else if (!AtomicFile.CommitNew(temporary, path))
-            {
-                throw Exists(path);
-            }
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-            {
-                AtomicFile.TryDelete(temporary);
-            }
-        }
+        using var temporary = PreparedBackup.Begin(path, overwrite, () => Exists(path));
+        temporary.Write(content);
+        var written = new WrittenFile(path, temporary.Status);
+        var committed = overwrite ? temporary.Commit(keepReplaced: false) : temporary.CommitNew() ?? throw Exists(path);
+        committed.Keep();
+        return written;
     }
 
-    /// <summary>
-    /// Replaces a file's content atomically, keeping its owner, group and permission bits (on Unix): a config file an
-    /// application reads as its owner or through its group stays readable by it, even when root rewrites it. An owner
-    /// or group this process cannot give the new file (another user's file, rewritten by someone who may write its
-    /// folder but is not root) fails the rewrite, with the file left as it was. The new content is read back before it
-    /// is put in place.
-    /// </summary>
-    internal static void Rewrite(string path, byte[] content)
+    /// <summary>Removes a file <see cref="Write"/> wrote, only while its name still holds that file (Unix: the same inode). Best effort.</summary>
+    internal static void Remove(WrittenFile file)
     {
-        string temporary = AtomicFile.WriteTemporary(path, content);
         try
         {
-            if (UnixFileMode.IsUnix && Posix.StatFollow(path) is PosixFileStatus original)
-            {
-                var made = Posix.StatFollow(temporary) ?? throw new IOException($"The temporary file '{temporary}' vanished.");
-                if (made.Owner != original.Owner || made.Group != original.Group)
-                {
-                    // Before the mode: chown clears the set-id bits.
-                    Posix.ChangeOwner(temporary, original.Owner, original.Group);
-                }
-
-                UnixFileMode.Set(temporary, original.Permissions);
-            }
-
-            var written = File.ReadAllBytes(temporary);
-            if (written.Length != content.Length || !Crypto.Primitives.FixedTimeEquals(written, 0, content, 0, content.Length))
-            {
-                throw new IOException($"The new content of '{path}' read back differs from what was written.");
-            }
-
-            AtomicFile.Commit(temporary, path);
+            using var folder = OpenFolder.Open(Path.GetDirectoryName(file.Path)!);
+            folder.RemoveIfSame(Path.GetFileName(file.Path), file.Status);
         }
-        finally
+        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
         {
-            if (File.Exists(temporary))
-            {
-                AtomicFile.TryDelete(temporary);
-            }
         }
     }
+}
+
+/// <summary>A file <see cref="TextFile.Write"/> wrote: its path, and on Unix its device and inode.</summary>
+internal sealed class WrittenFile
+{
+    internal WrittenFile(string path, PosixFileStatus? status)
+    {
+        Path = path;
+        Status = status;
+    }
+
+    internal string Path { get; }
+
+    internal PosixFileStatus? Status { get; }
 }

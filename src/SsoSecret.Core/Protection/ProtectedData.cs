@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Text;
 using SsoSecret.Codec;
 using SsoSecret.Crypto;
@@ -25,15 +26,19 @@ internal sealed class ProtectedDataHeader
     internal int PlaintextLength { get; }
 }
 
-/// <summary>The result of <see cref="ProtectedData.Rewrap"/>.</summary>
+/// <summary>The result of <see cref="ProtectedData.Rewrap(ProtectedDataKeyRing, string, string)"/>.</summary>
 internal sealed class RewrapResult
 {
-    internal RewrapResult(string text, Guid fromSecretId, bool rewritten)
+    internal RewrapResult(string text, Guid fromSecretId, bool rewritten, string purpose = "")
     {
         Text = text;
         FromSecretId = fromSecretId;
         Rewritten = rewritten;
+        Purpose = purpose;
     }
+
+    /// <summary>The purpose the value opened for.</summary>
+    internal string Purpose { get; }
 
     /// <summary>The value under the ring's current secret (the input itself, white space trimmed, when it already was).</summary>
     internal string Text { get; }
@@ -172,6 +177,33 @@ internal static class ProtectedData
         var parsed = Parse(text);
         header = parsed.Header;
         return Open(ring, purposeBytes, parsed);
+    }
+
+    /// <summary>
+    /// <see cref="Rewrap(ProtectedDataKeyRing, string, string)"/> for the first of <paramref name="purposes"/> the value
+    /// opens for (the key commitment tells, before any decryption): a value never opens for a purpose the caller did
+    /// not name. A value that opens for none fails as <see cref="ProtectedDataFailure.WrongPurpose"/>.
+    /// </summary>
+    internal static RewrapResult Rewrap(ProtectedDataKeyRing ring, IReadOnlyList<string> purposes, string text)
+    {
+        for (int i = 0; ; i++)
+        {
+            try
+            {
+                var result = Rewrap(ring, purposes[i], text);
+                return new RewrapResult(result.Text, result.FromSecretId, result.Rewritten, purposes[i]);
+            }
+            catch (ProtectedDataException e) when (e.Outcome == ProtectedDataFailure.WrongPurpose && i < purposes.Count - 1)
+            {
+            }
+            catch (ProtectedDataException e) when (e.Outcome == ProtectedDataFailure.WrongPurpose && purposes.Count > 1)
+            {
+                throw new ProtectedDataException(
+                    ProtectedDataFailure.WrongPurpose,
+                    $"The value does not open for any of the {purposes.Count} purposes given: it was protected for another purpose (purposes are compared exactly, case included), or it was altered on purpose. It names the master secret {e.SecretId}.",
+                    e.SecretId);
+            }
+        }
     }
 
     /// <summary>

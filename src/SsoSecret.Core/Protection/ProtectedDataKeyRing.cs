@@ -34,7 +34,7 @@ internal sealed class ProtectedDataKey
 
 /// <summary>
 /// The master secrets a reader may use: the current one, which <see cref="ProtectedData.Protect(ProtectedDataKeyRing, string, byte[])"/>
-/// and <see cref="ProtectedData.Rewrap"/> write under, and the previous ones, which still open what was written under
+/// and <see cref="ProtectedData.Rewrap(ProtectedDataKeyRing, string, string)"/> write under, and the previous ones, which still open what was written under
 /// them (as ASP.NET Core Data Protection keeps retired keys in its ring, and ENTSSO keeps the old secret while it
 /// re-encrypts). A secret that is not in the ring gives <see cref="ProtectedDataFailure.UnknownSecret"/>.
 /// </summary>

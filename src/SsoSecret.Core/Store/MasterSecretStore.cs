@@ -275,7 +275,7 @@ internal sealed class MasterSecretStore
 
             // The store file is written only under this lock, so a temporary file of it found now was left by a
             // process that was killed while writing: the store file itself still holds the old state, whole.
-            AtomicFile.RemoveStaleTemporaries(FilePath, TimeSpan.Zero);
+            RemoveStaleTemporaries();
             var held = new StoreLock(handle);
             handle = null!;
             return held;
@@ -301,7 +301,7 @@ internal sealed class MasterSecretStore
             try
             {
                 var stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-                AtomicFile.RemoveStaleTemporaries(FilePath, TimeSpan.Zero);
+                RemoveStaleTemporaries();
                 return new StoreLock(stream.SafeFileHandle, stream);
             }
             catch (UnauthorizedAccessException e)
@@ -348,6 +348,20 @@ internal sealed class MasterSecretStore
         catch (PosixException e)
         {
             throw Unavailable(Path, "its folder cannot be created", e);
+        }
+    }
+
+    // The store file is written only under the lock, so a temporary file of it found while the lock is held was left by a
+    // process that was killed while writing.
+    private void RemoveStaleTemporaries()
+    {
+        try
+        {
+            using var folder = OpenFolder.Open(Path);
+            AtomicFile.RemoveStaleTemporaries(folder, System.IO.Path.GetFileName(FilePath), TimeSpan.Zero);
+        }
+        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+        {
         }
     }
 

@@ -6,17 +6,15 @@ namespace SsoSecret.Commands;
 
 /// <summary>
 /// What the commands that use the master secret on data share (Protect-, Unprotect-SsoData, Update-SsoProtectedData):
-/// the purpose, and the store's key ring, read once per call (not once per piped value) and zeroed at the end.
+/// the purposes, and the store's key ring, read once per call (not once per piped value) and zeroed at the end.
 /// </summary>
 public abstract class ProtectedDataCommandBase : StoreCommandBase, IDisposable
 {
     private StoreState? _state;
     private ProtectedDataKeyRing? _ring;
 
-    /// <summary>What the values are for (for example 'billing/db-password'); a value opens only for its own purpose.</summary>
-    [Parameter(Mandatory = true)]
-    [AllowEmptyString]
-    public string Purpose { get; set; } = string.Empty;
+    /// <summary>The purposes the command's -Purpose names (one, or for Update-SsoProtectedData several); each is checked in BeginProcessing.</summary>
+    private protected abstract string[] Purposes { get; }
 
     /// <summary>The store's current and previous secrets; read in BeginProcessing.</summary>
     private protected ProtectedDataKeyRing Ring => _ring ?? throw new InvalidOperationException("The key ring is read in BeginProcessing.");
@@ -28,9 +26,12 @@ public abstract class ProtectedDataCommandBase : StoreCommandBase, IDisposable
     protected override void BeginProcessing() => Run(
         () =>
         {
-            if (ProtectedData.CheckPurpose(Purpose) is string problem)
+            foreach (string purpose in Purposes)
             {
-                throw new SsoSecretException(SsoSecretFailure.InvalidPurpose, problem);
+                if (ProtectedData.CheckPurpose(purpose) is string problem)
+                {
+                    throw new SsoSecretException(SsoSecretFailure.InvalidPurpose, problem);
+                }
             }
 
             var store = OpenStore();

@@ -86,7 +86,7 @@ public sealed class SplitSsoMasterSecretCommand : StoreCommandBase
             var shares = groups[0];
             int splitId = Slip39Share.Parse(shares[0], 1).Identifier;
             var created = DateTimeOffset.UtcNow;
-            var written = new List<string>();
+            var written = new List<IO.WrittenFile>();
             var infos = new List<SsoSecretShareInfo>();
             try
             {
@@ -94,17 +94,16 @@ public sealed class SplitSsoMasterSecretCommand : StoreCommandBase
                 {
                     string path = Path.Combine(folder, $"recovery-share-{splitId}-{i + 1}-of-{shares.Count}.txt");
                     string sheet = ShareSheet.Write(shares[i], i + 1, shares.Count, Threshold, current.Id, current.Fingerprint, created);
-                    IO.TextFile.Write(path, Encoding.ASCII.GetBytes(sheet), overwrite: false);
-                    written.Add(path);
+                    written.Add(IO.TextFile.Write(path, Encoding.ASCII.GetBytes(sheet), overwrite: false));
                     infos.Add(new SsoSecretShareInfo { Path = path, ShareNumber = i + 1, Count = shares.Count, Threshold = Threshold, SplitId = splitId, SecretId = current.Id, Fingerprint = current.Fingerprint });
                 }
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is SsoSecretException)
             {
                 // A split is whole or absent: shares of a split that was not all written are removed.
-                foreach (string path in written)
+                foreach (var file in written)
                 {
-                    IO.AtomicFile.TryDelete(path);
+                    IO.TextFile.Remove(file);
                 }
 
                 if (e is SsoSecretException known)

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Linq;
 using System.Management.Automation;
 using System.Text;
 using SsoSecret.Internal;
@@ -21,6 +20,19 @@ public sealed class UpdateSsoProtectedDataCommand : ProtectedDataCommandBase
     private const string FileSet = "File";
 
     private int _count;
+
+    /// <summary>
+    /// What the values are for. Several purposes may be given: each value is opened for the one it was protected for
+    /// among them (a value never opens for a purpose not named), so a config file holding values of several purposes is
+    /// rewrapped in one call.
+    /// </summary>
+    [Parameter(Mandatory = true)]
+    [AllowEmptyString]
+    [ValidateCount(1, 64)]
+    public string[] Purpose { get; set; } = Array.Empty<string>();
+
+    /// <inheritdoc/>
+    private protected override string[] Purposes => Purpose;
 
     /// <summary>Protected text; the output is the same value under the current secret (unchanged when it already was).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = TextSet)]
@@ -68,28 +80,63 @@ public sealed class UpdateSsoProtectedDataCommand : ProtectedDataCommandBase
         }
     }
 
+    /// <summary>The most protected values one file rewritten in place may hold.</summary>
+    internal const int MaxValues = 100_000;
+
+    /// <summary>The largest file rewritten in place.</summary>
+    internal const int MaxFileLength = 16 * 1024 * 1024;
+
     /// <summary>
-    /// Rewraps every protected value in a file, or none: the first value that does not open (another purpose, an
-    /// unknown secret, damage) leaves the file as it was and is reported with its line.
+    /// Rewraps every protected value in a file, or none: the first value that does not open (a purpose not named, an
+    /// unknown secret, damage) leaves the file as it was and is reported with its line. The file is read and replaced
+    /// as <see cref="IO.InPlaceFile"/> says (its folder checked, links resolved, owner, mode and attributes kept, a
+    /// change made meanwhile never overwritten). Linear in the file's length and number of values.
     /// </summary>
     private void UpdateFile(string path)
     {
-        string content = ReadText(path);
-        var matches = IO.TextFile.ProtectedText.Matches(content).Cast<System.Text.RegularExpressions.Match>().ToList();
-        var replaced = new StringBuilder(content.Length);
+        using var file = IO.InPlaceFile.Open(
+            path,
+            MaxFileLength,
+            length => new SsoSecretException(SsoSecretFailure.ValueTooLarge, $"The file '{path}' is {length} bytes long; files of more than 16 MiB are not rewritten in place.", path));
+        if (file.RealPath != path)
+        {
+            WriteVerbose($"'{path}' leads to '{file.RealPath}', which is the file rewritten.");
+        }
+
+        string content = DecodeText(path, file.Content);
+        var matches = IO.TextFile.ProtectedText.Matches(content);
+        if (matches.Count > MaxValues)
+        {
+            throw new SsoSecretException(
+                SsoSecretFailure.TooManyValues,
+                $"The file '{path}' holds {matches.Count} protected values; at most {MaxValues} are rewritten in one file. It was left as it was.",
+                path);
+        }
+
+        var replaced = new StringBuilder(content.Length + (matches.Count * 8));
         var from = new List<Guid>();
         int last = 0;
+        int line = 1;
+        int counted = 0;
         int rewrapped = 0;
-        bool failed = false;
-        foreach (var match in matches)
+        foreach (System.Text.RegularExpressions.Match match in matches)
         {
-            string where = $"'{path}', line {LineOf(content, match.Index)}";
+            // Lines are counted from the previous value on, never from the top again: linear in the file's length.
+            for (; counted < match.Index; counted++)
+            {
+                if (content[counted] == '\n')
+                {
+                    line++;
+                }
+            }
+
+            string where = $"'{path}', line {line}";
             RewrapResult? result = null;
             RunForValue(() => result = ProtectedData.Rewrap(Ring, Purpose, match.Value), where);
             if (result is null)
             {
-                failed = true;
-                break;
+                WriteVerbose($"'{path}' was left as it was.");
+                return;
             }
 
             replaced.Append(content, last, match.Index - last).Append(result.Text);
@@ -104,12 +151,6 @@ public sealed class UpdateSsoProtectedDataCommand : ProtectedDataCommandBase
             }
         }
 
-        if (failed)
-        {
-            WriteVerbose($"'{path}' was left as it was.");
-            return;
-        }
-
         if (matches.Count == 0)
         {
             WriteWarning($"'{path}' holds no protected value; it was left as it was.");
@@ -122,15 +163,7 @@ public sealed class UpdateSsoProtectedDataCommand : ProtectedDataCommandBase
             }
 
             replaced.Append(content, last, content.Length - last);
-            try
-            {
-                IO.TextFile.Rewrite(path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(replaced.ToString()));
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-            {
-                throw new SsoSecretException(SsoSecretFailure.WriteFailed, $"The file '{path}' could not be rewritten; it was left as it was: {e.Message}", path, e);
-            }
-
+            file.Replace(new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(replaced.ToString()));
             WriteVerbose($"'{path}': {rewrapped} of {matches.Count} value(s) rewrapped under master secret {Ring.Current.Id}.");
         }
         else
@@ -144,14 +177,8 @@ public sealed class UpdateSsoProtectedDataCommand : ProtectedDataCommandBase
         }
     }
 
-    private static string ReadText(string path)
+    private static string DecodeText(string path, byte[] bytes)
     {
-        var bytes = IO.GivenFile.Read(
-            path,
-            "file",
-            "give a file that holds protected values",
-            16L * 1024 * 1024,
-            length => new SsoSecretException(SsoSecretFailure.ValueTooLarge, $"The file '{path}' is {length} bytes long; files of more than 16 MiB are not rewritten in place.", path));
         try
         {
             return new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes);
@@ -160,19 +187,5 @@ public sealed class UpdateSsoProtectedDataCommand : ProtectedDataCommandBase
         {
             throw new SsoSecretException(SsoSecretFailure.UnsupportedInput, $"The file '{path}' is not UTF-8 text; only text files are rewritten in place.", path);
         }
-    }
-
-    private static int LineOf(string content, int index)
-    {
-        int line = 1;
-        for (int i = 0; i < index; i++)
-        {
-            if (content[i] == '\n')
-            {
-                line++;
-            }
-        }
-
-        return line;
     }
 }

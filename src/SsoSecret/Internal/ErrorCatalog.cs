@@ -32,7 +32,9 @@ internal static class ErrorCatalog
             or SsoSecretFailure.UnsupportedInput or SsoSecretFailure.ValueTooLarge or SsoSecretFailure.ValueNotText
             or SsoSecretFailure.FileExists or SsoSecretFailure.FileNotFound
             or SsoSecretFailure.NotARegularFile or SsoSecretFailure.WrongRecoveryKey
-            or SsoSecretFailure.BackupKindMismatch or SsoSecretFailure.NotARecoveryKey or SsoSecretFailure.DamagedRecoveryKey => false,
+            or SsoSecretFailure.BackupKindMismatch or SsoSecretFailure.NotARecoveryKey or SsoSecretFailure.DamagedRecoveryKey
+            or SsoSecretFailure.PathNotOwned or SsoSecretFailure.PathInsecure or SsoSecretFailure.FileHasLinks or SsoSecretFailure.FileChanged
+            or SsoSecretFailure.AttributesNotCopied or SsoSecretFailure.TooManyValues => false,
         _ => true,
     };
 
@@ -50,7 +52,11 @@ internal static class ErrorCatalog
         SsoSecretFailure.WrongPassword or SsoSecretFailure.WrongRecoveryKey => ErrorCategory.AuthenticationError,
         SsoSecretFailure.NotARecoveryKey or SsoSecretFailure.DamagedRecoveryKey => ErrorCategory.InvalidData,
         SsoSecretFailure.TamperedBackup or SsoSecretFailure.StoreInsecure or SsoSecretFailure.HintRevealsPassword
-            or SsoSecretFailure.StoreNotOwned or SsoSecretFailure.StorePathInsecure or SsoSecretFailure.StoreFileNotRegular => ErrorCategory.SecurityError,
+            or SsoSecretFailure.StoreNotOwned or SsoSecretFailure.StorePathInsecure or SsoSecretFailure.StoreFileNotRegular
+            or SsoSecretFailure.PathNotOwned or SsoSecretFailure.PathInsecure => ErrorCategory.SecurityError,
+        SsoSecretFailure.FileHasLinks or SsoSecretFailure.AttributesNotCopied => ErrorCategory.InvalidArgument,
+        SsoSecretFailure.FileChanged => ErrorCategory.ResourceBusy,
+        SsoSecretFailure.TooManyValues => ErrorCategory.LimitsExceeded,
         SsoSecretFailure.NotARegularFile => ErrorCategory.InvalidArgument,
         SsoSecretFailure.DamagedBackup or SsoSecretFailure.NotABackup or SsoSecretFailure.UnsupportedVersion or SsoSecretFailure.StoreDamaged => ErrorCategory.InvalidData,
         SsoSecretFailure.KdfLimitExceeded => ErrorCategory.LimitsExceeded,
@@ -120,6 +126,12 @@ internal static class ErrorCatalog
         SsoSecretFailure.InvalidRecipient => "Copy the public key line (ssosecret-recipient1...) again from New-SsoRecoveryKey or Get-SsoRecoveryKey.",
         SsoSecretFailure.RecipientsWithPassword => "Give either -Recipient or a password (-Password, -Credential, -PasswordHint), not both; to have both, write two backups.",
         SsoSecretFailure.BackupKindMismatch => "Give a password for a password backup, and -RecoveryKeyPath for a backup sealed to recovery keys (Get-SsoSecretBackupInfo shows its Kind).",
+        SsoSecretFailure.PathNotOwned => "Keep the file in a folder that only you (or root) own, as the message says, or run the command as the account that owns the folder.",
+        SsoSecretFailure.PathInsecure => "Keep the file below folders that other users cannot write (chmod go-w, or chmod +t for a shared folder), as the message says.",
+        SsoSecretFailure.FileHasLinks => "Rewrite the file through a single name: remove its other hard links (find / -samefile <file>), or copy it to a file of its own.",
+        SsoSecretFailure.FileChanged => "Another program changed the file meanwhile; check its content, then run the command again.",
+        SsoSecretFailure.AttributesNotCopied => "Remove the extended attributes the message names (or copy the file without them), then run the command again.",
+        SsoSecretFailure.TooManyValues => "Split the values over several files.",
         _ => "See about_SsoSecret.",
     };
 
