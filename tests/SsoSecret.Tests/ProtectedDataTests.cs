@@ -477,6 +477,30 @@ public sealed class ProtectedDataTests
     }
 
     [Fact]
+    public void RewrapWithSeveralPurposesOpensEachValueForItsOwnAndNeverForOneNotNamed()
+    {
+        var previous = new ProtectedDataKeyRing(Previous);
+        string db = ProtectedData.Protect(previous, "app/db", Utf8("db"));
+        string api = ProtectedData.Protect(previous, "app/api", Utf8("api"));
+        string other = ProtectedData.Protect(previous, "app/other", Utf8("other"));
+        var purposes = new[] { "app/db", "app/api" };
+        var currentOnly = new ProtectedDataKeyRing(Current);
+
+        var first = ProtectedData.Rewrap(Ring, purposes, db);
+        Assert.Equal("app/db", first.Purpose);
+        Assert.Equal(Utf8("db"), ProtectedData.Unprotect(currentOnly, "app/db", first.Text));
+        var second = ProtectedData.Rewrap(Ring, purposes, api);
+        Assert.Equal("app/api", second.Purpose);
+        Assert.Equal(Utf8("api"), ProtectedData.Unprotect(currentOnly, "app/api", second.Text));
+
+        var refused = Assert.Throws<ProtectedDataException>(() => ProtectedData.Rewrap(Ring, purposes, other));
+        Assert.Equal(ProtectedDataFailure.WrongPurpose, refused.Outcome);
+        Assert.Contains("any of the 2 purposes given", refused.Message);
+        // Damage is not a wrong purpose: the next purpose is not tried for it.
+        Assert.Equal(ProtectedDataFailure.UnknownSecret, Assert.Throws<ProtectedDataException>(() => ProtectedData.Rewrap(currentOnly, purposes, db)).Outcome);
+    }
+
+    [Fact]
     public void RewrapCarriesAValueToTheCurrentSecret()
     {
         string old = ProtectedData.Protect(new ProtectedDataKeyRing(Previous), Purpose, Utf8("db password"));
