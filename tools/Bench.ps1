@@ -327,7 +327,55 @@ Row 'Unprotect-SsoData over 10,000 values from a file' '' ('{0:0} ms' -f (Median
 $ratios = Ratios $unprotect 'read' 'convert'
 Row 'Get-Content of that file alone (no Unprotect)' '' ('{0:0} ms' -f (Median $unprotect.read)) ('ConvertFrom-SecureString: {0:0} ms' -f (Median $unprotect.convert)) 'ratio' (Median $ratios) $ratios
 
-# 7. Peak memory of Backup-SsoMasterSecret at the default profile (256 MiB of KDF memory): a new pwsh's peak resident
+# 7. Rewrapping a config file in place after a rotation (Update-SsoProtectedData -LiteralPath): 10,000 protected values,
+#    made under the old secret, in a file padded with comment lines to just under the 16 MiB the command accepts, so
+#    that every value is rewrapped under the new current secret; against Get-Content -Raw + Set-Content of the same
+#    file in the same process (target: within 5x). Each run gets a fresh copy of the file under the old secret (the
+#    copy is not timed; the baseline's runs get one too).
+$rotation = New-Item -ItemType Directory -Path (Join-Path $WorkFolder 'rotation')
+$rotationStore = Join-Path $rotation 'store'
+$rotationPassword = ConvertTo-SecureString 'benchmark password' -AsPlainText -Force
+$oldSecret = New-SsoMasterSecret -BackupPath (Join-Path $rotation 'old.bak') -Password $rotationPassword -KdfProfile Interactive -StorePath $rotationStore -PassThru
+$texts = @(1..10000 | ForEach-Object { "value-$_" } | Protect-SsoData -Purpose 'bench/rewrap' -StorePath $rotationStore)
+$newSecret = New-SsoMasterSecret -BackupPath (Join-Path $rotation 'new.bak') -Password $rotationPassword -KdfProfile Interactive -StorePath $rotationStore -Force -PassThru
+# The values spread evenly through the file, each after a block of comment lines of the same size; a last comment
+# block brings the file to 16 MiB less 1 KiB (ASCII: characters are bytes).
+$fileSize = 16MB - 1KB
+$valueLines = @(for ($i = 0; $i -lt $texts.Count; $i++) { 'key_{0} = {1}' -f ($i + 1), $texts[$i] })
+$blockSize = [int][math]::Floor(($fileSize - ($valueLines | Measure-Object -Property Length -Sum).Sum - $valueLines.Count) / ($valueLines.Count + 1))
+function Add-CommentBlock([System.Text.StringBuilder] $Text, [string] $Key, [int] $Bytes) {
+    # Comment lines of about 100 bytes, the last one cut to make exactly $Bytes (with their line ends).
+    $end = $Text.Length + $Bytes
+    for ($note = 1; $Text.Length -lt $end; $note++) {
+        $line = "# $Key, note ${note}: read by the service when it starts; changed only by the rotation job, never by hand."
+        [void]$Text.Append($line, 0, [math]::Min($line.Length, $end - $Text.Length - 1)).Append("`n")
+    }
+}
+$config = [System.Text.StringBuilder]::new($fileSize)
+for ($i = 0; $i -lt $valueLines.Count; $i++) {
+    Add-CommentBlock $config "key_$($i + 1)" $blockSize
+    [void]$config.Append($valueLines[$i]).Append("`n")
+}
+Add-CommentBlock $config 'end of file' ($fileSize - $config.Length)
+$preparedFile = Join-Path $rotation 'config.prepared'
+[IO.File]::WriteAllText($preparedFile, $config.ToString())
+if ((Get-Item -LiteralPath $preparedFile).Length -ne $fileSize) { throw "The prepared config file is not $fileSize bytes long." }
+$rewrapFile = Join-Path $rotation 'config.conf'
+$updates = [System.Collections.Generic.List[object]]::new()
+$rewrap = Measure-Rounds ([ordered]@{
+        update  = @({ param($p, $f, $s, $u) Copy-Item -LiteralPath $p -Destination $f -Force; Time { $u.Add((Update-SsoProtectedData -LiteralPath $f -Purpose 'bench/rewrap' -StorePath $s -PassThru)) } }, $preparedFile, $rewrapFile, $rotationStore, $updates)
+        rewrite = @({ param($p, $f) Copy-Item -LiteralPath $p -Destination $f -Force; Time { Set-Content -LiteralPath $f -Value (Get-Content -LiteralPath $f -Raw) -NoNewline } }, $preparedFile, $rewrapFile)
+    })
+# Every timed run (and the warm-up) rewrapped all 10,000 values, from the old secret to the new one.
+foreach ($update in $updates) {
+    if ($update.Values -ne 10000 -or $update.Rewrapped -ne 10000 -or "$($update.FromSecretIds)" -ne "$($oldSecret.SecretId)" -or $update.SecretId -ne $newSecret.SecretId) {
+        throw "A run of Update-SsoProtectedData did not rewrap the 10,000 values from the old secret to the new one ($($update.Rewrapped) of $($update.Values))."
+    }
+}
+$ratios = Ratios $rewrap 'update' 'rewrite'
+Row 'Update-SsoProtectedData rewrapping a 16 MiB file with 10,000 protected values' '' ('{0:0} ms' -f (Median $rewrap.update)) ('Get-Content -Raw + Set-Content: {0:0} ms' -f (Median $rewrap.rewrite)) 'ratio' (Median $ratios) $ratios 5.0
+
+# 8. Peak memory of Backup-SsoMasterSecret at the default profile (256 MiB of KDF memory): a new pwsh's peak resident
 #    set (/proc) less that of a pwsh that did the same but the backup, less the KDF's own memory.
 if (Test-Path /proc/self/status) {
     $store = Join-Path $WorkFolder 'worker-BouncyCastle/store'
