@@ -220,9 +220,10 @@ internal sealed class TemporaryFile : IDisposable
     /// followed). With <paramref name="keepReplaced"/> what it replaces is kept under a hidden name beside it (a hard link
     /// made before the rename, so the name never goes missing) until the returned commit is kept or undone: a process
     /// killed in between leaves it as ".&lt;name&gt;.&lt;12 hex digits&gt;.replaced", which nothing removes but the
-    /// commit that made it, so a replaced file is never lost.
+    /// commit that made it, so a replaced file is never lost. <paramref name="requireMetadata"/>: on Windows, fail rather
+    /// than give the new file less than the replaced one's security descriptor and attributes.
     /// </summary>
-    internal CommittedFile Commit(bool keepReplaced)
+    internal CommittedFile Commit(bool keepReplaced, bool requireMetadata = false)
     {
         CloseStream();
         RequireTemporaryInPlace();
@@ -248,14 +249,14 @@ internal sealed class TemporaryFile : IDisposable
             else if (File.Exists(TargetPath))
             {
                 aside = AtomicFile.AsideName(TargetName);
-                File.Replace(Folder.Combine(Name), TargetPath, Folder.Combine(aside), ignoreMetadataErrors: false);
+                File.Replace(Folder.Combine(Name), TargetPath, Folder.Combine(aside), ignoreMetadataErrors: true);
                 return Committed(aside, null);
             }
         }
 
         try
         {
-            Folder.Rename(Name, TargetName);
+            Folder.Rename(Name, TargetName, requireMetadata);
         }
         catch
         {

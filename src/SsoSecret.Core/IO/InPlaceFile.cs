@@ -264,7 +264,7 @@ internal sealed class InPlaceFile : IDisposable
 
             BeforeReplace?.Invoke(RealPath);
             RequireUnchanged();
-            temporary.Commit(keepReplaced: false).Keep();
+            temporary.Commit(keepReplaced: false, requireMetadata: true).Keep();
         }
         catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
         {

@@ -157,8 +157,12 @@ internal sealed class OpenFolder : IDisposable
         return RegularFile.Outcome.Opened;
     }
 
-    /// <summary>Renames the entry <paramref name="from"/> over <paramref name="to"/>, replacing what that name holds (never followed).</summary>
-    internal void Rename(string from, string to)
+    /// <summary>
+    /// Renames the entry <paramref name="from"/> over <paramref name="to"/>, replacing what that name holds (never
+    /// followed). On Windows the replaced file's security descriptor and attributes go to the new one (File.Replace);
+    /// with <paramref name="requireMetadata"/> a replacement that cannot keep them fails instead.
+    /// </summary>
+    internal void Rename(string from, string to, bool requireMetadata = false)
     {
         if (UnixFileMode.IsUnix)
         {
@@ -166,7 +170,7 @@ internal sealed class OpenFolder : IDisposable
         }
         else if (File.Exists(Combine(to)))
         {
-            File.Replace(Combine(from), Combine(to), destinationBackupFileName: null, ignoreMetadataErrors: false);
+            File.Replace(Combine(from), Combine(to), destinationBackupFileName: null, ignoreMetadataErrors: !requireMetadata);
         }
         else
         {

@@ -4,8 +4,8 @@ using SsoSecret.IO;
 namespace SsoSecret.Store;
 
 /// <summary>
-/// Who can change what the store path leads to (Unix). The rule, as ssh's StrictModes applies it to a user's keys, with
-/// the one exception a shared folder such as /tmp needs:
+/// Who can change what the store path leads to (Unix). Rules 1 and 2 are <see cref="PathRule"/>'s (shared with files
+/// rewritten in place), worded for the store:
 /// <list type="number">
 /// <item>Every entry the path goes through, from "/" to the store folder (every folder, every symbolic link, and the
 /// folders a link leads to), is owned by the calling user or by root. Otherwise <see cref="SsoSecretFailure.StoreNotOwned"/>:

@@ -20,14 +20,6 @@ public sealed class ProtectSsoDataCommand : ProtectedDataCommandBase
     private readonly List<string> _texts = new();
     private int _count;
 
-    /// <summary>What the values are for (for example 'billing/db-password'); a value opens only for its own purpose.</summary>
-    [Parameter(Mandatory = true)]
-    [AllowEmptyString]
-    public string Purpose { get; set; } = string.Empty;
-
-    /// <inheritdoc/>
-    private protected override string[] Purposes => new[] { Purpose };
-
     /// <summary>The value: a SecureString, a string, a byte array or a PSCredential (its password).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ValueSet)]
     [AllowEmptyString]
@@ -39,6 +31,14 @@ public sealed class ProtectSsoDataCommand : ProtectedDataCommandBase
     [FileSystemPathTransformation]
     [ValidateNotNullOrEmpty]
     public string LiteralPath { get; set; } = string.Empty;
+
+    /// <summary>What the values are for (for example 'billing/db-password'); a value opens only for its own purpose.</summary>
+    [Parameter(Mandatory = true)]
+    [AllowEmptyString]
+    public string Purpose { get; set; } = string.Empty;
+
+    /// <inheritdoc/>
+    private protected override string[] Purposes => new[] { Purpose };
 
     /// <summary>Writes the protected text to this file (one line per value) instead of the output.</summary>
     [Parameter]

@@ -25,14 +25,6 @@ public sealed class UnprotectSsoDataCommand : ProtectedDataCommandBase
     // what is never written is zeroed.
     private OrderedWork<string, byte[]>? _work;
 
-    /// <summary>What the values are for (for example 'billing/db-password'); a value opens only for its own purpose.</summary>
-    [Parameter(Mandatory = true)]
-    [AllowEmptyString]
-    public string Purpose { get; set; } = string.Empty;
-
-    /// <inheritdoc/>
-    private protected override string[] Purposes => new[] { Purpose };
-
     /// <summary>Protected text, as Protect-SsoData wrote it (white space around it is ignored).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = TextSet)]
     [AllowEmptyString]
@@ -44,6 +36,14 @@ public sealed class UnprotectSsoDataCommand : ProtectedDataCommandBase
     [FileSystemPathTransformation]
     [ValidateNotNullOrEmpty]
     public string[] LiteralPath { get; set; } = System.Array.Empty<string>();
+
+    /// <summary>What the values are for (for example 'billing/db-password'); a value opens only for its own purpose.</summary>
+    [Parameter(Mandatory = true)]
+    [AllowEmptyString]
+    public string Purpose { get; set; } = string.Empty;
+
+    /// <inheritdoc/>
+    private protected override string[] Purposes => new[] { Purpose };
 
     /// <summary>Returns each value as a plain string instead of a SecureString.</summary>
     [Parameter]

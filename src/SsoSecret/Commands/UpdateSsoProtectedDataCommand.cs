@@ -21,6 +21,18 @@ public sealed class UpdateSsoProtectedDataCommand : ProtectedDataCommandBase
 
     private int _count;
 
+    /// <summary>Protected text; the output is the same value under the current secret (unchanged when it already was).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = TextSet)]
+    [AllowEmptyString]
+    public string[] InputObject { get; set; } = Array.Empty<string>();
+
+    /// <summary>Files (a config file, or what Protect-SsoData -OutFile wrote) whose protected values are rewrapped in place.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = FileSet)]
+    [Alias("PSPath", "FullName")]
+    [FileSystemPathTransformation]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = Array.Empty<string>();
+
     /// <summary>
     /// What the values are for. Several purposes may be given: each value is opened for the one it was protected for
     /// among them (a value never opens for a purpose not named), so a config file holding values of several purposes is
@@ -33,18 +45,6 @@ public sealed class UpdateSsoProtectedDataCommand : ProtectedDataCommandBase
 
     /// <inheritdoc/>
     private protected override string[] Purposes => Purpose;
-
-    /// <summary>Protected text; the output is the same value under the current secret (unchanged when it already was).</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = TextSet)]
-    [AllowEmptyString]
-    public string[] InputObject { get; set; } = Array.Empty<string>();
-
-    /// <summary>Files (a config file, or what Protect-SsoData -OutFile wrote) whose protected values are rewrapped in place.</summary>
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = FileSet)]
-    [Alias("PSPath", "FullName")]
-    [FileSystemPathTransformation]
-    [ValidateNotNullOrEmpty]
-    public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
     /// <summary>With -LiteralPath: outputs what was done to each file.</summary>
     [Parameter(ParameterSetName = FileSet)]
