@@ -25,16 +25,23 @@ internal static class TextFile
     /// <summary>
     /// Writes a new file atomically (temporary file, flush, rename, each relative to the folder opened once); without
     /// <paramref name="overwrite"/> an existing name is never replaced, even one that appeared a moment ago. Returns
-    /// what was written, for <see cref="Remove"/>.
+    /// what was written, for <see cref="Remove"/>. A failure to write is <see cref="SsoSecretFailure.WriteFailed"/>.
     /// </summary>
     internal static WrittenFile Write(string path, byte[] content, bool overwrite)
     {
-        using var temporary = PreparedBackup.Begin(path, overwrite, () => Exists(path));
-        temporary.Write(content);
-        var written = new WrittenFile(path, temporary.Status);
-        var committed = overwrite ? temporary.Commit(keepReplaced: false) : temporary.CommitNew() ?? throw Exists(path);
-        committed.Keep();
-        return written;
+        try
+        {
+            using var temporary = PreparedBackup.Begin(path, overwrite, () => Exists(path));
+            temporary.Write(content);
+            var written = new WrittenFile(path, temporary.Status);
+            var committed = overwrite ? temporary.Commit(keepReplaced: false) : temporary.CommitNew() ?? throw Exists(path);
+            committed.Keep();
+            return written;
+        }
+        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+        {
+            throw new SsoSecretException(SsoSecretFailure.WriteFailed, $"The file '{path}' could not be written; nothing was put in place: {e.Message}", path, e);
+        }
     }
 
     /// <summary>Removes a file <see cref="Write"/> wrote, only while its name still holds that file (Unix: the same inode). Best effort.</summary>

@@ -106,7 +106,7 @@ public sealed class SplitSsoMasterSecretCommand : StoreCommandBase
                     IO.TextFile.Remove(file);
                 }
 
-                if (e is SsoSecretException known)
+                if (e is SsoSecretException known && known.Failure != SsoSecretFailure.WriteFailed)
                 {
                     throw known;
                 }
