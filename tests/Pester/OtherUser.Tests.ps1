@@ -9,27 +9,11 @@ BeforeAll {
     # Backups with a 64 KiB KDF: this suite is about files and accounts, not the KDF.
     Set-KdfFloorWaiver $true
 
-    $script:Reason = $null
-    if ($IsWindows) { $script:Reason = 'Unix only (Windows protects the store with DPAPI and ACLs)' }
-    elseif ((id -u) -ne '0') { $script:Reason = 'needs root (useradd, runuser, chown, mount), as CI runs' }
-    elseif (-not (Get-Command useradd, runuser -CommandType Application -ErrorAction Ignore)) { $script:Reason = 'useradd and runuser are not installed' }
-
-    if (-not $Reason) {
-        # Each account's comment names the process that made it (tests/ProcessOwner.ps1), so that the accounts of a run
-        # that was killed before its AfterAll (a soak stops the suites beside it where they are) are removed by the
-        # next run, and never those of a run still going.
-        . (Join-Path $PSScriptRoot '../ProcessOwner.ps1')
-        foreach ($line in @(Get-Content /etc/passwd)) {
-            $fields = $line -split ':'
-            if ($fields.Count -ge 5 -and $fields[0] -like 'ssot*' -and $fields[4] -match '^ssosecret-test (\d+ \d+)$') {
-                if (-not (Test-OwnerAlive $Matches[1])) { userdel $fields[0] 2>&1 | Out-Null }
-            }
-        }
-        $script:User = 'ssot' + [guid]::NewGuid().ToString('N').Substring(0, 8)
-        useradd --no-create-home --shell /bin/sh --comment "ssosecret-test $(Get-OwnerTag)" $User 2>&1 | Out-Null
-        if ($LASTEXITCODE -ne 0) { $script:Reason = "useradd $User failed" }
-        else { $script:Uid = [int](id -u $User) }
-    }
+    # The other user: an account of this run's own (TestHelpers.ps1), or the reason there can be none here.
+    $account = New-TestAccount
+    $script:Reason = $account.Reason
+    $script:User = $account.Name
+    $script:Uid = $account.Uid
 
     # Runs a shell command as the other user; returns its exit code (output on the host for the record).
     function Invoke-AsOther([string] $Command) {
@@ -38,14 +22,6 @@ BeforeAll {
     }
 
     function Get-Mode([string] $Path) { [Convert]::ToString((Get-Item -LiteralPath $Path -Force).UnixFileMode.value__ -band 0xFFF, 8) }
-
-    # The error a command throws (it must throw one).
-    function Get-Refusal([scriptblock] $Command) {
-        $caught = $null
-        try { & $Command } catch { $caught = $_ }
-        $caught | Should -Not -BeNullOrEmpty -Because 'the command must refuse'
-        $caught
-    }
 
     if (-not $Reason) {
         # A folder every user can write, sticky, as /tmp; and a folder of the other user's own.
@@ -60,7 +36,7 @@ BeforeAll {
 }
 
 AfterAll {
-    if ($script:User) { userdel $User 2>&1 | Out-Null }
+    Remove-TestAccount $script:User
     Set-KdfFloorWaiver $false
     Restore-TestEnvironment
 }

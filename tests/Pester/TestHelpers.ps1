@@ -197,3 +197,54 @@ function Set-KdfFloorWaiver {
 
 # KDF parameters far below the floor (64 KiB, 1 pass, 1 lane), with Set-KdfFloorWaiver, for tests that do not test the KDF.
 $script:TinyKdf = [SsoSecret.KdfParameters]::new(64, 1, 1)
+
+# Who made what a run leaves on the machine (an account): Get-OwnerTag, Test-OwnerAlive.
+. (Join-Path $PSScriptRoot '../ProcessOwner.ps1')
+
+function New-TestAccount {
+    <#
+    A second, unprivileged local account (useradd, no home, a group of its own), for the suites that act as another
+    user of this machine would (OtherUser, RewriteRace). Returns its Name, Uid and Gid; or, where there can be none, only
+    the Reason (not Linux, not root, no useradd/runuser/userdel, useradd failed), for the suite to skip with.
+    The account's comment names the process that made it (tests/ProcessOwner.ps1), so that the accounts of a run killed
+    before its AfterAll (a soak stops the suites beside it where they are) are removed by the next run of any suite that
+    makes one, and never those of a run still going. Remove-TestAccount removes it.
+    #>
+    $none = { param($Reason) [pscustomobject]@{ Name = $null; Uid = $null; Gid = $null; Reason = $Reason } }
+    if (-not $IsLinux) { return & $none 'Linux only (useradd, runuser and /proc)' }
+    if ((id -u) -ne '0') { return & $none 'needs root (useradd, runuser, chown), as CI runs' }
+    if (@(Get-Command useradd, userdel, runuser -CommandType Application -ErrorAction Ignore).Count -lt 3) {
+        return & $none 'useradd, userdel and runuser are not all installed'
+    }
+
+    foreach ($line in @(Get-Content /etc/passwd)) {
+        $fields = $line -split ':'
+        if ($fields.Count -ge 5 -and $fields[0] -like 'ssot*' -and $fields[4] -match '^ssosecret-test (\d+ \d+)$') {
+            if (-not (Test-OwnerAlive $Matches[1])) { userdel $fields[0] 2>&1 | Out-Null }
+        }
+    }
+    $name = 'ssot' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+    # Another suite's process may hold the lock on /etc/passwd for a moment (useradd: cannot lock): a few tries.
+    for ($try = 1; $try -le 5; $try++) {
+        useradd --no-create-home --shell /bin/sh --comment "ssosecret-test $(Get-OwnerTag)" $name 2>&1 | Out-Null
+        if ($LASTEXITCODE -eq 0) { break }
+        Start-Sleep -Milliseconds 500
+    }
+    if ($LASTEXITCODE -ne 0) { return & $none "useradd $name failed (exit code $LASTEXITCODE)" }
+    [pscustomobject]@{ Name = $name; Uid = [int](id -u $name); Gid = [int](id -g $name); Reason = $null }
+}
+
+function Remove-TestAccount {
+    # Removes an account New-TestAccount made (and its group); nothing for none.
+    param([string] $Name)
+    if ($Name) { userdel $Name 2>&1 | Out-Null }
+}
+
+function Get-Refusal {
+    # The error a command throws (it must throw one; a non-terminating error counts with -ErrorAction Stop).
+    param([Parameter(Mandatory)] [scriptblock] $Command)
+    $caught = $null
+    try { & $Command } catch { $caught = $_ }
+    $caught | Should -Not -BeNullOrEmpty -Because 'the command must refuse'
+    $caught
+}
