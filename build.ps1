@@ -355,7 +355,7 @@ function Invoke-Fuzz {
 # The Pester suites run in two groups at the same time, beside xunit and the corpus replay: the suites that start
 # processes of their own (and the DSC suite, to even out the two: about 10 minutes each on a loaded 2-core machine), and
 # all the others. So the concurrency suite always runs with another suite loading the machine, as it must prove it can.
-$script:FirstPesterGroup = 'Concurrency', 'CrashSafety', 'OtherUser', 'BornOwnerOnly', 'Dsc'
+$script:FirstPesterGroup = 'Concurrency', 'CrashSafety', 'OtherUser', 'RewriteRace', 'BornOwnerOnly', 'Dsc'
 
 function Invoke-Tests {
     $total = [System.Diagnostics.Stopwatch]::StartNew()

@@ -110,14 +110,7 @@ public sealed class InPlaceFileTests : IDisposable
         string precious = Write(Path.Combine(other, "config.json"), "precious");
         string moved = Path.Combine(_folder, "app-moved");
 
-        void Swap(string path)
-        {
-            if (path == config)
-            {
-                Directory.Move(app, moved);
-                Directory.CreateSymbolicLink(app, other);
-            }
-        }
+        void Swap(string path) => SwapForLink(path == config, app, moved, other);
 
         InPlaceFile.BeforeReplace += Swap;
         try
@@ -150,14 +143,7 @@ public sealed class InPlaceFileTests : IDisposable
         string moved = Path.Combine(_folder, "backups-moved");
         string target = Path.Combine(backups, "master.bak");
 
-        void Swap(string path)
-        {
-            if (path == target)
-            {
-                Directory.Move(backups, moved);
-                Directory.CreateSymbolicLink(backups, other);
-            }
-        }
+        void Swap(string path) => SwapForLink(path == target, backups, moved, other);
 
         PreparedBackup.BeforeCommit += Swap;
         try
@@ -393,6 +379,17 @@ public sealed class InPlaceFileTests : IDisposable
         Assert.Equal(SsoSecretFailure.PathInsecure, failure.Failure);
         UnixFileMode.Set(theirs, 0x3FF); // 1777: sticky, as /tmp
         Open(config).Dispose();
+    }
+
+    // What another account that owns the folder's parent can do at any moment: move the folder away and put a link to
+    // another folder in its place.
+    private static void SwapForLink(bool now, string folder, string movedTo, string linkTarget)
+    {
+        if (now)
+        {
+            Directory.Move(folder, movedTo);
+            Directory.CreateSymbolicLink(folder, linkTarget);
+        }
     }
 
     private static byte[] Acl(params (ushort Tag, ushort Permissions, uint Id)[] entries)

@@ -129,25 +129,7 @@ internal sealed class InPlaceFile : IDisposable
                         path);
                 }
 
-                var stream = new FileStream(handle!, FileAccess.Read, 1);
-                try
-                {
-                    if (status.Links > 1)
-                    {
-                        throw new SsoSecretException(
-                            SsoSecretFailure.FileHasLinks,
-                            $"The file '{entry}' has {status.Links} names (hard links). Rewritten in place it would get a new inode, and its other names would keep the old values; it was left as it was.",
-                            path);
-                    }
-
-                    var content = ReadAll(stream, status.Size, maxLength, tooLarge);
-                    return new InPlaceFile(path, entry, folder, name, stream, status, content);
-                }
-                catch
-                {
-                    stream.Dispose();
-                    throw;
-                }
+                return Read(path, entry, folder, name, new FileStream(handle!, FileAccess.Read, 1), status, _ => status.Links, maxLength, tooLarge);
             }
             catch
             {
@@ -176,29 +158,35 @@ internal sealed class InPlaceFile : IDisposable
         try
         {
             var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            try
-            {
-                uint links = WindowsLinkCount(stream.SafeFileHandle);
-                if (links > 1)
-                {
-                    throw new SsoSecretException(
-                        SsoSecretFailure.FileHasLinks,
-                        $"The file '{path}' has {links} names (hard links). Rewritten in place its other names would keep the old values; it was left as it was.",
-                        path);
-                }
-
-                var content = ReadAll(stream, stream.Length, maxLength, tooLarge);
-                return new InPlaceFile(path, path, folder, System.IO.Path.GetFileName(path), stream, default, content);
-            }
-            catch
-            {
-                stream.Dispose();
-                throw;
-            }
+            return Read(path, path, folder, System.IO.Path.GetFileName(path), stream, default, opened => WindowsLinkCount(opened.SafeFileHandle), maxLength, tooLarge);
         }
         catch
         {
             folder.Dispose();
+            throw;
+        }
+    }
+
+    // The file opened: refused when it has other names, else read whole (the stream is closed on a failure).
+    private static InPlaceFile Read(string path, string realPath, OpenFolder folder, string name, FileStream stream, PosixFileStatus status, Func<FileStream, uint> links, int maxLength, Func<long, Exception> tooLarge)
+    {
+        try
+        {
+            uint count = links(stream);
+            if (count > 1)
+            {
+                throw new SsoSecretException(
+                    SsoSecretFailure.FileHasLinks,
+                    $"The file '{realPath}' has {count} names (hard links). Rewritten in place it would get a new inode, and its other names would keep the old values; it was left as it was.",
+                    path);
+            }
+
+            var content = ReadAll(stream, stream.Length, maxLength, tooLarge);
+            return new InPlaceFile(path, realPath, folder, name, stream, status, content);
+        }
+        catch
+        {
+            stream.Dispose();
             throw;
         }
     }
