@@ -224,6 +224,12 @@ public enum SsoSecretFailure
 
     /// <summary>A file holds more protected values than a rewrite in place takes.</summary>
     TooManyValues,
+
+    /// <summary>
+    /// Windows: the store file is intact, but DPAPI cannot open the master secret in it (a store made on another machine
+    /// or Windows installation, or its protected part altered).
+    /// </summary>
+    StoreUnprotectFailed,
 }
 
 /// <summary>

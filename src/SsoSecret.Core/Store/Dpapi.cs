@@ -4,6 +4,18 @@ using System.Runtime.InteropServices;
 
 namespace SsoSecret.Store;
 
+/// <summary>A DPAPI call that failed, with the Windows error; the store turns it into its own failure.</summary>
+internal sealed class DpapiException : Exception
+{
+    internal DpapiException(string call, int error)
+        : base($"{call} failed: {new Win32Exception(error).Message} (Windows error {error}).")
+    {
+        Error = error;
+    }
+
+    internal int Error { get; }
+}
+
 /// <summary>
 /// Windows DPAPI with machine scope, as ENTSSO protects its copy of the master secret in the registry: the bytes on
 /// disk open only on this machine.
@@ -31,7 +43,8 @@ internal static class Dpapi
                 : CryptUnprotectData(ref input, IntPtr.Zero, IntPtr.Zero, IntPtr.Zero, IntPtr.Zero, CryptProtectUiForbidden, ref output);
             if (!ok)
             {
-                throw new Win32Exception(Marshal.GetLastWin32Error());
+                int error = Marshal.GetLastWin32Error();
+                throw new DpapiException(protect ? "CryptProtectData" : "CryptUnprotectData", error);
             }
 
             var result = new byte[output.Size];

@@ -131,14 +131,28 @@ internal static class StoreFile
         var state = new StoreState();
         try
         {
-            if ((presence & HasCurrent) != 0)
+            try
             {
-                state.Current = ReadSecret(reader, protection, withReplaced: false);
-            }
+                if ((presence & HasCurrent) != 0)
+                {
+                    state.Current = ReadSecret(reader, protection, withReplaced: false);
+                }
 
-            if ((presence & HasPrevious) != 0)
+                if ((presence & HasPrevious) != 0)
+                {
+                    state.Previous = ReadSecret(reader, protection, withReplaced: true);
+                }
+            }
+            catch (DpapiException e)
             {
-                state.Previous = ReadSecret(reader, protection, withReplaced: true);
+                throw new StoreException(
+                    SsoSecretFailure.StoreUnprotectFailed,
+                    path,
+                    $"The secret store file '{path}' is intact (its checksum matches), but Windows cannot open the master secret protected in it: {e.Message} It was made on another machine or by another Windows installation (a copied store, a restored disk image, a reinstalled system), or its protected part was altered.",
+                    e)
+                {
+                    RecommendedAction = $"A store opens only on the machine that wrote it. Restore the master secret from a backup into this machine's store (Restore-SsoMasterSecret <backup> -StorePath '{System.IO.Path.GetDirectoryName(path)}' -Force), or use the store on the machine that made it.",
+                };
             }
 
             if ((presence & HasLastBackup) != 0)
