@@ -294,18 +294,26 @@ internal sealed class OpenFolder : IDisposable
         }
     }
 
-    /// <summary>The names of the folder's entries that start with <paramref name="prefix"/> (listed by its path; best effort).</summary>
+    /// <summary>
+    /// The names of the folder's entries that start with <paramref name="prefix"/> (listed by its path; best effort). The
+    /// prefix is compared here, exactly, not given to the system as a pattern: a pattern's meaning differs between
+    /// platforms (8.3 names on Windows, and Wine finds nothing for ".name.*").
+    /// </summary>
     internal string[] List(string prefix)
     {
         try
         {
-            var found = Directory.GetFileSystemEntries(Path, prefix + "*");
-            for (int i = 0; i < found.Length; i++)
+            var found = new System.Collections.Generic.List<string>();
+            foreach (string entry in Directory.EnumerateFileSystemEntries(Path))
             {
-                found[i] = System.IO.Path.GetFileName(found[i]);
+                string name = System.IO.Path.GetFileName(entry);
+                if (name.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    found.Add(name);
+                }
             }
 
-            return found;
+            return found.ToArray();
         }
         catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
         {
