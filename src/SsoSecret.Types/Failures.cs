@@ -230,6 +230,12 @@ public enum SsoSecretFailure
     /// or Windows installation, or its protected part altered).
     /// </summary>
     StoreUnprotectFailed,
+
+    /// <summary>
+    /// A restore whose secret has the id of a secret the store holds (current or previous) but other bytes: two secrets
+    /// never share an id, so one of them was not made by SsoSecret (a forged backup).
+    /// </summary>
+    SecretIdConflict,
 }
 
 /// <summary>

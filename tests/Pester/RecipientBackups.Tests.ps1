@@ -232,3 +232,53 @@ Describe 'Restoring from a backup sealed to recovery keys' {
         $caught.ErrorDetails.RecommendedAction | Should -BeLike '*Get-SsoRecoveryKey*'
     }
 }
+
+Describe 'A forged backup under the real secret id (anyone with the public key line can write one)' {
+    BeforeAll {
+        # Her backup: her own secret, sealed to the administrator's public key A under the id she read from the real
+        # backup's header (Get-SsoSecretBackupInfo needs no password). Written through the module's own sealing code,
+        # reached by reflection, as a writer from the page would write it.
+        $context = @([System.Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -EQ 'SsoSecret')[0]
+        $core = $context.Assemblies | Where-Object { $_.GetName().Name -eq 'SsoSecret.Core' } | Select-Object -First 1
+        $keyType = $core.GetType('SsoSecret.RecoveryPublicKey')
+        $keys = [Activator]::CreateInstance([System.Collections.Generic.List`1].MakeGenericType($keyType))
+        $keys.Add($keyType.GetMethod('Parse', [System.Reflection.BindingFlags]'NonPublic, Static').Invoke($null, @($KeyA.PublicKey)))
+        $realId = (Get-SsoSecretBackupInfo $SealedAB).SecretId
+        $hers = [byte[]]::new(32)
+        [System.Security.Cryptography.RandomNumberGenerator]::Fill($hers)
+        $script:Forged = Join-Path $Folder 'forged.bak'
+        $prepare = $core.GetType('SsoSecret.IO.PreparedBackup').GetMethod('PrepareForRecipients', [System.Reflection.BindingFlags]'NonPublic, Static')
+        $prepared = $prepare.Invoke($null, @($Forged, $hers, $realId, $keys, $false, $false))
+        try { $prepared.GetType().GetMethod('Commit', [System.Reflection.BindingFlags]'NonPublic, Instance').Invoke($prepared, @($false)) | ForEach-Object { $_.GetType().GetMethod('Keep', [System.Reflection.BindingFlags]'NonPublic, Instance').Invoke($_, @()) } }
+        finally { $prepared.Dispose() }
+        (Get-SsoSecretBackupInfo $Forged).SecretId | Should -Be $realId
+    }
+
+    It 'Test-SsoSecretBackup finds it intact but says it is not this store''s secret, under its id' {
+        $result = Test-SsoSecretBackup -LiteralPath $Forged -RecoveryKeyPath $KeyA.Path -RecoveryKeyPassword $Password -StorePath $Store -Detailed
+        $result.MatchesCurrentSecret | Should -BeFalse
+        $result.Message | Should -BeLike '*a different secret under the id of the store''s current secret*Do not restore it.'
+    }
+
+    It 'Restore-SsoMasterSecret -Force refuses it with SecretIdConflict, before any question, and changes nothing' {
+        $before = Get-SsoMasterSecret -StorePath $Store
+        $caught = $null
+        try { Restore-SsoMasterSecret -LiteralPath $Forged -RecoveryKeyPath $KeyA.Path -RecoveryKeyPassword $Password -StorePath $Store -Force } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.SecretIdConflict,*'
+        $caught.CategoryInfo.Category | Should -Be 'SecurityError'
+        $caught.Exception.Message | Should -BeLike "*holds master secret $($before.Id) as its current secret (fingerprint $($before.Fingerprint))*a different secret under the same id*"
+        $after = Get-SsoMasterSecret -StorePath $Store
+        $after.Fingerprint | Should -Be $before.Fingerprint
+        $after.PreviousSecretId | Should -Be $before.PreviousSecretId
+    }
+
+    It 'restored into an empty store, it is said that a backup sealed to keys proves nothing about who wrote it, with its fingerprint' {
+        $empty = New-TestPath 'empty-store'
+        $verbose = Restore-SsoMasterSecret -LiteralPath $Forged -RecoveryKeyPath $KeyA.Path -RecoveryKeyPassword $Password -StorePath $empty -Force -Verbose 4>&1
+        $said = ($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message) -join "`n"
+        $said | Should -BeLike "*anyone who has a recovery public key line can write such a backup, so it proves nothing about who wrote it. Its secret's fingerprint is $((Get-SsoSecretBackupInfo $Forged).Fingerprint); the store's is empty*"
+        # -WhatIf says it too, before anything is opened.
+        $whatIf = Restore-SsoMasterSecret -LiteralPath $Forged -RecoveryKeyPath $KeyA.Path -StorePath (New-TestPath 'other-empty') -WhatIf -Verbose 4>&1 | Out-String
+        $whatIf | Should -BeLike '*proves nothing about who wrote it*'
+    }
+}

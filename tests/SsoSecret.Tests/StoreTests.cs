@@ -255,6 +255,35 @@ public sealed class StoreTests : IDisposable
     }
 
     [Fact]
+    public void ARestoreOfAnotherSecretUnderAnIdTheStoreHoldsIsRefusedAndChangesNothing()
+    {
+        var store = new MasterSecretStore(StorePath);
+        Guid first, second;
+        using (var state = store.Generate(null, s => Seal(Backup("1.bak"), s)))
+        {
+            first = state.Current!.Id;
+        }
+
+        using (var state = store.Generate(first, s => Seal(Backup("2.bak"), s)))
+        {
+            second = state.Current!.Id;
+        }
+
+        byte[] before = File.ReadAllBytes(Path.Combine(StorePath, MasterSecretStore.FileName));
+        foreach (var id in new[] { second, first })
+        {
+            // Her own secret under the id of the store's current secret, then of its previous one.
+            using var forged = new StoredSecret(id, DateTimeOffset.UtcNow, Enumerable.Repeat((byte)0x5A, 32).ToArray());
+            var e = Assert.Throws<StoreException>(() => store.Restore(forged, second, source: null, out _));
+            Assert.Equal(SsoSecretFailure.SecretIdConflict, e.Failure);
+            Assert.Contains($"holds master secret {id} as its {(id == second ? "current" : "previous")} secret", e.Message);
+            Assert.Contains(forged.Fingerprint, e.Message);
+        }
+
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(StorePath, MasterSecretStore.FileName)));
+    }
+
+    [Fact]
     public void GenerateRefusesWhenAnotherSecretWasInstalledMeanwhileAndPutsNoBackupInPlace()
     {
         var store = new MasterSecretStore(StorePath);

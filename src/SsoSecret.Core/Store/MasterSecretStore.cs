@@ -520,6 +520,11 @@ internal sealed class MasterSecretStore
                 return false;
             }
 
+            if (IdConflict(after, restored.Id, restored.Fingerprint, "the secret to restore") is StoreException conflict)
+            {
+                throw conflict;
+            }
+
             CheckUnchanged(after, expectedCurrent, "nothing was changed");
             after.Install(new StoredSecret(restored.Id, restored.Created, (byte[])restored.Secret.Clone()), source, DateTimeOffset.UtcNow);
             Write(heldLock, after);
@@ -530,6 +535,27 @@ internal sealed class MasterSecretStore
             after.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The failure of a restore whose secret has the id of a secret the store holds (current or previous) with other
+    /// bytes (another fingerprint), or null. Ids are identities: two secrets never share one, so one of the two was not
+    /// made by New-SsoMasterSecret; a backup sealed to recovery keys can be written by anyone who has the public key line.
+    /// </summary>
+    internal StoreException? IdConflict(StoreState state, Guid id, string fingerprint, string from)
+    {
+        foreach (var (held, role) in new[] { (state.Current, "current"), (state.Previous, "previous") })
+        {
+            if (held is not null && held.Id == id && !string.Equals(held.Fingerprint, fingerprint, StringComparison.OrdinalIgnoreCase))
+            {
+                return new StoreException(
+                    SsoSecretFailure.SecretIdConflict,
+                    Path,
+                    $"The store '{Path}' holds master secret {id} as its {role} secret (fingerprint {held.Fingerprint}), and {from} holds a different secret under the same id (fingerprint {fingerprint}). Two secrets never share an id: one of them was not made by New-SsoMasterSecret. A backup sealed to recovery keys can be written by anyone who has the recovery public key line. Nothing was changed.");
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

@@ -119,17 +119,22 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
             }
 
             var store = OpenStore();
-            Guid? currentId;
-            string? currentFingerprint;
-            using (var before = store.Read())
+            using (store.Read())
             {
-                // Reading the store first finds an insecure or damaged store before the password is asked for.
-                currentId = before.Current?.Id;
-                currentFingerprint = before.Current?.Fingerprint;
+                // Reading the store first finds an insecure or damaged store before the backup is read.
             }
 
             var data = IO.BackupFile.Read(path);
             var header = IO.BackupFile.ReadHeader(data, path);
+            var (currentId, currentFingerprint) = Before(store, header.SecretId, header.Fingerprint, $"the backup '{path}'");
+            string? caution = header.Kind == SsoSecretBackupKind.Recipients
+                ? $"The backup '{path}' is sealed to recovery keys: anyone who has a recovery public key line can write such a backup, so it proves nothing about who wrote it. Its secret's fingerprint is {header.Fingerprint}; the store's {(currentFingerprint is null ? "is empty" : "is " + currentFingerprint)}. Restore it only if that fingerprint is one you recorded."
+                : null;
+            if (caution is not null)
+            {
+                WriteVerbose(caution);
+            }
+
             var limits = KdfLimitParameter.Limits(MaximumKdfMemoryMiB);
             var recoveryKey = RecoveryKeyPath is not null || header.Kind == SsoSecretBackupKind.Recipients ? ReadRecoveryKey(header, path) : null;
             if (recoveryKey is null && !limits.Allows(header.Kdf!))
@@ -151,7 +156,7 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
                     return;
                 }
             }
-            else if (!Confirm(store.Path, $"'{path}'", currentId, header.SecretId, header.Fingerprint, ref replaceConfirmed))
+            else if (!Confirm(store.Path, $"'{path}'", currentId, header.SecretId, header.Fingerprint, ref replaceConfirmed, caution))
             {
                 return;
             }
@@ -181,12 +186,9 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
     {
         const string From = "the recovery shares";
         var store = OpenStore();
-        Guid? currentId;
-        string? currentFingerprint;
-        using (var before = store.Read())
+        using (store.Read())
         {
-            currentId = before.Current?.Id;
-            currentFingerprint = before.Current?.Fingerprint;
+            // An insecure or damaged store is found before any share is asked for.
         }
 
         var gathered = new ShareRecovery(this, store.Path);
@@ -211,6 +213,7 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
         using var recovered = gathered.Combine(Passphrase);
         string fingerprint = SecretFingerprint.ToHex(recovered.Fingerprint);
         WriteVerbose(ShareInput.Describe(recovered.Status) + $" They hold master secret {recovered.Id} (fingerprint {fingerprint}).");
+        var (currentId, currentFingerprint) = Before(store, recovered.Id, fingerprint, From);
         bool replaceConfirmed = false;
         if (currentId == recovered.Id && string.Equals(currentFingerprint, fingerprint, StringComparison.OrdinalIgnoreCase))
         {
@@ -278,14 +281,15 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
     /// $ConfirmPreference of Medium or lower), since nothing is replaced; over a different secret, as a High impact
     /// change, and once more before replacing it (unless -Force). False under -WhatIf.
     /// </summary>
-    private bool Confirm(string storePath, string from, Guid? currentId, Guid restoredId, string fingerprint, ref bool replaceConfirmed)
+    private bool Confirm(string storePath, string from, Guid? currentId, Guid restoredId, string fingerprint, ref bool replaceConfirmed, string? caution = null)
     {
+        string warning = caution is null ? string.Empty : " " + caution;
         if (currentId is null)
         {
-            return ShouldChange(storePath, $"Restore master secret {restoredId} (fingerprint {fingerprint}) from {from}", Force, ConfirmImpact.Medium);
+            return ShouldChange(storePath, $"Restore master secret {restoredId} (fingerprint {fingerprint}) from {from}.{warning}", Force, ConfirmImpact.Medium);
         }
 
-        if (!ShouldChange(storePath, $"Replace master secret {currentId} with {restoredId} from {from} (the replaced one is kept as the previous secret)", Force))
+        if (!ShouldChange(storePath, $"Replace master secret {currentId} with {restoredId} (fingerprint {fingerprint}) from {from} (the replaced one is kept as the previous secret).{warning}", Force))
         {
             return false;
         }
@@ -302,6 +306,22 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
 
         replaceConfirmed = true;
         return true;
+    }
+
+    /// <summary>
+    /// The store's current secret (id and fingerprint) as it is before anything is asked; a store that holds the secret
+    /// to restore's id with other bytes is refused at once (<see cref="SsoSecretFailure.SecretIdConflict"/>), before any
+    /// password or question.
+    /// </summary>
+    private static (Guid? Id, string? Fingerprint) Before(MasterSecretStore store, Guid restoredId, string fingerprint, string from)
+    {
+        using var before = store.Read();
+        if (store.IdConflict(before, restoredId, fingerprint, from) is StoreException conflict)
+        {
+            throw conflict;
+        }
+
+        return (before.Current?.Id, before.Current?.Fingerprint);
     }
 
     /// <summary>The one backup file this call names: -LiteralPath as it is, or -Path's wildcards matching one file.</summary>

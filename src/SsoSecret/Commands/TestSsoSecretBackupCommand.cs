@@ -170,10 +170,12 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
             {
                 var current = CurrentState()?.Current;
                 result.MatchesCurrentSecret = current is null ? null : current.Id == header.SecretId && current.SameSecretAs(secret);
+                bool sameIdOtherSecret = current is not null && current.Id == header.SecretId && result.MatchesCurrentSecret == false;
                 result.Message = "The backup is intact and opens with the " + (result.RecoveryKeyVerified ? "recovery key" : "password")
                     + (result.MatchesCurrentSecret switch
                     {
                         true => "; it holds the store's current secret.",
+                        false when sameIdOtherSecret => $"; but it holds a different secret under the id of the store's current secret ({header.SecretId}): it was not made from this store's secret (anyone with a recovery public key line can write a backup). Do not restore it.",
                         false => "; it does not hold the store's current secret.",
                         _ => "; the store holds no secret to compare it with.",
                     });

@@ -57,6 +57,7 @@ internal static class ErrorCatalog
         SsoSecretFailure.FileHasLinks or SsoSecretFailure.AttributesNotCopied => ErrorCategory.InvalidArgument,
         SsoSecretFailure.FileChanged => ErrorCategory.ResourceBusy,
         SsoSecretFailure.StoreUnprotectFailed => ErrorCategory.InvalidData,
+        SsoSecretFailure.SecretIdConflict => ErrorCategory.SecurityError,
         SsoSecretFailure.TooManyValues => ErrorCategory.LimitsExceeded,
         SsoSecretFailure.NotARegularFile => ErrorCategory.InvalidArgument,
         SsoSecretFailure.DamagedBackup or SsoSecretFailure.NotABackup or SsoSecretFailure.UnsupportedVersion or SsoSecretFailure.StoreDamaged => ErrorCategory.InvalidData,
@@ -133,6 +134,7 @@ internal static class ErrorCatalog
         SsoSecretFailure.FileChanged => "Another program changed the file meanwhile; check its content, then run the command again.",
         SsoSecretFailure.AttributesNotCopied => "Remove the extended attributes the message names (or copy the file without them), then run the command again.",
         SsoSecretFailure.TooManyValues => "Split the values over several files.",
+        SsoSecretFailure.SecretIdConflict => "Keep the store as it is, and find out where the backup came from: restore only a backup whose fingerprint matches one you recorded (Get-SsoMasterSecret shows the store's).",
         SsoSecretFailure.StoreUnprotectFailed => "Restore the master secret from a backup into this machine's store, or use the store on the machine that made it.",
         _ => "See about_SsoSecret.",
     };
