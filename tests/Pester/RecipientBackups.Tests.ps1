@@ -242,13 +242,13 @@ Describe 'A forged backup under the real secret id (anyone with the public key l
         $core = $context.Assemblies | Where-Object { $_.GetName().Name -eq 'SsoSecret.Core' } | Select-Object -First 1
         $keyType = $core.GetType('SsoSecret.RecoveryPublicKey')
         $keys = [Activator]::CreateInstance([System.Collections.Generic.List`1].MakeGenericType($keyType))
-        $keys.Add($keyType.GetMethod('Parse', [System.Reflection.BindingFlags]'NonPublic, Static').Invoke($null, @($KeyA.PublicKey)))
+        $keys.Add($keyType.GetMethod('Parse', [System.Reflection.BindingFlags]'NonPublic, Static').Invoke($null, @([string]$KeyA.PublicKey)))
         $realId = (Get-SsoSecretBackupInfo $SealedAB).SecretId
         $hers = [byte[]]::new(32)
         [System.Security.Cryptography.RandomNumberGenerator]::Fill($hers)
         $script:Forged = Join-Path $Folder 'forged.bak'
         $prepare = $core.GetType('SsoSecret.IO.PreparedBackup').GetMethod('PrepareForRecipients', [System.Reflection.BindingFlags]'NonPublic, Static')
-        $prepared = $prepare.Invoke($null, @($Forged, $hers, $realId, $keys, $false, $false))
+        $prepared = $prepare.Invoke($null, @([string]$Forged, $hers, [guid]$realId, $keys, $false, $false))
         try { $prepared.GetType().GetMethod('Commit', [System.Reflection.BindingFlags]'NonPublic, Instance').Invoke($prepared, @($false)) | ForEach-Object { $_.GetType().GetMethod('Keep', [System.Reflection.BindingFlags]'NonPublic, Instance').Invoke($_, @()) } }
         finally { $prepared.Dispose() }
         (Get-SsoSecretBackupInfo $Forged).SecretId | Should -Be $realId
@@ -266,7 +266,7 @@ Describe 'A forged backup under the real secret id (anyone with the public key l
         try { Restore-SsoMasterSecret -LiteralPath $Forged -RecoveryKeyPath $KeyA.Path -RecoveryKeyPassword $Password -StorePath $Store -Force } catch { $caught = $_ }
         $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.SecretIdConflict,*'
         $caught.CategoryInfo.Category | Should -Be 'SecurityError'
-        $caught.Exception.Message | Should -BeLike "*holds master secret $($before.Id) as its current secret (fingerprint $($before.Fingerprint))*a different secret under the same id*"
+        $caught.Exception.Message | Should -BeLike "*holds master secret $($before.SecretId) as its current secret (fingerprint $($before.Fingerprint))*a different secret under the same id*"
         $after = Get-SsoMasterSecret -StorePath $Store
         $after.Fingerprint | Should -Be $before.Fingerprint
         $after.PreviousSecretId | Should -Be $before.PreviousSecretId
