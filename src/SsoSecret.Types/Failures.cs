@@ -236,6 +236,12 @@ public enum SsoSecretFailure
     /// never share an id, so one of them was not made by SsoSecret (a forged backup).
     /// </summary>
     SecretIdConflict,
+
+    /// <summary>
+    /// The file a backup would replace (-Force) is a backup of another secret the store still holds (current or
+    /// previous): it may be that secret's only backup, so it is never overwritten.
+    /// </summary>
+    BackupStillNeeded,
 }
 
 /// <summary>

@@ -328,7 +328,7 @@ Describe 'SsoMasterSecretBackup' {
         Test-SsoSecretBackup -LiteralPath $resource.Path -Credential $Credential | Should -BeFalse
     }
 
-    It 'is not in the desired state once the store''s secret is replaced (AnotherSecret), and Set() backs up the new one' {
+    It 'is not in the desired state once the store''s secret is replaced (AnotherSecret); Set() keeps the previous secret''s backup, and backs up the new one once it is retired' {
         $store = New-TestStore -Name 'replaced-store'
         $resource = New-BackupResource -Store $store -File 'replaced.bak'
         $resource.Set()
@@ -342,6 +342,15 @@ Describe 'SsoMasterSecretBackup' {
         $state.SecretId | Should -Be $old
         $state.MatchesCurrentSecret | Should -BeFalse
 
+        # The file is the only backup of the store's previous secret: never overwritten while the store holds it.
+        $digest = Get-FileDigest $resource.Path
+        $caught = $null
+        try { $resource.Set() } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.BackupStillNeeded*'
+        $caught.Exception.Message | Should -BeLike "*is a backup of master secret $old*which the store still holds as its previous secret*"
+        Get-FileDigest $resource.Path | Should -Be $digest
+
+        Remove-SsoPreviousSecret -StorePath $store -Force
         $resource.Set()
         $resource.Test() | Should -BeTrue
         $resource.Get().SecretId | Should -Be (Get-SsoMasterSecret -StorePath $store).SecretId.ToString()

@@ -115,6 +115,44 @@ Describe 'New-SsoMasterSecret' {
         }
     }
 
+    Context 'when the backup path holds a backup of a secret the store still holds (the monthly cron line run twice)' {
+        It 'New-SsoMasterSecret -Force over the current secret''s backup: BackupStillNeeded, nothing generated, the backup kept' {
+            $store = New-TestPath 'cron-store'
+            $path = Join-Path $Folder 'master.bak'
+            $first = New-TestSecret -StorePath $store -BackupPath $path
+            $digest = Get-FileDigest $path
+            $storeBefore = Get-FolderSnapshot $store
+            $caught = $null
+            try { New-TestSecret -StorePath $store -BackupPath $path -Force } catch { $caught = $_ }
+            $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.BackupStillNeeded,*'
+            $caught.Exception.Message | Should -BeLike "*'$path' is a backup of master secret $($first.SecretId)*which the store still holds as its current secret (this command makes it the previous one)*"
+            $caught.ErrorDetails.RecommendedAction | Should -BeLike '*another path*'
+            Get-FileDigest $path | Should -Be $digest
+            Get-FolderSnapshot $store | Should -Be $storeBefore
+        }
+
+        It 'Backup-SsoMasterSecret -Force over the previous secret''s backup: BackupStillNeeded; over the current one''s: replaced' {
+            $store = New-TestPath 'cron-store2'
+            $old = Join-Path $Folder 'old.bak'
+            $first = New-TestSecret -StorePath $store -BackupPath $old
+            $second = New-TestSecret -StorePath $store -BackupPath (Join-Path $Folder 'new.bak') -Force
+            $digest = Get-FileDigest $old
+            { Backup-SsoMasterSecret -Path $old -StorePath $store -Password $Password -KdfProfile Interactive -Force } |
+                Should -Throw -ErrorId 'SsoSecret.BackupStillNeeded,*'
+            Get-FileDigest $old | Should -Be $digest
+            (Get-SsoSecretBackupInfo $old).SecretId | Should -Be $first.SecretId
+
+            # A backup of the secret being written is replaced as -Force says (a new password, a fresh copy).
+            Backup-SsoMasterSecret -Path (Join-Path $Folder 'new.bak') -StorePath $store -Password $Password -KdfProfile Interactive -Force
+            (Get-SsoSecretBackupInfo (Join-Path $Folder 'new.bak')).SecretId | Should -Be $second.SecretId
+
+            # Once the previous secret is retired, its old backup's path may be reused.
+            Remove-SsoPreviousSecret -StorePath $store -Force
+            Backup-SsoMasterSecret -Path $old -StorePath $store -Password $Password -KdfProfile Interactive -Force
+            (Get-SsoSecretBackupInfo $old).SecretId | Should -Be $second.SecretId
+        }
+    }
+
     Context 'when another process holds the store' {
         It 'fails with StoreBusy once the lock wait is over, and writes no backup' {
             $store = Copy-TestStore $Store

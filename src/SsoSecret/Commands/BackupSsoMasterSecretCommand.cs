@@ -35,6 +35,7 @@ public sealed class BackupSsoMasterSecretCommand : BackupWriterCommandBase, IDis
             using var state = store.Read();
             var current = store.RequireCurrent(state);
             PathHelper.CheckWriteTarget(path, Force);
+            RequireNotStillNeeded(path, state, current.Id, becomesPrevious: false);
 
             if (!ShouldChange(path, $"Back up master secret {current.Id} (fingerprint {current.Fingerprint})", Force))
             {

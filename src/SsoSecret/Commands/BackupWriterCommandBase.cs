@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Management.Automation;
 using System.Security;
 using SsoSecret.Internal;
@@ -108,6 +110,45 @@ public abstract class BackupWriterCommandBase : StoreCommandBase
     {
         WriteVerbose($"Sealing the backup to {recipients.Count} recovery key(s): {string.Join(", ", System.Linq.Enumerable.Select(recipients, r => r.Fingerprint))}.");
         return IO.PreparedBackup.PrepareForRecipients(path, secret.Secret, secret.Id, recipients, Armor, Force);
+    }
+
+    /// <summary>
+    /// With -Force over an existing file: refuses to replace a backup of a secret the store still holds other than
+    /// <paramref name="writing"/> (the secret the new backup holds; null for a new secret, which differs from every
+    /// one): the file may be that secret's only backup (<see cref="SsoSecretFailure.BackupStillNeeded"/>). A file that is
+    /// no backup, a backup of a secret the store no longer holds, or a backup of the secret being written is replaced
+    /// as -Force says. <paramref name="becomesPrevious"/>: the store's current secret is about to become its previous one.
+    /// </summary>
+    private protected void RequireNotStillNeeded(string path, StoreState state, Guid? writing, bool becomesPrevious)
+    {
+        if (!Force || !File.Exists(path))
+        {
+            return;
+        }
+
+        BackupHeader header;
+        try
+        {
+            header = IO.BackupFile.ReadHeader(IO.BackupFile.Read(path), path);
+        }
+        catch (BackupException)
+        {
+            return; // not a backup this module can read: -Force replaces it, as for any file
+        }
+
+        foreach (var (held, role) in new[] { (state.Current, becomesPrevious ? "current secret (this command makes it the previous one)" : "current secret"), (state.Previous, "previous secret") })
+        {
+            if (held is not null && held.Id == header.SecretId && header.SecretId != writing)
+            {
+                throw new BackupException(
+                    SsoSecretFailure.BackupStillNeeded,
+                    $"The file '{path}' is a backup of master secret {header.SecretId} (fingerprint {header.Fingerprint}), which the store still holds as its {role}. SsoSecret never overwrites a backup of a secret the store holds, not even with -Force: it may be that secret's only backup, and values protected under it need it. Nothing was changed.",
+                    path)
+                {
+                    RecommendedAction = $"Write the new backup to another path (a dated name such as master-secret-{DateTime.UtcNow:yyyy-MM}.bak). Reuse '{System.IO.Path.GetFileName(path)}' only after master secret {header.SecretId} is retired (Remove-SsoPreviousSecret), once no value needs it.",
+                };
+            }
+        }
     }
 
     /// <summary>The KDF parameters for the new backup: explicit ones (no weaker than the floor) or a profile's.</summary>

@@ -27,9 +27,10 @@ public sealed class NewSsoMasterSecretCommand : BackupWriterCommandBase
             using (var before = store.Read())
             {
                 replacing = before.Current?.Id;
+                PathHelper.CheckWriteTarget(path, Force);
+                RequireNotStillNeeded(path, before, writing: null, becomesPrevious: true);
             }
 
-            PathHelper.CheckWriteTarget(path, Force);
             string action = replacing is null
                 ? $"Generate a master secret and write its backup to '{path}'"
                 : $"Replace master secret {replacing} with a new one (the old one is kept as the previous secret) and write its backup to '{path}'";
