@@ -343,12 +343,12 @@ Describe 'SsoMasterSecretBackup' {
         $state.MatchesCurrentSecret | Should -BeFalse
 
         # The file is the only backup of the store's previous secret: never overwritten while the store holds it.
-        $digest = (Get-FileHash -LiteralPath $resource.Path).Hash
+        $digest = Get-FileHashHex $resource.Path
         $caught = $null
         try { $resource.Set() } catch { $caught = $_ }
         $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.BackupStillNeeded*'
         $caught.Exception.Message | Should -BeLike "*is a backup of master secret $old*which the store still holds as its previous secret*"
-        (Get-FileHash -LiteralPath $resource.Path).Hash | Should -Be $digest
+        Get-FileHashHex $resource.Path | Should -Be $digest
 
         Remove-SsoPreviousSecret -StorePath $store -Force
         $resource.Set()
