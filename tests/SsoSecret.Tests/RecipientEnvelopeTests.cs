@@ -18,8 +18,11 @@ public sealed class RecipientEnvelopeTests
     private static readonly Guid s_id = Guid.Parse("11111111-2222-3333-4444-555555555555");
     private static readonly DateTimeOffset s_created = DateTimeOffset.Parse("2026-05-01T10:00:00Z");
 
-    /// <summary>A point of order 8 (C2SP/CCTV's x25519_low_order vector): every shared secret with it is zero.</summary>
-    private static readonly byte[] s_lowOrder = Hex.Decode("5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f11d7");
+    /// <summary>
+    /// A point of order 8 (C2SP/CCTV's x25519_low_order vector with the top bit of its last byte clear, which makes it
+    /// canonical, so that step 6 and not step 5 refuses it): every shared secret with it is zero.
+    /// </summary>
+    private static readonly byte[] s_lowOrder = Hex.Decode("5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157");
 
     private static (byte[] PrivateKey, RecoveryPublicKey PublicKey) NewKey()
     {
@@ -37,6 +40,29 @@ public sealed class RecipientEnvelopeTests
     {
         var checksum = Primitives.Sha256(data, 0, data.Length - 32);
         Buffer.BlockCopy(checksum, 0, data, data.Length - 32, 32);
+    }
+
+    /// <summary>
+    /// A version 2 backup made from the page's layout alone, for stanzas the module's writer would refuse to make: the
+    /// fixed header as given (N already right), one stanza per (public key, ephemeral public key, wrapped file key), the
+    /// commitment, the sealed secret and the checksum.
+    /// </summary>
+    internal static byte[] SealByHand(byte[] fixedHeader, IReadOnlyList<(byte[] PublicKey, byte[] Ephemeral, byte[] Wrapped)> stanzas, byte[] fileKey, byte[] secret)
+    {
+        var header = new List<byte>(fixedHeader);
+        foreach (var (publicKey, ephemeral, wrapped) in stanzas)
+        {
+            header.Add(RecipientEnvelope.RecipientX25519);
+            header.AddRange(RecoveryPublicKey.ComputeFingerprint(publicKey));
+            header.AddRange(ephemeral);
+            header.AddRange(wrapped);
+        }
+
+        var headerBytes = header.ToArray();
+        using var keys = RecipientEnvelope.DeriveKeys(fileKey, headerBytes);
+        var file = headerBytes.Concat(keys.Commitment).Concat(Primitives.ChaChaSeal(keys.Key, keys.Nonce, headerBytes, secret)).Concat(new byte[32]).ToArray();
+        Reseal(file);
+        return file;
     }
 
     private static SsoSecretFailure Failure(byte[] data, byte[] privateKey) =>
@@ -294,14 +320,156 @@ public sealed class RecipientEnvelopeTests
 
     [Theory]
     [InlineData("0000000000000000000000000000000000000000000000000000000000000000")]
-    [InlineData("5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f11d7")]
+    [InlineData("5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157")]
+    [InlineData("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800")]
     [InlineData("0100000000000000000000000000000000000000000000000000000000000000")]
+    [InlineData("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f")]
     public void APublicKeyLineOfAPointOfSmallOrderIsRefused(string hex)
     {
         string line = Bech32m.Encode(RecoveryPublicKey.Prefix, Bech32m.ToGroups(Hex.Decode(hex)));
         var e = Assert.ThrowsAny<SsoSecretException>(() => RecoveryPublicKey.Parse(line));
         Assert.Equal(SsoSecretFailure.InvalidRecipient, e.Failure);
         Assert.Contains("small order", e.Message);
+    }
+
+    /// <summary>p = 2^255 - 19, little-endian.</summary>
+    private static byte[] P => Hex.Decode("edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+
+    /// <summary>p + k, for k from 0 to 18: the 19 values from p to 2^255 - 1, every one with the top bit clear.</summary>
+    public static TheoryData<int> AboveP => new() { 0, 1, 2, 5, 17, 18 };
+
+    [Theory]
+    [MemberData(nameof(AboveP))]
+    public void APublicKeyLineOfAValueFromPUpIsRefusedAsNotCanonical(int k)
+    {
+        var bytes = P;
+        bytes[0] += (byte)k;
+        string line = Bech32m.Encode(RecoveryPublicKey.Prefix, Bech32m.ToGroups(bytes));
+        var e = Assert.ThrowsAny<SsoSecretException>(() => RecoveryPublicKey.Parse(line));
+        Assert.Equal(SsoSecretFailure.InvalidRecipient, e.Failure);
+        Assert.Contains("its value is 2^255 - 19 or more, so it is not a canonical X25519 public key", e.Message);
+        Assert.Contains("no recovery key would open a backup sealed to it", e.Message);
+
+        // p and p + 1 are the points 0 and 1, of small order: step 5 (canonical) names them before step 6 could.
+        Assert.DoesNotContain("small order", e.Message);
+        Assert.Contains("New-SsoRecoveryKey", e.RecommendedAction);
+    }
+
+    [Fact]
+    public void APublicKeyLineWithTheTopBitSetIsRefusedThoughItIsTheSamePoint()
+    {
+        var (privateKey, publicKey) = NewKey();
+        var bytes = (byte[])publicKey.Bytes.Clone();
+        bytes[31] |= 0x80;
+        string line = Bech32m.Encode(RecoveryPublicKey.Prefix, Bech32m.ToGroups(bytes));
+
+        // What made it dangerous: X25519 ignores the bit, so sealing "worked" and the same secret was shared...
+        var (ephemeral, _) = Primitives.X25519NewKeyPair();
+        Assert.Equal(Primitives.X25519(ephemeral, publicKey.Bytes), Primitives.X25519(ephemeral, bytes));
+
+        var e = Assert.ThrowsAny<SsoSecretException>(() => RecoveryPublicKey.Parse(line));
+        Assert.Equal(SsoSecretFailure.InvalidRecipient, e.Failure);
+        Assert.Contains("the top bit of its last byte is set, so it is not a canonical X25519 public key", e.Message);
+        Assert.Contains(line, e.Message);
+        Assert.Contains(line.ToUpperInvariant(), Assert.ThrowsAny<SsoSecretException>(() => RecoveryPublicKey.Parse(line.ToUpperInvariant())).Message);
+
+        // ...but the key's own fingerprint is not the one its stanza would carry: the backup would open with no key.
+        Assert.NotEqual(publicKey.Fingerprint, new RecoveryPublicKey(bytes).Fingerprint);
+        Assert.Equal(publicKey, RecoveryPublicKey.FromPrivateKey(privateKey));
+
+        // The top bit is named first when the value is also p or more.
+        var both = Enumerable.Repeat((byte)0xFF, 32).ToArray();
+        Assert.Contains("top bit", Assert.ThrowsAny<SsoSecretException>(() => RecoveryPublicKey.Parse(Bech32m.Encode(RecoveryPublicKey.Prefix, Bech32m.ToGroups(both)))).Message);
+    }
+
+    [Fact]
+    public void TheWriterRefusesARecipientThatIsNotCanonicalSoNoBackupOpensWithNoKey()
+    {
+        var (privateKey, publicKey) = NewKey();
+        var topBit = (byte[])publicKey.Bytes.Clone();
+        topBit[31] |= 0x80;
+        var aboveP = P;
+        aboveP[0] += 3;
+        foreach (var bytes in new[] { topBit, aboveP })
+        {
+            var e = Assert.ThrowsAny<SsoSecretException>(() => RecipientEnvelope.Seal(s_secret, s_id, s_created, new[] { publicKey, new RecoveryPublicKey(bytes) }));
+            Assert.Equal(SsoSecretFailure.InvalidRecipient, e.Failure);
+            Assert.Contains("not a canonical X25519 public key", e.Message);
+        }
+
+        // What the writer used to make of the top-bit key, made by hand from the page: every key, the right one too,
+        // gets WrongRecoveryKey.
+        var (ephemeral, ephemeralPublic) = Primitives.X25519NewKeyPair();
+        var fileKey = Primitives.RandomBytes(32);
+        var wrapped = Primitives.ChaChaSeal(RecipientEnvelope.WrapKey(Primitives.X25519(ephemeral, topBit)!, ephemeralPublic, topBit), new byte[12], Array.Empty<byte>(), fileKey);
+        var forged = SealByHand(Seal(publicKey).Take(RecipientEnvelope.StanzasOffset).ToArray(), new[] { (topBit, ephemeralPublic, wrapped) }, fileKey, s_secret);
+        Assert.Equal(SsoSecretFailure.WrongRecoveryKey, Failure(forged, privateKey));
+    }
+
+    [Fact]
+    public void AStanzasEphemeralKeyIsUsedAsItIsCanonicalOrNot()
+    {
+        // Step 8: a reader does not check E; X25519 reads it with the top bit ignored, and the salt takes its bytes as
+        // they are. A stanza whose E has the top bit set, wrapped with that E in the salt, opens; the same E under a
+        // wrap key made with the canonical E does not (another salt): Tampered.
+        var (privateKey, publicKey) = NewKey();
+        var (ephemeral, ephemeralPublic) = Primitives.X25519NewKeyPair();
+        var odd = (byte[])ephemeralPublic.Clone();
+        odd[31] |= 0x80;
+        var fileKey = Primitives.RandomBytes(32);
+        var shared = Primitives.X25519(ephemeral, publicKey.Bytes)!;
+        var fixedHeader = Seal(publicKey).Take(RecipientEnvelope.StanzasOffset).ToArray();
+
+        var wrapped = Primitives.ChaChaSeal(RecipientEnvelope.WrapKey(shared, odd, publicKey.Bytes), new byte[12], Array.Empty<byte>(), fileKey);
+        var opens = SealByHand(fixedHeader, new[] { (publicKey.Bytes, odd, wrapped) }, fileKey, s_secret);
+        Assert.Equal(s_secret, BackupEnvelope.OpenWithRecoveryKey(opens, privateKey, out _));
+
+        var canonicalWrap = Primitives.ChaChaSeal(RecipientEnvelope.WrapKey(shared, ephemeralPublic, publicKey.Bytes), new byte[12], Array.Empty<byte>(), fileKey);
+        var swapped = SealByHand(fixedHeader, new[] { (publicKey.Bytes, odd, canonicalWrap) }, fileKey, s_secret);
+        Assert.Equal(SsoSecretFailure.TamperedBackup, Failure(swapped, privateKey));
+    }
+
+    [Fact]
+    public void TheCanonicalBoundaryIsExact()
+    {
+        var belowP = P;
+        belowP[0] -= 1;
+        Assert.True(RecoveryPublicKey.IsCanonical(belowP));
+        Assert.Contains("small order", RecoveryPublicKey.Problem(belowP)); // canonical, and then refused at step 6: u = -1 has order 2
+        Assert.False(RecoveryPublicKey.IsCanonical(P));
+        Assert.True(RecoveryPublicKey.IsCanonical(new byte[32]));
+        var top = new byte[32];
+        top[31] = 0x80;
+        Assert.False(RecoveryPublicKey.IsCanonical(top));
+        var almost = Enumerable.Repeat((byte)0xFF, 32).ToArray();
+        almost[31] = 0x7F;
+        almost[15] = 0xFE; // below p wherever a middle byte is not FF
+        Assert.True(RecoveryPublicKey.IsCanonical(almost));
+    }
+
+    [Fact]
+    public void EveryKeyPairsPublicKeyIsCanonicalAndPassesTheLineReader()
+    {
+        // RFC 7748 encodes X25519's output reduced mod p, top bit clear: the keys New-SsoRecoveryKey makes (BouncyCastle's
+        // generator) and the public keys of any scalar, the edges included.
+        var scalars = new List<byte[]> { new byte[32], Enumerable.Repeat((byte)0xFF, 32).ToArray(), Hex.Decode("0100000000000000000000000000000000000000000000000000000000000000") };
+        for (int i = 0; i < 2000; i++)
+        {
+            var (privateKey, publicKey) = Primitives.X25519NewKeyPair();
+            Assert.True(RecoveryPublicKey.IsCanonical(publicKey), Hex.Encode(publicKey));
+            Assert.Equal(publicKey, Primitives.X25519PublicKey(privateKey));
+            if (i < 200)
+            {
+                scalars.Add(privateKey);
+                Assert.Equal(new RecoveryPublicKey(publicKey), RecoveryPublicKey.Parse(new RecoveryPublicKey(publicKey).Text));
+            }
+        }
+
+        foreach (var scalar in scalars)
+        {
+            var publicKey = Primitives.X25519PublicKey(scalar);
+            Assert.Null(RecoveryPublicKey.Problem(publicKey));
+        }
     }
 
     [Fact]
@@ -409,6 +577,38 @@ public sealed class RecipientEnvelopeTests
         sealedAltered[sealedAltered.Length - 40] ^= 0x01;
         Reseal(sealedAltered);
         Assert.Equal(SsoSecretFailure.DamagedRecoveryKey, KeyFailure(sealedAltered));
+    }
+
+    [Theory]
+    [InlineData("top bit")]
+    [InlineData("above p")]
+    [InlineData("small order")]
+    public void AKeyFileWhosePublicKeyIsNoKeyPairsIsDamagedWithoutThePassword(string how)
+    {
+        // A key file's header offers its public key line without the password (Get-SsoRecoveryKey): one that the line
+        // reader would refuse is refused here, as damage, before the password is asked for.
+        var (file, _) = SealKey();
+        var publicKey = Memory.Slice(file, RecoveryKeyFile.PublicKeyOffset, 32);
+        if (how == "top bit")
+        {
+            publicKey[31] |= 0x80;
+        }
+        else if (how == "above p")
+        {
+            publicKey = P;
+            publicKey[0] += 7;
+        }
+        else
+        {
+            publicKey = s_lowOrder;
+        }
+
+        Buffer.BlockCopy(publicKey, 0, file, RecoveryKeyFile.PublicKeyOffset, 32);
+        Reseal(file);
+        var e = Assert.ThrowsAny<RecoveryKeyException>(() => RecoveryKeyFile.ReadHeader(file));
+        Assert.Equal(SsoSecretFailure.DamagedRecoveryKey, e.Failure);
+        Assert.Contains(how == "small order" ? "small order" : "not a canonical X25519 public key", e.Message);
+        Assert.Equal(SsoSecretFailure.DamagedRecoveryKey, KeyFailure(file, Encoding.UTF8.GetBytes("not even the password")));
     }
 
     [Fact]

@@ -79,6 +79,15 @@ internal static class RecipientEnvelope
             {
                 throw new ArgumentException($"The recovery key {recipient.Fingerprint} is given twice.", nameof(recipients));
             }
+
+            // The line reader already refused these; a key that reached here some other way is refused before anything
+            // is sealed, so that no backup is ever written that no recovery key opens (writer rules).
+            if (!RecoveryPublicKey.IsCanonical(recipient.Bytes))
+            {
+                throw new SsoSecretException(
+                    SsoSecretFailure.InvalidRecipient,
+                    $"The recovery public key {recipient.Fingerprint} is not a canonical X25519 public key (the top bit of its last byte is set, or its value is 2^255 - 19 or more): no recovery key would open a backup sealed to it.");
+            }
         }
 
         if (ephemeralKeys is not null && ephemeralKeys.Count != recipients.Count)

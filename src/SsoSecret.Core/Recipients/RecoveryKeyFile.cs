@@ -281,11 +281,19 @@ internal static class RecoveryKeyFile
 
         string hint = PasswordHint.Read(data, HintOffset, hintLength, Damaged);
 
+        // The header's public key is shown without the password (Get-SsoRecoveryKey) and sealed to: it is read with the
+        // public key line's rules, so that no key file offers a line that the line reader would refuse.
+        var publicKey = Memory.Slice(data, PublicKeyOffset, Primitives.X25519KeyLength);
+        if (RecoveryPublicKey.Problem(publicKey) is string problem)
+        {
+            throw Damaged("the public key in its header is not the public key of any key pair: " + problem);
+        }
+
         var header = new RecoveryKeyHeader(
             version,
             DateTimeOffset.FromUnixTimeSeconds((long)createdSeconds),
             hint,
-            new RecoveryPublicKey(Memory.Slice(data, PublicKeyOffset, Primitives.X25519KeyLength)),
+            new RecoveryPublicKey(publicKey),
             new KdfParameters((int)memory, (int)iterations, (int)parallelism),
             armored);
         return new ParsedFile<RecoveryKeyHeader>(data, header, HintOffset + hintLength);

@@ -59,8 +59,9 @@ internal sealed class RecoveryPublicKey : IEquatable<RecoveryPublicKey>
 
     /// <summary>
     /// Reads a public key line. White space around it is ignored; anything else that is not exactly a recovery public
-    /// key (another prefix, a mistyped character, a missing or extra one) is refused with
-    /// <see cref="SsoSecretFailure.InvalidRecipient"/> and a message that says which.
+    /// key (another prefix, a mistyped character, a missing or extra one, bytes that are not a canonical X25519 public
+    /// key, a point of small order) is refused with <see cref="SsoSecretFailure.InvalidRecipient"/> and a message that
+    /// says which.
     /// </summary>
     internal static RecoveryPublicKey Parse(string text)
     {
@@ -104,15 +105,74 @@ internal sealed class RecoveryPublicKey : IEquatable<RecoveryPublicKey>
             throw Invalid(shown, "it is not the length of a recovery public key");
         }
 
-        // A point of small order shares the all-zero secret with every key (X25519 clamps the scalar to a multiple of
-        // the cofactor): no key pair has it as its public key, and a backup sealed to it would be open to all.
-        var probe = Primitives.X25519(s_probeScalar, bytes);
-        if (probe is null)
+        if (Problem(bytes) is string refusal)
         {
-            throw Invalid(shown, "it is a point of small order, the public key of no key pair");
+            throw new SsoSecretException(SsoSecretFailure.InvalidRecipient, $"{shown} is not a recovery public key: {refusal}.")
+            {
+                RecommendedAction = "The line was not made by New-SsoRecoveryKey, whose public keys never have this form: read the key's line from its key file with Get-SsoRecoveryKey, or ask its holder for it again.",
+            };
         }
 
         return new RecoveryPublicKey(bytes);
+    }
+
+    /// <summary>
+    /// True when the 32 bytes are the canonical encoding of an X25519 u-coordinate: the top bit of the last byte clear
+    /// and the little-endian value below p = 2^255 - 19. X25519's output (every key pair's public key) always is.
+    /// </summary>
+    internal static bool IsCanonical(byte[] bytes)
+    {
+        if ((bytes[31] & 0x80) != 0)
+        {
+            return false;
+        }
+
+        // p = 2^255 - 19 is ED FF .. FF 7F little-endian; 0x7F, thirty 0xFF and a first byte of 0xED or more is p or above.
+        if (bytes[31] != 0x7F)
+        {
+            return true;
+        }
+
+        for (int i = 30; i >= 1; i--)
+        {
+            if (bytes[i] != 0xFF)
+            {
+                return true;
+            }
+        }
+
+        return bytes[0] < 0xED;
+    }
+
+    /// <summary>
+    /// Why 32 bytes are not the public key of any key pair (docs/envelope-format-v2.md, "The public key line", steps 5
+    /// and 6, in that order), or null when they are one. What <see cref="Parse"/>, the writer and the key file reader
+    /// refuse.
+    /// </summary>
+    internal static string? Problem(byte[] bytes)
+    {
+        // X25519 reads a u-coordinate with its top bit ignored and its value reduced mod p, so these bytes name the same
+        // point as a canonical key, and a backup's shared secret would be that key's. But the fingerprint and the wrap
+        // key's salt are of these bytes, and a recovery key's public key (X25519(k, 9)) never has them: no key would
+        // find its stanza. Refused before the small-order test, which would call p itself (zero) a point of small order.
+        if ((bytes[31] & 0x80) != 0)
+        {
+            return "the top bit of its last byte is set, so it is not a canonical X25519 public key; no key pair's public key has that bit set, and no recovery key would open a backup sealed to it";
+        }
+
+        if (!IsCanonical(bytes))
+        {
+            return "its value is 2^255 - 19 or more, so it is not a canonical X25519 public key; no key pair's public key is that large, and no recovery key would open a backup sealed to it";
+        }
+
+        // A point of small order shares the all-zero secret with every key (X25519 clamps the scalar to a multiple of
+        // the cofactor): no key pair has it as its public key, and a backup sealed to it would be open to all.
+        if (Primitives.X25519(s_probeScalar, bytes) is null)
+        {
+            return "it is a point of small order, the public key of no key pair";
+        }
+
+        return null;
     }
 
     /// <summary>True when the text starts as a public key line does (a mistyped key, rather than something else).</summary>
