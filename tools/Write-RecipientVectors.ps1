@@ -1,7 +1,7 @@
 <#
 .SYNOPSIS
-    Prints the test vectors of docs/envelope-format-v2.md (backups sealed to recovery keys, and the recovery key file),
-    computed by the module's own code.
+    Prints the test vectors of docs/envelope-format-v2.md (backups sealed to recovery keys, and the recovery key file)
+    and its negative vectors (what a reader refuses, and at which step), computed by the module's own code.
 .DESCRIPTION
     For maintainers: docs/envelope-format-v2.md holds the output of this script, and the xunit suite
     (RecipientSpecificationTests) recomputes every value from the document and compares, so the two cannot drift; the
@@ -140,4 +140,137 @@ Wrap (Hex $keyData)
 ''
 'armored file:'
 $armorEncode.Invoke($null, @($keyData, 'SSOSECRET RECOVERY KEY')).TrimEnd("`n")
+'```'
+''
+
+# The negative vectors: what a reader must refuse, and at which step. Each is made from a positive vector above by the
+# change its title names; the test suite and the Node.js implementation make it again from the page and compare.
+$bech32m = $core.GetType('SsoSecret.Codec.Bech32m')
+function Line([byte[]] $bytes) { Call $bech32m 'Encode' @('ssosecret-recipient', (Call $bech32m 'ToGroups' @(, $bytes))) }
+function Fingerprint([byte[]] $bytes) { Hex (Call $publicKeyType 'ComputeFingerprint' @(, $bytes)) }
+function Reseal([byte[]] $data) {
+    $sum = Call $primitives 'Sha256' @($data, 0, ($data.Length - 32))
+    [Array]::Copy($sum, 0, $data, $data.Length - 32, 32)
+}
+
+# Vector 1's recipient with the top bit of byte 31 set: the same point, so X25519 gives the same shared secret, but
+# another fingerprint and another salt. p = 2^255 - 19 (zero mod p, which step 6 alone would call small order) and
+# 2^255 - 1 are the two ends of the values from p up that have the top bit clear.
+$bob = FromHex 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f'
+$topBit = [byte[]]$bob.Clone(); $topBit[31] = $topBit[31] -bor 0x80
+$p = [byte[]](@(0xed) + @(,0xff * 30) + @(0x7f))
+$max = [byte[]](@(,0xff * 31) + @(0x7f))
+$lines = @(
+    @{ Name = 'Negative vector 1: InvalidRecipient, the top bit set'; Key = $topBit }
+    @{ Name = 'Negative vector 2: InvalidRecipient, u = p'; Key = $p }
+    @{ Name = 'Negative vector 3: InvalidRecipient, u = 2^255 - 1'; Key = $max }
+)
+foreach ($v in $lines) {
+    "### $($v.Name)"
+    ''
+    '```text'
+    "$(Pad 'public key')$(Hex $v.Key)"
+    "$(Pad 'public key line')$(Line $v.Key)"
+    "$(Pad 'outcome')InvalidRecipient"
+    "$(Pad 'refused at')step 5"
+    '```'
+    ''
+}
+
+# Step 6's order: vector 2's stanzas rearranged (a stanza's type byte set where the line says), N made to agree and
+# the checksum recomputed.
+$vector2 = $vectors[1]
+function PublicKey([byte[]] $bytes) { [Activator]::CreateInstance($publicKeyType, $flags, $null, @(, $bytes), $null) }
+function Recipients([byte[][]] $keys) {
+    $list = [Activator]::CreateInstance($listType)
+    foreach ($k in $keys) { $null = $listType.GetMethod('Add').Invoke($list, @(, (PublicKey $k))) }
+    , $list
+}
+$v2recipients = Recipients @($vector2.Recipients | ForEach-Object { , (Call $primitives 'X25519PublicKey' @(, (FromHex $_))) })
+$v2ephemerals = [System.Collections.Generic.List[byte[]]]::new()
+foreach ($e in $vector2.Ephemerals) { $v2ephemerals.Add((FromHex $e)) }
+$v2data = Get (Call $envelope 'Seal' @($vector2.Secret, $vector2.Id, $vector2.Created, $v2recipients, (FromHex $vector2.FileKey), $v2ephemerals)) 'Data'
+$orders = @(
+    @{ Name = 'Negative vector 4: Damaged, a recipient twice before a stanza of type 2'; Stanzas = @(@(1, 1), @(1, 1), @(2, 2)); Outcome = 'Damaged' }
+    @{ Name = 'Negative vector 5: UnsupportedVersion, a stanza of type 2 before a recipient twice'; Stanzas = @(@(1, 2), @(2, 1), @(2, 1)); Outcome = 'UnsupportedVersion' }
+    @{ Name = 'Negative vector 6: UnsupportedVersion, a stanza of type 2 repeating a fingerprint'; Stanzas = @(@(1, 1), @(1, 2)); Outcome = 'UnsupportedVersion' }
+)
+foreach ($v in $orders) {
+    $stanzaBytes = foreach ($s in $v.Stanzas) {
+        $one = [byte[]]$v2data[(56 + 97 * ($s[0] - 1))..(56 + 97 * $s[0] - 1)]
+        $one[0] = $s[1]
+        , $one
+    }
+    $after = $v2data[(56 + 97 * 2)..($v2data.Length - 1)]
+    $data = [byte[]](@($v2data[0..55]) + @($stanzaBytes | ForEach-Object { $_ }) + @($after))
+    $data[13] = $v.Stanzas.Count
+    Reseal $data
+    "### $($v.Name)"
+    ''
+    '```text'
+    "$(Pad 'made from')vector 2"
+    "$(Pad 'stanzas')$(($v.Stanzas | ForEach-Object { if ($_[1] -eq 1) { "$($_[0])" } else { "$($_[0]) with type $($_[1])" } }) -join ', ')"
+    "$(Pad 'outcome')$($v.Outcome)"
+    ''
+    'file:'
+    Wrap (Hex $data)
+    '```'
+    ''
+}
+
+# Vector 1 sealed to negative vector 1's line, as SsoSecret did before it refused such lines: the page's writer steps
+# by hand (the module's writer refuses the key). The shared secret is vector 1's; the fingerprint and wrap key are not.
+$vector1 = $vectors[0]
+$v1recipients = Recipients @(, $bob)
+$v1ephemerals = [System.Collections.Generic.List[byte[]]]::new()
+$v1ephemerals.Add((FromHex $vector1.Ephemerals[0]))
+$v1data = Get (Call $envelope 'Seal' @($vector1.Secret, $vector1.Id, $vector1.Created, $v1recipients, (FromHex $vector1.FileKey), $v1ephemerals)) 'Data'
+$ephemeral = FromHex $vector1.Ephemerals[0]
+$ephemeralPublic = Call $primitives 'X25519PublicKey' @(, $ephemeral)
+$shared = Call $primitives 'X25519' @($ephemeral, $topBit)
+$wrapKey = Call $envelope 'WrapKey' @($shared, $ephemeralPublic, $topBit)
+$fileKey = FromHex $vector1.FileKey
+$wrapped = Call $primitives 'ChaChaSeal' @($wrapKey, [byte[]]::new(12), [byte[]]::new(0), $fileKey)
+function Concat([object[]] $parts) {
+    $all = [System.Collections.Generic.List[byte]]::new()
+    foreach ($part in $parts) { $all.AddRange([byte[]]$part) }
+    , $all.ToArray()
+}
+$header = Concat @([byte[]]$v1data[0..55], [byte[]]@(1), (Call $publicKeyType 'ComputeFingerprint' @(, $topBit)), $ephemeralPublic, $wrapped)
+$keys = Call $envelope 'DeriveKeys' @($fileKey, $header)
+$sealedSecret = Call $primitives 'ChaChaSeal' @((Get $keys 'Key'), (Get $keys 'Nonce'), $header, $vector1.Secret)
+$data = Concat @($header, (Get $keys 'Commitment'), $sealedSecret, [byte[]]::new(32))
+Reseal $data
+'### Negative vector 7: WrongRecoveryKey, sealed to the line of negative vector 1'
+''
+'```text'
+"$(Pad 'made from')vector 1"
+"$(Pad 'recipient 1 public key')$(Hex $topBit)"
+"$(Pad 'recipient 1 public key line')$(Line $topBit)"
+"$(Pad 'recipient 1 fingerprint')$(Fingerprint $topBit)"
+"$(Pad 'shared secret 1')$(Hex $shared)"
+"$(Pad 'wrap key 1')$(Hex $wrapKey)"
+"$(Pad 'wrapped file key 1')$(Hex $wrapped)"
+"$(Pad 'opened with')$($vector1.Recipients[0])"
+"$(Pad 'outcome')WrongRecoveryKey"
+''
+'file:'
+Wrap (Hex $data)
+'```'
+''
+
+# The key file vector with negative vector 1's public key in its header, the checksum recomputed: refused with the
+# fields, before any password.
+$keyForged = [byte[]]$keyData.Clone()
+[Array]::Copy($topBit, 0, $keyForged, 50, 32)
+Reseal $keyForged
+'### Negative vector 8: DamagedRecoveryKey, a key file whose public key has the top bit set'
+''
+'```text'
+"$(Pad 'made from')key file vector"
+"$(Pad 'public key')$(Hex $topBit)"
+"$(Pad 'outcome')DamagedRecoveryKey"
+''
+'file:'
+Wrap (Hex $keyForged)
 '```'

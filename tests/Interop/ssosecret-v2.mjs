@@ -21,9 +21,11 @@ import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createP
 import { readFileSync, writeFileSync } from 'node:fs';
 
 class Failure extends Error {
-  constructor(outcome, reason) {
+  // step: for a public key line, the step of "The public key line" that refused it.
+  constructor(outcome, reason, step = null) {
     super(`${outcome}: ${reason}`);
     this.outcome = outcome;
+    this.step = step;
   }
 }
 
@@ -148,8 +150,25 @@ function encodeLine(publicRaw) {
   return PREFIX + '1' + data.concat(checksum).map((v) => ALPHABET[v]).join('');
 }
 
+// Step 5: a canonical u-coordinate has the top bit of byte 31 clear and, little-endian, is below p = 2^255 - 19.
+const P = (1n << 255n) - 19n;
+const littleEndian = (bytes) => [...bytes].reverse().reduce((n, b) => (n << 8n) | BigInt(b), 0n);
+function nonCanonical(bytes) {
+  if (bytes[31] & 0x80) return 'the top bit of byte 31 is set';
+  if (littleEndian(bytes) >= P) return 'the value is p or more';
+  return null;
+}
+
+// Steps 5 and 6, in that order, on 32 bytes: why they are no key pair's public key, or null.
+function publicKeyProblem(bytes) {
+  const why = nonCanonical(bytes);
+  if (why) return { step: 5, why };
+  if (x25519(ascii('SsoSecret small-order probe 0001'), bytes) === null) return { step: 6, why: 'small order' };
+  return null;
+}
+
 function parseLine(text) {
-  const invalid = (why) => new Failure('InvalidRecipient', why);
+  const invalid = (why, step = null) => new Failure('InvalidRecipient', why, step);
   const line = text.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
   if (line.length > 90) throw invalid('longer than 90 characters');
   if ([...line].some((c) => c.charCodeAt(0) < 33 || c.charCodeAt(0) > 126)) throw invalid('not printable ASCII');
@@ -164,7 +183,8 @@ function parseLine(text) {
   if (hrp !== PREFIX) throw invalid('prefix');
   const bytes = fromGroups(values.slice(0, values.length - 6));
   if (bytes === null || bytes.length !== 32) throw invalid('length');
-  if (x25519(ascii('SsoSecret small-order probe 0001'), bytes) === null) throw invalid('small order');
+  const problem = publicKeyProblem(bytes);
+  if (problem) throw invalid(problem.why, problem.step);
   return bytes;
 }
 
@@ -386,6 +406,7 @@ function openKey(input, argon2Output) {
   if (!timingSafeEqual(sha256(file.subarray(0, file.length - 32)), file.subarray(file.length - 32))) throw damaged('checksum');
   const h = readU16(file, 82);
   if (readU16(file, 10) !== 0 || file[12] !== 1 || file[13] !== 1 || file.length !== 196 + h) throw damaged('fields');
+  if (publicKeyProblem(file.subarray(50, 82))) throw damaged('the public key passes no key pair\'s steps 5 and 6');
   const header = 84 + h;
   const keys = keyFileKeys(argon2Output, file);
   if (!timingSafeEqual(keys.commitment, file.subarray(header, header + 32))) throw new Failure('WrongPassword', 'commitment');
@@ -401,11 +422,19 @@ function openKey(input, argon2Output) {
 
 function checkVectors(specPath) {
   const text = readFileSync(specPath, 'utf8').replace(/\r\n/g, '\n');
-  const sections = [...text.matchAll(/^### ((?:Vector|Key file vector) [^\n]+)\n\n```text\n([\s\S]*?)\n```/gm)];
+  const sections = [...text.matchAll(/^### ((?:Vector|Key file vector|Negative vector) [^\n]+)\n\n```text\n([\s\S]*?)\n```/gm)];
   const checked = [];
+  const positive = {};
   for (const [, name, body] of sections) {
     const f = Object.fromEntries([...body.matchAll(/^([A-Za-z0-9 ()\-]+):\s+(.+)$/gm)].map((m) => [m[1].trim(), m[2].trim()]));
-    const fileHex = body.match(/^file:\n((?:[0-9a-f]+\n?)+)/m)[1].replace(/\n/g, '');
+    const fileMatch = body.match(/^file:\n((?:[0-9a-f]+\n?)+)/m);
+    const fileHex = fileMatch ? fileMatch[1].replace(/\n/g, '') : null;
+    if (name.startsWith('Negative vector')) {
+      checkNegativeVector(name, f, fileHex, positive);
+      checked.push(name);
+      continue;
+    }
+    positive[name] = { f, fileHex };
     const armoredMatch = body.match(/^armored file:\n(-----BEGIN[\s\S]*?-----END [A-Z ]+-----)/m);
     const expect = (what, actual, expected) => {
       if (actual !== expected) throw new Error(`${name}: ${what} is ${actual}, the page says ${expected}`);
@@ -460,6 +489,83 @@ function checkVectors(specPath) {
   return { checked };
 }
 
+// A negative vector: the input made again as its fields say, from the positive vector it names, and the outcome.
+function checkNegativeVector(name, f, fileHex, positive) {
+  const fail = (what, actual, expected) => {
+    throw new Error(`${name}: ${what} is ${actual}, the page says ${expected}`);
+  };
+  const expect = (what, actual, expected) => {
+    if (actual !== expected) fail(what, actual, expected);
+  };
+  const outcomeOf = (run) => {
+    try {
+      run();
+    } catch (e) {
+      if (e instanceof Failure) return e;
+      throw e;
+    }
+    return { outcome: 'accepted', step: null };
+  };
+  const reseal = (file) => sha256(file.subarray(0, file.length - 32)).copy(file, file.length - 32);
+  const from = f['made from'];
+  if (!from) {
+    const bytes = Buffer.from(f['public key'], 'hex');
+    expect('public key line', encodeLine(bytes), f['public key line']);
+    const result = outcomeOf(() => parseLine(f['public key line']));
+    expect('outcome', result.outcome, f.outcome);
+    expect('refused at', `step ${result.step}`, f['refused at']);
+    return;
+  }
+  if (from === 'key file vector') {
+    const source = Object.entries(positive).find(([n]) => n.startsWith('Key file vector'))[1];
+    const file = Buffer.from(source.fileHex, 'hex');
+    Buffer.from(f['public key'], 'hex').copy(file, 50);
+    reseal(file);
+    expect('file', file.toString('hex'), fileHex);
+    expect('outcome', outcomeOf(() => openKey(file, Buffer.from(source.f['argon2id output'], 'hex'))).outcome, f.outcome);
+    return;
+  }
+  const [, number] = from.match(/^vector (\d+)$/);
+  const source = Object.entries(positive).find(([n]) => n.startsWith(`Vector ${number} `))[1];
+  const sourceFile = Buffer.from(source.fileHex, 'hex');
+  const sourceKeys = [];
+  for (let i = 1; source.f[`recipient ${i} private key`]; i++) sourceKeys.push(Buffer.from(source.f[`recipient ${i} private key`], 'hex'));
+  let file;
+  let keys;
+  if (f.stanzas) {
+    const items = f.stanzas.split(', ').map((item) => item.match(/^(\d+)(?: with type (\d+))?$/));
+    const stanzas = items.map(([, index, type]) => {
+      const stanza = Buffer.from(sourceFile.subarray(56 + STANZA * (Number(index) - 1), 56 + STANZA * Number(index)));
+      if (type) stanza[0] = Number(type);
+      return stanza;
+    });
+    file = Buffer.concat([sourceFile.subarray(0, 56), ...stanzas, sourceFile.subarray(56 + STANZA * sourceKeys.length)]);
+    file[13] = stanzas.length;
+    reseal(file);
+    expect('outcome without a key', outcomeOf(() => readBackup(file)).outcome, f.outcome);
+    keys = sourceKeys;
+  } else {
+    // Sealed by this page's writer to a key its line reader refuses (sealBackup takes the bytes as they are).
+    const recipient = Buffer.from(f['recipient 1 public key'], 'hex');
+    expect('recipient 1 public key line', encodeLine(recipient), f['recipient 1 public key line']);
+    expect('recipient 1 fingerprint', recipientFingerprint(recipient).toString('hex'), f['recipient 1 fingerprint']);
+    const ephemeral = Buffer.from(source.f['ephemeral 1 private key'], 'hex');
+    const shared = x25519(ephemeral, recipient);
+    expect('shared secret 1', shared.toString('hex'), f['shared secret 1']);
+    expect('shared secret 1 (the source\'s)', shared.toString('hex'), source.f['shared secret 1']);
+    const wrapKey = wrapKeyOf(shared, publicKeyOf(ephemeral), recipient);
+    expect('wrap key 1', wrapKey.toString('hex'), f['wrap key 1']);
+    const fileKey = Buffer.from(source.f['file key'], 'hex');
+    expect('wrapped file key 1', aeadSeal(wrapKey, Buffer.alloc(12), fileKey, Buffer.alloc(0)).toString('hex'), f['wrapped file key 1']);
+    const created = Number(source.f.created.match(/\((\d+)\)/)[1]);
+    file = sealBackup(Buffer.from(source.f.secret, 'hex'), source.f['secret id'], created, [recipient], fileKey, [ephemeral]);
+    keys = [Buffer.from(f['opened with'], 'hex')];
+    expect('opened with', keys[0].toString('hex'), sourceKeys[0].toString('hex'));
+  }
+  expect('file', file.toString('hex'), fileHex);
+  for (const key of keys) expect('outcome', outcomeOf(() => openBackup(file, key)).outcome, f.outcome);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 function main(argv) {
@@ -505,7 +611,7 @@ try {
   process.stdout.write(JSON.stringify(main(process.argv.slice(2))) + '\n');
 } catch (e) {
   if (e instanceof Failure) {
-    process.stdout.write(JSON.stringify({ failure: e.outcome, reason: e.message }) + '\n');
+    process.stdout.write(JSON.stringify({ failure: e.outcome, reason: e.message, step: e.step }) + '\n');
     process.exit(2);
   }
   process.stderr.write(String(e && e.stack ? e.stack : e) + '\n');

@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using System.Text.Json;
+using SsoSecret.Codec;
 using SsoSecret.Crypto;
 using Xunit;
 
@@ -72,7 +73,8 @@ public sealed class InteropTests : IDisposable
     {
         var (output, exit) = RecipientNode.Run("check-vectors", RecipientSpecificationTests.SpecPath);
         Assert.Equal(0, exit);
-        Assert.Equal(RecipientSpecificationTests.ReadVectors().Keys.OrderBy(k => k), output.GetProperty("checked").EnumerateArray().Select(e => e.GetString()).OrderBy(k => k));
+        var pages = RecipientSpecificationTests.ReadVectors().Keys.Concat(RecipientSpecificationTests.ReadNegativeVectors().Keys);
+        Assert.Equal(pages.OrderBy(k => k), output.GetProperty("checked").EnumerateArray().Select(e => e.GetString()).OrderBy(k => k));
     }
 
     [RecipientInteropFact]
@@ -184,11 +186,32 @@ public sealed class InteropTests : IDisposable
             return data;
         }
 
+        // The good file's stanzas rearranged ((index, type) each), N and the checksum made to agree: step 6's order.
+        byte[] Stanzas(params (int Index, byte Type)[] stanzas)
+        {
+            var data = new List<byte>(good.Take(RecipientEnvelope.StanzasOffset));
+            foreach (var (index, type) in stanzas)
+            {
+                var stanza = good.Skip(RecipientEnvelope.StanzasOffset + index * RecipientEnvelope.StanzaLength).Take(RecipientEnvelope.StanzaLength).ToArray();
+                stanza[0] = type;
+                data.AddRange(stanza);
+            }
+
+            data.AddRange(good.Skip(header));
+            var result = data.ToArray();
+            result[RecipientEnvelope.RecipientCountOffset] = (byte)stanzas.Length;
+            Buffer.BlockCopy(Primitives.Sha256(result, 0, result.Length - 32), 0, result, result.Length - 32, 32);
+            return result;
+        }
+
         var cases = new (string Name, byte[] Data, string Expected)[]
         {
             ("damaged ciphertext", Edit(header + 40, 0x01, false), "Damaged"),
             ("version 3", Edit(9, 0x01, false), "UnsupportedVersion"),
             ("stanza type 2", Edit(ours, 0x03, true), "UnsupportedVersion"),
+            ("stanza 1 of type 2, then stanza 2 naming stanza 1's recipient", Stanzas((0, 2), (0, 1)), "UnsupportedVersion"),
+            ("stanza 2 naming stanza 1's recipient, then stanza 3 of type 2", Stanzas((0, 1), (0, 1), (1, 2)), "Damaged"),
+            ("stanza 2 of type 2 with stanza 1's fingerprint", Stanzas((0, 1), (0, 2)), "UnsupportedVersion"),
             ("17 recipients", Edit(RecipientEnvelope.RecipientCountOffset, 0x13, true), "Damaged"),
             ("our wrapped file key forged", Edit(ours + RecipientEnvelope.StanzaWrappedOffset, 0x01, true), "Tampered"),
             ("our ephemeral key forged", Edit(ours + RecipientEnvelope.StanzaEphemeralOffset, 0x01, true), "Tampered"),
@@ -221,6 +244,44 @@ public sealed class InteropTests : IDisposable
 
             Assert.Equal(SsoSecretFailure.InvalidRecipient, Assert.ThrowsAny<SsoSecretException>(() => RecoveryPublicKey.Parse(line)).Failure);
             Assert.Equal("InvalidRecipient", RecipientNode.Failure("parse-line", line));
+        }
+
+        // Keys that are no key pair's, refused by both at the same step of "The public key line": 5 (not canonical: the
+        // top bit set, or p or more) before 6 (small order), which p and p + 1 (the points 0 and 1) would also fail.
+        var p = Hex.Decode("edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+        var topBit = (byte[])keys[0].PublicKey.Bytes.Clone();
+        topBit[31] |= 0x80;
+        var refusals = new List<(byte[] Key, int Step)> { (topBit, 5), (p, 5), (Hex.Decode("eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"), 5), (Hex.Decode("ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"), 5) };
+        refusals.Add((Enumerable.Repeat((byte)0xFF, 32).ToArray(), 5));
+        refusals.Add((Hex.Decode("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"), 6));
+        refusals.Add((Hex.Decode("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"), 6));
+        foreach (var (key, step) in refusals)
+        {
+            string line = Bech32m.Encode(RecoveryPublicKey.Prefix, Bech32m.ToGroups(key));
+            var e = Assert.ThrowsAny<SsoSecretException>(() => RecoveryPublicKey.Parse(line));
+            Assert.Equal(SsoSecretFailure.InvalidRecipient, e.Failure);
+            Assert.Contains(step == 5 ? "not a canonical X25519 public key" : "small order", e.Message);
+            var (output, exit) = RecipientNode.Run("parse-line", line);
+            Assert.Equal(2, exit);
+            Assert.Equal("InvalidRecipient", output.GetProperty("failure").GetString());
+            Assert.Equal(step, output.GetProperty("step").GetInt32());
+        }
+
+        // The same keys in a key file's header: damage to both, found before the password (node's Argon2id output is
+        // the wrong one on purpose: the header is refused first).
+        var password = Encoding.UTF8.GetBytes("a good long password");
+        using (var sealedKey = RecoveryKeyFile.Seal(keys[0].PrivateKey, s_created, string.Empty, password, new KdfParameters(64, 1, 1), allowBelowFloor: true))
+        {
+            foreach (var (key, _) in refusals)
+            {
+                var file = (byte[])sealedKey.Data.Clone();
+                Buffer.BlockCopy(key, 0, file, RecoveryKeyFile.PublicKeyOffset, 32);
+                Buffer.BlockCopy(Primitives.Sha256(file, 0, file.Length - 32), 0, file, file.Length - 32, 32);
+                string path = File($"key-{Hex.Encode(key)}.key");
+                System.IO.File.WriteAllBytes(path, file);
+                Assert.Equal(SsoSecretFailure.DamagedRecoveryKey, Assert.ThrowsAny<RecoveryKeyException>(() => RecoveryKeyFile.ReadHeader(file)).Failure);
+                Assert.Equal("DamagedRecoveryKey", RecipientNode.Failure("open-key", path, Hex.Encode(new byte[32])));
+            }
         }
 
         // And a good line means the same key to both.

@@ -136,6 +136,143 @@ public sealed class RecipientSpecificationTests
         Assert.Equal(2, vectors.Values.Count(v => v.Armored is not null));
     }
 
+    public static IEnumerable<object[]> NegativeVectors() => ReadNegativeVectors().Keys.Select(k => new object[] { k });
+
+    [Theory]
+    [MemberData(nameof(NegativeVectors))]
+    public void TheCodeGivesTheDocumentedOutcome(string name)
+    {
+        var v = ReadNegativeVectors()[name];
+        var f = v.Fields;
+        string outcome = f["outcome"];
+        var vectors = ReadVectors();
+        f.TryGetValue("made from", out string? madeFrom);
+        if (madeFrom is null)
+        {
+            // A public key line: steps 1 to 4 take it, step 5 refuses it (before step 6, which some would also fail).
+            var bytes = Hex.Decode(f["public key"]);
+            Assert.Equal(f["public key line"], Bech32m.Encode(RecoveryPublicKey.Prefix, Bech32m.ToGroups(bytes)));
+            var decoded = Bech32m.Decode(f["public key line"], out _);
+            Assert.NotNull(decoded);
+            Assert.Equal(bytes, Bech32m.FromGroups(decoded!.Value.Groups));
+            Assert.Equal("step 5", f["refused at"]);
+            Assert.False(RecoveryPublicKey.IsCanonical(bytes));
+            var e = Assert.ThrowsAny<SsoSecretException>(() => RecoveryPublicKey.Parse(f["public key line"]));
+            Assert.Equal(outcome, e.Failure.ToString());
+            Assert.Contains("not a canonical X25519 public key", e.Message);
+            Assert.DoesNotContain("small order", e.Message);
+
+            // The writer refuses the key however it came: no backup is sealed to it.
+            var sealing = Assert.ThrowsAny<SsoSecretException>(() => RecipientEnvelope.Seal(new byte[32], Guid.NewGuid(), DateTimeOffset.UnixEpoch, new[] { new RecoveryPublicKey(bytes) }));
+            Assert.Equal(SsoSecretFailure.InvalidRecipient, sealing.Failure);
+            return;
+        }
+
+        if (madeFrom == "key file vector")
+        {
+            var keyFile = Hex.Decode(vectors["Key file vector (armored)"].FileHex);
+            Buffer.BlockCopy(Hex.Decode(f["public key"]), 0, keyFile, RecoveryKeyFile.PublicKeyOffset, Primitives.X25519KeyLength);
+            Reseal(keyFile);
+            Assert.Equal(v.FileHex, Hex.Encode(keyFile));
+            var e = Assert.ThrowsAny<RecoveryKeyException>(() => RecoveryKeyFile.ReadHeader(keyFile));
+            Assert.Equal(outcome, e.Failure.ToString());
+            Assert.Contains("not a canonical X25519 public key", e.Message);
+
+            // Refused with the fields, before any password: the password of the key file vector does not change it.
+            var password = Hex.Decode(vectors["Key file vector (armored)"].Fields["password (UTF-8)"]);
+            Assert.Equal(outcome, Assert.ThrowsAny<RecoveryKeyException>(() => RecoveryKeyFile.Open(keyFile, password, KdfLimits.Default, out _)).Failure.ToString());
+            return;
+        }
+
+        var source = vectors.Single(p => p.Key.StartsWith(madeFrom.Replace("vector", "Vector") + " ", StringComparison.Ordinal)).Value;
+        var sourceFile = Hex.Decode(source.FileHex);
+        var sourceKeys = Enumerable.Range(1, 16).TakeWhile(i => source.Fields.ContainsKey($"recipient {i} private key")).Select(i => Hex.Decode(source.Fields[$"recipient {i} private key"])).ToList();
+        byte[] file;
+        byte[][] openWith;
+        if (f.TryGetValue("stanzas", out string? stanzas))
+        {
+            // Step 6's order: the source's stanzas rearranged as the line says, N made to agree, the checksum recomputed.
+            var list = new List<byte>(sourceFile.Take(RecipientEnvelope.StanzasOffset));
+            var items = stanzas.Split(", ");
+            foreach (string item in items)
+            {
+                var m = Regex.Match(item, @"^(\d+)(?: with type (\d+))?$");
+                Assert.True(m.Success, item);
+                var stanza = sourceFile.Skip(RecipientEnvelope.StanzasOffset + (int.Parse(m.Groups[1].Value) - 1) * RecipientEnvelope.StanzaLength).Take(RecipientEnvelope.StanzaLength).ToArray();
+                if (m.Groups[2].Success)
+                {
+                    stanza[RecipientEnvelope.StanzaTypeOffset] = byte.Parse(m.Groups[2].Value);
+                }
+
+                list.AddRange(stanza);
+            }
+
+            list.AddRange(sourceFile.Skip(RecipientEnvelope.StanzasOffset + sourceKeys.Count * RecipientEnvelope.StanzaLength));
+            file = list.ToArray();
+            file[RecipientEnvelope.RecipientCountOffset] = (byte)items.Length;
+            Reseal(file);
+
+            // Refused without a key, at step 6, and so with any key.
+            Assert.Equal(outcome, Outcome(Assert.ThrowsAny<BackupException>(() => BackupEnvelope.ReadHeader(file)).Failure));
+            openWith = sourceKeys.ToArray();
+        }
+        else
+        {
+            // The source sealed to another public key as a writer that skipped step 5 would seal it: every value that
+            // depends on the key recomputed by hand from the page's layout (the module's writer refuses the key).
+            var publicKey = Hex.Decode(f["recipient 1 public key"]);
+            Assert.Equal(f["recipient 1 public key line"], Bech32m.Encode(RecoveryPublicKey.Prefix, Bech32m.ToGroups(publicKey)));
+            Assert.Equal(f["recipient 1 fingerprint"], Hex.Encode(RecoveryPublicKey.ComputeFingerprint(publicKey)));
+            var ephemeral = Hex.Decode(source.Fields["ephemeral 1 private key"]);
+            var shared = Primitives.X25519(ephemeral, publicKey)!;
+            Assert.Equal(f["shared secret 1"], Hex.Encode(shared));
+            Assert.Equal(source.Fields["shared secret 1"], Hex.Encode(shared));
+            var ephemeralPublic = Primitives.X25519PublicKey(ephemeral);
+            var wrapKey = RecipientEnvelope.WrapKey(shared, ephemeralPublic, publicKey);
+            Assert.Equal(f["wrap key 1"], Hex.Encode(wrapKey));
+            var fileKey = Hex.Decode(source.Fields["file key"]);
+            var wrapped = Primitives.ChaChaSeal(wrapKey, new byte[12], Array.Empty<byte>(), fileKey);
+            Assert.Equal(f["wrapped file key 1"], Hex.Encode(wrapped));
+            file = RecipientEnvelopeTests.SealByHand(sourceFile.Take(RecipientEnvelope.StanzasOffset).ToArray(), new[] { (publicKey, ephemeralPublic, wrapped) }, fileKey, Hex.Decode(source.Fields["secret"]));
+            openWith = new[] { Hex.Decode(f["opened with"]) };
+            Assert.Equal(sourceKeys[0], openWith[0]);
+        }
+
+        Assert.Equal(v.FileHex, Hex.Encode(file));
+        foreach (var privateKey in openWith)
+        {
+            Assert.Equal(outcome, Outcome(Assert.ThrowsAny<BackupException>(() => BackupEnvelope.OpenWithRecoveryKey(file, privateKey, out _)).Failure));
+        }
+    }
+
+    [Fact]
+    public void TheDocumentHasItsNegativeVectors()
+    {
+        var vectors = ReadNegativeVectors();
+        Assert.Equal(8, vectors.Count);
+        Assert.Equal(
+            new[] { "InvalidRecipient", "Damaged", "UnsupportedVersion", "WrongRecoveryKey", "DamagedRecoveryKey" }.OrderBy(o => o),
+            vectors.Values.Select(v => v.Fields["outcome"]).Distinct().OrderBy(o => o));
+
+        // The three key lines: the top bit set, p itself (which step 6 alone would call small order), 2^255 - 1.
+        var keys = vectors.Values.Where(v => v.Fields.ContainsKey("refused at")).Select(v => v.Fields["public key"]).ToList();
+        Assert.Contains("edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", keys);
+        Assert.Contains("ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", keys);
+        Assert.Contains(keys, k => (Hex.Decode(k)[31] & 0x80) != 0);
+        Assert.Null(Primitives.X25519(Encoding.ASCII.GetBytes("SsoSecret small-order probe 0001"), Hex.Decode("edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f")));
+    }
+
+    private static void Reseal(byte[] data) =>
+        Buffer.BlockCopy(Primitives.Sha256(data, 0, data.Length - 32), 0, data, data.Length - 32, 32);
+
+    /// <summary>The page's outcome names for the module's failures.</summary>
+    private static string Outcome(SsoSecretFailure failure) => failure switch
+    {
+        SsoSecretFailure.DamagedBackup => "Damaged",
+        SsoSecretFailure.TamperedBackup => "Tampered",
+        _ => failure.ToString(),
+    };
+
     [Fact]
     public void TheFirstVectorIsRfc7748sExchange()
     {
@@ -284,4 +421,7 @@ public sealed class RecipientSpecificationTests
 
     /// <summary>The page's vectors: the backups ("Vector ...") and the recovery key file ("Key file vector ...").</summary>
     internal static Dictionary<string, SpecVector> ReadVectors() => SpecVectors.Read(SpecPath, "Vector|Key file vector");
+
+    /// <summary>The page's negative vectors ("Negative vector ..."): inputs a reader refuses, and the outcome.</summary>
+    internal static Dictionary<string, SpecVector> ReadNegativeVectors() => SpecVectors.Read(SpecPath, "Negative vector");
 }
