@@ -132,6 +132,48 @@ Describe 'Get-SsoRecoveryKey' {
         $errors[0].FullyQualifiedErrorId | Should -BeLike 'SsoSecret.InvalidRecipient,*'
     }
 
+    It 'refuses with -PublicKey a line that is not a canonical X25519 key (<Case>): InvalidRecipient saying so, the other lines still read' -ForEach @(
+        @{ Case = 'the page''s negative vector 1, a real key with the top bit set'; Vector = 'Negative vector 1:' }
+        @{ Case = 'the page''s negative vector 2, u = 2^255 - 19'; Vector = 'Negative vector 2:' }
+        @{ Case = 'the page''s negative vector 3, u = 2^255 - 1'; Vector = 'Negative vector 3:' }
+    ) {
+        $line = (Get-PageVector $Vector).Fields['public key line']
+        $output = Get-SsoRecoveryKey -PublicKey $Key.PublicKey, $line, $Key.PublicKey -ErrorVariable errors -ErrorAction SilentlyContinue
+        $output.Fingerprint | Should -Be @($Key.Fingerprint, $Key.Fingerprint)
+        $errors.Count | Should -Be 1
+        $errors[0].FullyQualifiedErrorId | Should -BeLike 'SsoSecret.InvalidRecipient,*'
+        $errors[0].Exception.Message | Should -BeLike "'$line' is not a recovery public key:*not a canonical X25519 public key*no recovery key would open a backup sealed to it*"
+        $errors[0].TargetObject | Should -Be $line
+    }
+
+    It 'makes keys whose public key is canonical: the top bit of byte 31 clear, the value below 2^255 - 19' {
+        $others = 1..2 | ForEach-Object { New-SsoRecoveryKey -Path (Join-Path $Folder "canonical-$_.key") -Password $Password -KdfProfile Interactive }
+        $p = [System.Numerics.BigInteger]::Pow(2, 255) - 19
+        foreach ($made in @($Key) + $others) {
+            $bytes = ConvertFrom-PublicKeyLine $made.PublicKey
+            ($bytes[31] -band 0x80) | Should -Be 0
+            [System.Numerics.BigInteger]::new([byte[]]($bytes + 0)) | Should -BeLessThan $p
+            (Get-SsoRecoveryKey -LiteralPath $made.Path).PublicKey | Should -Be $made.PublicKey
+        }
+    }
+
+    It 'reads a key file whose header holds a key that is not canonical as DamagedRecoveryKey, before any password (the page''s negative vector 8)' {
+        $folder = New-TestFolder 'negative-8'
+        $path = Join-Path $folder 'forged.key'
+        [System.IO.File]::WriteAllBytes($path, (Get-PageVector 'Negative vector 8:').File)
+        $errors = $null
+        Get-SsoRecoveryKey -LiteralPath $path -ErrorVariable errors -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $errors[0].FullyQualifiedErrorId | Should -BeLike 'SsoSecret.DamagedRecoveryKey,*'
+        $errors[0].Exception.Message | Should -BeLike '*public key in its header*not a canonical X25519 public key*'
+
+        # Given to a restore, it is refused before its password is asked for (the session cannot prompt).
+        $backup = Join-Path $folder 'sealed.bak'
+        New-SsoMasterSecret -BackupPath $backup -Recipient $Key.PublicKey -StorePath (New-TestPath 'negative-8-source') | Out-Null
+        $store = New-TestPath 'negative-8-store'
+        Get-ErrorId { param($b, $k, $s) Restore-SsoMasterSecret $b -RecoveryKeyPath $k -StorePath $s -Force } $backup, $path, $store | Should -Be 'SsoSecret.DamagedRecoveryKey'
+        $store | Should -Not -Exist
+    }
+
     It 'never repeats a value given as a public key that is not one' {
         $errors = $null
         $notAKey = 'Probe-' + 'Passw0rd-not-a-key'   # built, so that the command line shown in the record does not hold it

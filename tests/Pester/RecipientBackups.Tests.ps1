@@ -20,17 +20,12 @@ BeforeAll {
     Backup-SsoMasterSecret -Path $PasswordBackup -Password $Password -PasswordHint $Hint -KdfProfile Interactive -StorePath $Store
 
     function New-PublicKeyLine {
-        # A fresh public key line from random bytes, through the module's own encoder (no key file, no KDF): for the
-        # tests that need many different keys.
-        $context = @([System.Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -EQ 'SsoSecret')[0]
-        $core = $context.Assemblies | Where-Object { $_.GetName().Name -eq 'SsoSecret.Core' } | Select-Object -First 1
-        $type = $core.GetType('SsoSecret.RecoveryPublicKey')
+        # A fresh public key line from random bytes (the top bit clear), through the module's own encoder (no key file,
+        # no KDF): for the tests that need many different keys.
         $bytes = [byte[]]::new(32)
         [System.Security.Cryptography.RandomNumberGenerator]::Fill($bytes)
         $bytes[31] = $bytes[31] -band 0x7f
-        $flags = [System.Reflection.BindingFlags]'NonPublic, Instance'
-        $key = [Activator]::CreateInstance($type, $flags, $null, @(, $bytes), $null)
-        $type.GetProperty('Text', $flags).GetValue($key)
+        ConvertTo-PublicKeyLine $bytes
     }
 
     function Get-ErrorId([scriptblock] $Script, [object[]] $Arguments = @()) {
@@ -135,6 +130,73 @@ Describe 'Writing backups sealed to recovery keys' {
         Get-ErrorId { param($p, $s, $k) New-SsoMasterSecret -BackupPath $p -Recipient $k -StorePath $s } $path, $newStore, $keys | Should -Be 'SsoSecret.InvalidRecipient'
         $newStore | Should -Not -Exist
         $path | Should -Not -Exist
+    }
+}
+
+Describe 'Key lines that are not a canonical X25519 key' {
+    BeforeAll {
+        # The three forms of the page's negative vectors 1 to 3, of key A here: a real key with the top bit of byte 31
+        # set (the same point: X25519 gave it the same shared secret, so sealing "worked"), p = 2^255 - 19 itself
+        # (which the small-order test alone would also have refused), and 2^255 - 1.
+        $topBit = ConvertFrom-PublicKeyLine $KeyA.PublicKey
+        $topBit[31] = $topBit[31] -bor 0x80
+        $script:NotCanonical = @{
+            'top bit' = ConvertTo-PublicKeyLine $topBit
+            'p' = ConvertTo-PublicKeyLine ([byte[]](@(0xed) + @(, 0xff * 30) + @(0x7f)))
+            'max' = ConvertTo-PublicKeyLine ([byte[]](@(, 0xff * 31) + @(0x7f)))
+        }
+        $script:Says = @{
+            'top bit' = '*the top bit of its last byte is set, so it is not a canonical X25519 public key*no recovery key would open a backup sealed to it*'
+            'p' = '*its value is 2^255 - 19 or more, so it is not a canonical X25519 public key*'
+            'max' = '*its value is 2^255 - 19 or more, so it is not a canonical X25519 public key*'
+        }
+    }
+
+    It 'Backup-SsoMasterSecret -Recipient refuses <Case> with InvalidRecipient saying what is wrong: nothing sealed, the store untouched' -ForEach @(
+        @{ Case = 'a key line with the top bit set'; Form = 'top bit' }
+        @{ Case = 'the key line of u = 2^255 - 19'; Form = 'p' }
+        @{ Case = 'the key line of u = 2^255 - 1'; Form = 'max' }
+    ) {
+        $line = $NotCanonical[$Form]
+        $path = Join-Path $Folder "not-canonical-$($Form -replace ' ').bak"
+        $before = Get-FolderSnapshot $Store
+        $caught = $null
+        try { Backup-SsoMasterSecret -Path $path -Recipient $KeyA.PublicKey, $line -StorePath $Store } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.InvalidRecipient,*'
+        $caught.Exception.Message | Should -BeLike $Says[$Form]
+        $caught.Exception.Message | Should -BeLike "*'$line'*"
+        $caught.ErrorDetails.RecommendedAction | Should -BeLike '*Get-SsoRecoveryKey*'
+        $path | Should -Not -Exist
+        @(Get-ChildItem -LiteralPath $Folder -Force -Filter '*not-canonical*').Count | Should -Be 0 -Because 'not even a temporary file is left'
+        Get-FolderSnapshot $Store | Should -Be $before
+    }
+
+    It 'New-SsoMasterSecret -Recipient refuses <Case> with InvalidRecipient before anything is generated' -ForEach @(
+        @{ Case = 'a key line with the top bit set'; Form = 'top bit' }
+        @{ Case = 'the key line of u = 2^255 - 19'; Form = 'p' }
+        @{ Case = 'the key line of u = 2^255 - 1'; Form = 'max' }
+    ) {
+        $newStore = New-TestPath 'not-canonical-store'
+        $path = Join-Path $Folder 'not-canonical-new.bak'
+        $caught = $null
+        try { New-SsoMasterSecret -BackupPath $path -Recipient $NotCanonical[$Form] -StorePath $newStore } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.InvalidRecipient,*'
+        $caught.Exception.Message | Should -BeLike $Says[$Form]
+        $newStore | Should -Not -Exist
+        $path | Should -Not -Exist
+    }
+
+    It 'a backup that SsoSecret once sealed to such a line opens with no key, the right one included: WrongRecoveryKey (the page''s negative vector 7)' {
+        # Vector 1's recipient (the page's key file, RFC 7748's Bob) and vector 1 sealed to his line with the top bit
+        # set: found before the key file's password is asked for.
+        $keyFile = Join-Path $Folder 'page-bob.key'
+        Set-Content -LiteralPath $keyFile -Value (Get-PageVector 'Key file vector').Armored -NoNewline
+        $backup = Join-Path $Folder 'page-negative-7.bak'
+        [System.IO.File]::WriteAllBytes($backup, (Get-PageVector 'Negative vector 7:').File)
+        (Get-SsoSecretBackupInfo $backup).Recipients | Should -Not -Contain (Get-SsoRecoveryKey -LiteralPath $keyFile).Fingerprint
+        $store = New-TestPath 'page-negative-7-store'
+        Get-ErrorId { param($b, $k, $s) Restore-SsoMasterSecret $b -RecoveryKeyPath $k -StorePath $s -Force } $backup, $keyFile, $store | Should -Be 'SsoSecret.WrongRecoveryKey'
+        $store | Should -Not -Exist
     }
 }
 

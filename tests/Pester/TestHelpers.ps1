@@ -181,6 +181,42 @@ function New-BadBackupSet {
     $files
 }
 
+function Get-CoreAssembly {
+    # SsoSecret.Core in the module's load context (src/SsoSecret.Loader); asking the context for it loads it if need be.
+    $context = @([System.Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -EQ 'SsoSecret')[0]
+    $context.LoadFromAssemblyName([System.Reflection.AssemblyName]::new('SsoSecret.Core'))
+}
+
+function ConvertTo-PublicKeyLine([byte[]] $Bytes) {
+    # Any 32 bytes as a public key line (the module's own encoder, no check): for lines that no key pair made.
+    $core = Get-CoreAssembly
+    $bech32m = $core.GetType('SsoSecret.Codec.Bech32m')
+    $flags = [System.Reflection.BindingFlags]'NonPublic, Static'
+    $groups = $bech32m.GetMethod('ToGroups', $flags).Invoke($null, @(, $Bytes))
+    $bech32m.GetMethod('Encode', $flags).Invoke($null, @('ssosecret-recipient', $groups))
+}
+
+function ConvertFrom-PublicKeyLine([string] $Line) {
+    # The 32 bytes of a valid line, through the module's own reader.
+    $core = Get-CoreAssembly
+    $type = $core.GetType('SsoSecret.RecoveryPublicKey')
+    $key = $type.GetMethod('Parse', [System.Reflection.BindingFlags]'NonPublic, Static').Invoke($null, @($Line))
+    , [byte[]]$type.GetProperty('Bytes', [System.Reflection.BindingFlags]'NonPublic, Instance').GetValue($key).Clone()
+}
+
+function Get-PageVector([string] $Title) {
+    # A vector of docs/envelope-format-v2.md: its "name: value" fields and its file, read from the page itself.
+    $page = (Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot '../../docs/envelope-format-v2.md')) -replace "`r`n", "`n"
+    $match = [regex]::Match($page, '(?ms)^### ' + [regex]::Escape($Title) + '[^\n]*\n\n```text\n(.*?)\n```')
+    if (-not $match.Success) { throw "No vector '$Title' on the page." }
+    $body = $match.Groups[1].Value
+    $fields = @{}
+    foreach ($line in [regex]::Matches($body, '(?m)^([A-Za-z0-9 ()\-]+):[ ]+(.+)$')) { $fields[$line.Groups[1].Value.Trim()] = $line.Groups[2].Value.Trim() }
+    $file = [regex]::Match($body, '(?m)^file:\n((?:[0-9a-f]+\n?)+)').Groups[1].Value -replace '\n'
+    $armored = [regex]::Match($body, '(?ms)^armored file:\n(-----BEGIN.*?-----END [A-Z ]+-----)').Groups[1].Value
+    @{ Fields = $fields; File = [Convert]::FromHexString($file); Armored = $armored }
+}
+
 function Set-KdfFloorWaiver {
     <#
     Lets this process's New- and Backup-SsoMasterSecret write backups below the Interactive KDF floor (TestSupport in
