@@ -200,7 +200,7 @@ public sealed class InteropTests : IDisposable
             data.AddRange(good.Skip(header));
             var result = data.ToArray();
             result[RecipientEnvelope.RecipientCountOffset] = (byte)stanzas.Length;
-            Buffer.BlockCopy(Primitives.Sha256(result, 0, result.Length - 32), 0, result, result.Length - 32, 32);
+            RecipientEnvelopeTests.Reseal(result);
             return result;
         }
 
@@ -276,7 +276,7 @@ public sealed class InteropTests : IDisposable
             {
                 var file = (byte[])sealedKey.Data.Clone();
                 Buffer.BlockCopy(key, 0, file, RecoveryKeyFile.PublicKeyOffset, 32);
-                Buffer.BlockCopy(Primitives.Sha256(file, 0, file.Length - 32), 0, file, file.Length - 32, 32);
+                RecipientEnvelopeTests.Reseal(file);
                 string path = File($"key-{Hex.Encode(key)}.key");
                 System.IO.File.WriteAllBytes(path, file);
                 Assert.Equal(SsoSecretFailure.DamagedRecoveryKey, Assert.ThrowsAny<RecoveryKeyException>(() => RecoveryKeyFile.ReadHeader(file)).Failure);
@@ -289,7 +289,7 @@ public sealed class InteropTests : IDisposable
     }
 
     /// <summary>The page's outcome names for the module's failures.</summary>
-    private static string Outcome(SsoSecretFailure failure) => failure switch
+    internal static string Outcome(SsoSecretFailure failure) => failure switch
     {
         SsoSecretFailure.DamagedBackup => "Damaged",
         SsoSecretFailure.TamperedBackup => "Tampered",

@@ -36,7 +36,8 @@ public sealed class RecipientEnvelopeTests
         return (byte[])sealedBackup.Data.Clone();
     }
 
-    private static void Reseal(byte[] data)
+    /// <summary>Recomputes a file's checksum (its last 32 bytes) after an edit.</summary>
+    internal static void Reseal(byte[] data)
     {
         var checksum = Primitives.Sha256(data, 0, data.Length - 32);
         Buffer.BlockCopy(checksum, 0, data, data.Length - 32, 32);

@@ -172,7 +172,7 @@ public sealed class RecipientSpecificationTests
         {
             var keyFile = Hex.Decode(vectors["Key file vector (armored)"].FileHex);
             Buffer.BlockCopy(Hex.Decode(f["public key"]), 0, keyFile, RecoveryKeyFile.PublicKeyOffset, Primitives.X25519KeyLength);
-            Reseal(keyFile);
+            RecipientEnvelopeTests.Reseal(keyFile);
             Assert.Equal(v.FileHex, Hex.Encode(keyFile));
             var e = Assert.ThrowsAny<RecoveryKeyException>(() => RecoveryKeyFile.ReadHeader(keyFile));
             Assert.Equal(outcome, e.Failure.ToString());
@@ -210,10 +210,10 @@ public sealed class RecipientSpecificationTests
             list.AddRange(sourceFile.Skip(RecipientEnvelope.StanzasOffset + sourceKeys.Count * RecipientEnvelope.StanzaLength));
             file = list.ToArray();
             file[RecipientEnvelope.RecipientCountOffset] = (byte)items.Length;
-            Reseal(file);
+            RecipientEnvelopeTests.Reseal(file);
 
             // Refused without a key, at step 6, and so with any key.
-            Assert.Equal(outcome, Outcome(Assert.ThrowsAny<BackupException>(() => BackupEnvelope.ReadHeader(file)).Failure));
+            Assert.Equal(outcome, InteropTests.Outcome(Assert.ThrowsAny<BackupException>(() => BackupEnvelope.ReadHeader(file)).Failure));
             openWith = sourceKeys.ToArray();
         }
         else
@@ -241,7 +241,7 @@ public sealed class RecipientSpecificationTests
         Assert.Equal(v.FileHex, Hex.Encode(file));
         foreach (var privateKey in openWith)
         {
-            Assert.Equal(outcome, Outcome(Assert.ThrowsAny<BackupException>(() => BackupEnvelope.OpenWithRecoveryKey(file, privateKey, out _)).Failure));
+            Assert.Equal(outcome, InteropTests.Outcome(Assert.ThrowsAny<BackupException>(() => BackupEnvelope.OpenWithRecoveryKey(file, privateKey, out _)).Failure));
         }
     }
 
@@ -261,17 +261,6 @@ public sealed class RecipientSpecificationTests
         Assert.Contains(keys, k => (Hex.Decode(k)[31] & 0x80) != 0);
         Assert.Null(Primitives.X25519(Encoding.ASCII.GetBytes("SsoSecret small-order probe 0001"), Hex.Decode("edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f")));
     }
-
-    private static void Reseal(byte[] data) =>
-        Buffer.BlockCopy(Primitives.Sha256(data, 0, data.Length - 32), 0, data, data.Length - 32, 32);
-
-    /// <summary>The page's outcome names for the module's failures.</summary>
-    private static string Outcome(SsoSecretFailure failure) => failure switch
-    {
-        SsoSecretFailure.DamagedBackup => "Damaged",
-        SsoSecretFailure.TamperedBackup => "Tampered",
-        _ => failure.ToString(),
-    };
 
     [Fact]
     public void TheFirstVectorIsRfc7748sExchange()
