@@ -13,4 +13,13 @@ internal static class TestSupport
     /// derivation can take seconds, and the concurrency suite runs hundreds.
     /// </summary>
     internal static bool WaiveKdfFloor { get; set; }
+
+    /// <summary>
+    /// The Windows store check reads a store folder's DACL as protected (no entries inherited from above) and judges the
+    /// rest of it (owner, every entry) as it is. For the Windows lane only, which runs under Wine: Wine builds every
+    /// security descriptor from the Unix mode bits (owner, SYSTEM, and Everyone when others may read) and keeps no DACL
+    /// flags, so a folder it made with the store's protected DACL still reads as inheriting, and every store would be
+    /// StoreInsecure there. Real Windows keeps the flag, and the unit tests of StoreAcl judge it.
+    /// </summary>
+    internal static bool AssumeProtectedFolderDacl { get; set; }
 }

