@@ -157,7 +157,9 @@ internal sealed class InPlaceFile : IDisposable
         var folder = OpenFolder.Open(System.IO.Path.GetDirectoryName(path)!);
         try
         {
-            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            // FileShare.Delete: File.Replace renames the new file over this one while it is open here (ReplaceFile asks for
+            // DELETE access to it); without it, every rewrite failed with a sharing violation (found by the Windows lane).
+            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
             return Read(path, path, folder, System.IO.Path.GetFileName(path), stream, default, opened => WindowsLinkCount(opened.SafeFileHandle), maxLength, tooLarge);
         }
         catch
