@@ -35,6 +35,12 @@
                  Prints each run's result and time, keeps the log of every failed run in out/soak, and ends with
                  "Soak: N of M runs passed". Exits non-zero when any run failed, or any completed run of the suites
                  beside it.
+    -Task Windows builds, then runs the Windows suite (tests/Windows) under Wine: the module's cmdlets on Windows paths,
+                 through a PowerShell 7.6 host built for Windows (tools/WindowsHost), one process a test file. Sets up
+                 and keeps in out/windows what it needs: Wine (apt-get, as root on Debian or Ubuntu; elsewhere it skips,
+                 saying why), a Wine prefix and the host. Ends with "Windows (Wine): N passed, N failed, N skipped";
+                 exits non-zero on any failure. tests/Windows/Invoke-WindowsLane.ps1 says how a crash of Wine's own is
+                 told from a failing test.
     -Task Clean  removes out/ and the projects' bin/ and obj/ folders.
 
     A fresh machine needs only the .NET SDK: run "dotnet tool restore" first (it brings PowerShell 7.6.9 as a
@@ -42,7 +48,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Fuzz', 'Fleet', 'Soak', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Fuzz', 'Fleet', 'Soak', 'Windows', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -438,6 +444,22 @@ function Invoke-Fleet {
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
+function Invoke-Windows {
+    # The Windows lane (tests/Windows/Invoke-WindowsLane.ps1), given the built module, Pester, and how to publish the
+    # Windows host (tools/WindowsHost, whose PowerShell SDK is the version Directory.Packages.props names).
+    Build-Module
+    $pester = Restore-TestTools
+    $sdkVersion = ([xml](Get-Content -LiteralPath (Join-Path $Root 'Directory.Packages.props') -Raw)).Project.ItemGroup.PackageVersion |
+        Where-Object Include -eq 'Microsoft.PowerShell.SDK' | ForEach-Object Version
+    $hostProject = 'tools/WindowsHost/WindowsHost.csproj'
+    & (Join-Path $Root 'tests/Windows/Invoke-WindowsLane.ps1') -WindowsFolder (Join-Path $Out 'windows') -ModuleFolder $ModuleOut `
+        -PesterFolder (Split-Path $pester) `
+        -SdkModules (Join-Path (Get-NuGetPackagesFolder) "microsoft.powershell.sdk/$sdkVersion/contentFiles/any/any/runtimes/win/lib/net10.0/Modules") `
+        -PublishHost { param($Folder) Publish-Project 'tools/WindowsHost/WindowsHost.csproj' $Folder } `
+        -HostSources @((Join-Path $Root $hostProject), (Join-Path $Root 'tools/WindowsHost/Program.cs'), (Join-Path $Root 'Directory.Packages.props'))
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+}
+
 function Invoke-Soak {
     # 'A,B' as one argument (what a shell passes for -SoakBeside A,B) names two suites too.
     $SoakBeside = @($SoakBeside | ForEach-Object { $_ -split ',' } | ForEach-Object Trim | Where-Object { $_ })
@@ -522,6 +544,7 @@ switch ($Task) {
     'Fuzz' { Invoke-Fuzz }
     'Fleet' { Invoke-Fleet }
     'Soak' { Invoke-Soak }
+    'Windows' { Invoke-Windows }
     'Clean' {
         Remove-Item -LiteralPath $Out -Recurse -Force -ErrorAction Ignore
         Get-ChildItem -LiteralPath $Root -Directory -Recurse -Include bin, obj | Remove-Item -Recurse -Force
