@@ -111,7 +111,7 @@ function Stop-WineServer {
 # 1. The prefix, made once. The marker is written last, so a prefix whose making was cut short is made again.
 $ready = Join-Path $prefix '.ssosecret-lane-ready'
 if (-not (Test-Path -LiteralPath $ready)) {
-    Write-Host "Making the Wine prefix $prefix (wineboot, about 2 minutes) ..."
+    Write-Host "Making the Wine prefix $prefix (wineboot: up to 2 minutes) ..."
     Stop-WineServer
     Remove-Item -LiteralPath $prefix -Recurse -Force -ErrorAction Ignore
     New-Item -ItemType Directory -Path $WindowsFolder -Force | Out-Null
