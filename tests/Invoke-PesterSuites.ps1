@@ -1,9 +1,11 @@
 <#
 .SYNOPSIS
-    Runs every Pester suite under tests/Pester against the built module, and writes the counts as JSON.
+    Runs every Pester suite under tests/Pester (or -SuiteFolder) against the built module, and writes the counts as JSON.
 .DESCRIPTION
     build.ps1 -Task Test starts this in a separate pwsh -NoProfile -NonInteractive, so the suites meet the module
-    as a user does: imported from out/SsoSecret, in a session that cannot prompt.
+    as a user does: imported from out/SsoSecret, in a session that cannot prompt. The Windows lane
+    (tests/Windows/Invoke-WindowsLane.ps1) starts it in the Windows-built host under Wine, one tests/Windows suite a
+    process: the JSON is written only when Pester has finished, so a run that leaves none crashed or hung.
 #>
 param(
     [Parameter(Mandatory)] [string] $PesterPath,
@@ -12,7 +14,12 @@ param(
     [string] $FixturePath,
     # Suite names (the file name without .Tests.ps1), comma-separated: only these, or all but these.
     [string] $Include,
-    [string] $Exclude
+    [string] $Exclude,
+    # Where the suites are (default: tests/Pester beside this script).
+    [string] $SuiteFolder = (Join-Path $PSScriptRoot 'Pester'),
+    # No NUnit XML beside the JSON: the Windows lane's, since writing it under Wine stops .NET with an access violation
+    # (0xC0000005 in DynamicMethod.CreateDelegate, in each of the 3 suites that wrote it: Wine 8, .NET 10).
+    [switch] $NoTestResult
 )
 
 $ErrorActionPreference = 'Stop'
@@ -21,14 +28,14 @@ $env:SSOSECRET_TEST_MODULE = (Resolve-Path -LiteralPath $ModulePath).Path
 if ($FixturePath) { $env:SSOSECRET_TEST_FIXTURES = (Resolve-Path -LiteralPath $FixturePath).Path }
 
 $configuration = New-PesterConfiguration
-$suites = @(Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot 'Pester') -Filter '*.Tests.ps1' | Sort-Object Name)
+$suites = @(Get-ChildItem -LiteralPath $SuiteFolder -Filter '*.Tests.ps1' | Sort-Object Name)
 $names = { param($list) @($list -split ',' | ForEach-Object Trim | Where-Object { $_ }) }
 if ($Include) { $suites = @($suites | Where-Object { ($_.Name -replace '\.Tests\.ps1$') -in (& $names $Include) }) }
 if ($Exclude) { $suites = @($suites | Where-Object { ($_.Name -replace '\.Tests\.ps1$') -notin (& $names $Exclude) }) }
 $configuration.Run.Path = [string[]]$suites.FullName
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
-$configuration.TestResult.Enabled = $true
+$configuration.TestResult.Enabled = -not $NoTestResult
 $configuration.TestResult.OutputPath = [System.IO.Path]::ChangeExtension($ResultPath, '.xml')
 
 $result = Invoke-Pester -Configuration $configuration

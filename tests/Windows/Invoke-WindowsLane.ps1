@@ -159,7 +159,7 @@ Copy-Item -LiteralPath $ModuleFolder -Destination (Join-Path $laneRoot 'Modules/
 Copy-Item -LiteralPath $PesterFolder -Destination (Join-Path $laneRoot 'Modules/Pester') -Recurse
 $testsRoot = Split-Path $PSScriptRoot
 Copy-Item -LiteralPath (Join-Path $testsRoot 'Pester/TestHelpers.ps1') -Destination (Join-Path $laneRoot 'tests/Pester')
-Copy-Item -LiteralPath (Join-Path $testsRoot 'ProcessOwner.ps1') -Destination (Join-Path $laneRoot 'tests')
+Copy-Item -LiteralPath (Join-Path $testsRoot 'ProcessOwner.ps1'), (Join-Path $testsRoot 'Invoke-PesterSuites.ps1') -Destination (Join-Path $laneRoot 'tests')
 Get-ChildItem -LiteralPath $PSScriptRoot -Filter '*.ps1' | Where-Object Name -ne 'Invoke-WindowsLane.ps1' |
     Copy-Item -Destination (Join-Path $laneRoot 'tests/Windows')
 $windowsModule = 'C:\SsoSecretLane\Modules\SsoSecret\SsoSecret.psd1'
@@ -176,7 +176,8 @@ function Get-CrashKind {
     if ($ExitCode -in 124, 137) {
         return [pscustomobject]@{ Wine = $true; Text = "a hung process, stopped by timeout after $TimeoutSeconds s (Wine's known crash hangs so, with its message or without)" }
     }
-    [pscustomobject]@{ Wine = $false; Text = "the host ended with exit code $ExitCode and wrote no results (not Wine's known crash)" }
+    $fatal = if ($text -and $text -match '(?m)^Fatal error\.\s*\r?\n(.*)$') { " after .NET's 'Fatal error. $($Matches[1].Trim())'" } else { '' }
+    [pscustomobject]@{ Wine = $false; Text = "the host ended with exit code $ExitCode$fatal and wrote no results (not Wine's known crash)" }
 }
 
 function Invoke-LaneStep {
@@ -223,9 +224,9 @@ try {
     foreach ($suite in Get-ChildItem -LiteralPath $PSScriptRoot -Filter '*.Tests.ps1' | Sort-Object Name) {
         $name = $suite.Name -replace '\.Tests\.ps1$'
         $json = Join-Path $laneRoot "results/$name.json"
-        $run = Invoke-LaneStep -Name $name -Result $json -Arguments @('C:\SsoSecretLane\tests\Windows\Invoke-WindowsSuite.ps1',
-            '-PesterPath', $windowsPester, '-ModulePath', $windowsModule,
-            '-TestFile', "C:\SsoSecretLane\tests\Windows\$($suite.Name)", '-ResultPath', "C:\SsoSecretLane\results\$name.json")
+        $run = Invoke-LaneStep -Name $name -Result $json -Arguments @('C:\SsoSecretLane\tests\Invoke-PesterSuites.ps1',
+            '-PesterPath', $windowsPester, '-ModulePath', $windowsModule, '-SuiteFolder', 'C:\SsoSecretLane\tests\Windows',
+            '-Include', $name, '-NoTestResult', '-ResultPath', "C:\SsoSecretLane\results\$name.json")
         $entry = [pscustomobject]@{ Suite = $name; Passed = 0; Failed = 0; Skipped = 0; Note = ''; Failures = @() }
         if ($run.HasResult) {
             $counts = Get-Content -LiteralPath $json -Raw | ConvertFrom-Json
