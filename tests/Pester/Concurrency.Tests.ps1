@@ -197,7 +197,10 @@ Describe 'Concurrent callers, round after round' {
             $steps = @(Invoke-Round $round $jobs)
             $because = "round $round"
 
-            $steps | Where-Object { -not $_.Ok } | Should -BeNullOrEmpty -Because "$because`: $(Format-Failures $steps)"
+            # The shared backup may be refused (BackupStillNeeded) when it holds the secret the restores just made the
+            # previous one: a backup of a secret the store holds is never overwritten. Nothing else may fail.
+            $steps | Where-Object { -not $_.Ok -and -not ($_.Step -eq 'shared' -and $_.Error -like 'SsoSecret.BackupStillNeeded,*') } |
+                Should -BeNullOrEmpty -Because "$because`: $(Format-Failures $steps)"
             $steps.Count | Should -Be (2 + 2 + 3 + 2) -Because $because
             ($steps | Where-Object Role -eq 'restore').Result | Should -Be @($B.Fingerprint, $A.Fingerprint, $B.Fingerprint) -Because $because
             ($steps | Where-Object Step -eq 'test').Result | Should -BeIn @($A.Fingerprint, $B.Fingerprint) -Because $because

@@ -330,11 +330,11 @@ Describe 'A store on a full disk: partial success told truthfully' {
         $caught.Exception.Message | Should -BeLike "*It is an SsoSecret backup of master secret $($Info.SecretId)*could not record it in the store, it is a good backup*"
     }
 
-    It 'New-SsoMasterSecret -Force over the old secret''s own backup: refused, the old backup kept, nothing left behind' {
+    It 'New-SsoMasterSecret -Force over the old secret''s own backup: refused (BackupStillNeeded) before anything is written, the old backup kept, nothing left behind' {
         if ($Reason) { Set-ItResult -Skipped -Because $Reason; return }
         $caught = Get-Refusal { New-SsoMasterSecret -BackupPath "$Out/first.bak" -StorePath $Store -Password $Password -KdfParameters $TinyKdf -Force }
-        $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.StoreUnavailable,*'
-        $caught.Exception.Message | Should -BeLike "*No space left on device*the new secret was not installed, and its backup '$Out/first.bak' was removed (the file it replaced is back in place)*"
+        $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.BackupStillNeeded,*'
+        $caught.Exception.Message | Should -BeLike "*'$Out/first.bak' is a backup of master secret $($Info.SecretId)*which the store still holds as its current secret*"
         Get-FileDigest "$Out/first.bak" | Should -Be $FirstDigest
         Get-FileDigest "$Store/master-secret.dat" | Should -Be $StoreDigest
         (Get-FileNames $Out) | Should -Be @('first.bak', 'second.bak')
