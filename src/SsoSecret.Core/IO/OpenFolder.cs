@@ -115,47 +115,12 @@ internal sealed class OpenFolder : IDisposable
     /// (O_NOFOLLOW) and never waiting on a FIFO (refused before it is opened, and O_NONBLOCK); the status is the
     /// open file's own (fstat). Unix only.
     /// </summary>
-    internal RegularFile.Outcome OpenRegular(string name, out SafeFileHandle? handle, out PosixFileStatus status)
-    {
-        handle = null;
-        var before = Stat(name);
-        if (before is null)
-        {
-            status = default;
-            return RegularFile.Outcome.Missing;
-        }
-
-        status = before.Value;
-        if (status.Type != PosixFileType.Regular)
-        {
-            return RegularFile.Outcome.NotRegular;
-        }
-
-        SafeFileHandle opened;
-        try
-        {
-            opened = Posix.OpenAt(Handle, name, Posix.ReadOnly | Posix.NonBlocking | Posix.NoFollow);
-        }
-        catch (PosixException e) when (e.Errno == Posix.ENOENT)
-        {
-            return RegularFile.Outcome.Missing;
-        }
-        catch (PosixException e) when (e.Errno == Posix.ELOOP || e.Errno == Posix.ENXIO)
-        {
-            status = Stat(name) ?? status;
-            return RegularFile.Outcome.NotRegular;
-        }
-
-        status = Posix.Stat(opened, Combine(name));
-        if (status.Type != PosixFileType.Regular)
-        {
-            opened.Dispose();
-            return RegularFile.Outcome.NotRegular;
-        }
-
-        handle = opened;
-        return RegularFile.Outcome.Opened;
-    }
+    internal RegularFile.Outcome OpenRegular(string name, out SafeFileHandle? handle, out PosixFileStatus status) => RegularFile.Open(
+        Combine(name),
+        () => Stat(name),
+        () => Posix.OpenAt(Handle, name, Posix.ReadOnly | Posix.NonBlocking | Posix.NoFollow),
+        out handle,
+        out status);
 
     /// <summary>
     /// Renames the entry <paramref name="from"/> over <paramref name="to"/>, replacing what that name holds (never

@@ -11,7 +11,7 @@ namespace SsoSecret.IO;
 /// </summary>
 internal static class RegularFile
 {
-    /// <summary>What <see cref="Open"/> found at a path.</summary>
+    /// <summary>What <see cref="Open(string, bool, out SafeFileHandle?, out PosixFileStatus)"/> found at a path.</summary>
     internal enum Outcome
     {
         Opened,
@@ -24,10 +24,24 @@ internal static class RegularFile
     /// <paramref name="followLinks"/>). <paramref name="status"/> is the file's status when it was opened or refused, or
     /// the link's own when a link was refused. Unix only.
     /// </summary>
-    internal static Outcome Open(string path, bool followLinks, out SafeFileHandle? handle, out PosixFileStatus status)
+    internal static Outcome Open(string path, bool followLinks, out SafeFileHandle? handle, out PosixFileStatus status) => Open(
+        path,
+        () => followLinks ? Posix.StatFollow(path) : Posix.StatLink(path),
+        () => Posix.Open(path, Posix.ReadOnly | Posix.NonBlocking | (followLinks ? 0 : Posix.NoFollow)),
+        out handle,
+        out status);
+
+    /// <summary>
+    /// The one way a regular file is opened for reading, by a path (<see cref="Open(string, bool, out SafeFileHandle?, out PosixFileStatus)"/>)
+    /// or relative to an open folder (<see cref="OpenFolder.OpenRegular"/>): <paramref name="look"/> (stat or fstatat)
+    /// refuses anything but a regular file before any open, since opening a FIFO would wait for a writer and a device
+    /// could be anything; <paramref name="open"/> opens it non-blocking; and the open descriptor's own status (fstat)
+    /// decides, so an entry swapped between the look and the open is caught. <paramref name="shown"/> names it in errors.
+    /// </summary>
+    internal static Outcome Open(string shown, Func<PosixFileStatus?> look, Func<SafeFileHandle> open, out SafeFileHandle? handle, out PosixFileStatus status)
     {
         handle = null;
-        var before = followLinks ? Posix.StatFollow(path) : Posix.StatLink(path);
+        var before = look();
         if (before is null)
         {
             status = default;
@@ -37,14 +51,13 @@ internal static class RegularFile
         status = before.Value;
         if (status.Type != PosixFileType.Regular)
         {
-            // Refused before any open: opening a FIFO for reading would wait for a writer, a device could be anything.
             return Outcome.NotRegular;
         }
 
         SafeFileHandle opened;
         try
         {
-            opened = Posix.Open(path, Posix.ReadOnly | Posix.NonBlocking | (followLinks ? 0 : Posix.NoFollow));
+            opened = open();
         }
         catch (PosixException e) when (e.Errno == Posix.ENOENT)
         {
@@ -52,12 +65,12 @@ internal static class RegularFile
         }
         catch (PosixException e) when (e.Errno == Posix.ELOOP || e.Errno == Posix.ENXIO)
         {
-            // Replaced by a link or a socket between the check and the open.
-            status = (followLinks ? Posix.StatFollow(path) : Posix.StatLink(path)) ?? status;
+            // Replaced by a link or a socket between the look and the open: said as what it is now.
+            status = look() ?? status;
             return Outcome.NotRegular;
         }
 
-        status = Posix.Stat(opened, path);
+        status = Posix.Stat(opened, shown);
         if (status.Type != PosixFileType.Regular)
         {
             opened.Dispose();
