@@ -232,16 +232,37 @@ public enum SsoSecretFailure
     StoreUnprotectFailed,
 
     /// <summary>
-    /// A restore whose secret has the id of a secret the store holds (current or previous) but other bytes: two secrets
+    /// A restore whose secret has the id of a secret the store's key ring holds but other bytes: two secrets
     /// never share an id, so one of them was not made by SsoSecret (a forged backup).
     /// </summary>
     SecretIdConflict,
 
     /// <summary>
-    /// The file a backup would replace (-Force) is a backup of another secret the store still holds (current or
-    /// previous): it may be that secret's only backup, so it is never overwritten.
+    /// The file a backup would replace (-Force) is a backup of another secret the store's key ring still holds
+    /// (current or earlier): it may be that secret's only backup, so it is never overwritten.
     /// </summary>
     BackupStillNeeded,
+
+    /// <summary>
+    /// The store's key ring holds as many secrets as it can (32): a new secret is refused, never made room for by
+    /// dropping one. Retire earlier secrets no value needs (Remove-SsoPreviousSecret -SecretId).
+    /// </summary>
+    KeyRingFull,
+
+    /// <summary>The secret named to retire is the store's current secret, which is never retired.</summary>
+    SecretIsCurrent,
+
+    /// <summary>The secret named (Backup-SsoMasterSecret -SecretId) is not in the store's key ring.</summary>
+    SecretNotInStore,
+
+    /// <summary>
+    /// A secret named to retire still protects values in the files given (-ProtectedDataPath): retiring it would lose
+    /// them. Nothing was retired.
+    /// </summary>
+    SecretStillInUse,
+
+    /// <summary>A backup path is longer than the store can record (4096 bytes of UTF-8).</summary>
+    PathTooLong,
 }
 
 /// <summary>

@@ -23,14 +23,64 @@ public sealed class SsoMasterSecretInfo
     /// <summary>Where the current secret was last backed up, or null.</summary>
     public string? LastBackupPath { get; internal set; }
 
-    /// <summary>True when the store holds a previous secret (kept after a replacement).</summary>
+    /// <summary>Every backup of the current secret the store records (the newest first, at most four, each path once).</summary>
+    public SsoBackupRecordInfo[] Backups { get; internal set; } = Array.Empty<SsoBackupRecordInfo>();
+
+    /// <summary>True when the store's key ring holds earlier secrets (kept after replacements, until retired).</summary>
     public bool HasPreviousSecret { get; internal set; }
 
-    /// <summary>The previous secret's id, if one is kept.</summary>
+    /// <summary>The most recently replaced earlier secret's id, if one is kept.</summary>
     public Guid? PreviousSecretId { get; internal set; }
 
-    /// <summary>When the previous secret was replaced (UTC), if one is kept.</summary>
+    /// <summary>When the most recently replaced earlier secret was replaced (UTC), if one is kept.</summary>
     public DateTime? PreviousSecretReplaced { get; internal set; }
+
+    /// <summary>
+    /// Every earlier secret of the key ring, the most recently replaced first: values protected under them still
+    /// open, and nothing drops them but Remove-SsoPreviousSecret -SecretId.
+    /// </summary>
+    public SsoPreviousSecretInfo[] PreviousSecrets { get; internal set; } = Array.Empty<SsoPreviousSecretInfo>();
+}
+
+/// <summary>An earlier master secret of the store's key ring: kept after a replacement, until retired by name.</summary>
+public sealed class SsoPreviousSecretInfo
+{
+    /// <summary>The secret's id (Remove-SsoPreviousSecret -SecretId and Backup-SsoMasterSecret -SecretId take it from the pipeline).</summary>
+    public Guid SecretId { get; internal set; }
+
+    /// <summary>The secret's non-secret fingerprint (hex).</summary>
+    public string Fingerprint { get; internal set; } = string.Empty;
+
+    /// <summary>When the secret was generated (UTC).</summary>
+    public DateTime Created { get; internal set; }
+
+    /// <summary>When it stopped being the current secret (UTC).</summary>
+    public DateTime Replaced { get; internal set; }
+
+    /// <summary>When it was last backed up (UTC), as this store records; null when no backup of it is recorded.</summary>
+    public DateTime? LastBackupTime { get; internal set; }
+
+    /// <summary>Where it was last backed up, as this store records; null when no backup of it is recorded.</summary>
+    public string? LastBackupPath { get; internal set; }
+
+    /// <summary>Every backup of it the store records (the newest first).</summary>
+    public SsoBackupRecordInfo[] Backups { get; internal set; } = Array.Empty<SsoBackupRecordInfo>();
+
+    /// <summary>The store folder.</summary>
+    public string StorePath { get; internal set; } = string.Empty;
+}
+
+/// <summary>A backup the store records: when it was written (its own time) and where. The file may have moved since.</summary>
+public sealed class SsoBackupRecordInfo
+{
+    /// <summary>When the backup was written (UTC).</summary>
+    public DateTime Time { get; internal set; }
+
+    /// <summary>The backup file's path, as it was written.</summary>
+    public string Path { get; internal set; } = string.Empty;
+
+    /// <summary>The id of the secret it holds.</summary>
+    public Guid SecretId { get; internal set; }
 }
 
 /// <summary>What a backup file tells without its password (<c>Get-SsoSecretBackupInfo</c>).</summary>

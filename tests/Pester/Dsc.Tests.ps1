@@ -347,10 +347,10 @@ Describe 'SsoMasterSecretBackup' {
         $caught = $null
         try { $resource.Set() } catch { $caught = $_ }
         $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.BackupStillNeeded*'
-        $caught.Exception.Message | Should -BeLike "*is a backup of master secret $old*which the store still holds as its previous secret*"
+        $caught.Exception.Message | Should -BeLike "*is a backup of master secret $old*which the store's key ring still holds as its earlier secret*"
         Get-FileHashHex $resource.Path | Should -Be $digest
 
-        Remove-SsoPreviousSecret -StorePath $store -Force
+        Remove-SsoPreviousSecret -SecretId $old -StorePath $store -Force
         $resource.Set()
         $resource.Test() | Should -BeTrue
         $resource.Get().SecretId | Should -Be (Get-SsoMasterSecret -StorePath $store).SecretId.ToString()

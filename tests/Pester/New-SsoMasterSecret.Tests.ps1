@@ -125,7 +125,7 @@ Describe 'New-SsoMasterSecret' {
             $caught = $null
             try { New-TestSecret -StorePath $store -BackupPath $path -Force } catch { $caught = $_ }
             $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.BackupStillNeeded,*'
-            $caught.Exception.Message | Should -BeLike "*'$path' is a backup of master secret $($first.SecretId)*which the store still holds as its current secret (this command makes it the previous one)*"
+            $caught.Exception.Message | Should -BeLike "*'$path' is a backup of master secret $($first.SecretId)*which the store's key ring still holds as its current secret (this command makes it an earlier one)*"
             $caught.ErrorDetails.RecommendedAction | Should -BeLike '*another path*'
             Get-FileDigest $path | Should -Be $digest
             Get-FolderSnapshot $store | Should -Be $storeBefore
@@ -147,7 +147,7 @@ Describe 'New-SsoMasterSecret' {
             (Get-SsoSecretBackupInfo (Join-Path $Folder 'new.bak')).SecretId | Should -Be $second.SecretId
 
             # Once the previous secret is retired, its old backup's path may be reused.
-            Remove-SsoPreviousSecret -StorePath $store -Force
+            Remove-SsoPreviousSecret -SecretId $first.SecretId -StorePath $store -Force
             Backup-SsoMasterSecret -Path $old -StorePath $store -Password $Password -KdfProfile Interactive -Force
             (Get-SsoSecretBackupInfo $old).SecretId | Should -Be $second.SecretId
         }

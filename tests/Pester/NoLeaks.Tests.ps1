@@ -144,7 +144,7 @@ BeforeDiscovery {
         @{ Name = 'rewrap after the rotation, then retire (success)'; Run = {
                 Update-SsoProtectedData -LiteralPath "$Work/value.prot" -Purpose 'probe/value' -StorePath $Store -PassThru -Verbose
                 Get-Content "$Work/value.prot" | Update-SsoProtectedData -Purpose 'probe/value' -StorePath $Store -Verbose
-                Remove-SsoPreviousSecret -StorePath $Store -Force -PassThru -Verbose
+                (Get-SsoMasterSecret -StorePath $Store).PreviousSecrets | Remove-SsoPreviousSecret -StorePath $Store -Force -PassThru -Verbose
             } }
     )
 }

@@ -309,13 +309,13 @@ Describe 'A rotation end to end: protect, replace the secret, rewrap, retire' {
     }
 
     It 'asks before retiring the previous secret, and refuses where no one can answer (ConfirmationRequired)' {
-        { Remove-SsoPreviousSecret -StorePath $RotStore } | Should -Throw -ErrorId 'SsoSecret.ConfirmationRequired,*'
-        Remove-SsoPreviousSecret -StorePath $RotStore -WhatIf
+        { Remove-SsoPreviousSecret -SecretId $Old.SecretId -StorePath $RotStore } | Should -Throw -ErrorId 'SsoSecret.ConfirmationRequired,*'
+        Remove-SsoPreviousSecret -SecretId $Old.SecretId -StorePath $RotStore -WhatIf
         (Get-SsoMasterSecret -StorePath $RotStore).PreviousSecretId | Should -Be $Old.SecretId
     }
 
     It 'retires the previous secret: the old text then fails with UnknownSecret naming it, the rewrapped texts open' {
-        $info = Remove-SsoPreviousSecret -StorePath $RotStore -Force -PassThru
+        $info = Remove-SsoPreviousSecret -SecretId $Old.SecretId -StorePath $RotStore -Force -PassThru
         $info.HasPreviousSecret | Should -BeFalse
         $info.SecretId | Should -Be $New.SecretId
         $OldText | Unprotect-SsoData -Purpose $Purpose -StorePath $RotStore -ErrorVariable err -ErrorAction SilentlyContinue
@@ -325,10 +325,12 @@ Describe 'A rotation end to end: protect, replace the secret, rewrap, retire' {
         (Get-Content $Config -Raw | ConvertFrom-Json).Token | Unprotect-SsoData -Purpose $Purpose -StorePath $RotStore -AsPlainText | Should -Be 'db-password'
     }
 
-    It 'warns and changes nothing when there is no previous secret' {
-        Remove-SsoPreviousSecret -StorePath $RotStore -Force -WarningVariable warn -WarningAction SilentlyContinue
+    It 'warns and changes nothing when the secret named is retired already (run twice)' {
+        $before = Get-FileDigest (Join-Path $RotStore 'master-secret.dat')
+        Remove-SsoPreviousSecret -SecretId $Old.SecretId -StorePath $RotStore -Force -WarningVariable warn -WarningAction SilentlyContinue
         $warn | Should -HaveCount 1
-        $warn[0] | Should -BeLike '*no previous secret*'
+        $warn[0] | Should -BeLike "*holds no master secret $($Old.SecretId) (retired already*"
+        Get-FileDigest (Join-Path $RotStore 'master-secret.dat') | Should -Be $before
     }
 
     It 'brings the old value back with a restore of the old secret''s backup' {

@@ -346,7 +346,7 @@ print "wrote=$when\n";
             runuser -u $Her.Name -- cat $config | Out-Null
             $LASTEXITCODE | Should -Be 0 -Because 'she can still read her config'
 
-            Remove-SsoPreviousSecret -StorePath $Documented.Store -Force
+            Remove-SsoPreviousSecret -SecretId $Documented.Old -StorePath $Documented.Store -Force
             foreach ($name in $Plain.Keys) {
                 $text = Get-ConfigValue $config $name
                 $text | Should -Not -Be $values[$name]
@@ -399,7 +399,7 @@ print "wrote=$when\n";
             Get-TemporaryNames $etc | Should -BeNullOrEmpty
             Get-TemporaryNames $opt | Should -BeNullOrEmpty
 
-            Remove-SsoPreviousSecret -StorePath $rotation.Store -Force
+            Remove-SsoPreviousSecret -SecretId $rotation.Old -StorePath $rotation.Store -Force
             Get-ConfigValue $link 'db' | Unprotect-SsoData -Purpose 'app/db' -StorePath $rotation.Store -AsPlainText | Should -BeExactly 'through-the-link'
         }
 

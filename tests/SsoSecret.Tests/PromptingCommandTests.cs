@@ -135,16 +135,20 @@ public sealed class PromptingCommandTests : ScriptedRunspaceTests
     }
 
     [Fact]
-    public void ReplacingASecretAsksAndANoKeepsIt()
+    public void ReplacingASecretAsksOneQuestionAndANoKeepsItWithoutAnError()
     {
         Answer(Password, Password, "h");
         var (first, _) = Invoke($"New-SsoMasterSecret -BackupPath '{File("a.bak")}' -StorePath '{Store}' -KdfProfile Interactive -PassThru");
         var original = (SsoMasterSecretInfo)first[0].BaseObject;
 
         ScriptHost.Choices.Enqueue(false);
-        var (_, errors) = Invoke($"New-SsoMasterSecret -BackupPath '{File("b.bak")}' -StorePath '{Store}' -KdfProfile Interactive -Password (ConvertTo-SecureString '{Password}' -AsPlainText -Force)");
-        Assert.StartsWith("SsoSecret.MasterSecretExists,", Assert.Single(errors).FullyQualifiedErrorId);
+        var (none, errors) = Invoke($"New-SsoMasterSecret -BackupPath '{File("b.bak")}' -StorePath '{Store}' -KdfProfile Interactive -Password (ConvertTo-SecureString '{Password}' -AsPlainText -Force) -PassThru");
+        Assert.Empty(errors);
+        Assert.Empty(none);
+        Assert.Empty(ScriptHost.Choices);
         Assert.False(System.IO.File.Exists(File("b.bak")));
+        Assert.Contains("Nothing was changed.", ScriptHost.Transcript);
+        Assert.Contains($"The key ring keeps master secret {original.SecretId} as an earlier secret", ScriptHost.Transcript);
 
         ScriptHost.Choices.Enqueue(true);
         var (output, errors2) = Invoke($"New-SsoMasterSecret -BackupPath '{File("b.bak")}' -StorePath '{Store}' -KdfProfile Interactive -Password (ConvertTo-SecureString '{Password}' -AsPlainText -Force) -PassThru");
@@ -213,12 +217,11 @@ public sealed class PromptingCommandTests : ScriptedRunspaceTests
     }
 
     [Fact]
-    public void ReplacingOnRestoreAsksBothQuestionsBeforeThePassword()
+    public void ReplacingOnRestoreAsksOneQuestionBeforeThePassword()
     {
         string backup = NewBackup("a.bak");
         string other = File("other");
         NewStoreWithAnotherSecret(other);
-        ScriptHost.Choices.Enqueue(true);
         ScriptHost.Choices.Enqueue(true);
         Answer(Password);
         var (output, errors) = Invoke($"Restore-SsoMasterSecret '{backup}' -StorePath '{other}' -PassThru");
@@ -227,22 +230,24 @@ public sealed class PromptingCommandTests : ScriptedRunspaceTests
         var info = (SsoMasterSecretInfo)Assert.Single(output).BaseObject;
         Assert.True(info.HasPreviousSecret);
         string transcript = ScriptHost.Transcript;
-        int question = transcript.IndexOf("Replace it?", StringComparison.Ordinal);
+        Assert.Equal(1, CountOf(transcript, "Replace the master secret"));
+        int question = transcript.IndexOf("Make ", StringComparison.Ordinal);
         int prompt = transcript.IndexOf("Password for", StringComparison.Ordinal);
         Assert.True(question >= 0 && prompt > question, transcript);
     }
 
     [Fact]
-    public void ADeclinedReplacementOnRestoreAsksNoPassword()
+    public void ADeclinedReplacementOnRestoreAsksNoPasswordAndIsNoError()
     {
         string backup = NewBackup("a.bak");
         string other = File("other");
         NewStoreWithAnotherSecret(other);
-        ScriptHost.Choices.Enqueue(true);
         ScriptHost.Choices.Enqueue(false);
         Answer(Password);
         var (_, errors) = Invoke($"Restore-SsoMasterSecret '{backup}' -StorePath '{other}'");
-        Assert.StartsWith("SsoSecret.MasterSecretExists,", Assert.Single(errors).FullyQualifiedErrorId);
+        Assert.Empty(errors);
+        Assert.Empty(ScriptHost.Choices);
+        Assert.Contains("Nothing was changed.", ScriptHost.Transcript);
         Assert.Single(ScriptHost.Answers);
         Assert.DoesNotContain("Password for", ScriptHost.Transcript);
     }

@@ -9,41 +9,61 @@ using Xunit;
 namespace SsoSecret.Tests;
 
 /// <summary>
-/// Holds docs/store-format.md and StoreFile together: the page's vector is recomputed from the page's own inputs and
-/// compared byte for byte, and every check of the page's reader steps is made to fail once.
+/// Holds docs/store-format.md and StoreFile together: the page's vectors are recomputed from the page's own inputs and
+/// compared byte for byte, the version 1 vector is read as the version 2 state the page says it becomes, and every
+/// check of the page's reader steps is made to fail once.
 /// </summary>
 public sealed class StoreFormatSpecificationTests
 {
     private static string SpecPath => Path.Combine(TestPaths.RepositoryRoot, "docs", "store-format.md");
 
     [Fact]
-    public void TheCodeWritesTheDocumentedBytesAndReadsThemBack()
+    public void TheCodeWritesTheDocumentedRingAndReadsItBack()
     {
-        var (fields, fileHex) = ReadVector();
-        var current = new StoredSecret(Guid.Parse(fields["current id"]), Ms(fields["current created"]), Hex.Decode(fields["current secret"]));
-        var previous = new StoredSecret(Guid.Parse(fields["previous id"]), Ms(fields["previous created"]), Hex.Decode(fields["previous secret"]), Ms(fields["previous replaced"]));
-        using var state = new StoreState
-        {
-            Current = current,
-            Previous = previous,
-            LastBackup = new BackupRecord(Ms(fields["backup time"]), Guid.Parse(fields["backup secret id"]), fields["backup path"]),
-        };
-
+        var (fields, fileHex) = ReadVector("Version 2");
+        using var state = new StoreState { Current = Secret(fields, "current", replaced: false) };
+        state.Earlier.Add(Secret(fields, "earlier 1", replaced: true));
+        state.Earlier.Add(Secret(fields, "earlier 2", replaced: true));
         if (!OperatingSystem.IsWindows())
         {
             // On Windows the writer protects secrets with DPAPI (protection 1), whose bytes differ on every machine.
             Assert.Equal(fileHex, Hex.Encode(StoreFile.Serialize(state)));
         }
 
-        using var read = StoreFile.Deserialize(Hex.Decode(fileHex), "vector");
-        Assert.Equal(current.Id, read.Current!.Id);
-        Assert.Equal(current.Secret, read.Current.Secret);
-        Assert.Equal(current.Created, read.Current.Created);
-        Assert.Equal(previous.Id, read.Previous!.Id);
-        Assert.Equal(previous.Secret, read.Previous.Secret);
-        Assert.Equal(previous.Replaced, read.Previous.Replaced);
-        Assert.Equal(fields["backup path"], read.LastBackupOfCurrent!.Path);
-        Assert.Equal(Ms(fields["backup time"]), read.LastBackup!.Time);
+        using var read = StoreFile.Deserialize(Hex.Decode(fileHex), "vector", out int version);
+        Assert.Equal(2, version);
+        Assert.Equal(3, read.Count);
+        foreach (var (expected, actual) in state.Ring.Zip(read.Ring))
+        {
+            Assert.Equal(expected.Id, actual.Id);
+            Assert.Equal(expected.Secret, actual.Secret);
+            Assert.Equal(expected.Created, actual.Created);
+            Assert.Equal(expected.Replaced, actual.Replaced);
+            Assert.Equal(expected.Backups.Select(b => (b.Time, b.Path, b.SecretId)), actual.Backups.Select(b => (b.Time, b.Path, b.SecretId)));
+        }
+    }
+
+    [Fact]
+    public void TheVersion1VectorIsReadAsTheRingThePageSaysItBecomes()
+    {
+        var (fields, fileHex) = ReadVector("Version 1");
+        using var read = StoreFile.Deserialize(Hex.Decode(fileHex), "vector", out int version);
+        Assert.Equal(1, version);
+        Assert.Equal(Guid.Parse(fields["current id"]), read.Current!.Id);
+        Assert.Equal(Hex.Decode(fields["current secret"]), read.Current.Secret);
+        Assert.Equal(Ms(fields["current created"]), read.Current.Created);
+        var record = Assert.Single(read.Current.Backups);
+        Assert.Equal((Ms(fields["backup time"]), fields["backup path"]), (record.Time, record.Path));
+        var earlier = Assert.Single(read.Earlier);
+        Assert.Equal(Guid.Parse(fields["previous id"]), earlier.Id);
+        Assert.Equal(Hex.Decode(fields["previous secret"]), earlier.Secret);
+        Assert.Equal(Ms(fields["previous replaced"]), earlier.Replaced);
+        Assert.Empty(earlier.Backups);
+
+        // Written again, it is version 2, and reads back as the same ring.
+        using var again = StoreFile.Deserialize(StoreFile.Serialize(read), "again", out int written);
+        Assert.Equal(2, written);
+        Assert.Equal(read.Ring.Select(s => (s.Id, s.Fingerprint, s.Replaced, s.Backups.Count)), again.Ring.Select(s => (s.Id, s.Fingerprint, s.Replaced, s.Backups.Count)));
     }
 
     [Fact]
@@ -51,54 +71,121 @@ public sealed class StoreFormatSpecificationTests
     {
         string text = File.ReadAllText(SpecPath);
         Assert.Contains($"longer than {StoreFile.MaxLength:N0} bytes", text);
+        Assert.Contains($"read at most {StoreFile.MaxLength + 1:N0} bytes", text);
         Assert.Contains($"shorter than {StoreFile.Magic.Length + 4 + 32} bytes", text);
         Assert.Contains($"{BackupEnvelope.MinSecretLength} to {BackupEnvelope.MaxSecretLength} bytes", text);
+        Assert.Contains($"at most {StoreState.MaxSecrets} secrets", text);
+        Assert.Contains($"up to {StoreState.MaxBackupsPerSecret} backups", text);
+        Assert.Contains($"1 to {StoreState.MaxPathBytes} bytes", text);
     }
 
+    // Offsets in the version 2 vector: 9 the version's low byte, 10 protection, 11 flags, 12 count, 37 the current
+    // secret's length (high byte), 71 its record count, 81 its first path's length (low byte; the high byte is 0).
     public static IEnumerable<object[]> Damage() => new[]
     {
-        new object[] { "a wrong magic", 0 },
-        new object[] { "version 2", 9 },
-        new object[] { "an unknown protection", 10 },
-        new object[] { "an undefined presence bit", 11 },
-        new object[] { "a secret length past the end", 36 },
-        new object[] { "a backup path length past the end", 181 },
+        new object[] { "a wrong magic", 0, 0x53 ^ 0xF0, "not an SsoSecret store file" },
+        new object[] { "version 3", 9, 3, "store version 3" },
+        new object[] { "an unknown protection", 10, 2, "protection mode is unknown" },
+        new object[] { "an undefined flag", 11, 3, "does not define" },
+        new object[] { "a count above 32", 12, 33, "more than 32" },
+        new object[] { "a current secret announced in an empty ring", 12, 0, "holds none" },
+        new object[] { "a secret length past the end", 37, 0xF0, "cut short" },
+        new object[] { "five records", 71, 5, "more than 4" },
+        new object[] { "a path of 0 bytes", 81, 0, "outside 1 to 4096" },
     };
 
     [Theory]
     [MemberData(nameof(Damage))]
-    public void EachReaderCheckRefusesWithStoreDamagedEvenWhenTheChecksumIsRecomputed(string what, int offset)
+    public void EachReaderCheckRefusesWithStoreDamagedEvenWhenTheChecksumIsRecomputed(string what, int offset, int value, string said)
     {
-        var data = Hex.Decode(ReadVector().FileHex);
-        data[offset] = offset == 9 ? (byte)2 : (byte)(data[offset] ^ 0xF0);
-        var body = data.Take(data.Length - 32).ToArray();
-        System.Security.Cryptography.SHA256.HashData(body).CopyTo(data, data.Length - 32);
-        var e = Assert.Throws<StoreException>(() => StoreFile.Deserialize(data, "vector"));
+        var data = Hex.Decode(ReadVector("Version 2").FileHex);
+        data[offset] = (byte)value;
+        var e = Assert.Throws<StoreException>(() => StoreFile.Deserialize(Reseal(data), "vector"));
         Assert.Equal(SsoSecretFailure.StoreDamaged, e.Failure);
+        Assert.Contains(said, e.Message);
         Assert.DoesNotContain("a0a1a2", e.Message, StringComparison.OrdinalIgnoreCase);
         Assert.False(string.IsNullOrEmpty(what));
     }
 
     [Fact]
+    public void TheOrderChecksOfTheRingAreDamage()
+    {
+        var (fields, _) = ReadVector("Version 2");
+
+        // Earlier secrets out of replaced order; records out of time order; one path twice; one id twice.
+        using (var swapped = new StoreState { Current = Secret(fields, "current", replaced: false) })
+        {
+            swapped.Earlier.Add(Secret(fields, "earlier 2", replaced: true));
+            swapped.Earlier.Add(Secret(fields, "earlier 1", replaced: true));
+            Assert.Contains("not in the order they were replaced", Refused(StoreFile.Serialize(swapped)));
+        }
+
+        using (var records = new StoreState { Current = Secret(fields, "current", replaced: false) })
+        {
+            records.Current!.Backups.Reverse();
+            Assert.Contains("not the newest first", Refused(StoreFile.Serialize(records)));
+        }
+
+        using (var twice = new StoreState { Current = Secret(fields, "current", replaced: false) })
+        {
+            var earlier = Secret(fields, "earlier 1", replaced: true);
+            earlier.Backups.Clear();
+            earlier.Backups.Add(new BackupRecord(earlier.Created, earlier.Id, twice.Current!.Backups[0].Path));
+            twice.Earlier.Add(earlier);
+            Assert.Contains("two backups at one path", Refused(StoreFile.Serialize(twice)));
+        }
+
+        using (var sameId = new StoreState { Current = Secret(fields, "current", replaced: false) })
+        {
+            var current = sameId.Current!;
+            sameId.Earlier.Add(new StoredSecret(current.Id, current.Created, Hex.Decode(fields["earlier 1 secret"]), current.Created));
+            Assert.Contains("twice", Refused(StoreFile.Serialize(sameId)));
+        }
+    }
+
+    [Fact]
     public void TrailingBytesAndATooLongFileAreDamage()
     {
-        var data = Hex.Decode(ReadVector().FileHex).ToList();
+        var data = Hex.Decode(ReadVector("Version 2").FileHex).ToList();
         data.InsertRange(data.Count - 32, new byte[] { 0 });
-        var extended = data.ToArray();
-        System.Security.Cryptography.SHA256.HashData(extended.AsSpan(0, extended.Length - 32)).CopyTo(extended, extended.Length - 32);
-        Assert.Contains("does not define", Assert.Throws<StoreException>(() => StoreFile.Deserialize(extended, "x")).Message);
+        Assert.Contains("does not define", Refused(Reseal(data.ToArray())));
         Assert.Equal(SsoSecretFailure.StoreDamaged, Assert.Throws<StoreException>(() => StoreFile.Deserialize(new byte[StoreFile.MaxLength + 1], "x")).Failure);
+    }
+
+    private static string Refused(byte[] data) =>
+        Assert.Throws<StoreException>(() => StoreFile.Deserialize(data, "vector")).Message;
+
+    private static byte[] Reseal(byte[] data)
+    {
+        var copy = (byte[])data.Clone();
+        System.Security.Cryptography.SHA256.HashData(copy.AsSpan(0, copy.Length - 32)).CopyTo(copy, copy.Length - 32);
+        return copy;
+    }
+
+    private static StoredSecret Secret(Dictionary<string, string> fields, string name, bool replaced)
+    {
+        var id = Guid.Parse(fields[name + " id"]);
+        var secret = new StoredSecret(id, Ms(fields[name + " created"]), Hex.Decode(fields[name + " secret"]), replaced ? Ms(fields[name + " replaced"]) : null);
+        for (int i = 1; fields.TryGetValue($"{name} backup {i}", out string? record); i++)
+        {
+            int space = record.IndexOf(' ', StringComparison.Ordinal);
+            secret.Backups.Add(new BackupRecord(Ms(record[..space]), id, record[(space + 1)..]));
+        }
+
+        return secret;
     }
 
     private static DateTimeOffset Ms(string text) => DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(text));
 
-    private static (Dictionary<string, string> Fields, string FileHex) ReadVector()
+    /// <summary>The fields and the file of the vector under the page's "### <paramref name="heading"/>".</summary>
+    private static (Dictionary<string, string> Fields, string FileHex) ReadVector(string heading)
     {
         string text = File.ReadAllText(SpecPath).Replace("\r\n", "\n");
-        var block = Regex.Match(text, @"^## Test vector\n.*?```text\n(.*?)\n```", RegexOptions.Multiline | RegexOptions.Singleline).Groups[1].Value;
-        var fields = Regex.Matches(block, @"^([a-z ]+):[ \t]+(\S.*)$", RegexOptions.Multiline).ToDictionary(m => m.Groups[1].Value.Trim(), m => m.Groups[2].Value.Trim());
+        var block = Regex.Match(text, @"^### " + Regex.Escape(heading) + @"\n.*?```text\n(.*?)\n```", RegexOptions.Multiline | RegexOptions.Singleline).Groups[1].Value;
+        var fields = Regex.Matches(block, @"^([a-z0-9 ]+):[ \t]+(\S.*)$", RegexOptions.Multiline).ToDictionary(m => m.Groups[1].Value.Trim(), m => m.Groups[2].Value.Trim());
         string fileHex = Regex.Match(block, @"^file:\n((?:[0-9a-f]+\n?)+)", RegexOptions.Multiline).Groups[1].Value.Replace("\n", string.Empty);
-        Assert.Equal(10, fields.Count);
+        Assert.NotEmpty(fileHex);
+        Assert.True(fields.Count >= 10, heading);
         return (fields, fileHex);
     }
 }

@@ -356,7 +356,7 @@ public sealed class StoreOwnershipTests : IDisposable
         Assert.Equal("theirs", File.ReadAllText(path));
         Assert.Empty(Directory.GetFiles(_folder, ".*"));
         using var after = store.Read();
-        Assert.Null(after.LastBackup);
+        Assert.All(after.Ring, s => Assert.Empty(s.Backups));
     }
 
     [Fact]

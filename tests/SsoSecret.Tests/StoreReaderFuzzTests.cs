@@ -24,7 +24,7 @@ public sealed class StoreReaderFuzzTests
         int.TryParse(Environment.GetEnvironmentVariable("SSOSECRET_PROPERTY_ITERATIONS"), out int iterations) && iterations > 0 ? iterations : 2500;
 
     /// <summary>What one read of a store file of at most 128 KiB may allocate.</summary>
-    private const long AllocationBound = 2L * 1024 * 1024;
+    private const long AllocationBound = 8L * 1024 * 1024;
 
     private static readonly IReadOnlyList<(string Name, byte[] Data)> s_originals = MakeOriginals();
 
@@ -52,14 +52,19 @@ public sealed class StoreReaderFuzzTests
         Add("empty", new StoreState());
         Add("current", new StoreState { Current = Secret(32, 1) });
         var current = Secret(32, 2);
-        Add("full", new StoreState
-        {
-            Current = current,
-            Previous = Secret(16, 3).AsReplaced(created.AddDays(2)),
-            LastBackup = new BackupRecord(created.AddSeconds(5), current.Id, "/srv/backups/\u00fcber \u2713/" + new string('x', 300) + ".bak"),
-        });
-        Add("largest", new StoreState { Current = Secret(BackupEnvelope.MaxSecretLength, 4), Previous = Secret(BackupEnvelope.MaxSecretLength, 5).AsReplaced(created) });
-        Add("backup-only", new StoreState { LastBackup = new BackupRecord(created, Guid.NewGuid(), "b.bak") });
+        var full = new StoreState { Current = current, Earlier = { Secret(16, 3).AsReplaced(created.AddDays(2)), Secret(24, 6).AsReplaced(created.AddDays(1)) } };
+        full.Record(new BackupRecord(created.AddSeconds(5), current.Id, "/srv/backups/\u00fcber \u2713/" + new string('x', 300) + ".bak"));
+        full.Record(new BackupRecord(created.AddSeconds(4), current.Id, "/srv/other.bak"));
+        full.Record(new BackupRecord(created.AddSeconds(3), full.Earlier[1].Id, "C:\\Backups\\a.bak"));
+        Add("full", full);
+        Add("largest", new StoreState { Current = Secret(BackupEnvelope.MaxSecretLength, 4), Earlier = { Secret(BackupEnvelope.MaxSecretLength, 5).AsReplaced(created) } });
+        Add("earlier-only", new StoreState { Earlier = { Secret(16, 7).AsReplaced(created) } });
+
+        // Version 1 files, as an earlier SsoSecret wrote them: read, they become version 2 states.
+        var v1 = new StoreVersion1.Secret(new Guid(8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10), created, Enumerable.Range(0, 32).Select(i => (byte)i).ToArray());
+        var v1Previous = new StoreVersion1.Secret(new Guid(9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10), created, Enumerable.Range(0, 16).Select(i => (byte)(i + 1)).ToArray(), created.AddDays(1));
+        list.Add(("v1-full", StoreVersion1.Write(v1, v1Previous, (created.AddSeconds(1), v1.Id, "/var/backups/sso/m\u00e4ster.bak"))));
+        list.Add(("v1-backup-only", StoreVersion1.Write(null, null, (created, Guid.NewGuid(), "b.bak"))));
         return list;
     }
 
@@ -88,12 +93,12 @@ public sealed class StoreReaderFuzzTests
 
     private static readonly Gen<int> s_original = Gen.Int[0, s_originals.Count - 1];
 
-    /// <summary>The fixed fields and, for the "full" original, every part, as (name, offset, size).</summary>
+    /// <summary>The fixed fields and every part, as (name, offset, size): of version 2, or of a version 1 original.</summary>
     private static List<(string Name, int Offset, int Size)> Fields(byte[] data)
     {
-        var fields = new List<(string, int, int)> { ("magic", 0, 8), ("version", 8, 2), ("protection", 10, 1), ("presence", 11, 1) };
-        int at = 12;
-        byte presence = data[11];
+        bool version1 = data[9] == StoreFile.Version1;
+        var fields = new List<(string, int, int)> { ("magic", 0, 8), ("version", 8, 2), ("protection", 10, 1) };
+        int at;
         void Secret(string part, bool replaced)
         {
             fields.Add((part + " id", at, 16));
@@ -111,23 +116,51 @@ public sealed class StoreReaderFuzzTests
             at += 2 + length;
         }
 
-        if ((presence & 1) != 0)
+        if (version1)
         {
-            Secret("current", false);
-        }
+            fields.Add(("presence", 11, 1));
+            at = 12;
+            byte presence = data[11];
+            if ((presence & 1) != 0)
+            {
+                Secret("current", false);
+            }
 
-        if ((presence & 2) != 0)
-        {
-            Secret("previous", true);
-        }
+            if ((presence & 2) != 0)
+            {
+                Secret("previous", true);
+            }
 
-        if ((presence & 4) != 0)
+            if ((presence & 4) != 0)
+            {
+                fields.Add(("backup time", at, 8));
+                fields.Add(("backup secret id", at + 8, 16));
+                int length = (data[at + 24] << 8) | data[at + 25];
+                fields.Add(("backup N", at + 24, 2));
+                fields.Add(("backup path", at + 26, length));
+            }
+        }
+        else
         {
-            fields.Add(("backup time", at, 8));
-            fields.Add(("backup secret id", at + 8, 16));
-            int length = (data[at + 24] << 8) | data[at + 25];
-            fields.Add(("backup N", at + 24, 2));
-            fields.Add(("backup path", at + 26, length));
+            fields.Add(("flags", 11, 1));
+            fields.Add(("count", 12, 1));
+            at = 13;
+            for (int i = 0; i < data[12]; i++)
+            {
+                string part = i == 0 && (data[11] & 1) != 0 ? "current" : $"earlier {i + 1 - (data[11] & 1)}";
+                Secret(part, part != "current");
+                int records = data[at];
+                fields.Add((part + " R", at, 1));
+                at++;
+                for (int r = 1; r <= records; r++)
+                {
+                    int length = (data[at + 8] << 8) | data[at + 9];
+                    fields.Add(($"{part} backup {r} time", at, 8));
+                    fields.Add(($"{part} backup {r} N", at + 8, 2));
+                    fields.Add(($"{part} backup {r} path", at + 10, length));
+                    at += 10 + length;
+                }
+            }
         }
 
         fields.Add(("checksum", data.Length - 32, 32));
@@ -176,10 +209,10 @@ public sealed class StoreReaderFuzzTests
     /// </summary>
     private static readonly Gen<Case> s_lengthEdit = Gen.Select(Gen.Int[0, 2], Gen.Int[-40, 1100], Gen.Byte, (which, newLength, fill) =>
     {
-        var (name, original) = s_originals[2]; // "full": a current and a previous secret, and a path
+        var (name, original) = s_originals[2]; // "full": a current and two earlier secrets, and records
         var fields = Fields(original);
-        var (lengthName, lengthOffset, _) = fields.First(f => f.Name == new[] { "current L", "previous L", "backup N" }[which]);
-        var (_, dataOffset, dataSize) = fields.First(f => f.Name == new[] { "current secret", "previous secret", "backup path" }[which]);
+        var (lengthName, lengthOffset, _) = fields.First(f => f.Name == new[] { "current L", "earlier 1 L", "current backup 1 N" }[which]);
+        var (_, dataOffset, dataSize) = fields.First(f => f.Name == new[] { "current secret", "earlier 1 secret", "current backup 1 path" }[which]);
         newLength = Math.Max(0, which == 2 ? Math.Min(newLength, 4000) : newLength);
         var data = new List<byte>(original);
         if (newLength > dataSize)
@@ -206,9 +239,10 @@ public sealed class StoreReaderFuzzTests
     {
         long before = GC.GetAllocatedBytesForCurrentThread();
         StoreState? state = null;
+        int version = 0;
         try
         {
-            state = StoreFile.Deserialize(c.Input, "fuzz");
+            state = StoreFile.Deserialize(c.Input, "fuzz", out version);
         }
         catch (StoreException e)
         {
@@ -225,14 +259,22 @@ public sealed class StoreReaderFuzzTests
 
         using (state)
         {
-            if (!OperatingSystem.IsWindows())
+            if (!OperatingSystem.IsWindows() && version == StoreFile.Version)
             {
                 Assert.True(StoreFile.Serialize(state).AsSpan().SequenceEqual(c.Input), $"{c}: read, but not the canonical form of what it read");
             }
-
-            foreach (var secret in new[] { state.Current, state.Previous })
+            else if (!OperatingSystem.IsWindows())
             {
-                Assert.True(secret is null || (secret.Secret.Length >= BackupEnvelope.MinSecretLength && secret.Secret.Length <= BackupEnvelope.MaxSecretLength), $"{c}: a secret out of bounds");
+                // A version 1 file becomes version 2 when written: the same ring, read back.
+                using var again = StoreFile.Deserialize(StoreFile.Serialize(state), "again");
+                Assert.True(
+                    state.Ring.Select(s => (s.Id, s.Fingerprint, s.Replaced, string.Join("|", s.Backups.Select(b => b.Path)))).SequenceEqual(again.Ring.Select(s => (s.Id, s.Fingerprint, s.Replaced, string.Join("|", s.Backups.Select(b => b.Path))))),
+                    $"{c}: a version 1 file read, but its ring is not what version 2 writes back");
+            }
+
+            foreach (var secret in state.Ring)
+            {
+                Assert.True((secret.Secret.Length >= BackupEnvelope.MinSecretLength && secret.Secret.Length <= BackupEnvelope.MaxSecretLength), $"{c}: a secret out of bounds");
             }
         }
 
@@ -281,10 +323,11 @@ public sealed class StoreReaderFuzzTests
     [Fact]
     public void ConsistentLengthEditsMeetTheBounds() => Sample(s_lengthEdit, (c, read) =>
     {
-        if (c.Description.StartsWith("backup N", StringComparison.Ordinal))
+        if (c.Description.StartsWith("current backup 1 N", StringComparison.Ordinal))
         {
-            // A longer or shorter path is a valid file as long as it is still UTF-8 (a cut may split a character).
-            var (_, offset, size) = Fields(c.Input).First(f => f.Name == "backup path");
+            // A longer or shorter path is a valid file as long as it is still UTF-8 (a cut may split a character) and
+            // not empty.
+            var (_, offset, size) = Fields(c.Input).First(f => f.Name == "current backup 1 path");
             bool utf8;
             try
             {
@@ -296,7 +339,7 @@ public sealed class StoreReaderFuzzTests
                 utf8 = false;
             }
 
-            Assert.True(read == utf8, $"{c}: read={read}, UTF-8={utf8}");
+            Assert.True(read == (utf8 && size > 0), $"{c}: read={read}, UTF-8={utf8}, {size} bytes");
         }
         else
         {

@@ -36,7 +36,8 @@ public sealed class StoreTests : IDisposable
         var previous = NewSecret(9).AsReplaced(DateTimeOffset.FromUnixTimeMilliseconds(1_770_000_000_000));
         using (var held = store.Lock())
         {
-            using var state = new StoreState { Current = current, Previous = previous, LastBackup = new BackupRecord(DateTimeOffset.FromUnixTimeMilliseconds(1_780_000_000_000), current.Id, "/backups/ü.bak") };
+            using var state = new StoreState { Current = current, Earlier = { previous } };
+            state.Record(new BackupRecord(DateTimeOffset.FromUnixTimeMilliseconds(1_780_000_000_000), current.Id, "/backups/ü.bak"));
             store.Write(held, state);
         }
 
@@ -276,7 +277,7 @@ public sealed class StoreTests : IDisposable
             using var forged = new StoredSecret(id, DateTimeOffset.UtcNow, Enumerable.Repeat((byte)0x5A, 32).ToArray());
             var e = Assert.Throws<StoreException>(() => store.Restore(forged, second, source: null, out _));
             Assert.Equal(SsoSecretFailure.SecretIdConflict, e.Failure);
-            Assert.Contains($"holds master secret {id} as its {(id == second ? "current" : "previous")} secret", e.Message);
+            Assert.Contains($"holds master secret {id} as its {(id == second ? "current secret" : "earlier secret")}", e.Message);
             Assert.Contains(forged.Fingerprint, e.Message);
         }
 

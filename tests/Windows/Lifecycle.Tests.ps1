@@ -118,7 +118,7 @@ Describe 'On Windows, a rotation' {
     }
 
     It 'retires the previous secret (Remove-SsoPreviousSecret), after which the old value no longer opens' {
-        Remove-SsoPreviousSecret -StorePath $Rotated.Store -Force
+        Remove-SsoPreviousSecret -SecretId $Rotated.Info.SecretId -StorePath $Rotated.Store -Force
         (Get-SsoMasterSecret -StorePath $Rotated.Store).HasPreviousSecret | Should -BeFalse
         (Get-Refusal { Unprotect-SsoData -InputObject $OldValue -Purpose 'billing/db' -StorePath $Rotated.Store -ErrorAction Stop }).FullyQualifiedErrorId |
             Should -BeLike 'SsoSecret.UnknownSecret,*'

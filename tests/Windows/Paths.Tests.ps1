@@ -115,7 +115,7 @@ Describe 'On Windows, an unattended run (no one to answer)' {
     It 'retiring the previous secret without -Force fails with ConfirmationRequired, and removes nothing' {
         $made = New-WorkSecret
         $null = New-SsoMasterSecret -BackupPath "$(New-WorkPath 'next').bak" -StorePath $made.Store -Password $Password -KdfParameters $TinyKdf -Force
-        (Get-Refusal { Remove-SsoPreviousSecret -StorePath $made.Store -ErrorAction Stop }).FullyQualifiedErrorId | Should -BeLike 'SsoSecret.ConfirmationRequired,*'
+        (Get-Refusal { Remove-SsoPreviousSecret -SecretId $made.Info.SecretId -StorePath $made.Store -ErrorAction Stop }).FullyQualifiedErrorId | Should -BeLike 'SsoSecret.ConfirmationRequired,*'
         (Get-SsoMasterSecret -StorePath $made.Store).PreviousSecretId | Should -Be $made.Info.SecretId
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Text;
 using SsoSecret.Codec;
@@ -7,54 +8,49 @@ using SsoSecret.Crypto;
 namespace SsoSecret.Store;
 
 /// <summary>
-/// The store file's format, version 1. docs/store-format.md is its specification; this class follows it, and the
-/// tests hold the two together.
+/// The store file's format: version 2 (the key ring) is written; version 1 (a current and one previous secret, one
+/// backup record) is still read, and becomes version 2 at the store's next write. docs/store-format.md is its
+/// specification; this class follows it, and the tests hold the two together.
 /// </summary>
 internal static class StoreFile
 {
-    internal const int Version = 1;
+    internal const int Version = 2;
+    internal const int Version1 = 1;
     internal const byte ProtectionNone = 0;
     internal const byte ProtectionDpapiMachine = 1;
+    internal const byte FirstIsCurrent = 1;
+
+    // Version 1's presence bits.
     internal const byte HasCurrent = 1;
     internal const byte HasPrevious = 2;
     internal const byte HasLastBackup = 4;
 
-    /// <summary>The largest store file a reader reads: two DPAPI-protected secrets of the largest size and the longest path, with room.</summary>
-    internal const int MaxLength = 128 * 1024;
+    /// <summary>
+    /// The largest store file a reader reads: a full ring of DPAPI-protected secrets of the largest size, each with
+    /// its full count of records of the longest path, with room.
+    /// </summary>
+    internal const int MaxLength = 1024 * 1024;
 
     internal static readonly byte[] Magic = Encoding.ASCII.GetBytes("SSOSTORE");
 
-    /// <summary>The file's bytes for a state. Secrets are DPAPI-protected on Windows. The caller zeroes the result.</summary>
+    /// <summary>The file's bytes for a state (version 2). Secrets are DPAPI-protected on Windows. The caller zeroes the result.</summary>
     internal static byte[] Serialize(StoreState state)
     {
+        if (state.Count > StoreState.MaxSecrets)
+        {
+            throw new ArgumentException($"A key ring holds at most {StoreState.MaxSecrets} secrets.", nameof(state));
+        }
+
         bool dpapi = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
         using var writer = new ByteWriter();
         writer.Bytes(Magic);
         writer.UInt16(Version);
         writer.Byte(dpapi ? ProtectionDpapiMachine : ProtectionNone);
-        writer.Byte((byte)((state.Current is null ? 0 : HasCurrent) | (state.Previous is null ? 0 : HasPrevious) | (state.LastBackup is null ? 0 : HasLastBackup)));
-        if (state.Current is not null)
+        writer.Byte(state.Current is null ? (byte)0 : FirstIsCurrent);
+        writer.Byte((byte)state.Count);
+        foreach (var secret in state.Ring)
         {
-            WriteSecret(writer, state.Current, dpapi, withReplaced: false);
-        }
-
-        if (state.Previous is not null)
-        {
-            WriteSecret(writer, state.Previous, dpapi, withReplaced: true);
-        }
-
-        if (state.LastBackup is not null)
-        {
-            writer.Int64(state.LastBackup.Time.ToUnixTimeMilliseconds());
-            writer.Guid(state.LastBackup.SecretId);
-            var path = StrictUtf8.Encoding.GetBytes(state.LastBackup.Path);
-            if (path.Length > ushort.MaxValue)
-            {
-                throw new ArgumentException("The last backup's path is longer than a store file can record.", nameof(state));
-            }
-
-            writer.UInt16(path.Length);
-            writer.Bytes(path);
+            WriteSecret(writer, secret, dpapi, withReplaced: !ReferenceEquals(secret, state.Current));
         }
 
         var body = writer.ToArray();
@@ -73,9 +69,14 @@ internal static class StoreFile
     }
 
     /// <summary>
-    /// Reads a store file. Every failure is <see cref="SsoSecretFailure.StoreDamaged"/>, naming <paramref name="path"/>.
+    /// Reads a store file of version 2, or of version 1 (as the version 2 state it becomes). Every failure is
+    /// <see cref="SsoSecretFailure.StoreDamaged"/> (or, on Windows, <see cref="SsoSecretFailure.StoreUnprotectFailed"/>),
+    /// naming <paramref name="path"/>.
     /// </summary>
-    internal static StoreState Deserialize(byte[] data, string path)
+    internal static StoreState Deserialize(byte[] data, string path) => Deserialize(data, path, out _);
+
+    /// <summary>As <see cref="Deserialize(byte[], string)"/>; <paramref name="version"/> is the file's version (1 or 2).</summary>
+    internal static StoreState Deserialize(byte[] data, string path, out int version)
     {
         var reader = new ByteReader(data, reason => Damaged(path, reason));
         if (data.Length > MaxLength)
@@ -103,8 +104,8 @@ internal static class StoreFile
             }
         }
 
-        int version = reader.UInt16();
-        if (version != Version)
+        version = reader.UInt16();
+        if (version != Version && version != Version1)
         {
             throw Damaged(path, $"it is of store version {version}, which this version of SsoSecret does not read");
         }
@@ -122,25 +123,18 @@ internal static class StoreFile
             throw Damaged(path, "its secrets are protected with Windows DPAPI, which only the Windows machine that wrote them can open");
         }
 
-        byte presence = reader.Byte();
-        if ((presence & ~(HasCurrent | HasPrevious | HasLastBackup)) != 0)
-        {
-            throw Damaged(path, "it holds data this version does not define");
-        }
-
         var state = new StoreState();
         try
         {
             try
             {
-                if ((presence & HasCurrent) != 0)
+                if (version == Version1)
                 {
-                    state.Current = ReadSecret(reader, protection, withReplaced: false);
+                    ReadVersion1(reader, protection, state, path);
                 }
-
-                if ((presence & HasPrevious) != 0)
+                else
                 {
-                    state.Previous = ReadSecret(reader, protection, withReplaced: true);
+                    ReadRing(reader, protection, state, path);
                 }
             }
             catch (DpapiException e)
@@ -153,24 +147,6 @@ internal static class StoreFile
                 {
                     RecommendedAction = $"A store opens only on the machine that wrote it. Restore the master secret from a backup into this machine's store (Restore-SsoMasterSecret <backup> -StorePath '{System.IO.Path.GetDirectoryName(path)}' -Force), or use the store on the machine that made it.",
                 };
-            }
-
-            if ((presence & HasLastBackup) != 0)
-            {
-                var time = Time(reader);
-                var id = reader.Guid();
-                var pathBytes = reader.Bytes(reader.UInt16());
-                string backupPath;
-                try
-                {
-                    backupPath = StrictUtf8.Encoding.GetString(pathBytes);
-                }
-                catch (ArgumentException)
-                {
-                    throw Damaged(path, "its last backup's path is not valid UTF-8");
-                }
-
-                state.LastBackup = new BackupRecord(time, id, backupPath);
             }
 
             if (!reader.AtEnd)
@@ -187,18 +163,170 @@ internal static class StoreFile
         }
     }
 
+    // Version 2: flags, count, then each secret of the ring with its backup records.
+    private static void ReadRing(ByteReader reader, byte protection, StoreState state, string path)
+    {
+        byte flags = reader.Byte();
+        if ((flags & ~FirstIsCurrent) != 0)
+        {
+            throw Damaged(path, "it holds data this version does not define");
+        }
+
+        int count = reader.Byte();
+        if (count > StoreState.MaxSecrets)
+        {
+            throw Damaged(path, $"its key ring holds {count} secrets, more than {StoreState.MaxSecrets}");
+        }
+
+        if ((flags & FirstIsCurrent) != 0 && count == 0)
+        {
+            throw Damaged(path, "it announces a current secret but holds none");
+        }
+
+        var paths = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < count; i++)
+        {
+            bool isCurrent = i == 0 && (flags & FirstIsCurrent) != 0;
+            var secret = ReadSecret(reader, protection, withReplaced: !isCurrent);
+            if (state.Find(secret.Id) is not null)
+            {
+                secret.Dispose();
+                throw Damaged(path, $"its key ring holds secret id {secret.Id} twice");
+            }
+
+            if (isCurrent)
+            {
+                state.Current = secret;
+            }
+            else
+            {
+                var before = state.Earlier.Count == 0 ? null : state.Earlier[state.Earlier.Count - 1].Replaced;
+                state.Earlier.Add(secret);
+                if (before is not null && secret.Replaced > before)
+                {
+                    throw Damaged(path, "its earlier secrets are not in the order they were replaced (the most recent first)");
+                }
+            }
+
+            int records = reader.Byte();
+            if (records > StoreState.MaxBackupsPerSecret)
+            {
+                throw Damaged(path, $"a secret has {records} backup records, more than {StoreState.MaxBackupsPerSecret}");
+            }
+
+            for (int r = 0; r < records; r++)
+            {
+                var time = Time(reader);
+                int length = reader.UInt16();
+                if (length == 0 || length > StoreState.MaxPathBytes)
+                {
+                    throw Damaged(path, $"a backup record's path is {length} bytes long, outside 1 to {StoreState.MaxPathBytes}");
+                }
+
+                string backupPath = Utf8Path(reader.Bytes(length), path);
+                if (r > 0 && secret.Backups[r - 1].Time < time)
+                {
+                    throw Damaged(path, "a secret's backup records are not the newest first");
+                }
+
+                if (!paths.Add(backupPath))
+                {
+                    throw Damaged(path, "it records two backups at one path");
+                }
+
+                secret.Backups.Add(new BackupRecord(time, secret.Id, backupPath));
+            }
+        }
+    }
+
+    // Version 1: the presence byte, then the current secret, the previous one and the last backup, as it announces.
+    // The previous secret becomes the ring's one earlier secret; the last backup becomes a record of the secret it
+    // names, if the file holds that secret (else it recorded a secret already gone, and goes too).
+    private static void ReadVersion1(ByteReader reader, byte protection, StoreState state, string path)
+    {
+        byte presence = reader.Byte();
+        if ((presence & ~(HasCurrent | HasPrevious | HasLastBackup)) != 0)
+        {
+            throw Damaged(path, "it holds data this version does not define");
+        }
+
+        if ((presence & HasCurrent) != 0)
+        {
+            state.Current = ReadSecret(reader, protection, withReplaced: false);
+        }
+
+        if ((presence & HasPrevious) != 0)
+        {
+            var previous = ReadSecret(reader, protection, withReplaced: true);
+            if (state.Current is not null && state.Current.Id == previous.Id)
+            {
+                bool same = state.Current.SameSecretAs(previous.Secret);
+                previous.Dispose();
+                if (!same)
+                {
+                    throw Damaged(path, $"it holds two different secrets under one id, {state.Current.Id} (a version 1 store into which a backup forged under that id was restored): restore the master secret from a backup you trust into a new store");
+                }
+            }
+            else
+            {
+                state.Earlier.Add(previous);
+            }
+        }
+
+        if ((presence & HasLastBackup) != 0)
+        {
+            var time = Time(reader);
+            var id = reader.Guid();
+            string backupPath = Utf8Path(reader.Bytes(reader.UInt16()), path);
+            if (backupPath.Length > 0 && StrictUtf8.Encoding.GetByteCount(backupPath) <= StoreState.MaxPathBytes)
+            {
+                state.Record(new BackupRecord(time, id, backupPath));
+            }
+        }
+    }
+
+    private static string Utf8Path(byte[] bytes, string path)
+    {
+        try
+        {
+            return StrictUtf8.Encoding.GetString(bytes);
+        }
+        catch (ArgumentException)
+        {
+            throw Damaged(path, "a backup record's path is not valid UTF-8");
+        }
+    }
+
     private static void WriteSecret(ByteWriter writer, StoredSecret secret, bool dpapi, bool withReplaced)
     {
         writer.Guid(secret.Id);
         writer.Int64(secret.Created.ToUnixTimeMilliseconds());
         if (withReplaced)
         {
-            writer.Int64((secret.Replaced ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds());
+            writer.Int64((secret.Replaced ?? throw new ArgumentException("An earlier secret has a replaced time.", nameof(secret))).ToUnixTimeMilliseconds());
         }
 
         var bytes = dpapi ? Dpapi.Protect(secret.Secret) : secret.Secret;
         writer.UInt16(bytes.Length);
         writer.Bytes(bytes);
+        if (secret.Backups.Count > StoreState.MaxBackupsPerSecret)
+        {
+            throw new ArgumentException($"A secret has at most {StoreState.MaxBackupsPerSecret} backup records.", nameof(secret));
+        }
+
+        writer.Byte((byte)secret.Backups.Count);
+        foreach (var backup in secret.Backups)
+        {
+            writer.Int64(backup.Time.ToUnixTimeMilliseconds());
+            var path = StrictUtf8.Encoding.GetBytes(backup.Path);
+            if (path.Length == 0 || path.Length > StoreState.MaxPathBytes)
+            {
+                throw new ArgumentException($"A backup record's path is 1 to {StoreState.MaxPathBytes} bytes of UTF-8.", nameof(secret));
+            }
+
+            writer.UInt16(path.Length);
+            writer.Bytes(path);
+        }
     }
 
     private static StoredSecret ReadSecret(ByteReader reader, byte protection, bool withReplaced)

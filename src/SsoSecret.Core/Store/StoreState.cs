@@ -1,32 +1,47 @@
 using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
 
 namespace SsoSecret;
 
-/// <summary>One master secret as the store holds it. The bytes are the secret itself: never shown, zeroed on dispose.</summary>
+/// <summary>
+/// One master secret of the store's key ring. The bytes are the secret itself: never shown, zeroed on dispose. The
+/// backup records travel with the secret: they are records of where a backup of this secret was written.
+/// </summary>
 internal sealed class StoredSecret : IDisposable
 {
-    internal StoredSecret(Guid id, DateTimeOffset created, byte[] secret, DateTimeOffset? replaced = null)
+    internal StoredSecret(Guid id, DateTimeOffset created, byte[] secret, DateTimeOffset? replaced = null, IEnumerable<BackupRecord>? backups = null)
     {
         Id = id;
         Created = created;
         Secret = secret;
         Replaced = replaced;
         Fingerprint = SecretFingerprint.ToHex(SecretFingerprint.Compute(secret));
+        Backups = new List<BackupRecord>(backups ?? Array.Empty<BackupRecord>());
     }
 
     internal Guid Id { get; }
 
     internal DateTimeOffset Created { get; }
 
-    /// <summary>For a previous secret: when it was replaced.</summary>
+    /// <summary>For an earlier (previous) secret: when it stopped being the current one. Null for the current secret.</summary>
     internal DateTimeOffset? Replaced { get; }
 
     internal byte[] Secret { get; }
 
     internal string Fingerprint { get; }
 
-    /// <summary>A copy that becomes the previous secret, stamped with the time it was replaced.</summary>
-    internal StoredSecret AsReplaced(DateTimeOffset when) => new(Id, Created, (byte[])Secret.Clone(), when);
+    /// <summary>Where backups of this secret were written and verified, the newest first, each path once.</summary>
+    internal List<BackupRecord> Backups { get; }
+
+    /// <summary>The newest backup record, or null.</summary>
+    internal BackupRecord? LastBackup => Backups.Count == 0 ? null : Backups[0];
+
+    /// <summary>A copy that becomes an earlier secret, stamped with the time it was replaced; its backup records kept.</summary>
+    internal StoredSecret AsReplaced(DateTimeOffset when) => new(Id, Created, (byte[])Secret.Clone(), when, Backups);
+
+    /// <summary>A copy that becomes the current secret again (no replaced time); its backup records kept.</summary>
+    internal StoredSecret AsCurrent() => new(Id, Created, (byte[])Secret.Clone(), null, Backups);
 
     /// <summary>True when the other secret has the same bytes (compared in fixed time).</summary>
     internal bool SameSecretAs(byte[] other) =>
@@ -35,7 +50,7 @@ internal sealed class StoredSecret : IDisposable
     public void Dispose() => Memory.Zero(Secret);
 }
 
-/// <summary>The record of the last backup that was written and verified.</summary>
+/// <summary>The record of a backup of one secret that was written and verified: when (the backup's own time) and where.</summary>
 internal sealed class BackupRecord
 {
     internal BackupRecord(DateTimeOffset time, Guid secretId, string path)
@@ -52,37 +67,163 @@ internal sealed class BackupRecord
     internal string Path { get; }
 }
 
-/// <summary>Everything the store holds.</summary>
+/// <summary>
+/// Everything the store holds: its key ring, the current secret (new values and new backups use it) and the earlier
+/// secrets kept after replacements, the most recently replaced first. No change drops a secret except
+/// <see cref="Retire"/>, which a command calls only for a secret the administrator named; a ring that is full
+/// refuses a new secret (<see cref="SsoSecretFailure.KeyRingFull"/>) rather than dropping the oldest.
+/// </summary>
 internal sealed class StoreState : IDisposable
 {
+    /// <summary>The most secrets a ring holds, the current one included (docs/store-format.md).</summary>
+    internal const int MaxSecrets = 32;
+
+    /// <summary>The most backup records kept per secret: the newest, each path once.</summary>
+    internal const int MaxBackupsPerSecret = 4;
+
+    /// <summary>The longest backup path a record holds, in bytes of UTF-8.</summary>
+    internal const int MaxPathBytes = 4096;
+
+    /// <summary>Paths name one file case-insensitively on Windows, exactly elsewhere.</summary>
+    internal static readonly StringComparer PathComparer =
+        RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
+
     internal StoredSecret? Current { get; set; }
 
-    internal StoredSecret? Previous { get; set; }
+    /// <summary>The earlier secrets, the most recently replaced first.</summary>
+    internal List<StoredSecret> Earlier { get; } = new();
 
-    internal BackupRecord? LastBackup { get; set; }
+    /// <summary>Every secret of the ring: the current one (if any) first, then the earlier ones in order.</summary>
+    internal IEnumerable<StoredSecret> Ring
+    {
+        get
+        {
+            if (Current is not null)
+            {
+                yield return Current;
+            }
+
+            foreach (var earlier in Earlier)
+            {
+                yield return earlier;
+            }
+        }
+    }
+
+    internal int Count => (Current is null ? 0 : 1) + Earlier.Count;
+
+    /// <summary>The secret of the ring with this id, or null.</summary>
+    internal StoredSecret? Find(Guid id)
+    {
+        foreach (var secret in Ring)
+        {
+            if (secret.Id == id)
+            {
+                return secret;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The most recently replaced earlier secret, or null.</summary>
+    internal StoredSecret? Previous => Earlier.Count == 0 ? null : Earlier[0];
+
+    /// <summary>How many secrets the ring would hold after installing a secret with this id.</summary>
+    internal int CountAfterInstalling(Guid id) => Find(id) is null ? Count + 1 : Count;
 
     /// <summary>
-    /// Makes <paramref name="secret"/> the current secret, with <paramref name="backup"/> as its last backup (without one,
-    /// as after a restore from recovery shares, a backup recorded earlier of the same secret stays recorded). A secret it
-    /// replaces becomes the previous secret (stamped with <paramref name="replacedAt"/>), as ENTSSO keeps the old one;
-    /// the previous one before it is dropped.
+    /// Makes <paramref name="secret"/> the current secret, with <paramref name="backup"/> recorded as a backup of it
+    /// (null, as after a restore from recovery shares: records of it kept from before stay). The secret it replaces
+    /// joins the earlier secrets, stamped with <paramref name="replacedAt"/>. A secret the ring already holds as an
+    /// earlier one (restoring an older secret) moves back to current with its records: the ring never holds an id
+    /// twice. The caller has checked that an id the ring holds has the same bytes (<see cref="SsoSecretFailure.SecretIdConflict"/>)
+    /// and that the ring has room (<see cref="CountAfterInstalling"/>); this only checks again.
     /// </summary>
     internal void Install(StoredSecret secret, BackupRecord? backup, DateTimeOffset replacedAt)
     {
+        if (CountAfterInstalling(secret.Id) > MaxSecrets)
+        {
+            throw new InvalidOperationException("The key ring is full; the caller checks before installing.");
+        }
+
+        int index = Earlier.FindIndex(e => e.Id == secret.Id);
+        StoredSecret installed = secret;
+        if (index >= 0)
+        {
+            var earlier = Earlier[index];
+            Earlier.RemoveAt(index);
+            installed = new StoredSecret(secret.Id, earlier.Created, secret.Secret, null, earlier.Backups);
+            earlier.Dispose();
+        }
+
         if (Current is not null)
         {
-            Previous?.Dispose();
-            Previous = Current.AsReplaced(replacedAt);
+            if (Current.Id == secret.Id)
+            {
+                throw new InvalidOperationException("The secret is the current one already; the caller checks before installing.");
+            }
+
+            // Earlier secrets are kept in the order they were replaced, which the store file requires: a clock set back
+            // meanwhile never puts this one after a later one.
+            var stamp = Earlier.Count > 0 && Earlier[0].Replaced > replacedAt ? Earlier[0].Replaced!.Value : replacedAt;
+            Earlier.Insert(0, Current.AsReplaced(stamp));
             Current.Dispose();
         }
 
-        Current = secret;
-        LastBackup = backup ?? (LastBackup is not null && LastBackup.SecretId == secret.Id ? LastBackup : null);
+        Current = installed;
+        if (backup is not null)
+        {
+            Record(backup);
+        }
     }
 
     /// <summary>
-    /// The secrets protected data may be opened with: the current one (new values are protected under it) and the
-    /// previous one, until it is retired. The ring borrows this state's arrays: use it while the state is alive.
+    /// Records a backup of a secret of the ring, among its records by the backup's time (the newest first; one as old
+    /// as another goes before it). The file at that path now holds this secret, so any other record of that path (of
+    /// this secret or another) goes; beyond <see cref="MaxBackupsPerSecret"/> records, the oldest record goes (a record
+    /// only: the file is not touched). False when the ring no longer holds the secret (retired meanwhile).
+    /// </summary>
+    internal bool Record(BackupRecord backup)
+    {
+        var owner = Find(backup.SecretId);
+        if (owner is null)
+        {
+            return false;
+        }
+
+        foreach (var secret in Ring)
+        {
+            secret.Backups.RemoveAll(b => PathComparer.Equals(b.Path, backup.Path));
+        }
+
+        int at = owner.Backups.FindIndex(b => b.Time <= backup.Time);
+        owner.Backups.Insert(at < 0 ? owner.Backups.Count : at, backup);
+        if (owner.Backups.Count > MaxBackupsPerSecret)
+        {
+            owner.Backups.RemoveRange(MaxBackupsPerSecret, owner.Backups.Count - MaxBackupsPerSecret);
+        }
+
+        return true;
+    }
+
+    /// <summary>Drops the earlier secret with this id (never the current one). False when the ring holds no such earlier secret.</summary>
+    internal bool Retire(Guid id)
+    {
+        int index = Earlier.FindIndex(e => e.Id == id);
+        if (index < 0)
+        {
+            return false;
+        }
+
+        Earlier[index].Dispose();
+        Earlier.RemoveAt(index);
+        return true;
+    }
+
+    /// <summary>
+    /// The secrets protected data may be opened with: every secret of the ring, the current one first (new values
+    /// are protected under it). The ring borrows this state's arrays: use it while the state is alive.
     /// </summary>
     internal ProtectedDataKeyRing KeyRing(string storePath)
     {
@@ -91,19 +232,20 @@ internal sealed class StoreState : IDisposable
             throw new StoreException(SsoSecretFailure.NoMasterSecret, storePath, $"The secret store '{storePath}' holds no master secret.");
         }
 
-        var current = new ProtectedDataKey(Current.Id, Current.Secret);
-        return Previous is null || Previous.Id == Current.Id
-            ? new ProtectedDataKeyRing(current)
-            : new ProtectedDataKeyRing(current, new ProtectedDataKey(Previous.Id, Previous.Secret));
+        return new ProtectedDataKeyRing(
+            new ProtectedDataKey(Current.Id, Current.Secret),
+            Earlier.ConvertAll(e => new ProtectedDataKey(e.Id, e.Secret)).ToArray());
     }
 
-    /// <summary>The last backup, if it was a backup of the current secret.</summary>
-    internal BackupRecord? LastBackupOfCurrent =>
-        Current is not null && LastBackup is not null && LastBackup.SecretId == Current.Id ? LastBackup : null;
+    /// <summary>The last backup of the current secret, or null.</summary>
+    internal BackupRecord? LastBackupOfCurrent => Current?.LastBackup;
 
     public void Dispose()
     {
         Current?.Dispose();
-        Previous?.Dispose();
+        foreach (var earlier in Earlier)
+        {
+            earlier.Dispose();
+        }
     }
 }

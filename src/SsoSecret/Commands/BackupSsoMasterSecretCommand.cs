@@ -5,7 +5,10 @@ using SsoSecret.Internal;
 
 namespace SsoSecret.Commands;
 
-/// <summary>Backs up the store's master secret to a password-protected file, verified before it is kept.</summary>
+/// <summary>
+/// Backs up the store's master secret (or, with -SecretId, an earlier secret of its key ring) to a password-protected
+/// file, verified before it is kept.
+/// </summary>
 [Cmdlet(VerbsData.Backup, "SsoMasterSecret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = PasswordSet)]
 [OutputType(typeof(SsoSecretBackupInfo))]
 public sealed class BackupSsoMasterSecretCommand : BackupWriterCommandBase, IDisposable
@@ -21,6 +24,13 @@ public sealed class BackupSsoMasterSecretCommand : BackupWriterCommandBase, IDis
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = string.Empty;
 
+    /// <summary>
+    /// The secret of the store's key ring to back up: the current one by default; an earlier one (kept after a
+    /// replacement) by its id, as Get-SsoMasterSecret lists them (PreviousSecrets).
+    /// </summary>
+    [Parameter]
+    public Guid SecretId { get; set; }
+
     /// <inheritdoc/>
     protected override void BeginProcessing() => Run(() => _store = OpenStore(), terminating: true);
 
@@ -33,11 +43,18 @@ public sealed class BackupSsoMasterSecretCommand : BackupWriterCommandBase, IDis
             string path = PathHelper.ResolveLiteral(this, Path);
             var store = _store!;
             using var state = store.Read();
-            var current = store.RequireCurrent(state);
-            PathHelper.CheckWriteTarget(path, Force);
-            RequireNotStillNeeded(path, state, current.Id, becomesPrevious: false);
+            var secret = store.RequireCurrent(state);
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(SecretId)) && SecretId != secret.Id)
+            {
+                secret = state.Find(SecretId) ?? throw new StoreException(
+                    SsoSecretFailure.SecretNotInStore,
+                    store.Path,
+                    $"The key ring of the store '{store.Path}' holds no master secret {SecretId}: it holds {string.Join(", ", System.Linq.Enumerable.Select(state.Ring, s => s.Id))}. Nothing was written.");
+            }
 
-            if (!ShouldChange(path, $"Back up master secret {current.Id} (fingerprint {current.Fingerprint})", Force))
+            CheckBackupTarget(path, state, secret.Id, becomesPrevious: false);
+
+            if (!ShouldChange(path, $"Back up master secret {secret.Id} (fingerprint {secret.Fingerprint}), the store's {RingText.Role(state, secret)}", Force))
             {
                 return;
             }
@@ -49,10 +66,10 @@ public sealed class BackupSsoMasterSecretCommand : BackupWriterCommandBase, IDis
             }
 
             // Sealed (the KDF) without the store's lock; put in place and recorded under it, in milliseconds.
-            using var prepared = recipients is null ? SealBackup(path, current, _password!, _hint, kdf!) : SealRecipientBackup(path, current, recipients);
+            using var prepared = recipients is null ? SealBackup(path, secret, _password!, _hint, kdf!) : SealRecipientBackup(path, secret, recipients);
             try
             {
-                store.RecordBackup(prepared, current.Id);
+                store.RecordBackup(prepared, secret.Id);
             }
             catch (StoreException e) when (e.Failure == SsoSecretFailure.BackupNotRecorded)
             {

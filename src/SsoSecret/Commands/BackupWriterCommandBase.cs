@@ -113,14 +113,26 @@ public abstract class BackupWriterCommandBase : StoreCommandBase
     }
 
     /// <summary>
-    /// With -Force over an existing file: refuses to replace a backup of a secret the store still holds other than
-    /// <paramref name="writing"/> (the secret the new backup holds; null for a new secret, which differs from every
-    /// one): the file may be that secret's only backup (<see cref="SsoSecretFailure.BackupStillNeeded"/>). A file that is
-    /// no backup, a backup of a secret the store no longer holds, or a backup of the secret being written is replaced
-    /// as -Force says. <paramref name="becomesPrevious"/>: the store's current secret is about to become its previous one.
+    /// Checks a backup's target before anything is asked or derived: a file there needs -Force
+    /// (<see cref="PathHelper.CheckWriteTarget(string, bool)"/>); the store must be able to record the path
+    /// (<see cref="SsoSecretFailure.PathTooLong"/>); and with -Force over an existing file, a backup of a secret of the
+    /// key ring other than <paramref name="writing"/> (the secret the new backup holds; null for a new secret, which
+    /// differs from every one) is never replaced: the file may be that secret's only backup
+    /// (<see cref="SsoSecretFailure.BackupStillNeeded"/>). A file that is no backup, a backup of a secret the ring no
+    /// longer holds, or a backup of the secret being written is replaced as -Force says. <paramref name="becomesPrevious"/>:
+    /// the store's current secret is about to become an earlier one.
     /// </summary>
-    private protected void RequireNotStillNeeded(string path, StoreState state, Guid? writing, bool becomesPrevious)
+    private protected void CheckBackupTarget(string path, StoreState state, Guid? writing, bool becomesPrevious)
     {
+        PathHelper.CheckWriteTarget(path, Force);
+        if (System.Text.Encoding.UTF8.GetByteCount(path) > StoreState.MaxPathBytes)
+        {
+            throw new BackupException(
+                SsoSecretFailure.PathTooLong,
+                $"The backup path is {System.Text.Encoding.UTF8.GetByteCount(path)} bytes long in UTF-8; the store records backup paths of at most {StoreState.MaxPathBytes} bytes, and a backup it cannot record is one nobody can find. Nothing was changed.",
+                path);
+        }
+
         if (!Force || !File.Exists(path))
         {
             return;
@@ -136,19 +148,21 @@ public abstract class BackupWriterCommandBase : StoreCommandBase
             return; // not a backup this module can read: -Force replaces it, as for any file
         }
 
-        foreach (var (held, role) in new[] { (state.Current, becomesPrevious ? "current secret (this command makes it the previous one)" : "current secret"), (state.Previous, "previous secret") })
+        if (header.SecretId == writing || state.Find(header.SecretId) is not StoredSecret held)
         {
-            if (held is not null && held.Id == header.SecretId && header.SecretId != writing)
-            {
-                throw new BackupException(
-                    SsoSecretFailure.BackupStillNeeded,
-                    $"The file '{path}' is a backup of master secret {header.SecretId} (fingerprint {header.Fingerprint}), which the store still holds as its {role}. SsoSecret never overwrites a backup of a secret the store holds, not even with -Force: it may be that secret's only backup, and values protected under it need it. Nothing was changed.",
-                    path)
-                {
-                    RecommendedAction = $"Write the new backup to another path (a dated name such as master-secret-{DateTime.UtcNow:yyyy-MM}.bak). Reuse '{System.IO.Path.GetFileName(path)}' only after master secret {header.SecretId} is retired (Remove-SsoPreviousSecret), once no value needs it.",
-                };
-            }
+            return;
         }
+
+        string role = ReferenceEquals(held, state.Current) && becomesPrevious
+            ? "current secret (this command makes it an earlier one)"
+            : RingText.Role(state, held);
+        throw new BackupException(
+            SsoSecretFailure.BackupStillNeeded,
+            $"The file '{path}' is a backup of master secret {header.SecretId} (fingerprint {header.Fingerprint}), which the store's key ring still holds as its {role}. SsoSecret never overwrites a backup of a secret the key ring holds, not even with -Force: it may be that secret's only backup, and values protected under it need it. Nothing was changed.",
+            path)
+        {
+            RecommendedAction = $"Write the new backup to another path (a dated name such as master-secret-{DateTime.UtcNow:yyyy-MM}.bak). Reuse '{System.IO.Path.GetFileName(path)}' only after master secret {header.SecretId} is retired (Remove-SsoPreviousSecret -SecretId {header.SecretId}), once no value needs it.",
+        };
     }
 
     /// <summary>The KDF parameters for the new backup: explicit ones (no weaker than the floor) or a profile's.</summary>

@@ -5,7 +5,10 @@ using SsoSecret.Internal;
 
 namespace SsoSecret.Commands;
 
-/// <summary>Shows the store's master secret: id, fingerprint, age and last backup. Never the secret itself.</summary>
+/// <summary>
+/// Shows the store's key ring: the current master secret (id, fingerprint, age, backups) and the earlier ones kept
+/// after replacements. Never a secret itself.
+/// </summary>
 [Cmdlet(VerbsCommon.Get, "SsoMasterSecret")]
 [OutputType(typeof(SsoMasterSecretInfo))]
 public sealed class GetSsoMasterSecretCommand : StoreCommandBase
@@ -23,7 +26,7 @@ public sealed class GetSsoMasterSecretCommand : StoreCommandBase
             var info = Output.SecretInfo(state, store.Path);
             if (info.LastBackupTime is null)
             {
-                WriteWarning($"The master secret {info.SecretId} has never been backed up. If it is lost, everything it protects is lost: run Backup-SsoMasterSecret now.");
+                WriteWarning($"No backup of the current master secret {info.SecretId} is recorded in this store. If it is lost, everything it protects is lost: back it up now (Backup-SsoMasterSecret).");
             }
             else if (DateTime.UtcNow - info.LastBackupTime.Value > BackupWarningAge)
             {
@@ -33,6 +36,14 @@ public sealed class GetSsoMasterSecretCommand : StoreCommandBase
                     info.SecretId,
                     (DateTime.UtcNow - info.LastBackupTime.Value).TotalDays,
                     info.LastBackupTime.Value));
+            }
+
+            foreach (var earlier in info.PreviousSecrets)
+            {
+                if (earlier.LastBackupTime is null)
+                {
+                    WriteWarning($"No backup of the earlier master secret {earlier.SecretId} (replaced {earlier.Replaced:u}) is recorded in this store. Values still protected under it are lost with this store: back it up (Backup-SsoMasterSecret -SecretId {earlier.SecretId} <file>), or rewrap them and retire it.");
+                }
             }
 
             WriteObject(info);

@@ -24,26 +24,31 @@ public sealed class NewSsoMasterSecretCommand : BackupWriterCommandBase
             string path = PathHelper.ResolveLiteral(this, BackupPath);
             var store = OpenStore();
             System.Guid? replacing;
+            string ring;
             using (var before = store.Read())
             {
                 replacing = before.Current?.Id;
-                PathHelper.CheckWriteTarget(path, Force);
-                RequireNotStillNeeded(path, before, writing: null, becomesPrevious: true);
+                CheckBackupTarget(path, before, writing: null, becomesPrevious: true);
+                store.RequireRoom(before, null, "nothing was changed and no backup was written");
+                ring = RingText.Install(before, installing: null);
             }
 
-            string action = replacing is null
-                ? $"Generate a master secret and write its backup to '{path}'"
-                : $"Replace master secret {replacing} with a new one (the old one is kept as the previous secret) and write its backup to '{path}'";
-            if (!ShouldChange(store.Path, action, Force))
+            if (replacing is null)
+            {
+                if (!ShouldChange(store.Path, $"Generate a master secret and write its backup to '{path}'. {ring}", Force))
+                {
+                    return;
+                }
+            }
+            else if (!ConfirmReplacement(
+                store.Path,
+                $"Replace master secret {replacing} with a new one and write its backup to '{path}'. {ring}",
+                $"The store '{store.Path}' holds master secret {replacing}. Replace it with a new one, its backup written to '{path}'? {ring}",
+                Force,
+                ConfirmImpact.Medium,
+                () => new StoreException(SsoSecretFailure.MasterSecretExists, store.Path, $"The store '{store.Path}' already holds master secret {replacing}; it was not replaced. Replacing it takes -Force (or an answer at a prompt).")))
             {
                 return;
-            }
-
-            if (replacing is not null && !Force && !ConfirmReplace(
-                $"The store already holds master secret {replacing}. Replace it? The old secret is kept as the previous secret.",
-                "Replace the master secret"))
-            {
-                throw new StoreException(SsoSecretFailure.MasterSecretExists, store.Path, $"The store '{store.Path}' already holds master secret {replacing}; it was not replaced.");
             }
 
             string hint = string.Empty;
@@ -53,7 +58,7 @@ public sealed class NewSsoMasterSecretCommand : BackupWriterCommandBase
                 WriteVerbose($"Generated master secret {secret.Id} (fingerprint {secret.Fingerprint}).");
                 return recipients is null ? SealBackup(path, secret, password!, hint, kdf!) : SealRecipientBackup(path, secret, recipients);
             });
-            WriteVerbose($"Installed master secret {state.Current!.Id} in '{store.Path}'; its backup '{path}' was written and verified.");
+            WriteVerbose($"Installed master secret {state.Current!.Id} in '{store.Path}'; its backup '{path}' was written and verified. The key ring holds {state.Count} secret(s): {string.Join(", ", System.Linq.Enumerable.Select(state.Ring, s => s.Id))}.");
             if (PassThru)
             {
                 WriteObject(Output.SecretInfo(state, store.Path));

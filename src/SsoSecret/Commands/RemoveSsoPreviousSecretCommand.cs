@@ -1,17 +1,43 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using SsoSecret.Internal;
 
 namespace SsoSecret.Commands;
 
 /// <summary>
-/// Retires the previous master secret the store kept after a replacement: values still protected under it no longer
-/// open. The current secret is never removed.
+/// Retires earlier master secrets of the store's key ring, each named by its id: values still protected under them no
+/// longer open. The only command that drops a secret from the ring; the current secret is never retired, and files
+/// given with -ProtectedDataPath are searched first for values that still need a secret named.
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "SsoPreviousSecret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(SsoMasterSecretInfo))]
 public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
 {
-    /// <summary>Retires the previous secret without asking.</summary>
+    private readonly List<Guid> _ids = new();
+    private readonly List<string> _checked = new();
+
+    /// <summary>
+    /// The earlier secrets to retire, by id (Get-SsoMasterSecret lists them as PreviousSecrets; they bind from the
+    /// pipeline by their SecretId property).
+    /// </summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public Guid[] SecretId { get; set; } = Array.Empty<Guid>();
+
+    /// <summary>
+    /// Files of protected values (configuration files, value files) to search before retiring: a value in them
+    /// protected under a secret named refuses the retirement (SsoSecret.SecretStillInUse), since it would no longer
+    /// open. Wildcards are allowed.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName")]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? ProtectedDataPath { get; set; }
+
+    /// <summary>Retires without asking.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -20,17 +46,64 @@ public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
     public SwitchParameter PassThru { get; set; }
 
     /// <inheritdoc/>
+    protected override void ProcessRecord() => Run(
+        () =>
+        {
+            foreach (var id in SecretId)
+            {
+                if (!_ids.Contains(id))
+                {
+                    _ids.Add(id);
+                }
+            }
+
+            foreach (string given in ProtectedDataPath ?? Array.Empty<string>())
+            {
+                foreach (string file in PathHelper.ResolveFiles(this, given))
+                {
+                    if (!_checked.Contains(file))
+                    {
+                        _checked.Add(file);
+                    }
+                }
+            }
+        },
+        terminating: true);
+
+    /// <inheritdoc/>
     protected override void EndProcessing() => Run(
         () =>
         {
             var store = OpenStore();
-            System.Guid previous;
+            var retiring = new List<Guid>();
+            var descriptions = new List<string>();
             using (var state = store.Read())
             {
                 store.RequireCurrent(state);
-                if (state.Previous is null)
+                foreach (var id in _ids)
                 {
-                    WriteWarning($"The store '{store.Path}' holds no previous secret; nothing was removed.");
+                    if (state.Current!.Id == id)
+                    {
+                        throw store.CurrentNotRetired(id);
+                    }
+
+                    if (state.Find(id) is not StoredSecret secret)
+                    {
+                        WriteWarning($"The key ring of the store '{store.Path}' holds no master secret {id} (retired already, or never held here); nothing to retire for it.");
+                        continue;
+                    }
+
+                    retiring.Add(id);
+                    descriptions.Add(Describe(secret));
+                    if (secret.LastBackup is null)
+                    {
+                        WriteWarning($"No backup of master secret {id} is recorded in the store '{store.Path}'. Once it is retired, values still protected under it open only if a backup of it exists elsewhere.");
+                    }
+                }
+
+                RequireNotInUse(retiring);
+                if (retiring.Count == 0)
+                {
                     if (PassThru)
                     {
                         WriteObject(Output.SecretInfo(state, store.Path));
@@ -38,22 +111,25 @@ public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
 
                     return;
                 }
-
-                previous = state.Previous.Id;
             }
 
-            string action = $"Retire the previous master secret {previous}: values still protected under it will no longer open (a backup of it can restore it)";
+            string action = $"Retire {string.Join("; ", descriptions)} from the key ring: values still protected under {(retiring.Count == 1 ? "it" : "them")} will no longer open. Backups are not touched: a backup of a retired secret can restore it.";
             if (!ShouldChange(store.Path, action, Force))
             {
                 return;
             }
 
-            bool removed = store.RetirePrevious(previous, out var after);
+            var retired = store.Retire(retiring, out var after);
             using (after)
             {
-                WriteVerbose(removed
-                    ? $"Retired the previous master secret {previous} from '{store.Path}'."
-                    : $"The store '{store.Path}' no longer held a previous secret; nothing was removed.");
+                foreach (var id in retiring)
+                {
+                    WriteVerbose(retired.Contains(id)
+                        ? $"Retired master secret {id} from the key ring of '{store.Path}'."
+                        : $"The key ring of '{store.Path}' no longer held master secret {id} (another process retired it meanwhile); nothing was retired for it.");
+                }
+
+                WriteVerbose($"The key ring holds {after.Count} secret(s): {string.Join(", ", after.Ring.Select(s => s.Id))}.");
                 if (PassThru)
                 {
                     WriteObject(Output.SecretInfo(after, store.Path));
@@ -61,4 +137,66 @@ public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
             }
         },
         terminating: true);
+
+    private static string Describe(StoredSecret secret)
+    {
+        string backup = secret.LastBackup is BackupRecord last ? $"last backed up {last.Time:u} to '{last.Path}'" : "no backup recorded";
+        return $"master secret {secret.Id} (fingerprint {secret.Fingerprint}, replaced {secret.Replaced:u}, {backup})";
+    }
+
+    /// <summary>
+    /// Searches the files given with -ProtectedDataPath: a value protected under a secret to retire refuses the whole
+    /// retirement (<see cref="SsoSecretFailure.SecretStillInUse"/>), naming each file and how many of its values need
+    /// which secret. Only the values' headers are read: no key is used.
+    /// </summary>
+    private void RequireNotInUse(List<Guid> retiring)
+    {
+        if (retiring.Count == 0 || _checked.Count == 0)
+        {
+            return;
+        }
+
+        var found = new List<string>();
+        int values = 0;
+        foreach (string file in _checked)
+        {
+            var bytes = IO.GivenFile.Read(
+                file,
+                "file of protected values",
+                "give the files that hold protected values",
+                UpdateSsoProtectedDataCommand.MaxFileLength,
+                length => new SsoSecretException(SsoSecretFailure.ValueTooLarge, $"The file '{file}' is {length} bytes long; files of more than 16 MiB are not searched for protected values.", file));
+            string content = UpdateSsoProtectedDataCommand.DecodeText(file, bytes);
+            var counts = new Dictionary<Guid, int>();
+            foreach (System.Text.RegularExpressions.Match match in IO.TextFile.ProtectedText.Matches(content))
+            {
+                values++;
+                Guid id;
+                try
+                {
+                    id = ProtectedData.ReadHeader(match.Value).SecretId;
+                }
+                catch (ProtectedDataException)
+                {
+                    continue; // not a value this module reads: it names no secret
+                }
+
+                if (retiring.Contains(id))
+                {
+                    counts[id] = counts.TryGetValue(id, out int n) ? n + 1 : 1;
+                }
+            }
+
+            found.AddRange(counts.Select(c => $"'{file}': {c.Value} value(s) under {c.Key}"));
+        }
+
+        WriteVerbose($"Searched {_checked.Count} file(s), {values} protected value(s), for values under {string.Join(", ", retiring)}.");
+        if (found.Count > 0)
+        {
+            throw new StoreException(
+                SsoSecretFailure.SecretStillInUse,
+                _checked[0],
+                $"Values protected under a secret to retire are still in use: {string.Join("; ", found)}. Retired, it would no longer open them. Nothing was retired.");
+        }
+    }
 }

@@ -126,9 +126,10 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
 
             var data = IO.BackupFile.Read(path);
             var header = IO.BackupFile.ReadHeader(data, path);
-            var (currentId, currentFingerprint) = Before(store, header.SecretId, header.Fingerprint, $"the backup '{path}'");
+            var seen = Before(store, header.SecretId, header.Fingerprint, $"the backup '{path}'");
+            var (currentId, currentFingerprint) = (seen.Id, seen.Fingerprint);
             string? caution = header.Kind == SsoSecretBackupKind.Recipients
-                ? $"The backup '{path}' is sealed to recovery keys: anyone who has a recovery public key line can write such a backup, so it proves nothing about who wrote it. Its secret's fingerprint is {header.Fingerprint}; the store's {(currentFingerprint is null ? "is empty" : "is " + currentFingerprint)}. Restore it only if that fingerprint is one you recorded."
+                ? $"The backup '{path}' is sealed to recovery keys: anyone who has a recovery public key line can write such a backup, so it proves nothing about who wrote it. Its secret's fingerprint is {header.Fingerprint}; {(currentFingerprint is null ? "the store holds no secret" : "the store's current secret's is " + currentFingerprint)}. Restore it only if that fingerprint is one you recorded."
                 : null;
             if (caution is not null)
             {
@@ -156,7 +157,7 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
                     return;
                 }
             }
-            else if (!Confirm(store.Path, $"'{path}'", currentId, header.SecretId, header.Fingerprint, ref replaceConfirmed, caution))
+            else if (!Confirm(store.Path, $"'{path}'", seen, header.SecretId, header.Fingerprint, ref replaceConfirmed, caution))
             {
                 return;
             }
@@ -213,7 +214,8 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
         using var recovered = gathered.Combine(Passphrase);
         string fingerprint = SecretFingerprint.ToHex(recovered.Fingerprint);
         WriteVerbose(ShareInput.Describe(recovered.Status) + $" They hold master secret {recovered.Id} (fingerprint {fingerprint}).");
-        var (currentId, currentFingerprint) = Before(store, recovered.Id, fingerprint, From);
+        var seen = Before(store, recovered.Id, fingerprint, From);
+        var (currentId, currentFingerprint) = (seen.Id, seen.Fingerprint);
         bool replaceConfirmed = false;
         if (currentId == recovered.Id && string.Equals(currentFingerprint, fingerprint, StringComparison.OrdinalIgnoreCase))
         {
@@ -223,7 +225,7 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
                 return;
             }
         }
-        else if (!Confirm(store.Path, From, currentId, recovered.Id, fingerprint, ref replaceConfirmed))
+        else if (!Confirm(store.Path, From, seen, recovered.Id, fingerprint, ref replaceConfirmed))
         {
             return;
         }
@@ -242,6 +244,11 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
         using (var current = store.Read())
         {
             confirmedCurrent = current.Current?.Id;
+            if (store.IdConflict(current, restored.Id, restored.Fingerprint, from) is StoreException conflict)
+            {
+                throw conflict;
+            }
+
             if (current.Current is not null && current.Current.Id == restored.Id && current.Current.SameSecretAs(restored.Secret))
             {
                 HostText.WriteLine(this, $"The store already holds master secret {restored.Id} (fingerprint {restored.Fingerprint}); nothing was changed.");
@@ -255,7 +262,7 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
 
             // Not what was decided before (the store changed meanwhile): asked about what it holds now.
             if ((confirmedCurrent != currentId || (confirmedCurrent is not null && !replaceConfirmed))
-                && !Confirm(store.Path, from, confirmedCurrent, restored.Id, restored.Fingerprint, ref replaceConfirmed))
+                && !Confirm(store.Path, from, Seen.Of(current, restored.Id), restored.Id, restored.Fingerprint, ref replaceConfirmed))
             {
                 return;
             }
@@ -278,30 +285,31 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
 
     /// <summary>
     /// Asks before the change: into an empty store, only when the caller asks for questions (-Confirm, or a
-    /// $ConfirmPreference of Medium or lower), since nothing is replaced; over a different secret, as a High impact
-    /// change, and once more before replacing it (unless -Force). False under -WhatIf.
+    /// $ConfirmPreference of Medium or lower), since nothing is replaced; over a different secret, one question
+    /// (<see cref="SsoSecretCommandBase.ConfirmReplacement"/>: No by default, and a No changes nothing), unless -Force.
+    /// Both say what the key ring keeps. False under -WhatIf, or when the answer is No.
     /// </summary>
-    private bool Confirm(string storePath, string from, Guid? currentId, Guid restoredId, string fingerprint, ref bool replaceConfirmed, string? caution = null)
+    private bool Confirm(string storePath, string from, Seen seen, Guid restoredId, string fingerprint, ref bool replaceConfirmed, string? caution = null)
     {
         string warning = caution is null ? string.Empty : " " + caution;
-        if (currentId is null)
+        if (seen.Id is null)
         {
-            return ShouldChange(storePath, $"Restore master secret {restoredId} (fingerprint {fingerprint}) from {from}.{warning}", Force, ConfirmImpact.Medium);
+            return ShouldChange(storePath, $"Restore master secret {restoredId} (fingerprint {fingerprint}) from {from}. {seen.Ring}{warning}", Force, ConfirmImpact.Medium);
         }
 
-        if (!ShouldChange(storePath, $"Replace master secret {currentId} with {restoredId} (fingerprint {fingerprint}) from {from} (the replaced one is kept as the previous secret).{warning}", Force))
-        {
-            return false;
-        }
-
-        if (!Force && !ConfirmReplace(
-            $"The store holds master secret {currentId}, not the one in {from} ({restoredId}). Replace it? The replaced secret is kept as the previous secret.",
-            "Replace the master secret"))
-        {
-            throw new StoreException(
+        string action = $"Replace master secret {seen.Id} (fingerprint {seen.Fingerprint}) with {restoredId} (fingerprint {fingerprint}) from {from}. {seen.Ring}{warning}";
+        if (!ConfirmReplacement(
+            storePath,
+            action,
+            $"The store '{storePath}' holds master secret {seen.Id} (fingerprint {seen.Fingerprint}), not the one in {from}: {restoredId} (fingerprint {fingerprint}). Make {restoredId} the current secret? {seen.Ring}{warning}",
+            Force,
+            ConfirmImpact.High,
+            () => new StoreException(
                 SsoSecretFailure.MasterSecretExists,
                 storePath,
-                $"The store '{storePath}' holds master secret {currentId}, not {restoredId} from {from}; it was not replaced.");
+                $"The store '{storePath}' holds master secret {seen.Id}, not {restoredId} from {from}; it was not replaced. Replacing it takes -Force (or an answer at a prompt).")))
+        {
+            return false;
         }
 
         replaceConfirmed = true;
@@ -309,11 +317,34 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
     }
 
     /// <summary>
-    /// The store's current secret (id and fingerprint) as it is before anything is asked; a store that holds the secret
-    /// to restore's id with other bytes is refused at once (<see cref="SsoSecretFailure.SecretIdConflict"/>), before any
-    /// password or question.
+    /// The store as the caller saw it before anything was asked: its current secret's id and fingerprint, and what
+    /// installing the restored secret would do to its key ring.
     /// </summary>
-    private static (Guid? Id, string? Fingerprint) Before(MasterSecretStore store, Guid restoredId, string fingerprint, string from)
+    private readonly struct Seen
+    {
+        private Seen(Guid? id, string? fingerprint, string ring)
+        {
+            Id = id;
+            Fingerprint = fingerprint;
+            Ring = ring;
+        }
+
+        internal Guid? Id { get; }
+
+        internal string? Fingerprint { get; }
+
+        internal string Ring { get; }
+
+        internal static Seen Of(StoreState state, Guid restoredId) =>
+            new(state.Current?.Id, state.Current?.Fingerprint, RingText.Install(state, restoredId));
+    }
+
+    /// <summary>
+    /// The store as it is before anything is asked; a store whose key ring holds the secret to restore's id with other
+    /// bytes is refused at once (<see cref="SsoSecretFailure.SecretIdConflict"/>), and a full ring too
+    /// (<see cref="SsoSecretFailure.KeyRingFull"/>), before any password or question.
+    /// </summary>
+    private static Seen Before(MasterSecretStore store, Guid restoredId, string fingerprint, string from)
     {
         using var before = store.Read();
         if (store.IdConflict(before, restoredId, fingerprint, from) is StoreException conflict)
@@ -321,7 +352,12 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
             throw conflict;
         }
 
-        return (before.Current?.Id, before.Current?.Fingerprint);
+        if (before.Current?.Id != restoredId)
+        {
+            store.RequireRoom(before, restoredId, "nothing was changed");
+        }
+
+        return Seen.Of(before, restoredId);
     }
 
     /// <summary>The one backup file this call names: -LiteralPath as it is, or -Path's wildcards matching one file.</summary>

@@ -76,17 +76,66 @@ public abstract class SsoSecretCommandBase : PSCmdlet
         }
     }
 
-    /// <summary>Asks before replacing something of value; false when the host cannot ask.</summary>
-    private protected bool ConfirmReplace(string query, string caption)
+    /// <summary>
+    /// The one question before replacing a master secret, as ssh-keygen's "Overwrite (y/n)?": Yes or No, No the default,
+    /// and a No is an answer, not an error (false: the caller changes nothing). -WhatIf shows the change (false);
+    /// -Force without -Confirm skips the question. Where nobody can answer, the change is refused: with
+    /// <see cref="SsoSecretFailure.ConfirmationRequired"/> when the session's confirmation rules would have asked
+    /// (-Confirm, or <paramref name="impact"/> at or above $ConfirmPreference), else with <paramref name="refused"/>
+    /// (replacing a secret is never done unasked without -Force).
+    /// </summary>
+    private protected bool ConfirmReplacement(string target, string action, string question, bool force, ConfirmImpact impact, Func<SsoSecretException> refused)
     {
-        try
+        if (IsWhatIf())
         {
-            return Prompt.CanPrompt(this) && ShouldContinue(query, caption);
-        }
-        catch (Exception e) when (Prompt.HostCannotAsk(e))
-        {
+            ShouldProcess(target, action);
             return false;
         }
+
+        bool confirmAsked = MyInvocation.BoundParameters.TryGetValue("Confirm", out object? confirm) && LanguagePrimitives.IsTrue(confirm);
+        if (force && !confirmAsked)
+        {
+            WriteVerbose($"Performing the operation \"{action}\" on target \"{target}\".");
+            return true;
+        }
+
+        string? reason = Prompt.WhyNot(this);
+        int answer = -1;
+        if (reason is null)
+        {
+            try
+            {
+                var choices = new System.Collections.ObjectModel.Collection<System.Management.Automation.Host.ChoiceDescription>
+                {
+                    new("&Yes", "Make the change: " + action),
+                    new("&No", "Change nothing (the default)."),
+                };
+                answer = Host.UI.PromptForChoice("Replace the master secret", question, choices, 1);
+            }
+            catch (Exception e) when (Prompt.HostCannotAsk(e))
+            {
+                reason = "the host is not interactive";
+            }
+        }
+
+        if (reason is not null)
+        {
+            if (confirmAsked || (!MyInvocation.BoundParameters.ContainsKey("Confirm") && WouldConfirm(impact)))
+            {
+                throw ConfirmationRequired(target, action, reason);
+            }
+
+            throw refused();
+        }
+
+        if (answer != 0)
+        {
+            HostText.WriteLine(this, "Nothing was changed.");
+            return false;
+        }
+
+        WriteVerbose($"Performing the operation \"{action}\" on target \"{target}\".");
+        return true;
     }
 
     /// <summary>

@@ -177,7 +177,7 @@ public sealed class UpdateSsoProtectedDataCommand : ProtectedDataCommandBase
         }
     }
 
-    private static string DecodeText(string path, byte[] bytes)
+    internal static string DecodeText(string path, byte[] bytes)
     {
         try
         {

@@ -15,11 +15,28 @@ internal static class Output
             StorePath = storePath,
             LastBackupTime = backup?.Time.UtcDateTime,
             LastBackupPath = backup?.Path,
+            Backups = Records(current),
             HasPreviousSecret = state.Previous is not null,
             PreviousSecretId = state.Previous?.Id,
             PreviousSecretReplaced = state.Previous?.Replaced?.UtcDateTime,
+            PreviousSecrets = state.Earlier.ConvertAll(e => PreviousSecretInfo(e, storePath)).ToArray(),
         };
     }
+
+    internal static SsoPreviousSecretInfo PreviousSecretInfo(StoredSecret secret, string storePath) => new()
+    {
+        SecretId = secret.Id,
+        Fingerprint = secret.Fingerprint,
+        Created = secret.Created.UtcDateTime,
+        Replaced = secret.Replaced!.Value.UtcDateTime,
+        LastBackupTime = secret.LastBackup?.Time.UtcDateTime,
+        LastBackupPath = secret.LastBackup?.Path,
+        Backups = Records(secret),
+        StorePath = storePath,
+    };
+
+    private static SsoBackupRecordInfo[] Records(StoredSecret secret) =>
+        secret.Backups.ConvertAll(b => new SsoBackupRecordInfo { Time = b.Time.UtcDateTime, Path = b.Path, SecretId = b.SecretId }).ToArray();
 
     internal static SsoSecretBackupInfo BackupInfo(BackupHeader header, string path, long length) => new()
     {

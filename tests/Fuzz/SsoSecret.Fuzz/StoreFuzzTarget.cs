@@ -18,7 +18,7 @@ namespace SsoSecret.Fuzz;
 internal static class StoreFuzzTarget
 {
     /// <summary>What one read may allocate: the input is at most 128 KiB; the states it builds are smaller.</summary>
-    private const long AllocationBound = 2L * 1024 * 1024;
+    private const long AllocationBound = 8L * 1024 * 1024;
 
     private static readonly List<(string Name, byte[] Data)> s_seeds = MakeSeeds();
 
@@ -42,14 +42,19 @@ internal static class StoreFuzzTarget
         Add("store-empty", new StoreState());
         Add("store-current", new StoreState { Current = Secret(32, 0xa0, 1) });
         var current = Secret(32, 0xa0, 1);
-        Add("store-full", new StoreState
-        {
-            Current = current,
-            Previous = Secret(16, 0x03, 2).AsReplaced(created.AddDays(1)),
-            LastBackup = new BackupRecord(created.AddSeconds(1), current.Id, "/var/backups/sso/m\u00e4ster-secret \u2713.bak"),
-        });
-        Add("store-largest-secret", new StoreState { Current = Secret(BackupEnvelope.MaxSecretLength, 0x11, 3), Previous = Secret(BackupEnvelope.MaxSecretLength, 0x22, 4).AsReplaced(created) });
-        Add("store-backup-only", new StoreState { LastBackup = new BackupRecord(created, Guid.Empty, "C:\\Backups\\a.bak") });
+        var full = new StoreState { Current = current, Earlier = { Secret(16, 0x03, 2).AsReplaced(created.AddDays(1)), Secret(24, 0x05, 5).AsReplaced(created) } };
+        full.Record(new BackupRecord(created.AddSeconds(1), current.Id, "/var/backups/sso/m\u00e4ster-secret \u2713.bak"));
+        full.Record(new BackupRecord(created, full.Earlier[0].Id, "C:\\Backups\\a.bak"));
+        Add("store-full", full);
+        Add("store-largest-secret", new StoreState { Current = Secret(BackupEnvelope.MaxSecretLength, 0x11, 3), Earlier = { Secret(BackupEnvelope.MaxSecretLength, 0x22, 4).AsReplaced(created) } });
+        Add("store-earlier-only", new StoreState { Earlier = { Secret(16, 0x33, 6).AsReplaced(created) } });
+
+        // Version 1, as an earlier SsoSecret wrote it: the vector of docs/store-format.md ("Version 1").
+        seeds.Add(("store-version-1", Convert.FromHexString(
+            "53534f53544f5245000100076f1c9a4e2b3d4c5e8f701a2b3c4d5e6f0000019b76daa87b0020a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9"
+            + "babbbcbdbebf0b5e8c3a9d7f4e21a6b4c8d2e0f1a3b50000019ad73584000000019b76daa87b0020030a11181f262d343b424950575e656c737a81888f969da4"
+            + "abb2b9c0c7ced5dc0000019b76daabe86f1c9a4e2b3d4c5e8f701a2b3c4d5e6f00222f7661722f6261636b7570732f73736f2f6d61737465722d736563726574"
+            + "2e62616b2de93fcaee95b6736076cea4ca237a22fa523799991d27c59be83489386fd52b")));
         return seeds;
     }
 
@@ -66,9 +71,10 @@ internal static class StoreFuzzTarget
     {
         long before = GC.GetAllocatedBytesForCurrentThread();
         StoreState? state = null;
+        int version = 0;
         try
         {
-            state = StoreFile.Deserialize(input, "fuzz");
+            state = StoreFile.Deserialize(input, "fuzz", out version);
         }
         catch (StoreException e)
         {
@@ -88,12 +94,22 @@ internal static class StoreFuzzTarget
             // On Windows the writer protects each secret with DPAPI, whose bytes differ at every call: there the round
             // trip cannot be compared byte for byte (the fuzzer runs on Linux).
             var again = StoreFile.Serialize(state);
-            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows) && !again.AsSpan().SequenceEqual(input))
+            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows) && version == StoreFile.Version && !again.AsSpan().SequenceEqual(input))
             {
                 throw new FuzzFindingException("the store reader accepted a file that is not the canonical form of what it read");
             }
 
-            foreach (var secret in new[] { state.Current, state.Previous })
+            if (version == StoreFile.Version1)
+            {
+                // A version 1 file becomes version 2 when written, holding the same ring.
+                using var migrated = StoreFile.Deserialize(again, "migrated");
+                if (!System.Linq.Enumerable.SequenceEqual(System.Linq.Enumerable.Select(state.Ring, s => (s.Id, s.Fingerprint, s.Replaced, s.Backups.Count)), System.Linq.Enumerable.Select(migrated.Ring, s => (s.Id, s.Fingerprint, s.Replaced, s.Backups.Count))))
+                {
+                    throw new FuzzFindingException("a version 1 file read, but version 2 writes back another ring");
+                }
+            }
+
+            foreach (var secret in state.Ring)
             {
                 if (secret is not null && (secret.Secret.Length < BackupEnvelope.MinSecretLength || secret.Secret.Length > BackupEnvelope.MaxSecretLength))
                 {
@@ -101,9 +117,9 @@ internal static class StoreFuzzTarget
                 }
             }
 
-            if (state.Previous is not null && state.Previous.Replaced is null)
+            if (state.Earlier.Exists(e => e.Replaced is null))
             {
-                throw new FuzzFindingException("the store reader accepted a previous secret without its replacement time");
+                throw new FuzzFindingException("the store reader accepted an earlier secret without its replacement time");
             }
 
             return "read";

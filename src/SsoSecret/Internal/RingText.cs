@@ -1,0 +1,36 @@
+using System;
+using System.Linq;
+
+namespace SsoSecret.Internal;
+
+/// <summary>What a change does to the store's key ring, in the words -WhatIf, -Verbose and the questions use.</summary>
+internal static class RingText
+{
+    private const int NamedAtMost = 3;
+
+    /// <summary>
+    /// What installing a secret (<paramref name="installing"/>; null for a new one) does to the ring as
+    /// <paramref name="before"/> holds it: which secret becomes current, which are kept, and that none is retired.
+    /// </summary>
+    internal static string Install(StoreState before, Guid? installing)
+    {
+        int after = before.CountAfterInstalling(installing ?? Guid.Empty);
+        var current = before.Current;
+        bool back = installing is Guid id && before.Earlier.Exists(e => e.Id == id);
+        var others = before.Earlier.Where(e => e.Id != installing).Select(e => e.Id).ToList();
+        string kept = others.Count == 0
+            ? string.Empty
+            : $" and its {others.Count} other earlier secret(s) ({string.Join(", ", others.Take(NamedAtMost))}{(others.Count > NamedAtMost ? ", ..." : string.Empty)})";
+        string returning = back ? $"Master secret {installing}, an earlier secret of the key ring, becomes current again. " : string.Empty;
+        if (current is null)
+        {
+            return $"{returning}The key ring then holds {after} secret(s){(others.Count == 0 ? string.Empty : ": the new current one" + kept)}; none is retired.";
+        }
+
+        return $"{returning}The key ring keeps master secret {current.Id} as an earlier secret (values protected under it still open){kept}: {after} secrets in all; none is retired.";
+    }
+
+    /// <summary>The role of a secret in the ring, for messages.</summary>
+    internal static string Role(StoreState state, StoredSecret secret) =>
+        ReferenceEquals(secret, state.Current) ? "current secret" : $"earlier secret (replaced {secret.Replaced:u})";
+}
