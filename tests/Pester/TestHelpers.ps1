@@ -204,10 +204,11 @@ function ConvertFrom-PublicKeyLine([string] $Line) {
     , [byte[]]$type.GetProperty('Bytes', [System.Reflection.BindingFlags]'NonPublic, Instance').GetValue($key).Clone()
 }
 
-function Get-PageVector([string] $Title) {
-    # A vector of docs/envelope-format-v2.md: its "name: value" fields and its file, read from the page itself.
-    $page = (Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot '../../docs/envelope-format-v2.md')) -replace "`r`n", "`n"
-    $match = [regex]::Match($page, '(?ms)^### ' + [regex]::Escape($Title) + '[^\n]*\n\n```text\n(.*?)\n```')
+function Get-PageVector([string] $Title, [string] $Page = 'envelope-format-v2.md') {
+    # A vector of a page of docs/ (docs/envelope-format-v2.md by default): its "name: value" fields and its file, read
+    # from the page itself: the first text block after the heading.
+    $page = (Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot "../../docs/$Page")) -replace "`r`n", "`n"
+    $match = [regex]::Match($page, '(?ms)^### ' + [regex]::Escape($Title) + '[^\n]*\n.*?```text\n(.*?)\n```')
     if (-not $match.Success) { throw "No vector '$Title' on the page." }
     $body = $match.Groups[1].Value
     $fields = @{}
