@@ -338,7 +338,7 @@ Describe 'A forged backup under the real secret id (anyone with the public key l
         $empty = New-TestPath 'empty-store'
         $verbose = Restore-SsoMasterSecret -LiteralPath $Forged -RecoveryKeyPath $KeyA.Path -RecoveryKeyPassword $Password -StorePath $empty -Force -Verbose 4>&1
         $said = ($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message) -join "`n"
-        $said | Should -BeLike "*anyone who has a recovery public key line can write such a backup, so it proves nothing about who wrote it. Its secret's fingerprint is $((Get-SsoSecretBackupInfo $Forged).Fingerprint); the store's is empty*"
+        $said | Should -BeLike "*anyone who has a recovery public key line can write such a backup, so it proves nothing about who wrote it. Its secret's fingerprint is $((Get-SsoSecretBackupInfo $Forged).Fingerprint); the store holds no secret*"
         # -WhatIf says it too, before anything is opened.
         $whatIf = Restore-SsoMasterSecret -LiteralPath $Forged -RecoveryKeyPath $KeyA.Path -StorePath (New-TestPath 'other-empty') -WhatIf -Verbose 4>&1 | Out-String
         $whatIf | Should -BeLike '*proves nothing about who wrote it*'

@@ -35,15 +35,15 @@ public sealed class NewSsoMasterSecretCommand : BackupWriterCommandBase
 
             if (replacing is null)
             {
-                if (!ShouldChange(store.Path, $"Generate a master secret and write its backup to '{path}'. {ring}", Force))
+                if (!ShouldChange(store.Path, $"Generate a master secret and write its backup to '{path}'.{ring}", Force))
                 {
                     return;
                 }
             }
             else if (!ConfirmReplacement(
                 store.Path,
-                $"Replace master secret {replacing} with a new one and write its backup to '{path}'. {ring}",
-                $"The store '{store.Path}' holds master secret {replacing}. Replace it with a new one, its backup written to '{path}'? {ring}",
+                $"Replace master secret {replacing} with a new one and write its backup to '{path}'.{ring}",
+                $"The store '{store.Path}' holds master secret {replacing}. Replace it with a new one, its backup written to '{path}'?{ring}",
                 Force,
                 ConfirmImpact.Medium,
                 () => new StoreException(SsoSecretFailure.MasterSecretExists, store.Path, $"The store '{store.Path}' already holds master secret {replacing}; it was not replaced. Replacing it takes -Force (or an answer at a prompt).")))

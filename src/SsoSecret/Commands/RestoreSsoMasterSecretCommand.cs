@@ -294,14 +294,14 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
         string warning = caution is null ? string.Empty : " " + caution;
         if (seen.Id is null)
         {
-            return ShouldChange(storePath, $"Restore master secret {restoredId} (fingerprint {fingerprint}) from {from}. {seen.Ring}{warning}", Force, ConfirmImpact.Medium);
+            return ShouldChange(storePath, $"Restore master secret {restoredId} (fingerprint {fingerprint}) from {from}.{seen.Ring}{warning}", Force, ConfirmImpact.Medium);
         }
 
-        string action = $"Replace master secret {seen.Id} (fingerprint {seen.Fingerprint}) with {restoredId} (fingerprint {fingerprint}) from {from}. {seen.Ring}{warning}";
+        string action = $"Replace master secret {seen.Id} (fingerprint {seen.Fingerprint}) with {restoredId} (fingerprint {fingerprint}) from {from}.{seen.Ring}{warning}";
         if (!ConfirmReplacement(
             storePath,
             action,
-            $"The store '{storePath}' holds master secret {seen.Id} (fingerprint {seen.Fingerprint}), not the one in {from}: {restoredId} (fingerprint {fingerprint}). Make {restoredId} the current secret? {seen.Ring}{warning}",
+            $"The store '{storePath}' holds master secret {seen.Id} (fingerprint {seen.Fingerprint}), not the one in {from}: {restoredId} (fingerprint {fingerprint}). Make {restoredId} the current secret?{seen.Ring}{warning}",
             Force,
             ConfirmImpact.High,
             () => new StoreException(

@@ -10,7 +10,9 @@ internal static class RingText
 
     /// <summary>
     /// What installing a secret (<paramref name="installing"/>; null for a new one) does to the ring as
-    /// <paramref name="before"/> holds it: which secret becomes current, which are kept, and that none is retired.
+    /// <paramref name="before"/> holds it: which secret becomes current, which are kept, and that none is retired;
+    /// empty for the first secret of an empty ring (nothing to keep). Starts with a space when not empty, to follow a
+    /// sentence.
     /// </summary>
     internal static string Install(StoreState before, Guid? installing)
     {
@@ -24,10 +26,10 @@ internal static class RingText
         string returning = back ? $"Master secret {installing}, an earlier secret of the key ring, becomes current again. " : string.Empty;
         if (current is null)
         {
-            return $"{returning}The key ring then holds {after} secret(s){(others.Count == 0 ? string.Empty : ": the new current one" + kept)}; none is retired.";
+            return others.Count == 0 ? string.Empty : $" {returning}The key ring then holds {after} secrets: the new current one{kept}; none is retired.";
         }
 
-        return $"{returning}The key ring keeps master secret {current.Id} as an earlier secret (values protected under it still open){kept}: {after} secrets in all; none is retired.";
+        return $" {returning}The key ring keeps master secret {current.Id} as an earlier secret (values protected under it still open){kept}: {after} secrets in all; none is retired.";
     }
 
     /// <summary>The role of a secret in the ring, for messages.</summary>
