@@ -334,7 +334,7 @@ Describe 'A store on a full disk: partial success told truthfully' {
         if ($Reason) { Set-ItResult -Skipped -Because $Reason; return }
         $caught = Get-Refusal { New-SsoMasterSecret -BackupPath "$Out/first.bak" -StorePath $Store -Password $Password -KdfParameters $TinyKdf -Force }
         $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.BackupStillNeeded,*'
-        $caught.Exception.Message | Should -BeLike "*'$Out/first.bak' is a backup of master secret $($Info.SecretId)*which the store still holds as its current secret*"
+        $caught.Exception.Message | Should -BeLike "*'$Out/first.bak' is a backup of master secret $($Info.SecretId)*which the store's key ring still holds as its current secret*"
         Get-FileDigest "$Out/first.bak" | Should -Be $FirstDigest
         Get-FileDigest "$Store/master-secret.dat" | Should -Be $StoreDigest
         (Get-FileNames $Out) | Should -Be @('first.bak', 'second.bak')
