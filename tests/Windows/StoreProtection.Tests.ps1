@@ -39,9 +39,10 @@ Describe 'On Windows, a store whose DPAPI blob does not open' {
         $made = New-WorkSecret
         Edit-StoreFile $made.Store {
             param($data)
-            # docs/store-format.md: the current secret at 12 is id (16), created (8), L (2, big-endian), the blob (L).
-            $length = $data[36] * 256 + $data[37]
-            $data[38 + $length - 1] = $data[38 + $length - 1] -bxor 0x01
+            # docs/store-format.md (version 2): the current secret's entry at 13 is id (16), created (8), L (2,
+            # big-endian), the blob (L).
+            $length = $data[37] * 256 + $data[38]
+            $data[39 + $length - 1] = $data[39 + $length - 1] -bxor 0x01
         }
         $refusal = Get-Refusal { Get-SsoMasterSecret -StorePath $made.Store -ErrorAction Stop }
         $refusal.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.StoreUnprotectFailed,*'
