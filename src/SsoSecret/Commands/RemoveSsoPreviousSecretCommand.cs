@@ -157,6 +157,7 @@ public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
         }
 
         var found = new List<string>();
+        string? firstFound = null;
         int values = 0;
         foreach (string file in _checked)
         {
@@ -187,15 +188,19 @@ public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
                 }
             }
 
-            found.AddRange(counts.Select(c => $"'{file}': {c.Value} value(s) under {c.Key}"));
+            if (counts.Count > 0)
+            {
+                firstFound ??= file;
+                found.AddRange(counts.Select(c => $"'{file}': {c.Value} value(s) under {c.Key}"));
+            }
         }
 
         WriteVerbose($"Searched {_checked.Count} file(s), {values} protected value(s), for values under {string.Join(", ", retiring)}.");
-        if (found.Count > 0)
+        if (firstFound is not null)
         {
             throw new StoreException(
                 SsoSecretFailure.SecretStillInUse,
-                _checked[0],
+                firstFound,
                 $"Values protected under a secret to retire are still in use: {string.Join("; ", found)}. Retired, it would no longer open them. Nothing was retired.");
         }
     }
