@@ -96,9 +96,11 @@ function Invoke-Native {
     }
 }
 
-function Publish-Project([string] $Project, [string] $Output) {
-    # Every project is published the same way: the chosen configuration, quiet, warnings as errors.
-    Invoke-Native dotnet publish (Join-Path $Root $Project) -c $Configuration -o $Output --nologo -v quiet '-p:TreatWarningsAsErrors=true'
+function Publish-Project([string] $Project, [string] $Output, [string] $Framework) {
+    # Every project is published the same way: the chosen configuration, quiet, warnings as errors; a project with
+    # several target frameworks is published once for each one asked for.
+    $frameworkArguments = @(if ($Framework) { '-f', $Framework })
+    Invoke-Native dotnet publish (Join-Path $Root $Project) -c $Configuration -o $Output @frameworkArguments --nologo -v quiet '-p:TreatWarningsAsErrors=true'
 }
 
 function Invoke-ChildPwsh {
@@ -122,17 +124,23 @@ function Build-Module {
     if (Test-Path -LiteralPath $publish) { Remove-Item -LiteralPath $publish -Recurse -Force }
     Publish-Project 'src/SsoSecret/SsoSecret.csproj' $publish
     Publish-Project 'src/SsoSecret.Loader/SsoSecret.Loader.csproj' $publish
+    $publishModern = Join-Path $publish 'net8.0'
+    Publish-Project 'src/SsoSecret.Core/SsoSecret.Core.csproj' $publishModern 'net8.0'
 
     if (Test-Path -LiteralPath $ModuleOut) { Remove-Item -LiteralPath $ModuleOut -Recurse -Force }
     # bin/ holds the cmdlets (the root module), the types scripts name and the loader; bin/isolated the engine and
-    # BouncyCastle, which the loader serves from there to a load context of their own (src/SsoSecret.Loader).
+    # BouncyCastle for .NET Standard 2.0 (Windows PowerShell 5.1 loads them from there), and bin/isolated/net8.0 the
+    # engine for .NET 8 with BouncyCastle's .NET 6 build, which the loader serves to a load context of their own on
+    # PowerShell 7 (src/SsoSecret.Loader).
     $bin = New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'bin')
     $isolated = New-Item -ItemType Directory -Path (Join-Path $bin 'isolated')
+    $isolatedModern = New-Item -ItemType Directory -Path (Join-Path $isolated 'net8.0')
     foreach ($assembly in 'SsoSecret.dll', 'SsoSecret.Types.dll', 'SsoSecret.Loader.dll') {
         Copy-Item -LiteralPath (Join-Path $publish $assembly) $bin
     }
     foreach ($assembly in 'SsoSecret.Core.dll', 'BouncyCastle.Cryptography.dll') {
         Copy-Item -LiteralPath (Join-Path $publish $assembly) $isolated
+        Copy-Item -LiteralPath (Join-Path $publishModern $assembly) $isolatedModern
     }
     Copy-Item -LiteralPath (Join-Path $Root 'SsoSecret.psd1') $ModuleOut
     # module/ holds SsoSecret's own files, and the DSC module in a folder of its own.

@@ -9,14 +9,18 @@ namespace SsoSecret;
 
 /// <summary>
 /// Runs when PowerShell imports the module (SsoSecret.dll is its root module), before any command runs: it makes the
-/// engine (SsoSecret.Core, in bin/isolated with BouncyCastle) loadable. On PowerShell 7 the engine goes to a load
-/// context of its own (SsoSecret.Loader); on Windows PowerShell 5.1, which has no load contexts, it is loaded from
-/// bin/isolated as it is asked for.
+/// engine (SsoSecret.Core, with BouncyCastle) loadable. The engine is built twice: for .NET Standard 2.0 in bin/isolated
+/// and for .NET 8 (with the vectorized managed Argon2id) in bin/isolated/net8.0. On PowerShell 7 the .NET 8 engine goes
+/// to a load context of its own (SsoSecret.Loader); on Windows PowerShell 5.1, which has no load contexts and runs on
+/// .NET Framework, the .NET Standard one is loaded from bin/isolated as it is asked for.
 /// </summary>
 public sealed class ModuleInitializer : IModuleAssemblyInitializer
 {
     /// <summary>The folder below bin that holds the engine and its dependencies.</summary>
     internal const string IsolatedFolder = "isolated";
+
+    /// <summary>The folder below <see cref="IsolatedFolder"/> that holds the .NET 8 engine, PowerShell 7's.</summary>
+    internal const string ModernFolder = "net8.0";
 
     private static int s_installed;
 
@@ -51,6 +55,7 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer
         // through reflection, once.
         var loader = Assembly.LoadFrom(Path.Combine(bin, "SsoSecret.Loader.dll"));
         var install = loader.GetType("SsoSecret.Loader.LoadContext", throwOnError: true)!.GetMethod("Install", BindingFlags.Public | BindingFlags.Static)!;
-        install.Invoke(null, new object[] { folder, bin });
+        string modern = Path.Combine(folder, ModernFolder);
+        install.Invoke(null, new object[] { Directory.Exists(modern) ? modern : folder, bin });
     }
 }

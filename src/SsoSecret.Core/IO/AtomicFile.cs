@@ -169,7 +169,7 @@ internal sealed class TemporaryFile : IDisposable
     /// <summary>Creates a temporary file beside <paramref name="path"/>, opening (and owning) its folder.</summary>
     internal static TemporaryFile Create(string path)
     {
-        string directory = Path.GetDirectoryName(path);
+        string? directory = Path.GetDirectoryName(path);
         if (string.IsNullOrEmpty(directory))
         {
             throw new ArgumentException("The path has no folder.", nameof(path));

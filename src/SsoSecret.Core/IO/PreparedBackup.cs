@@ -115,7 +115,7 @@ internal sealed class PreparedBackup : IDisposable
     /// </summary>
     internal static TemporaryFile Begin(string path, bool overwrite, Func<SsoSecretException>? exists = null)
     {
-        string directory = System.IO.Path.GetDirectoryName(path);
+        string? directory = System.IO.Path.GetDirectoryName(path);
         var folder = OpenFolder.Open(string.IsNullOrEmpty(directory) ? "." : directory);
         try
         {

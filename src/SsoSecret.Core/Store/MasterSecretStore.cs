@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using SsoSecret.Crypto;
 using SsoSecret.IO;
 using SsoSecret.Store;
+using UnixFileMode = SsoSecret.IO.UnixFileMode;
 
 namespace SsoSecret;
 
