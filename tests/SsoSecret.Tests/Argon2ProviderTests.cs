@@ -170,7 +170,7 @@ public sealed class Argon2ProviderTests
     [InlineData(" BOUNCYCASTLE ")]
     public void TheSettingBouncyCastleLoadsNoLibrary(string setting)
     {
-        var selection = Argon2.Select(setting, new[] { "libargon2.so.1" }, _ => throw new InvalidOperationException("no library may be loaded"));
+        var selection = Argon2.Select(setting, new[] { "libargon2.so.1" }, _ => throw new InvalidOperationException("no library may be loaded"), managed: null);
         Assert.Same(BouncyCastleArgon2.Instance, selection.Provider);
         Assert.Equal("BouncyCastle", selection.Name);
         Assert.Contains("$env:SSOSECRET_KDF", selection.Reason, StringComparison.Ordinal);
@@ -182,9 +182,9 @@ public sealed class Argon2ProviderTests
     [InlineData("Native,BouncyCastle")]
     public void AnUnknownSettingIsRefusedWithTheChoices(string setting)
     {
-        var e = Assert.Throws<KdfUnavailableException>(() => Argon2.Select(setting, Array.Empty<string>(), _ => (null, "unused")));
+        var e = Assert.Throws<KdfUnavailableException>(() => Argon2.Select(setting, Array.Empty<string>(), _ => (null, "unused"), managed: null));
         Assert.Contains($"'{setting}'", e.Message, StringComparison.Ordinal);
-        Assert.Contains("Auto (or nothing), Native or BouncyCastle", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Auto (or nothing), Native, Managed or BouncyCastle", e.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -194,11 +194,11 @@ public sealed class Argon2ProviderTests
     [InlineData("auto")]
     public void WithoutALibraryTheDefaultIsBouncyCastleAndSaysWhy(string? setting)
     {
-        var none = Argon2.Select(setting, Array.Empty<string>(), _ => throw new InvalidOperationException("nothing to load"));
+        var none = Argon2.Select(setting, Array.Empty<string>(), _ => throw new InvalidOperationException("nothing to load"), managed: null);
         Assert.Same(BouncyCastleArgon2.Instance, none.Provider);
         Assert.Contains("no libargon2 is looked for on this platform unless $env:SSOSECRET_ARGON2_LIBRARY names one", none.Reason, StringComparison.Ordinal);
 
-        var missing = Argon2.Select(setting, new[] { "/nonexistent/libargon2.so.1" }, Argon2.LoadNative);
+        var missing = Argon2.Select(setting, new[] { "/nonexistent/libargon2.so.1" }, Argon2.LoadNative, managed: null);
         Assert.Same(BouncyCastleArgon2.Instance, missing.Provider);
         Assert.Equal("no native libargon2 can be used ('/nonexistent/libargon2.so.1' does not exist)", missing.Reason);
     }
@@ -206,11 +206,11 @@ public sealed class Argon2ProviderTests
     [Fact]
     public void WithoutALibraryNativeIsRefusedAndSaysWhy()
     {
-        var e = Assert.Throws<KdfUnavailableException>(() => Argon2.Select("Native", new[] { "/nonexistent/libargon2.so.1" }, Argon2.LoadNative));
+        var e = Assert.Throws<KdfUnavailableException>(() => Argon2.Select("Native", new[] { "/nonexistent/libargon2.so.1" }, Argon2.LoadNative, managed: null));
         Assert.StartsWith("$env:SSOSECRET_KDF is 'Native', but no native Argon2id can be used: '/nonexistent/libargon2.so.1' does not exist.", e.Message, StringComparison.Ordinal);
         Assert.Contains("apt-get install libargon2-1", e.Message, StringComparison.Ordinal);
 
-        var none = Assert.Throws<KdfUnavailableException>(() => Argon2.Select("native", Array.Empty<string>(), Argon2.LoadNative));
+        var none = Assert.Throws<KdfUnavailableException>(() => Argon2.Select("native", Array.Empty<string>(), Argon2.LoadNative, managed: null));
         Assert.Contains("no libargon2 is looked for on this platform", none.Message, StringComparison.Ordinal);
     }
 
@@ -218,11 +218,11 @@ public sealed class Argon2ProviderTests
     public void ALibraryThatGivesWrongAnswersIsNeverUsed()
     {
         var wrong = new FakeArgon2((password, salt, secret, associatedData, kdf, output) => Array.Fill(output, (byte)0x42));
-        var selection = Argon2.Select(null, new[] { "fake" }, _ => (wrong, string.Empty));
+        var selection = Argon2.Select(null, new[] { "fake" }, _ => (wrong, string.Empty), managed: null);
         Assert.Same(BouncyCastleArgon2.Instance, selection.Provider);
         Assert.Equal("no native libargon2 can be used (fake libargon2 failed its self-test (RFC 9106 section 5.3: gave 4242424242424242..., expected 0d640df58d78766c...))", selection.Reason);
 
-        var e = Assert.Throws<KdfUnavailableException>(() => Argon2.Select("Native", new[] { "fake" }, _ => (wrong, string.Empty)));
+        var e = Assert.Throws<KdfUnavailableException>(() => Argon2.Select("Native", new[] { "fake" }, _ => (wrong, string.Empty), managed: null));
         Assert.Contains("fake libargon2 failed its self-test (RFC 9106 section 5.3", e.Message, StringComparison.Ordinal);
     }
 
@@ -238,7 +238,7 @@ public sealed class Argon2ProviderTests
                 output[31] ^= 1;
             }
         });
-        var selection = Argon2.Select("Auto", new[] { "fake" }, _ => (subtle, string.Empty));
+        var selection = Argon2.Select("Auto", new[] { "fake" }, _ => (subtle, string.Empty), managed: null);
         Assert.Same(BouncyCastleArgon2.Instance, selection.Provider);
         Assert.Contains("failed its self-test (docs/envelope-format.md vector 1: gave 853b272a44db1421..., expected 853b272a44db1421...)", selection.Reason, StringComparison.Ordinal);
     }
@@ -247,7 +247,7 @@ public sealed class Argon2ProviderTests
     public void ALibraryThatReportsAnErrorFailsTheSelfTest()
     {
         var failing = new FakeArgon2((password, salt, secret, associatedData, kdf, output) => throw new KdfUnavailableException("libargon2 at fake failed: error -22 (Memory allocation error)."));
-        var selection = Argon2.Select(null, new[] { "fake" }, _ => (failing, string.Empty));
+        var selection = Argon2.Select(null, new[] { "fake" }, _ => (failing, string.Empty), managed: null);
         Assert.Same(BouncyCastleArgon2.Instance, selection.Provider);
         Assert.Contains("failed its self-test (RFC 9106 section 5.3: libargon2 at fake failed: error -22", selection.Reason, StringComparison.Ordinal);
     }
@@ -261,7 +261,7 @@ public sealed class Argon2ProviderTests
         {
             tried.Add(candidate);
             return candidate == "/opt/homebrew/lib/libargon2.1.dylib" ? (null, $"'{candidate}' does not exist") : (good, string.Empty);
-        });
+        }, managed: null);
         Assert.Same(good, selection.Provider);
         Assert.Equal(new[] { "/opt/homebrew/lib/libargon2.1.dylib", "/usr/local/lib/libargon2.1.dylib" }, tried);
         Assert.Equal("$env:SSOSECRET_KDF is 'Native'; fake libargon2 passed its self-test", selection.Reason);
@@ -290,7 +290,7 @@ public sealed class Argon2ProviderTests
     public void ALibraryWithoutArgon2CtxIsNotLibargon2()
     {
         Assert.True(File.Exists(TestArgon2.LibraryWithoutArgon2), TestArgon2.LibraryWithoutArgon2);
-        var selection = Argon2.Select(null, new[] { TestArgon2.LibraryWithoutArgon2 }, Argon2.LoadNative);
+        var selection = Argon2.Select(null, new[] { TestArgon2.LibraryWithoutArgon2 }, Argon2.LoadNative, managed: null);
         Assert.Same(BouncyCastleArgon2.Instance, selection.Provider);
         Assert.Equal($"no native libargon2 can be used ('{TestArgon2.LibraryWithoutArgon2}' has no argon2_ctx function: it is not libargon2)", selection.Reason);
     }
@@ -301,7 +301,7 @@ public sealed class Argon2ProviderTests
         string folder = TestPaths.NewTemporaryFolder();
         string path = Path.Combine(folder, "libargon2.so.1");
         File.WriteAllText(path, "not a shared library");
-        var selection = Argon2.Select(null, new[] { path }, Argon2.LoadNative);
+        var selection = Argon2.Select(null, new[] { path }, Argon2.LoadNative, managed: null);
         Assert.Same(BouncyCastleArgon2.Instance, selection.Provider);
         Assert.StartsWith($"no native libargon2 can be used ('{path}' could not be loaded (", selection.Reason, StringComparison.Ordinal);
     }
@@ -311,17 +311,17 @@ public sealed class Argon2ProviderTests
     public void ARealLibraryThatGivesWrongAnswersFailsTheSelfTest()
     {
         string path = TestArgon2.BadLibrary!;
-        var selection = Argon2.Select(null, new[] { path }, Argon2.LoadNative);
+        var selection = Argon2.Select(null, new[] { path }, Argon2.LoadNative, managed: null);
         Assert.Same(BouncyCastleArgon2.Instance, selection.Provider);
         Assert.Equal($"no native libargon2 can be used (libargon2 (native) at {path} failed its self-test (RFC 9106 section 5.3: gave 4242424242424242..., expected 0d640df58d78766c...))", selection.Reason);
-        var e = Assert.Throws<KdfUnavailableException>(() => Argon2.Select("Native", new[] { path }, Argon2.LoadNative));
+        var e = Assert.Throws<KdfUnavailableException>(() => Argon2.Select("Native", new[] { path }, Argon2.LoadNative, managed: null));
         Assert.Contains("failed its self-test", e.Message, StringComparison.Ordinal);
     }
 
     [NativeArgon2Fact]
     public void TheSystemLibraryIsChosenByDefault()
     {
-        var selection = Argon2.Select(null, Argon2.Candidates(Environment.GetEnvironmentVariable(Argon2.LibraryVariable)), Argon2.LoadNative);
+        var selection = Argon2.Select(null, Argon2.Candidates(Environment.GetEnvironmentVariable(Argon2.LibraryVariable)), Argon2.LoadNative, Argon2.ManagedProvider);
         Assert.Equal("Native", selection.Name);
         Assert.Matches("^libargon2 \\(native\\) at .*libargon2.* passed its self-test$", selection.Reason);
     }

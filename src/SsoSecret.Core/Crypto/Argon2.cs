@@ -10,15 +10,17 @@ namespace SsoSecret.Crypto;
 
 /// <summary>
 /// Which Argon2id implementation this process runs, chosen once, at the first derivation: a native libargon2 when the
-/// system has one and it passes <see cref="Argon2SelfTest"/>, else BouncyCastle. <c>$env:SSOSECRET_KDF</c> forces a
-/// choice (BouncyCastle, or Native to require the library); <c>$env:SSOSECRET_ARGON2_LIBRARY</c> names the library
-/// file to use instead of the platform's usual place.
+/// system has one and it passes <see cref="Argon2SelfTest"/>, else the managed vectorized one (on .NET 8 and later:
+/// PowerShell 7.4+) when it passes the same test, else BouncyCastle. <c>$env:SSOSECRET_KDF</c> forces a choice
+/// (BouncyCastle; Managed or Native to require that one); <c>$env:SSOSECRET_ARGON2_LIBRARY</c> names the library file
+/// to use instead of the platform's usual place.
 /// </summary>
 internal static class Argon2
 {
     internal const string ProviderVariable = "SSOSECRET_KDF";
     internal const string LibraryVariable = "SSOSECRET_ARGON2_LIBRARY";
     internal const string Auto = "Auto";
+    internal const string ManagedName = "Managed";
 
     private static readonly object s_lock = new();
     private static readonly AsyncLocal<Argon2Selection?> s_override = new();
@@ -41,11 +43,19 @@ internal static class Argon2
 
             lock (s_lock)
             {
-                s_selection ??= Select(Environment.GetEnvironmentVariable(ProviderVariable), Candidates(Environment.GetEnvironmentVariable(LibraryVariable)), LoadNative);
+                s_selection ??= Select(Environment.GetEnvironmentVariable(ProviderVariable), Candidates(Environment.GetEnvironmentVariable(LibraryVariable)), LoadNative, ManagedProvider);
                 return s_selection;
             }
         }
     }
+
+    /// <summary>The managed vectorized implementation, where this build of the engine has one (.NET 8 and later), else null.</summary>
+    internal static Argon2Provider? ManagedProvider =>
+#if NET8_0_OR_GREATER
+        Managed.ManagedArgon2.Instance;
+#else
+        null;
+#endif
 
     /// <summary>What the calls on this logical thread run: <see cref="Use"/>'s provider, else the process's choice.</summary>
     internal static Argon2Selection Active => s_override.Value ?? Selection;
@@ -98,10 +108,11 @@ internal static class Argon2
     }
 
     /// <summary>
-    /// The choice for a setting of <c>$env:SSOSECRET_KDF</c> (null, Auto, BouncyCastle or Native, in any case) and the
-    /// candidate libraries, loaded with <paramref name="load"/>. Every native candidate must pass the self-test.
+    /// The choice for a setting of <c>$env:SSOSECRET_KDF</c> (null, Auto, BouncyCastle, Managed or Native, in any case),
+    /// the candidate libraries, loaded with <paramref name="load"/>, and the managed implementation (null where there is
+    /// none). Every native candidate, and the managed implementation, must pass the self-test.
     /// </summary>
-    internal static Argon2Selection Select(string? setting, IReadOnlyList<string> candidates, Func<string, (Argon2Provider? Provider, string Reason)> load)
+    internal static Argon2Selection Select(string? setting, IReadOnlyList<string> candidates, Func<string, (Argon2Provider? Provider, string Reason)> load, Argon2Provider? managed)
     {
         string mode = string.IsNullOrWhiteSpace(setting) ? Auto : setting!.Trim();
         string variable = "$env:" + ProviderVariable;
@@ -110,10 +121,28 @@ internal static class Argon2
             return new Argon2Selection(BouncyCastleArgon2.Instance, $"{variable} is '{setting!.Trim()}'");
         }
 
+        if (string.Equals(mode, ManagedName, StringComparison.OrdinalIgnoreCase))
+        {
+            if (managed is null)
+            {
+                throw new KdfUnavailableException(
+                    $"{variable} is 'Managed', but the managed vectorized Argon2id needs .NET 8 or later (PowerShell 7.4 or later), and this is "
+                    + $"{RuntimeInformation.FrameworkDescription}. Remove {variable} to use BouncyCastle.");
+            }
+
+            string? failure = Argon2SelfTest.Run(managed);
+            if (failure is not null)
+            {
+                throw new KdfUnavailableException($"{variable} is 'Managed', but {managed.Description} failed its self-test ({failure}). Remove {variable} to use another implementation.");
+            }
+
+            return new Argon2Selection(managed, $"{variable} is 'Managed'; {managed.Description} passed its self-test");
+        }
+
         bool required = string.Equals(mode, NativeArgon2.ProviderName, StringComparison.OrdinalIgnoreCase);
         if (!required && !string.Equals(mode, Auto, StringComparison.OrdinalIgnoreCase))
         {
-            throw new KdfUnavailableException($"{variable} is '{setting}', which is not a KDF implementation: use Auto (or nothing), Native or BouncyCastle.");
+            throw new KdfUnavailableException($"{variable} is '{setting}', which is not a KDF implementation: use Auto (or nothing), Native, Managed or BouncyCastle.");
         }
 
         var problems = new List<string>();
@@ -143,10 +172,23 @@ internal static class Argon2
         {
             throw new KdfUnavailableException(
                 $"{variable} is 'Native', but no native Argon2id can be used: {why}. Install libargon2 (Debian, Ubuntu: apt-get install libargon2-1; "
-                + $"macOS: brew install argon2), or name the library with $env:{LibraryVariable}, or remove {variable} to use BouncyCastle.");
+                + $"macOS: brew install argon2), or name the library with $env:{LibraryVariable}, or remove {variable} to use "
+                + (managed is null ? "BouncyCastle." : "the managed Argon2id."));
         }
 
-        return new Argon2Selection(BouncyCastleArgon2.Instance, "no native libargon2 can be used (" + why + ")");
+        string noNative = "no native libargon2 can be used (" + why + ")";
+        if (managed is not null)
+        {
+            string? failure = Argon2SelfTest.Run(managed);
+            if (failure is null)
+            {
+                return new Argon2Selection(managed, $"{noNative}; {managed.Description} passed its self-test");
+            }
+
+            noNative += $"; {managed.Description} failed its self-test ({failure})";
+        }
+
+        return new Argon2Selection(BouncyCastleArgon2.Instance, noNative);
     }
 
     /// <summary>Loads a candidate library as the process's choice does (a full path that does not exist is not handed to the loader).</summary>
@@ -187,6 +229,6 @@ internal sealed class Argon2Selection
 
     internal string Reason { get; }
 
-    /// <summary>BouncyCastle or Native.</summary>
+    /// <summary>BouncyCastle, Managed or Native.</summary>
     internal string Name => Provider.Name;
 }
