@@ -1,5 +1,6 @@
-# Which Argon2id implementation a process runs (a native libargon2 that passes its self-test, else BouncyCastle), how
-# $env:SSOSECRET_KDF and $env:SSOSECRET_ARGON2_LIBRARY change it, and what the commands say about it. The choice is
+# Which Argon2id implementation a process runs (a native libargon2 that passes its self-test, else the managed
+# vectorized one, which PowerShell 7 always has, else BouncyCastle), how $env:SSOSECRET_KDF and
+# $env:SSOSECRET_ARGON2_LIBRARY change it, and what the commands say about it. The choice is
 # made once per process, so each case runs in a new pwsh with its own environment. Cases that need the system's
 # libargon2 or a C compiler skip, saying why, on a machine without them.
 
@@ -54,12 +55,12 @@ AfterAll {
 
 Describe 'The Argon2id implementation of a process' {
     It 'is named by Measure-SsoKdf, with the reason' {
-        $Default.Implementation | Should -BeIn @('Native', 'BouncyCastle')
+        $Default.Implementation | Should -BeIn @('Native', 'Managed')
         if ($HasNative) {
             $Default.ImplementationReason | Should -Match '^libargon2 \(native\) at .*libargon2.* passed its self-test$'
         }
         else {
-            $Default.ImplementationReason | Should -Match '^no native libargon2 can be used \(.+\)$'
+            $Default.ImplementationReason | Should -Match "^no native libargon2 can be used \(.+\); SsoSecret's managed Argon2id \((AVX2|SSE2|AdvSIMD|scalar), \.NET [\d.]+\) passed its self-test$"
         }
     }
 
@@ -74,17 +75,31 @@ Describe 'The Argon2id implementation of a process' {
         $result.ImplementationReason | Should -Be "`$env:SSOSECRET_KDF is 'BouncyCastle'"
     }
 
-    It 'is BouncyCastle, saying why, when the library is absent' {
+    It 'is the managed vectorized code, saying why, when the library is absent' {
         $result = Invoke-Child $Measure @{ SSOSECRET_ARGON2_LIBRARY = $Missing }
-        $result.Implementation | Should -Be 'BouncyCastle'
-        $result.ImplementationReason | Should -Be "no native libargon2 can be used ('$Missing' does not exist)"
+        $result.Implementation | Should -Be 'Managed'
+        $result.ImplementationReason | Should -Match ("^" + [regex]::Escape("no native libargon2 can be used ('$Missing' does not exist); SsoSecret's managed Argon2id (") + '(AVX2|SSE2|AdvSIMD|scalar), \.NET [\d.]+\) passed its self-test$')
     }
 
-    It 'is BouncyCastle when the library gives wrong answers: the self-test keeps it out' {
+    It 'is the managed code when the library gives wrong answers: the self-test keeps the library out' {
         if (-not $BadLibrary) { Set-ItResult -Skipped -Because 'there is no C compiler (cc) to build tests/Fixtures/BadArgon2' }
         $result = Invoke-Child $Measure @{ SSOSECRET_ARGON2_LIBRARY = $BadLibrary }
-        $result.Implementation | Should -Be 'BouncyCastle'
-        $result.ImplementationReason | Should -BeLike "*$BadLibrary failed its self-test (RFC 9106 section 5.3: gave 4242424242424242..., expected 0d640df58d78766c...)*"
+        $result.Implementation | Should -Be 'Managed'
+        $result.ImplementationReason | Should -BeLike "*$BadLibrary failed its self-test (RFC 9106 section 5.3: gave 4242424242424242..., expected 0d640df58d78766c...)); SsoSecret's managed Argon2id (*) passed its self-test"
+    }
+
+    It 'is the managed code when $env:SSOSECRET_KDF says so, whatever the system has' {
+        $result = Invoke-Child $Measure @{ SSOSECRET_KDF = 'Managed' }
+        $result.Implementation | Should -Be 'Managed'
+        $result.ImplementationReason | Should -Match "^\`$env:SSOSECRET_KDF is 'Managed'; SsoSecret's managed Argon2id \((AVX2|SSE2|AdvSIMD|scalar), \.NET [\d.]+\) passed its self-test$"
+    }
+
+    It 'runs the engine built for .NET 8, from bin/isolated/net8.0, on PowerShell 7' {
+        # The managed Argon2id, which hashes with BouncyCastle's BLAKE2b: both assemblies are loaded.
+        $result = Invoke-Child "`$null = Measure-SsoKdf -KdfParameters ([SsoSecret.KdfParameters]::new(1024, 1, 1)); [System.AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -in 'SsoSecret.Core', 'BouncyCastle.Cryptography' } | ForEach-Object { @{ Name = `$_.GetName().Name; Location = `$_.Location } } | ConvertTo-Json" @{ SSOSECRET_KDF = 'Managed' }
+        $folder = Join-Path (Split-Path $env:SSOSECRET_TEST_MODULE) 'bin/isolated/net8.0'
+        @($result).Count | Should -Be 2
+        foreach ($assembly in $result) { $assembly.Location | Should -Be (Join-Path $folder "$($assembly.Name).dll") }
     }
 
     It 'is the native library when $env:SSOSECRET_KDF requires it and it works' {
@@ -122,28 +137,34 @@ Describe 'A required native library that cannot be used' {
     It 'refuses an unknown $env:SSOSECRET_KDF' {
         $result = Invoke-Child $MeasureOrError @{ SSOSECRET_KDF = 'Fastest' }
         $result.ErrorId | Should -Be 'SsoSecret.KdfUnavailable,SsoSecret.Commands.MeasureSsoKdfCommand'
-        $result.Message | Should -BeLike "*'Fastest', which is not a KDF implementation: use Auto (or nothing), Native or BouncyCastle.*"
+        $result.Message | Should -BeLike "*'Fastest', which is not a KDF implementation: use Auto (or nothing), Native, Managed or BouncyCastle.*"
     }
 }
 
 Describe 'Backups across implementations' {
+    BeforeAll {
+        # Writes a backup with the first implementation of each pair, in a process of its own, and checks it with the
+        # second, in another.
+        function Assert-OpensAcross([string[][]] $Pairs) {
+            foreach ($pair in $Pairs) {
+                $path = New-TestPath "by-$($pair[0])"
+                $write = "New-SsoMasterSecret -BackupPath '$path' -StorePath '$(New-TestPath 'store')' -Password (ConvertTo-SecureString 'correct horse battery' -AsPlainText -Force) -KdfProfile Interactive | Out-Null; [SsoSecret.Diagnostics.KdfCounters]::LastImplementation | ConvertTo-Json"
+                Invoke-Child $write @{ SSOSECRET_KDF = $pair[0] } | Should -Be $pair[0]
+                $check = "@{ Valid = (Test-SsoSecretBackup -Path '$path' -Password (ConvertTo-SecureString 'correct horse battery' -AsPlainText -Force) -StorePath '$(New-TestPath 'empty')'); Implementation = [SsoSecret.Diagnostics.KdfCounters]::LastImplementation } | ConvertTo-Json"
+                $result = Invoke-Child $check @{ SSOSECRET_KDF = $pair[1] }
+                $result.Implementation | Should -Be $pair[1]
+                $result.Valid | Should -BeTrue
+            }
+        }
+    }
+
     It 'opens, with BouncyCastle, a backup written with the native library, and the other way round' {
         if (-not $HasNative) { Set-ItResult -Skipped -Because "this machine has no libargon2 ($($Default.ImplementationReason))" }
-        $write = {
-            param($path, $store)
-            "New-SsoMasterSecret -BackupPath '$path' -StorePath '$store' -Password (ConvertTo-SecureString 'correct horse battery' -AsPlainText -Force) -KdfProfile Interactive | Out-Null; [SsoSecret.Diagnostics.KdfCounters]::LastImplementation | ConvertTo-Json"
-        }
-        $check = {
-            param($path)
-            "@{ Valid = (Test-SsoSecretBackup -Path '$path' -Password (ConvertTo-SecureString 'correct horse battery' -AsPlainText -Force) -StorePath '$(New-TestPath 'empty')'); Implementation = [SsoSecret.Diagnostics.KdfCounters]::LastImplementation } | ConvertTo-Json"
-        }
-        foreach ($pair in @(@('Native', 'BouncyCastle'), @('BouncyCastle', 'Native'))) {
-            $path = New-TestPath "by-$($pair[0])"
-            Invoke-Child (& $write $path (New-TestPath 'store')) @{ SSOSECRET_KDF = $pair[0] } | Should -Be $pair[0]
-            $result = Invoke-Child (& $check $path) @{ SSOSECRET_KDF = $pair[1] }
-            $result.Implementation | Should -Be $pair[1]
-            $result.Valid | Should -BeTrue
-        }
+        Assert-OpensAcross @(@('Native', 'BouncyCastle'), @('BouncyCastle', 'Native'))
+    }
+
+    It 'opens, with BouncyCastle, a backup written with the managed code, and the other way round' {
+        Assert-OpensAcross @(@('Managed', 'BouncyCastle'), @('BouncyCastle', 'Managed'))
     }
 
     It 'names the implementation in the verbose output of the backup commands' {
@@ -153,6 +174,6 @@ Describe 'Backups across implementations' {
         $verbose = Test-SsoSecretBackup -Path $path -Password $Password -StorePath $store -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
         $line = @($verbose.Message | Where-Object { $_ -like 'Deriving the key with *' })
         $line.Count | Should -Be 1
-        $line[0] | Should -Match '^Deriving the key with Argon2id m=64 MiB t=3 p=4, implementation (Native|BouncyCastle): .+\.$'
+        $line[0] | Should -Match '^Deriving the key with Argon2id m=64 MiB t=3 p=4, implementation (Native|Managed): .+\.$'
     }
 }
