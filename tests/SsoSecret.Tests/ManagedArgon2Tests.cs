@@ -1,8 +1,5 @@
 using System;
-using System.Collections.Generic;
-using System.IO;
 using System.Linq;
-using System.Text;
 using SsoSecret.Crypto;
 using SsoSecret.Crypto.Managed;
 using SsoSecret.Diagnostics;
@@ -98,47 +95,11 @@ public sealed class ManagedArgon2Tests
     }
 
     [Fact]
-    public void TheGoldenFilesAndTheDocumentedVectorsOpen()
-    {
-        using var scope = Argon2.Use(ManagedArgon2.Instance);
-        var binary = BackupEnvelope.Open(File.ReadAllBytes(TestPaths.Golden("v1-binary.bak")), Encoding.UTF8.GetBytes(GoldenFileTests.BinaryPassword), KdfLimits.Default, out _);
-        Assert.Equal(Enumerable.Range(0xa0, 32).Select(i => (byte)i).ToArray(), binary);
-        var armored = BackupEnvelope.Open(File.ReadAllBytes(TestPaths.Golden("v1-armored.bak")), Encoding.UTF8.GetBytes(GoldenFileTests.ArmoredPassword), KdfLimits.Default, out _);
-        Assert.Equal(Enumerable.Range(0, 32).Select(i => (byte)((i * 7 + 3) % 256)).ToArray(), armored);
-        Assert.Equal("Managed", KdfCounters.LastImplementation);
-
-        foreach (var (name, v) in EnvelopeSpecificationTests.ReadVectors())
-        {
-            var password = Hex.Decode(v.Fields["password (UTF-8)"]);
-            var kdf = SpecVectors.ParseKdf(v.Fields["kdf"]);
-            Assert.Equal(v.Fields["argon2id output"], Hex.Encode(Primitives.Argon2id(password, Hex.Decode(v.Fields["salt"]), kdf, 32)));
-            Assert.Equal(v.Fields["secret"], Hex.Encode(BackupEnvelope.Open(Hex.Decode(v.FileHex), password, KdfLimits.Default, out _)));
-        }
-    }
+    public void TheGoldenFilesAndTheDocumentedVectorsOpen() => Argon2ProviderTests.OpenGoldenFilesAndVectors(ManagedArgon2.Instance);
 
     /// <summary>A backup written with the managed implementation opens with BouncyCastle, and the other way round.</summary>
     [Fact]
-    public void ABackupWrittenByOneOpensWithTheOther()
-    {
-        var secret = Bytes(32, 0x5a);
-        var password = Encoding.UTF8.GetBytes("cross provider p\u00e4ssword");
-        var kdf = new KdfParameters(65536, 3, 4);
-        foreach (var (writer, reader) in new (Argon2Provider, Argon2Provider)[] { (BouncyCastleArgon2.Instance, ManagedArgon2.Instance), (ManagedArgon2.Instance, BouncyCastleArgon2.Instance) })
-        {
-            byte[] data;
-            using (Argon2.Use(writer))
-            using (var sealedBackup = BackupEnvelope.Seal(secret, Guid.NewGuid(), DateTimeOffset.UtcNow, "hint", password, kdf))
-            {
-                data = (byte[])sealedBackup.Data.Clone();
-            }
-
-            using (Argon2.Use(reader))
-            {
-                Assert.Equal(secret, BackupEnvelope.Open(data, password, KdfLimits.Default, out _));
-                Assert.Equal(reader.Name, KdfCounters.LastImplementation);
-            }
-        }
-    }
+    public void ABackupWrittenByOneOpensWithTheOther() => Argon2ProviderTests.AssertBackupsCross(ManagedArgon2.Instance, BouncyCastleArgon2.Instance);
 
     // ---------------------------------------------------------------------------------------------------------
     // The choice
