@@ -57,6 +57,15 @@ Describe 'On Windows, a master secret' {
         Test-SsoSecretBackup -LiteralPath $Made.Backup -Password $WrongPassword -StorePath $Made.Store | Should -BeFalse
     }
 
+    It 'derives its keys with the managed vectorized Argon2id (no libargon2 on Windows), which opens the golden backup' {
+        $measured = Measure-SsoKdf -KdfParameters ([SsoSecret.KdfParameters]::new(1024, 1, 1))
+        $measured.Implementation | Should -Be 'Managed'
+        $measured.ImplementationReason | Should -Match ('^' + [regex]::Escape("no native libargon2 can be used (no libargon2 is looked for on this platform unless `$env:SSOSECRET_ARGON2_LIBRARY names one); SsoSecret's managed Argon2id (") + '(AVX2|SSE2|AdvSIMD|scalar), \.NET [\d.]+\) passed its self-test$')
+        $golden = Join-Path $PSScriptRoot '../SsoSecret.Tests/TestData/golden/v1-binary.bak'
+        $check = Test-SsoSecretBackup -LiteralPath $golden -Password (ConvertTo-SecureString 'correct horse battery staple' -AsPlainText -Force) -StorePath (New-WorkPath 'empty') -Detailed
+        $check.Status | Should -Be 'Valid'
+    }
+
     It 'is restored from its backup into a new store, where values protected in the first store open' {
         $protected = Protect-SsoData -InputObject 'db password' -Purpose 'billing/db' -StorePath $Made.Store
         $restored = New-WorkPath 'restored'
