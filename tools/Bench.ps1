@@ -80,8 +80,14 @@ function Invoke-Pwsh([string] $Command, [hashtable] $Environment = @{}) {
 # ------------------------------------------------------------------------------------------------------------------
 
 $workerScript = @'
-param($ModulePath, $Folder)
+param($ModulePath, $Folder, $NoHugePages)
 $ErrorActionPreference = 'Stop'
+if ($NoHugePages -eq 'NoHugePages') {
+    # As on Windows (ordinary pages): transparent huge pages off for this process, prctl(PR_SET_THP_DISABLE), before any
+    # KDF memory is mapped; madvise(MADV_HUGEPAGE) then has no effect.
+    Add-Type -Namespace SsoSecretBench -Name Thp -MemberDefinition '[DllImport("libc", SetLastError = true)] public static extern int prctl(int option, ulong a, ulong b, ulong c, ulong d);'
+    if ([SsoSecretBench.Thp]::prctl(41, 1, 0, 0, 0) -ne 0) { throw 'prctl(PR_SET_THP_DISABLE) failed.' }
+}
 $ProgressPreference = 'SilentlyContinue'
 $WarningPreference = 'SilentlyContinue'
 Import-Module $ModulePath
@@ -119,9 +125,9 @@ while ($null -ne ($line = [Console]::In.ReadLine())) {
 $workerFile = Join-Path $WorkFolder 'worker.ps1'
 Set-Content -Path $workerFile -Value $workerScript -Encoding utf8
 
-function Start-Worker([string] $Implementation) {
-    $folder = New-Item -ItemType Directory -Path (Join-Path $WorkFolder "worker-$Implementation")
-    $process = Start-ChildProcess @('-NoProfile', '-NonInteractive', '-File', $workerFile, $ModulePath, $folder.FullName) @{ SSOSECRET_KDF = $Implementation } -WithInput
+function Start-Worker([string] $Implementation, [switch] $NoHugePages) {
+    $folder = New-Item -ItemType Directory -Path (Join-Path $WorkFolder "worker-$Implementation$(if ($NoHugePages) { '-nohugepages' })")
+    $process = Start-ChildProcess @('-NoProfile', '-NonInteractive', '-File', $workerFile, $ModulePath, $folder.FullName, $(if ($NoHugePages) { 'NoHugePages' } else { 'HugePages' })) @{ SSOSECRET_KDF = $Implementation } -WithInput
     $said = [System.Text.StringBuilder]::new()
     while ($null -ne ($line = $process.StandardOutput.ReadLine()) -and $line -ne '{"Ready":true}') { [void]$said.AppendLine($line) }
     if ($null -eq $line) {
@@ -249,7 +255,11 @@ foreach ($case in @(
 # 1b. The managed vectorized KDF at the default profile (issue 29), in one set of interleaved rounds, against the
 #     reference C code built for this processor (make OPTTARGET=native: AVX2 here) and against the native path (the
 #     system's libargon2 with huge pages). Targets: at most as slow as the optimized reference, within 1.25x of native.
+#     For comparison, on Linux only, the same managed code in a process without transparent huge pages: what Windows
+#     runs (ordinary pages unless the account may lock pages in memory), which cannot be measured here.
 $managedWorker = $workers | Where-Object Implementation -eq 'Managed'
+$plainWorker = if ($managedWorker -and $IsLinux) { Start-Worker 'Managed' -NoHugePages } else { $null }
+if ($plainWorker -and -not $plainWorker.Process) { Write-Host "No row without huge pages: $($plainWorker.Problem)"; $plainWorker = $null }
 $nativeWorker = $workers | Where-Object Implementation -eq 'Native'
 $optimized = $null
 $referenceSource = Join-Path $PSScriptRoot '../../shared/reference/phc-winner-argon2'
@@ -273,6 +283,7 @@ if ($managedWorker) {
     if ($optimized) { $contestants['optimized reference'] = @({ param($program) Invoke-Reference 262144 3 4 $program }, $optimized) }
     if ($nativeWorker) { $contestants['Native'] = @({ param($w) (Invoke-Worker $w 'Kdf 262144 3 4').Kdf }, $nativeWorker) }
     else { Write-Host 'No row against the native path: this machine has no libargon2 (Debian: apt-get install libargon2-1).' }
+    if ($plainWorker) { $contestants['Managed, no huge pages'] = @({ param($w) (Invoke-Worker $w 'Kdf 262144 3 4').Kdf }, $plainWorker) }
     if ($contestants.Count -gt 1) {
         $results = Measure-Rounds $contestants
         $managedFigure = '{0:0} ms' -f (Median $results['Managed'])
@@ -284,9 +295,19 @@ if ($managedWorker) {
             $ratios = Ratios $results 'Managed' 'Native'
             Row 'Argon2id 256 MiB t=3 p=4, managed KDF against the native path (libargon2, huge pages)' 'Managed' $managedFigure ('Native: {0:0} ms' -f (Median $results['Native'])) 'ratio' (Median $ratios) $ratios 1.25 -Always
         }
+        if ($plainWorker) {
+            $plainFigure = '{0:0} ms' -f (Median $results['Managed, no huge pages'])
+            $ratios = Ratios $results 'Managed, no huge pages' 'Managed'
+            Row 'Argon2id 256 MiB t=3 p=4, managed KDF without huge pages (as on Windows) against with them' 'Managed' $plainFigure "Managed: $managedFigure" 'ratio' (Median $ratios) $ratios $null
+            if ($optimized) {
+                $ratios = Ratios $results 'Managed, no huge pages' 'optimized reference'
+                Row 'Argon2id 256 MiB t=3 p=4, managed KDF without huge pages (as on Windows) against the optimized reference' 'Managed' $plainFigure ('optimized reference: {0:0} ms' -f (Median $results['optimized reference'])) 'ratio' (Median $ratios) $ratios $null
+            }
+        }
     }
 }
 if ($optimized) { Remove-Item -LiteralPath (Split-Path $optimized) -Recurse -Force }
+if ($plainWorker) { $plainWorker.Process.StandardInput.Close(); if (-not $plainWorker.Process.WaitForExit(30000)) { $plainWorker.Process.Kill() } }
 
 $spawn = Measure-Rounds ([ordered]@{ spawn = @(, { Invoke-Reference 8 1 1 }) })
 Write-Host ('(The argon2 program started with 8 KiB, 1 pass, 1 lane takes {0:0.0} ms: its process start, included in its figures.)' -f (Median $spawn.spawn))
