@@ -162,6 +162,9 @@ Copy-Item -LiteralPath (Join-Path $testsRoot 'Pester/TestHelpers.ps1') -Destinat
 Copy-Item -LiteralPath (Join-Path $testsRoot 'ProcessOwner.ps1'), (Join-Path $testsRoot 'Invoke-PesterSuites.ps1') -Destination (Join-Path $laneRoot 'tests')
 Get-ChildItem -LiteralPath $PSScriptRoot -Filter '*.ps1' | Where-Object Name -ne 'Invoke-WindowsLane.ps1' |
     Copy-Item -Destination (Join-Path $laneRoot 'tests/Windows')
+# The golden backup (tests/SsoSecret.Tests/TestData/golden), which the lifecycle suite opens with the managed Argon2id.
+New-Item -ItemType Directory -Path (Join-Path $laneRoot 'fixtures/golden') | Out-Null
+Copy-Item -LiteralPath (Join-Path $testsRoot 'SsoSecret.Tests/TestData/golden/v1-binary.bak') -Destination (Join-Path $laneRoot 'fixtures/golden')
 $windowsModule = 'C:\SsoSecretLane\Modules\SsoSecret\SsoSecret.psd1'
 $windowsPester = 'C:\SsoSecretLane\Modules\Pester\Pester.psd1'
 Write-Host ('Set up in {0:0} s.' -f $watch.Elapsed.TotalSeconds)

@@ -61,7 +61,7 @@ Describe 'On Windows, a master secret' {
         $measured = Measure-SsoKdf -KdfParameters ([SsoSecret.KdfParameters]::new(1024, 1, 1))
         $measured.Implementation | Should -Be 'Managed'
         $measured.ImplementationReason | Should -Match ('^' + [regex]::Escape("no native libargon2 can be used (no libargon2 is looked for on this platform unless `$env:SSOSECRET_ARGON2_LIBRARY names one); SsoSecret's managed Argon2id (") + '(AVX2|SSE2|AdvSIMD|scalar), \.NET [\d.]+\) passed its self-test$')
-        $golden = Join-Path $PSScriptRoot '../SsoSecret.Tests/TestData/golden/v1-binary.bak'
+        $golden = 'C:\SsoSecretLane\fixtures\golden\v1-binary.bak'   # copied there by Invoke-WindowsLane.ps1
         $check = Test-SsoSecretBackup -LiteralPath $golden -Password (ConvertTo-SecureString 'correct horse battery staple' -AsPlainText -Force) -StorePath (New-WorkPath 'empty') -Detailed
         $check.Status | Should -Be 'Valid'
     }
