@@ -106,6 +106,18 @@ Describe 'Backup-SsoMasterSecret' {
         Get-FileNames $folder | Should -HaveCount 0
     }
 
+    It 'refuses a hint of white space only (InvalidHint), which would show a blank reminder, and writes nothing; an empty hint is none' {
+        foreach ($blank in ' ', "   ", "`u{3000}") {
+            $path = Join-Path $folder 'blank-hint.bak'
+            { Backup-SsoMasterSecret -Path $path -Password $Password -PasswordHint $blank -KdfProfile Interactive -StorePath $Store } |
+                Should -Throw -ErrorId 'SsoSecret.InvalidHint,*'
+            Get-FileNames $folder | Should -HaveCount 0
+        }
+        $path = Join-Path $folder 'no-hint.bak'
+        (Backup-SsoMasterSecret -Path $path -Password $Password -PasswordHint '' -KdfProfile Interactive -StorePath $Store -PassThru).PasswordHint | Should -BeExactly ''
+        Remove-Item -LiteralPath $path
+    }
+
     It 'refuses a weak password (WeakPassword) and writes nothing' {
         $path = Join-Path $folder 'weak.bak'
         $weak = ConvertTo-SecureString 'short' -AsPlainText -Force

@@ -211,6 +211,14 @@ Describe 'At a real terminal, a person is asked, and gets three tries' -Skip:(-n
             }
         }
 
+        function Start-TestShell {
+            # An interactive pwsh at its own prompt (PSReadLine and all), where a person types one command after another.
+            $arguments = @($Pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NoLogo')
+            $terminal = [SsoSecretTests.Terminal]::Start($Pwsh[0], [string[]]$arguments, @{ SSOSECRET_STORE = $env:SSOSECRET_STORE })
+            Assert-Expect $terminal 'PS [^\n]*> '
+            $terminal
+        }
+
         $script:Interactive = "`$ErrorActionPreference = 'Stop'; Import-Module '$Module'"
     }
 
@@ -273,6 +281,62 @@ Describe 'At a real terminal, a person is asked, and gets three tries' -Skip:(-n
             $terminal.Dispose()
         }
         $target | Should -Not -Exist
+    }
+
+    It 'refuses a short or empty password before asking for its confirmation, and a hint of spaces at its prompt' {
+        $path = Join-Path $Folder 'short-first.bak'
+        $terminal = Start-TestTerminal "$Interactive; try { Backup-SsoMasterSecret -Path '$path' -StorePath '$Store' -KdfProfile Interactive; 'RESULT:OK' } catch { 'RESULT:' + `$_.FullyQualifiedErrorId }"
+        try {
+            Assert-Expect $terminal 'New password for the backup'
+            $terminal.SendSecret('short', 60)
+            Assert-Expect $terminal 'The password is shorter than 8 characters\. Try again \(2 tries left\)\.'
+            Assert-Expect $terminal 'New password for the backup'
+            $terminal.SendSecret('', 60)
+            Assert-Expect $terminal 'The password is empty\. A backup needs a password\. Try again \(1 try left\)\.'
+            Assert-Expect $terminal 'New password for the backup'
+            $terminal.SendSecret($PlainPassword, 60)
+            Assert-Expect $terminal 'Confirm the password'
+            $terminal.SendSecret($PlainPassword, 60)
+            Assert-Expect $terminal 'Password reminder'
+            $terminal.Send('   ')
+            Assert-Expect $terminal 'The password hint is only white space.*Try again \(2 tries left\)\.'
+            Assert-Expect $terminal 'Password reminder'
+            $terminal.Send('not blank')
+            Assert-Expect $terminal 'RESULT:OK' 300
+            # The refused passwords were asked once each: the only confirmation asked was the good password's.
+            [regex]::Matches($terminal.Text, 'Confirm the password').Count | Should -Be 1
+        }
+        finally {
+            $terminal.Dispose()
+        }
+        (Get-SsoSecretBackupInfo -LiteralPath $path).PasswordHint | Should -Be 'not blank'
+    }
+
+    It 'ends the command at once on Ctrl+C at the <Case>, and the next command typed runs' -ForEach @(
+        @{ Case = 'first password prompt'; Answers = @(); Prompt = 'New password for the backup' }
+        @{ Case = 'confirmation prompt'; Answers = @('correct horse battery staple'); Prompt = 'Confirm the password' }
+        @{ Case = 'reminder prompt'; Answers = @('correct horse battery staple', 'correct horse battery staple'); Prompt = 'Password reminder' }
+    ) {
+        $path = Join-Path $Folder "interrupted-$($Answers.Count).bak"
+        $terminal = Start-TestShell
+        try {
+            $terminal.Send("Import-Module '$Module'; Backup-SsoMasterSecret -Path '$path' -StorePath '$Store' -KdfProfile Interactive")
+            foreach ($answer in $Answers) {
+                Assert-Expect $terminal '(New password for the backup|Confirm the password)[^\n]*: $'
+                $terminal.SendSecret($answer, 60)
+            }
+            Assert-Expect $terminal ([regex]::Escape($Prompt))
+            $terminal.Interrupt(60)
+            # Back at the shell's prompt; what is typed next is a command, not the answer to a question.
+            Assert-Expect $terminal 'PS [^\n]*> '
+            $terminal.Send("'NEXT' + 'COMMAND' + (Test-Path '$path')")
+            Assert-Expect $terminal 'NEXTCOMMANDFalse'
+            $terminal.Text | Should -Not -Match 'Try again'
+        }
+        finally {
+            $terminal.Dispose()
+        }
+        $path | Should -Not -Exist
     }
 
     It 'does not ask from a thread job that shares the console (Start-ThreadJob -StreamingHost $Host)' {

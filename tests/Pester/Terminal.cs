@@ -124,18 +124,32 @@ namespace SsoSecretTests
         /// </summary>
         public void SendSecret(string line, double timeoutSeconds)
         {
+            WaitUntilReading(timeoutSeconds, "a secret typed now would be shown");
+            Send(line);
+        }
+
+        /// <summary>
+        /// Presses Ctrl+C once the program reads what is typed (echo is off, as in <see cref="SendSecret"/>): a person
+        /// who changes their mind at a prompt.
+        /// </summary>
+        public void Interrupt(double timeoutSeconds)
+        {
+            WaitUntilReading(timeoutSeconds, "the program is not reading keys");
+            Write("\x03");
+        }
+
+        private void WaitUntilReading(double timeoutSeconds, string consequence)
+        {
             var watch = Stopwatch.StartNew();
             while (EchoIsOn())
             {
                 if (watch.Elapsed.TotalSeconds > timeoutSeconds)
                 {
-                    throw new TimeoutException($"The terminal still echoes what is typed {timeoutSeconds} s after the prompt: a secret typed now would be shown.");
+                    throw new TimeoutException($"The terminal still echoes what is typed {timeoutSeconds} s after the prompt: {consequence}.");
                 }
 
                 Thread.Sleep(20);
             }
-
-            Send(line);
         }
 
         private bool EchoIsOn()

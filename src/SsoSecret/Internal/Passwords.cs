@@ -31,7 +31,8 @@ internal static class Passwords
     /// </summary>
     internal static T Open<T>(PSCmdlet cmdlet, SecureString? given, string target, string? hint, Func<PasswordBytes, T> open, string what = "the backup")
     {
-        bool hasHint = !string.IsNullOrEmpty(hint);
+        // A blank hint (white space only, which older versions stored) reminds of nothing: it is not shown.
+        bool hasHint = !string.IsNullOrWhiteSpace(hint);
         if (given is not null)
         {
             if (hasHint)
@@ -122,16 +123,16 @@ internal static class Passwords
             SecureString? first = Prompt.ReadSecure(cmdlet, $"New password for {what} '{target}' (at least {MinimumCharacters} characters)", target);
             try
             {
+                // A password that cannot be used is refused before it is typed a second time.
+                using var a = ToBytes(first, hint);
+                CheckNew(cmdlet, a, target);
                 using var second = Prompt.ReadSecure(cmdlet, "Confirm the password", target);
-                using (var a = ToBytes(first, hint))
                 using (var b = ToBytes(second))
                 {
                     if (!a.SameAs(b))
                     {
                         throw new SsoSecretException(SsoSecretFailure.PasswordMismatch, "The two passwords differ.", target);
                     }
-
-                    CheckNew(cmdlet, a, target);
                 }
 
                 var chosen = first;
@@ -209,12 +210,26 @@ internal static class Passwords
         return $"Try again ({left} {(left == 1 ? "try" : "tries")} left).";
     }
 
-    /// <summary>Refuses a hint a backup cannot store, with its own failure (too long, or not printable text).</summary>
+    /// <summary>
+    /// Refuses a hint a backup cannot store, with its own failure (too long, or not printable text), and a hint of
+    /// white space only: it would be stored, and show a blank reminder when the backup is opened. An empty hint means
+    /// none.
+    /// </summary>
     internal static void CheckHint(string hint)
     {
         if (PasswordHint.Check(hint) is HintProblem problem)
         {
             throw new SsoSecretException(problem.Failure, problem.Message);
+        }
+
+        if (hint.Length > 0 && string.IsNullOrWhiteSpace(hint))
+        {
+            throw new SsoSecretException(
+                SsoSecretFailure.InvalidHint,
+                "The password hint is only white space, which would show a blank reminder. Give a hint in words, or none (an empty hint).")
+            {
+                RecommendedAction = "Give -PasswordHint a reminder in words, or '' for none.",
+            };
         }
     }
 

@@ -99,17 +99,54 @@ internal static class Prompt
         e is InvalidOperationException || e is HostException || e is NotImplementedException || e is NullReferenceException
         || e is RemoteException;
 
+    /// <summary>
+    /// Reads a masked line. Ctrl+C ends the command at once, as it does Read-Host -AsSecureString: pwsh 7.6's console
+    /// host, when Ctrl+C is pressed at a masked prompt, stops the pipeline and returns null instead of throwing (found
+    /// at a real terminal), so the command would otherwise go on to its next question and read the next line typed.
+    /// </summary>
     internal static SecureString ReadSecure(PSCmdlet cmdlet, string prompt, string target) => Ask(cmdlet, target, () =>
     {
         cmdlet.Host.UI.Write(prompt + ": ");
-        return cmdlet.Host.UI.ReadLineAsSecureString();
+        return Answered(cmdlet, cmdlet.Host.UI.ReadLineAsSecureString());
     });
 
+    /// <summary>Reads a line that is shown as it is typed; Ctrl+C ends the command at once.</summary>
     internal static string ReadLine(PSCmdlet cmdlet, string prompt, string target) => Ask(cmdlet, target, () =>
     {
         cmdlet.Host.UI.Write(prompt + ": ");
-        return cmdlet.Host.UI.ReadLine() ?? string.Empty;
+        return Answered(cmdlet, cmdlet.Host.UI.ReadLine());
     });
+
+    /// <summary>
+    /// Reads a line that is not a secret to the person typing it but must stay off the record: a recovery share's words
+    /// (20 or 33 words, too many to type blind). At a local console they are shown as typed, written to the console
+    /// itself, never through the host, so no transcript (Start-Transcript) and no host log records them; elsewhere (a
+    /// remote session, another host) the host's own recording cannot be avoided, so they are read masked.
+    /// </summary>
+    internal static string ReadOffTheRecord(PSCmdlet cmdlet, string prompt, string target) => Ask(cmdlet, target, () =>
+    {
+        cmdlet.Host.UI.Write(prompt + ": ");
+        if (string.Equals(cmdlet.Host.Name, "ConsoleHost", StringComparison.Ordinal) && !Console.IsInputRedirected && !Console.IsOutputRedirected)
+        {
+            return ConsoleLine.Read();
+        }
+
+        using var masked = Answered(cmdlet, cmdlet.Host.UI.ReadLineAsSecureString());
+        return new System.Net.NetworkCredential(string.Empty, masked).Password;
+    });
+
+    /// <summary>The answer read, or the stop that Ctrl+C asked for: no answer, or a pipeline that is stopping.</summary>
+    private static T Answered<T>(PSCmdlet cmdlet, T? answer)
+        where T : class
+    {
+        if (answer is null || cmdlet.Stopping)
+        {
+            (answer as IDisposable)?.Dispose();
+            throw new PipelineStoppedException();
+        }
+
+        return answer;
+    }
 
     /// <summary>
     /// True in a pwsh (or Windows PowerShell) started in server mode, "-s" or "-servermode": how Start-Job runs its
@@ -215,4 +252,71 @@ internal static class Prompt
         SsoSecretFailure.PasswordRequired,
         $"A password is needed, and this session cannot ask for one: {reason}.",
         target);
+}
+
+/// <summary>
+/// A line read from the console key by key and echoed there, past the host: what is typed reaches neither the host's
+/// transcript nor its history. Enter ends it, Backspace takes back a character (across a wrapped line too), other
+/// control keys are ignored, and Ctrl+C ends the command as it does at a masked prompt.
+/// </summary>
+internal static class ConsoleLine
+{
+    internal static string Read()
+    {
+        var line = new System.Text.StringBuilder();
+        bool treatControlCAsInput = Console.TreatControlCAsInput;
+        try
+        {
+            Console.TreatControlCAsInput = true;
+            while (true)
+            {
+                var key = Console.ReadKey(intercept: true);
+                if (key.Key == ConsoleKey.C && (key.Modifiers & ConsoleModifiers.Control) != 0)
+                {
+                    Console.WriteLine();
+                    throw new PipelineStoppedException();
+                }
+
+                if (key.Key == ConsoleKey.Enter)
+                {
+                    Console.WriteLine();
+                    return line.ToString();
+                }
+
+                if (key.Key == ConsoleKey.Backspace)
+                {
+                    if (line.Length > 0)
+                    {
+                        line.Length--;
+                        EraseOne();
+                    }
+                }
+                else if (!char.IsControl(key.KeyChar))
+                {
+                    line.Append(key.KeyChar);
+                    Console.Write(key.KeyChar);
+                }
+            }
+        }
+        finally
+        {
+            Console.TreatControlCAsInput = treatControlCAsInput;
+        }
+    }
+
+    private static void EraseOne()
+    {
+        if (Console.CursorLeft > 0)
+        {
+            Console.Write("\b \b");
+            return;
+        }
+
+        // The character is the last of the line above: the cursor moves up to it, as a terminal does not on \b.
+        int column = Console.BufferWidth - 1;
+        int row = Math.Max(0, Console.CursorTop - 1);
+        Console.SetCursorPosition(column, row);
+        Console.Write(' ');
+        Console.SetCursorPosition(column, row);
+    }
 }
