@@ -88,9 +88,17 @@ Describe 'Test-SsoSecretShare (the drill)' {
         $result.IsValid | Should -BeFalse
         $result.Failure | Should -Be 'TooFewShares'
         $result.SharesNeeded | Should -Be 1
-        $result.Message | Should -Match 'Shares given: 1, 4 .*3 are needed: 1 more'
+        $result.Message | Should -Match '^Split \d+: 2 shares accepted \(share 1, share 4\)\. 1 of 3 still needed\.$'
         Test-SsoSecretShare -Path $Sheets[0].Path -StorePath $Store -WarningVariable warned -WarningAction SilentlyContinue | Should -BeFalse
-        "$warned" | Should -Match '2 more'
+        "$warned" | Should -Match '2 of 3 still needed'
+    }
+
+    It 'counts a share given twice once, and says so' {
+        $result = Test-SsoSecretShare -Path $Sheets[0].Path, $Sheets[3].Path, $Sheets[0].Path -StorePath $Store -Detailed
+        $result.IsValid | Should -BeFalse
+        $result.Failure | Should -Be 'TooFewShares'
+        $result.SharesNeeded | Should -Be 1
+        $result.Message | Should -Match '^Split \d+: 2 shares accepted \(share 1, share 4; given again and counted once: share 1\)\. 1 of 3 still needed\.$'
     }
 
     It 'finds a mistyped word (DamagedShare) and names its position, never the word' {
@@ -135,7 +143,7 @@ Describe 'Restore-SsoMasterSecret from recovery shares' {
         $failure = $null
         try { Restore-SsoMasterSecret -SharePath $Sheets[0].Path, $Sheets[1].Path -StorePath $target -Confirm:$false } catch { $failure = $_ }
         $failure.FullyQualifiedErrorId | Should -Be 'SsoSecret.TooFewShares,SsoSecret.Commands.RestoreSsoMasterSecretCommand'
-        $failure.Exception.Message | Should -Match 'Shares given: 1, 2 .*3 are needed: 1 more'
+        $failure.Exception.Message | Should -Match 'Split \d+: 2 shares accepted \(share 1, share 2\)\. 1 of 3 still needed\.'
         Test-Path (Join-Path $target 'master-secret.dat') | Should -BeFalse
     }
 
@@ -215,33 +223,62 @@ Describe 'Restore-SsoMasterSecret from shares typed at a real terminal' -Skip:(-
         }
     }
 
-    It 'shows what was given and what is needed, refuses a mistyped share and asks for it again, and restores' {
+    It 'shows the distinct shares accepted and what is still needed, refuses a mistyped or repeated share, and restores' {
         $target = New-TestPath 'store'
         $second = Get-ShareWords $Sheets[1].Path
         $third = Get-ShareWords $Sheets[3].Path
         $words = $third.Split(' ')
         $words[3] = if ($words[3] -eq 'academic') { 'acid' } else { 'academic' }
-        $command = "`$ErrorActionPreference = 'Stop'; Import-Module '$Module'; try { Restore-SsoMasterSecret -SharePath '$($Sheets[0].Path)' -StorePath '$target' -Confirm:`$false; 'RESULT:OK' } catch { 'RESULT:' + `$_.FullyQualifiedErrorId }"
+        $transcript = Join-Path $Folder 'typed-shares.txt'
+        $command = "`$ErrorActionPreference = 'Stop'; Import-Module '$Module'; `$null = Start-Transcript -LiteralPath '$transcript'; " +
+            "try { Restore-SsoMasterSecret -SharePath '$($Sheets[0].Path)' -StorePath '$target' -Confirm:`$false; 'RESULT:OK' } catch { 'RESULT:' + `$_.FullyQualifiedErrorId }; `$null = Stop-Transcript; 'TRANSCRIBED'"
         $terminal = Start-TestTerminal $command
         try {
-            Assert-Expect $terminal 'Shares given: 1 of split \d+\. 3 are needed: 2 more\.'
-            Assert-Expect $terminal 'Words of share 2'
+            Assert-Expect $terminal 'Split \d+: 1 share accepted \(share 1\)\. 2 of 3 still needed\.'
+            Assert-Expect $terminal 'Words of the next share \(20 or 33 words; an empty line to stop\)'
             $terminal.SendSecret($second, 60)
-            Assert-Expect $terminal 'Shares given: 1, 2 of split \d+\. 3 are needed: 1 more\.'
-            Assert-Expect $terminal 'Words of share 3'
+            Assert-Expect $terminal 'Split \d+: 2 shares accepted \(share 1, share 2\)\. 1 of 3 still needed\.'
+            Assert-Expect $terminal 'Words of the next share'
+            $terminal.SendSecret($second, 60)
+            Assert-Expect $terminal 'That share \(share 2\) was accepted already; it does not count twice\. Type another share\.'
+            Assert-Expect $terminal 'Split \d+: 2 shares accepted \(share 1, share 2\)\. 1 of 3 still needed\.'
+            Assert-Expect $terminal 'Words of the next share'
             $terminal.SendSecret(($words -join ' '), 60)
-            Assert-Expect $terminal 'That share was not taken; type it again\.'
-            Assert-Expect $terminal 'Words of share 3'
+            Assert-Expect $terminal 'The share typed does not pass its checksum.*That share was not taken; type it again\.'
+            Assert-Expect $terminal 'Words of the next share'
             $terminal.SendSecret($third, 60)
             Assert-Expect $terminal 'RESULT:OK' 180
-            # Typed masked, as a password is: no word of a typed share is on the screen.
-            $terminal.Text | Should -Not -Match ([regex]::Escape($second))
-            $terminal.Text | Should -Not -Match ([regex]::Escape(($third.Split(' ')[0..4] -join ' ')))
+            Assert-Expect $terminal 'TRANSCRIBED'
+            # A share is not a password: its words are shown as typed, to be checked against the sheet...
+            $terminal.Text | Should -Match ([regex]::Escape($second))
+            $terminal.Text | Should -Match ([regex]::Escape($third))
         }
         finally {
             $terminal.Dispose()
         }
+        # ...but they never reach the transcript, which does record what was said.
+        $recorded = Get-Content -LiteralPath $transcript -Raw
+        $recorded | Should -Match '1 of 3 still needed'
+        foreach ($typed in $second, $third) {
+            $recorded | Should -Not -Match ([regex]::Escape(($typed.Split(' ')[0..2] -join ' ')))
+        }
         (Get-SsoMasterSecret -StorePath $target).SecretId | Should -Be $Secret.SecretId
+    }
+
+    It 'ends the command at once on Ctrl+C at the share prompt, restoring nothing' {
+        $target = New-TestPath 'store'
+        $command = "`$ErrorActionPreference = 'Stop'; Import-Module '$Module'; try { Restore-SsoMasterSecret -SharePath '$($Sheets[0].Path)' -StorePath '$target' -Confirm:`$false; 'RESULT:OK' } catch { 'RESULT:' + `$_.FullyQualifiedErrorId }"
+        $terminal = Start-TestTerminal $command
+        try {
+            Assert-Expect $terminal 'Words of the next share'
+            $terminal.Interrupt(60)
+            $terminal.WaitForExit(120) | Should -BeTrue -Because "a stopped command ends the pwsh that ran it. The terminal shows:`n$($terminal.Text)"
+            $terminal.Text | Should -Not -Match 'RESULT:'
+        }
+        finally {
+            $terminal.Dispose()
+        }
+        Test-Path (Join-Path $target 'master-secret.dat') | Should -BeFalse
     }
 
     It 'stops with TooFewShares when an empty line is typed, restoring nothing' {
@@ -250,7 +287,7 @@ Describe 'Restore-SsoMasterSecret from shares typed at a real terminal' -Skip:(-
         $terminal = Start-TestTerminal $command
         try {
             Assert-Expect $terminal 'No recovery share was given\.'
-            Assert-Expect $terminal 'Words of share 1'
+            Assert-Expect $terminal 'Words of the next share'
             $terminal.SendSecret('', 60)
             Assert-Expect $terminal 'RESULT:SsoSecret\.TooFewShares' 120
         }

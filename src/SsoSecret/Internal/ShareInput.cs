@@ -20,27 +20,39 @@ internal static class ShareInput
         MaxFileLength,
         length => new ShareException(ShareFailure.InvalidLength, $"The file '{path}' is {length} bytes long; a recovery share's file is never longer than {MaxFileLength} bytes."))));
 
-    /// <summary>What a status says to a person: the shares given and what is still missing.</summary>
+    /// <summary>
+    /// What a status says to a person: the distinct shares accepted (a share given twice counts once) and how many are
+    /// still needed, as "k of n still needed". The shares are named as their sheets name them ("share 2"), never by an
+    /// order of typing, which a person would read as a share's number.
+    /// </summary>
     internal static string Describe(ShareSetStatus status)
     {
-        var numbers = new List<string>();
+        var names = new List<string>();
+        var again = new List<string>();
         foreach (var share in status.Shares)
         {
-            numbers.Add(share.IsDuplicate ? $"{share.MemberNumber} (again)" : share.MemberNumber.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            (share.IsDuplicate ? again : names).Add(Name(share, status));
         }
 
-        string given = $"Shares given: {string.Join(", ", numbers)} of split {status.Identifier}.";
+        string repeated = again.Count == 0 ? string.Empty : $"; given again and counted once: {string.Join(", ", again)}";
+        string accepted = $"Split {status.Identifier}: {names.Count} {(names.Count == 1 ? "share" : "shares")} accepted ({string.Join(", ", names)}{repeated}).";
         if (status.IsComplete)
         {
-            return given + " That is enough to restore the secret.";
+            return accepted + " That is enough to restore the secret.";
         }
 
         if (status.GroupCount == 1 && status.Groups.Count == 1)
         {
             var group = status.Groups[0];
-            return given + $" {group.MemberThreshold} are needed: {group.MembersNeeded} more.";
+            return accepted + $" {group.MembersNeeded} of {group.MemberThreshold} still needed.";
         }
 
-        return given + $" {status.CompleteGroups} of the {status.GroupThreshold} groups needed are complete; at least {status.MinimumSharesNeeded} more shares are needed.";
+        return accepted + $" {status.CompleteGroups} of the {status.GroupThreshold} groups needed {(status.CompleteGroups == 1 ? "is" : "are")} complete; at least {status.MinimumSharesNeeded} more {(status.MinimumSharesNeeded == 1 ? "share is" : "shares are")} still needed.";
     }
+
+    /// <summary>A share as its sheet names it: "share 2", or "group 1 share 2" in a split of several groups.</summary>
+    internal static string Name(GivenShare share, ShareSetStatus? status = null) =>
+        status is not null && status.GroupCount == 1
+            ? $"share {share.MemberNumber}"
+            : $"group {share.GroupNumber} share {share.MemberNumber}";
 }

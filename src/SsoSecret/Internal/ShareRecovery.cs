@@ -1,6 +1,5 @@
 using System.Collections.Generic;
 using System.Management.Automation;
-using System.Net;
 using System.Security;
 using SsoSecret.Commands;
 using SsoSecret.Recovery;
@@ -9,10 +8,10 @@ namespace SsoSecret.Internal;
 
 /// <summary>
 /// Gathers recovery shares into the master secret, as a restore from custodians needs: the shares given (files or
-/// words) first; then, when they are too few and a person is at the prompt, each further share typed in turn (masked,
-/// as a password is: k shares are the secret), with the shares given and the count still needed shown before each
-/// question. A typed share that is mistyped, or of another split, is refused and asked again; a wrong passphrase is
-/// asked again. Without a prompt, too few shares are <see cref="SsoSecretFailure.TooFewShares"/>, saying what is missing.
+/// words) first; then, when they are too few and a person is at the prompt, each further share typed in turn (shown as
+/// typed at a local console, but kept off the transcript: see <see cref="Prompt.ReadOffTheRecord"/>), with the distinct
+/// shares accepted and the count still needed shown before each question. A typed share that is mistyped, or of another
+/// split, is refused and asked again; one given already is not counted twice; a wrong passphrase is asked again. Without a prompt, too few shares are <see cref="SsoSecretFailure.TooFewShares"/>, saying what is missing.
 /// </summary>
 internal sealed class ShareRecovery
 {
@@ -66,6 +65,16 @@ internal sealed class ShareRecovery
                         {
                             return recovered;
                         }
+
+                        if (_typed > 0 && status is not null && status.Shares.Count == _shares.Count && status.Shares[_shares.Count - 1] is { IsDuplicate: true } again)
+                        {
+                            // The share just typed was given already: it does not count twice, and is not kept.
+                            _shares.RemoveAt(_shares.Count - 1);
+                            _sources.RemoveAt(_sources.Count - 1);
+                            _typed--;
+                            HostText.WriteLine(_cmdlet, $"That share ({ShareInput.Name(again, status)}) was accepted already; it does not count twice. Type another share.");
+                            continue;
+                        }
                     }
                     catch (ShareException e) when (canPrompt && IsLastTyped(e) && e.Failure is SsoSecretFailure.DamagedShare or SsoSecretFailure.MixedShares)
                     {
@@ -73,7 +82,10 @@ internal sealed class ShareRecovery
                         _shares.RemoveAt(_shares.Count - 1);
                         _sources.RemoveAt(_sources.Count - 1);
                         _typed--;
-                        HostText.WriteLine(_cmdlet, e.Message + " That share was not taken; type it again.");
+                        // The failure names the share by its place among those given ("Share 3"), which reads as a sheet's number.
+                        string place = $"Share {e.ShareNumber} ";
+                        string why = e.Message.StartsWith(place, System.StringComparison.Ordinal) ? "The share typed " + e.Message.Substring(place.Length) : e.Message;
+                        HostText.WriteLine(_cmdlet, why + " That share was not taken; type it again.");
                         continue;
                     }
                     catch (ShareException e) when (canPrompt && passphrase is null && e.Failure == SsoSecretFailure.WrongPassphrase && passphraseTries < Passwords.Tries)
@@ -117,11 +129,8 @@ internal sealed class ShareRecovery
         }
     }
 
-    private string ReadShare()
-    {
-        using var typed = Prompt.ReadSecure(_cmdlet, $"Words of share {_shares.Count + 1} (an empty line to stop)", _target);
-        return ShareSheet.ReadWords(new NetworkCredential(string.Empty, typed).Password);
-    }
+    private string ReadShare() =>
+        ShareSheet.ReadWords(Prompt.ReadOffTheRecord(_cmdlet, "Words of the next share (20 or 33 words; an empty line to stop)", _target));
 
     private bool IsLastTyped(ShareException e) => _typed > 0 && e.ShareNumber == _shares.Count;
 
