@@ -289,7 +289,7 @@ public class SsoSecretException : Exception
     /// <summary>The file or folder concerned, when there is one.</summary>
     public string? Path { get; }
 
-    /// <summary>What to do about it, when the thrower knows better than the failure's usual advice.</summary>
+    /// <summary>What to do about it: the thrower's own advice, or, once the error is reported, the failure's usual advice (the same as the error record's ErrorDetails.RecommendedAction).</summary>
     public string? RecommendedAction { get; set; }
 }
 

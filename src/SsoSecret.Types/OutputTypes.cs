@@ -89,6 +89,9 @@ public sealed class SsoSecretBackupInfo
     /// <summary>The backup file.</summary>
     public string Path { get; internal set; } = string.Empty;
 
+    /// <summary>The backup file's name (the last part of <see cref="Path"/>), as the table view shows it.</summary>
+    public string Name => System.IO.Path.GetFileName(Path);
+
     /// <summary>The envelope's format version.</summary>
     public int FormatVersion { get; internal set; }
 
@@ -169,6 +172,9 @@ public sealed class SsoSecretBackupTestResult
     /// <summary>The backup file.</summary>
     public string Path { get; internal set; } = string.Empty;
 
+    /// <summary>The backup file's name (the last part of <see cref="Path"/>), as the table view shows it.</summary>
+    public string Name => System.IO.Path.GetFileName(Path);
+
     /// <summary>The outcome.</summary>
     public SsoSecretBackupStatus Status { get; internal set; }
 
@@ -232,6 +238,12 @@ public sealed class SsoKdfMeasurement
 
     /// <summary>The memory the run used, in MiB.</summary>
     public double MemoryMiB => Kdf.MemoryMiB;
+
+    /// <summary>The passes over memory of the run.</summary>
+    public int Iterations => Kdf.Iterations;
+
+    /// <summary>The lanes of the run.</summary>
+    public int Parallelism => Kdf.Parallelism;
 
     /// <summary>The Argon2id implementation that ran: Native (a system libargon2) or BouncyCastle; the backup commands run the same.</summary>
     public string Implementation { get; }

@@ -30,3 +30,30 @@ Describe 'The SsoSecret module' {
         }
     }
 }
+
+Describe 'The table views' {
+    It 'heads every column with a property of the type shown (or the start of one; a note in brackets aside), so Select-Object <header> works' {
+        $folder = Split-Path $ModulePath
+        $views = foreach ($file in Get-ChildItem -LiteralPath $folder -Filter '*.Format.ps1xml') {
+            ([xml](Get-Content -LiteralPath $file.FullName -Raw)).Configuration.ViewDefinitions.View | Where-Object { $_.TableControl }
+        }
+        $views | Should -Not -BeNullOrEmpty
+        $checked = 0
+        foreach ($view in $views) {
+            $headers = @($view.TableControl.TableHeaders.TableColumnHeader)
+            $items = @($view.TableControl.TableRowEntries.TableRowEntry[0].TableColumnItems.TableColumnItem)
+            foreach ($typeName in @($view.ViewSelectedBy.TypeName) -notlike 'Deserialized.*') {
+                $type = $typeName -as [type]
+                $type | Should -Not -BeNullOrEmpty -Because "view $($view.Name) names the type $typeName"
+                $properties = @($type.GetProperties().Name) + @((Get-TypeData $typeName).Members.Keys)
+                for ($i = 0; $i -lt $headers.Count; $i++) {
+                    $label = if ($headers[$i].Label) { $headers[$i].Label } else { $items[$i].PropertyName }
+                    $name = $label -replace '\s*\(.*\)$', ''
+                    @($properties | Where-Object { $_ -clike "$name*" }) | Should -Not -BeNullOrEmpty -Because "the column '$label' of view $($view.Name) should name a property of $typeName"
+                    $checked++
+                }
+            }
+        }
+        $checked | Should -BeGreaterThan 20
+    }
+}

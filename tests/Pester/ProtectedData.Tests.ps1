@@ -244,6 +244,19 @@ Describe 'Files of protected values' {
         'v' | Protect-SsoData -Purpose $Purpose -StorePath $Store -OutFile $file -WhatIf
         $file | Should -Not -Exist
     }
+
+    It 'says what it would do with -WhatIf and no -OutFile, and writes no protected text to the output' {
+        $pwsh = Join-Path $PSHOME 'pwsh.dll'
+        $script = "Import-Module '$env:SSOSECRET_TEST_MODULE'; 'v', 'w' | Protect-SsoData -Purpose 'a/b' -StorePath '$Store' -WhatIf; 'DONE'"
+        $lines = & dotnet $pwsh -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" }
+        $lines | Where-Object { $_ -like 'What if:*' } | Should -Be @(
+            'What if: Performing the operation "Protect the value for the purpose ''a/b'' and write the protected text to the output" on target "Value 1".'
+            'What if: Performing the operation "Protect the value for the purpose ''a/b'' and write the protected text to the output" on target "Value 2".')
+        $lines | Should -Contain 'DONE'
+        $lines | Where-Object { $_ -like '*ssodata1.*' } | Should -BeNullOrEmpty
+        # In this session too: nothing reaches the output.
+        'v' | Protect-SsoData -Purpose $Purpose -StorePath $Store -WhatIf | Should -BeNullOrEmpty
+    }
 }
 
 Describe 'A rotation end to end: protect, replace the secret, rewrap, retire' {

@@ -65,6 +65,15 @@ Describe 'Writing backups sealed to recovery keys' {
         $recorded.LastBackupPath | Should -Be $PasswordBackup -Because 'the password backup was written after it'
     }
 
+    It 'shows sealed and password backups in one table, each column under its own property' {
+        $lines = (Get-SsoSecretBackupInfo -LiteralPath $SealedAB, $PasswordBackup | Format-Table | Out-String -Width 250) -split '\r?\n'
+        $lines | Where-Object { $_ -match '^Name\s' } | Should -Match '^Name\s+Created \(UTC\)\s+Fingerprint\s+Kdf \(Argon2id\)\s+Recipients\s+PasswordHint\s*$'
+        $sealed = $lines | Where-Object { $_ -like 'ab.bak *' }
+        $sealed | Should -Match ('\s{0}\.\.\.\s+{1}, {2}\s*$' -f $Secret.Fingerprint.Substring(0, 8), $KeyA.Fingerprint.Substring(0, 8), $KeyB.Fingerprint.Substring(0, 8))
+        $sealed | Should -Not -Match 'recovery keys|keys:'
+        $lines | Where-Object { $_ -like 'p.bak *' } | Should -Match ('\s64 MiB t=3 p=\d+\s+' + [regex]::Escape($Hint) + '\s*$')
+    }
+
     It 'seals to sixteen keys, the most a backup takes' {
         $keys = @(1..15 | ForEach-Object { New-PublicKeyLine }) + $KeyA.PublicKey
         $info = Backup-SsoMasterSecret -Path (Join-Path $Folder 'sixteen.bak') -Recipient $keys -StorePath $Store -PassThru

@@ -48,6 +48,13 @@ Describe 'Split-SsoMasterSecret' {
         (Get-ShareWords $Sheets[0].Path).Split(' ').Count | Should -BeGreaterOrEqual 20
     }
 
+    It 'shows its shares as a table, one row each, headed by their properties' {
+        $lines = @(($Sheets | Format-Table | Out-String -Width 250) -split '\r?\n' | Where-Object { $_.Trim() })
+        $lines[0] | Should -Match '^ShareNumber\s+Count\s+Threshold\s+SplitId\s+Fingerprint\s+Path\s*$'
+        $lines | Should -HaveCount 7
+        $lines[2] | Should -Match ('^\s+1\s+5\s+3\s+{0}\s+{1}\.\.\.\s+{2}\s*$' -f $Sheets[0].SplitId, $Secret.Fingerprint.Substring(0, 8), [regex]::Escape($Sheets[0].Path))
+    }
+
     It 'gives each new split its own identifier and file names, so a second split writes beside the first' {
         $folder = New-Item -ItemType Directory -Path (Join-Path $Folder 'again')
         $first = @(Split-SsoMasterSecret -OutFolder $folder -Threshold 2 -Count 2 -StorePath $Store -Confirm:$false)

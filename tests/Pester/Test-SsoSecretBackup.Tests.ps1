@@ -126,7 +126,38 @@ Describe 'Test-SsoSecretBackup' {
             $result.Status | Should -Be $Status
             $result.IsValid | Should -BeFalse
             $result.PasswordVerified | Should -BeFalse
-            Test-SsoSecretBackup @parameters | Should -BeFalse
+            Test-SsoSecretBackup @parameters -ErrorAction SilentlyContinue | Should -BeFalse
+        }
+
+        It 'writes BackupNotFound beside a False for a mistyped path (not the password warning), and only the status with -Detailed' {
+            $missing = Join-Path $Folder 'master-secrte.bak'
+            $result = Test-SsoSecretBackup $missing -ErrorVariable err -ErrorAction SilentlyContinue -WarningVariable warned
+            $result | Should -BeExactly $false
+            $err | Should -HaveCount 1
+            $err[0].FullyQualifiedErrorId | Should -Be 'SsoSecret.BackupNotFound,SsoSecret.Commands.TestSsoSecretBackupCommand'
+            $err[0].TargetObject | Should -Be $missing
+            $warned | Should -HaveCount 0
+            # The next file of the same call is tested as usual, and the warning about the password comes with it.
+            $results = Test-SsoSecretBackup $missing, $Backup -ErrorVariable err -ErrorAction SilentlyContinue -WarningVariable warned -WarningAction SilentlyContinue
+            $results | Should -Be @($false, $true)
+            $err | Should -HaveCount 1
+            $warned | Should -HaveCount 1
+            (Test-SsoSecretBackup $missing -Detailed -ErrorVariable err).Status | Should -Be 'NotFound'
+            $err | Should -HaveCount 0
+        }
+
+        It 'shows a check not made as -, never False, in its table: <Case>' -ForEach @(
+            @{ Case = 'no password'; Secret = $null; Row = '^good\.bak\s+Valid\s+-\s+-\s+-\s*$' }
+            @{ Case = 'the password'; Secret = 'Right'; Row = '^good\.bak\s+Valid\s+True\s+-\s+True\s*$' }
+            @{ Case = 'a wrong password'; Secret = 'Wrong'; Row = '^good\.bak\s+WrongPassword\s+False\s+-\s+-\s*$' }
+        ) {
+            $parameters = @{ Path = $Backup; StorePath = $Store; Detailed = $true }
+            if ($Secret -eq 'Right') { $parameters.Password = $Password }
+            if ($Secret -eq 'Wrong') { $parameters.Password = $WrongPassword }
+            $lines = (Test-SsoSecretBackup @parameters | Format-Table | Out-String -Width 200) -split '\r?\n'
+            $lines | Where-Object { $_ -match '^Name\s' } | Should -Match '^Name\s+Status\s+PasswordVerified\s+RecoveryKeyVerified\s+MatchesCurrentSecret\s*$'
+            @($lines | Where-Object { $_ -match '^good\.bak' }) | Should -HaveCount 1
+            $lines | Where-Object { $_ -match '^good\.bak' } | Should -Match $Row
         }
 
         It 'cannot see a forged hint without the password (Valid), but sees it with the password (Tampered)' {

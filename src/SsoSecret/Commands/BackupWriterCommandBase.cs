@@ -172,7 +172,7 @@ public abstract class BackupWriterCommandBase : StoreCommandBase
     private protected PasswordBytes ObtainNewPassword(string target, out string hint)
     {
         string? chosen = PasswordHint;
-        var password = Passwords.New(this, Password ?? Credential?.Password, target, ref chosen);
+        var password = Passwords.New(this, Password ?? Credential?.Password, target, ref chosen, PasswordParameters);
         hint = chosen ?? string.Empty;
         return password;
     }

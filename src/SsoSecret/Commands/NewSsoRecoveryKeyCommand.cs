@@ -71,7 +71,7 @@ public sealed class NewSsoRecoveryKeyCommand : SsoSecretCommandBase
                 Passwords.CheckHint(hint);
             }
 
-            using var password = Passwords.New(this, Password ?? Credential?.Password, path, ref hint, "the recovery key");
+            using var password = Passwords.New(this, Password ?? Credential?.Password, path, ref hint, PasswordParameters, "the recovery key");
             var (privateKey, _) = Crypto.Primitives.X25519NewKeyPair();
             try
             {

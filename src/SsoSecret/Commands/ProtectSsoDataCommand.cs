@@ -61,6 +61,13 @@ public sealed class ProtectSsoDataCommand : ProtectedDataCommandBase
                 byte[] plaintext = ParameterSetName == FileSet ? ReadValueFile(PathHelper.ResolveLiteral(this, LiteralPath)) : DataValue.ToBytes(InputObject, where);
                 try
                 {
+                    if (OutFile is null && IsWhatIf())
+                    {
+                        // -WhatIf tells what would be written to the output, and writes nothing there either.
+                        ShouldProcess(where, $"Protect the value for the purpose '{Purpose}' and write the protected text to the output");
+                        return;
+                    }
+
                     string text = ProtectedData.Protect(Ring, Purpose, plaintext);
                     if (OutFile is null)
                     {

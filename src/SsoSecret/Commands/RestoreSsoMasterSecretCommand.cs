@@ -169,7 +169,8 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
                     Password ?? Credential?.Password,
                     path,
                     header.Hint,
-                    password => KdfRunner.Run(this, "Opening the backup " + path, header.Kdf!, () => IO.BackupFile.Open(data, password.Bytes, limits, path)));
+                    password => KdfRunner.Run(this, "Opening the backup " + path, header.Kdf!, () => IO.BackupFile.Open(data, password.Bytes, limits, path)),
+                    PasswordParameters);
 
             using var restored = new StoredSecret(header.SecretId, header.Created, secret);
             // The file it came from is a backup of it, proven good just now: it is recorded as the last backup.

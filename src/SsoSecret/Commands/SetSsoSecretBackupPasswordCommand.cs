@@ -15,6 +15,8 @@ namespace SsoSecret.Commands;
 [OutputType(typeof(SsoSecretBackupInfo))]
 public sealed class SetSsoSecretBackupPasswordCommand : SsoSecretCommandBase
 {
+    private const string NewPasswordParameter = "-NewPassword <SecureString>";
+
     /// <summary>The backup file. A string or a FileInfo; relative to the current location.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName", "PSPath", "LiteralPath")]
@@ -100,12 +102,12 @@ public sealed class SetSsoSecretBackupPasswordCommand : SsoSecretCommandBase
             // A new password given is checked before the KDF runs; one to be typed is asked for after the current one
             // is proven, as ssh-keygen -p does (nobody types a new password twice for a file the old one cannot open).
             string? hint = PasswordHint;
-            using var given = NewPassword is null ? null : Passwords.New(this, NewPassword, target, ref hint);
+            using var given = NewPassword is null ? null : Passwords.New(this, NewPassword, target, ref hint, NewPasswordParameter);
             if (given is null && !Prompt.CanPrompt(this))
             {
                 throw new SsoSecretException(SsoSecretFailure.PasswordRequired, "A new password is needed, and this session cannot ask for one (it is not interactive).", target)
                 {
-                    RecommendedAction = "Pass -NewPassword <SecureString>.",
+                    RecommendedAction = $"Pass {NewPasswordParameter}.",
                 };
             }
 
@@ -115,11 +117,12 @@ public sealed class SetSsoSecretBackupPasswordCommand : SsoSecretCommandBase
                 Password,
                 path,
                 header.Hint,
-                current => KdfRunner.Run(this, "Opening the backup " + path, header.Kdf!, () => IO.BackupFile.Open(data, current.Bytes, limits, path)));
+                current => KdfRunner.Run(this, "Opening the backup " + path, header.Kdf!, () => IO.BackupFile.Open(data, current.Bytes, limits, path)),
+                "-Password <SecureString>");
 
             try
             {
-                using var typed = given is null ? Passwords.New(this, null, target, ref hint) : null;
+                using var typed = given is null ? Passwords.New(this, null, target, ref hint, NewPasswordParameter) : null;
                 var password = given ?? typed!;
                 var written = KdfRunner.Run(
                     this,

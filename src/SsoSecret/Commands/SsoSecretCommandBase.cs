@@ -164,10 +164,19 @@ public abstract class SsoSecretCommandBase : PSCmdlet
             ? ((CmdletAttribute)attributes[0]).ConfirmImpact
             : ConfirmImpact.Medium;
 
-    private static SsoSecretException ConfirmationRequired(string target, string action, string reason) => new(
+    private SsoSecretException ConfirmationRequired(string target, string action, string reason) => new(
         SsoSecretFailure.ConfirmationRequired,
         $"This change needs a confirmation, and this session cannot ask for it: {reason}. The change: {action} on '{target}'.",
-        target);
+        target)
+    {
+        // Not every command that asks has -Force (Split-SsoMasterSecret has not): the advice names only what it has.
+        RecommendedAction = MyInvocation.MyCommand.Parameters.ContainsKey("Force")
+            ? "Pass -Force (or -Confirm:$false) to make the change without a question."
+            : "Pass -Confirm:$false to make the change without a question.",
+    };
+
+    /// <summary>The parameters that give a command's password without a question, for the advice of PasswordRequired.</summary>
+    private protected const string PasswordParameters = "-Password <SecureString> or -Credential <PSCredential>";
 
     private protected bool IsWhatIf() => MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value)
         ? LanguagePrimitives.IsTrue(value)

@@ -20,6 +20,7 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
     private byte[]? _keyData;
     private RecoveryKeyHeader? _keyHeader;
     private UnlockedRecoveryKey? _key;
+    private BackupException? _unread;
 
     /// <summary>The backup password: with it, the test also proves that the password opens each backup.</summary>
     [Parameter]
@@ -100,7 +101,14 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
             }
 
             WriteVerbose($"{path}: {result.Status}. {result.Message}");
-            if (!Detailed && _password is null && !_warned)
+            if (!Detailed && _unread is not null)
+            {
+                // A file that could not be read was not tested: a bare False would read as "a bad backup" (a mistyped
+                // path above all). -Detailed says it in its Status (NotFound, Unreadable).
+                WriteError(ErrorCatalog.ToRecord(_unread));
+                _unread = null;
+            }
+            else if (!Detailed && _password is null && !_warned)
             {
                 // A bare True reads as "verified". Said once per call, before the first result, on the warning stream:
                 // the person who misreads it would not have asked for -Verbose.
@@ -189,6 +197,10 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
         {
             result.Status = ErrorCatalog.Status(e.Failure);
             result.Message = e.Message;
+            if (e.Failure is SsoSecretFailure.BackupNotFound or SsoSecretFailure.ReadFailed)
+            {
+                _unread = e;
+            }
         }
 
         return result;

@@ -12,8 +12,10 @@ internal static class ErrorCatalog
     internal static ErrorRecord ToRecord(SsoSecretException e, object? target = null)
     {
         var record = new ErrorRecord(e, e.ErrorId, Category(e.Failure), target ?? e.Path);
-        string action = e.RecommendedAction ?? Action(e.Failure);
-        record.ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = action };
+
+        // The advice is on the exception too ($Error[0].Exception.RecommendedAction, a catch block's $_.Exception).
+        e.RecommendedAction ??= Action(e.Failure);
+        record.ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = e.RecommendedAction };
         return record;
     }
 
@@ -88,7 +90,7 @@ internal static class ErrorCatalog
         SsoSecretFailure.NotABackup => "Check that the path names an SsoSecret backup file.",
         SsoSecretFailure.UnsupportedVersion => "Open the backup with the SsoSecret version that wrote it, or a newer one.",
         SsoSecretFailure.KdfLimitExceeded => "If you trust the file, raise the limit with -MaximumKdfMemoryMiB.",
-        SsoSecretFailure.PasswordRequired => "Pass -Password <SecureString> or -Credential <PSCredential>.",
+        SsoSecretFailure.PasswordRequired => "Pass the password as a parameter (the command's help names it), or run the command at a prompt.",
         SsoSecretFailure.PasswordMismatch => "Run the command again and type the same password twice.",
         SsoSecretFailure.WeakPassword => "Choose a longer password; a passphrase of several words is best.",
         SsoSecretFailure.InvalidPassword => "Type the password again.",
@@ -128,11 +130,11 @@ internal static class ErrorCatalog
         SsoSecretFailure.NotARegularFile => "Give the path of a regular file; SsoSecret never reads from a FIFO, a device or a socket.",
         SsoSecretFailure.BackupNotRecorded => "The backup is good: keep it. Free space or fix the store's folder, then run Backup-SsoMasterSecret again to record a backup in the store.",
         SsoSecretFailure.WrongRecoveryKey => "Use a recovery key file whose fingerprint (Get-SsoRecoveryKey) is among the backup's recipients (Get-SsoSecretBackupInfo).",
-        SsoSecretFailure.NotARecoveryKey => "Check that -RecoveryKeyPath names a recovery key file written by New-SsoRecoveryKey.",
+        SsoSecretFailure.NotARecoveryKey => "Check that the path names a recovery key file written by New-SsoRecoveryKey.",
         SsoSecretFailure.DamagedRecoveryKey => "Use another copy of the recovery key file.",
         SsoSecretFailure.InvalidRecipient => "Copy the public key line (ssosecret-recipient1...) again from New-SsoRecoveryKey or Get-SsoRecoveryKey.",
         SsoSecretFailure.RecipientsWithPassword => "Give either -Recipient or a password (-Password, -Credential, -PasswordHint), not both; to have both, write two backups.",
-        SsoSecretFailure.BackupKindMismatch => "Give a password for a password backup, and -RecoveryKeyPath for a backup sealed to recovery keys (Get-SsoSecretBackupInfo shows its Kind).",
+        SsoSecretFailure.BackupKindMismatch => "Give a password for a password backup, and a recovery key file for a backup sealed to recovery keys (Restore-SsoMasterSecret -RecoveryKeyPath, Test-SsoSecretBackup -RecoveryKeyPath; Get-SsoSecretBackupInfo shows its Kind).",
         SsoSecretFailure.PathNotOwned => "Keep the file in a folder that only you (or root) own, as the message says, or run the command as the account that owns the folder.",
         SsoSecretFailure.PathInsecure => "Keep the file below folders that other users cannot write (chmod go-w, or chmod +t for a shared folder), as the message says.",
         SsoSecretFailure.FileHasLinks => "Rewrite the file through a single name: remove its other hard links (find / -samefile <file>), or copy it to a file of its own.",

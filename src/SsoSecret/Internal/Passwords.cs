@@ -29,7 +29,7 @@ internal static class Passwords
     /// <paramref name="open"/> finds it wrong, up to <see cref="Tries"/> times. <paramref name="open"/> runs the KDF
     /// (the key commitment tells a wrong password only after it), once per try.
     /// </summary>
-    internal static T Open<T>(PSCmdlet cmdlet, SecureString? given, string target, string? hint, Func<PasswordBytes, T> open, string what = "the backup")
+    internal static T Open<T>(PSCmdlet cmdlet, SecureString? given, string target, string? hint, Func<PasswordBytes, T> open, string answeredBy, string what = "the backup")
     {
         // A blank hint (white space only, which older versions stored) reminds of nothing: it is not shown.
         bool hasHint = !string.IsNullOrWhiteSpace(hint);
@@ -51,7 +51,7 @@ internal static class Passwords
 
         for (int attempt = 1; ; attempt++)
         {
-            using var typed = Prompt.ReadSecure(cmdlet, $"Password for '{target}'", target);
+            using var typed = Prompt.ReadSecure(cmdlet, $"Password for '{target}'", target, answeredBy);
             using var bytes = ToBytes(typed);
             try
             {
@@ -80,7 +80,7 @@ internal static class Passwords
     /// <see cref="Tries"/> times, when the two differ or the password is too short), followed by the hint when none
     /// was given (asked again when it cannot be stored). Returns the bytes; <paramref name="hint"/> is the hint to use.
     /// </summary>
-    internal static PasswordBytes New(PSCmdlet cmdlet, SecureString? given, string target, ref string? hint, string what = "the backup")
+    internal static PasswordBytes New(PSCmdlet cmdlet, SecureString? given, string target, ref string? hint, string answeredBy, string what = "the backup")
     {
         if (hint is not null)
         {
@@ -106,7 +106,7 @@ internal static class Passwords
         SecureString? password = null;
         try
         {
-            password = TypeNew(cmdlet, target, hint, what);
+            password = TypeNew(cmdlet, target, hint, answeredBy, what);
             hint ??= TypeHint(cmdlet, password, target, what);
             return ToBytes(password, hint);
         }
@@ -116,17 +116,17 @@ internal static class Passwords
         }
     }
 
-    private static SecureString TypeNew(PSCmdlet cmdlet, string target, string? hint, string what)
+    private static SecureString TypeNew(PSCmdlet cmdlet, string target, string? hint, string answeredBy, string what)
     {
         for (int attempt = 1; ; attempt++)
         {
-            SecureString? first = Prompt.ReadSecure(cmdlet, $"New password for {what} '{target}' (at least {MinimumCharacters} characters)", target);
+            SecureString? first = Prompt.ReadSecure(cmdlet, $"New password for {what} '{target}' (at least {MinimumCharacters} characters)", target, answeredBy);
             try
             {
                 // A password that cannot be used is refused before it is typed a second time.
                 using var a = ToBytes(first, hint);
                 CheckNew(cmdlet, a, target);
-                using var second = Prompt.ReadSecure(cmdlet, "Confirm the password", target);
+                using var second = Prompt.ReadSecure(cmdlet, "Confirm the password", target, answeredBy);
                 using (var b = ToBytes(second))
                 {
                     if (!a.SameAs(b))
@@ -155,7 +155,7 @@ internal static class Passwords
     {
         for (int attempt = 1; ; attempt++)
         {
-            string typed = Prompt.ReadLine(cmdlet, $"Password reminder (a hint shown when {what} is opened; it must not contain the password)", target);
+            string typed = Prompt.ReadLine(cmdlet, $"Password reminder (a hint shown when {what} is opened; it must not contain the password)", target, "-PasswordHint <String>");
             try
             {
                 CheckHint(typed);

@@ -104,14 +104,16 @@ internal static class Prompt
     /// host, when Ctrl+C is pressed at a masked prompt, stops the pipeline and returns null instead of throwing (found
     /// at a real terminal), so the command would otherwise go on to its next question and read the next line typed.
     /// </summary>
-    internal static SecureString ReadSecure(PSCmdlet cmdlet, string prompt, string target) => Ask(cmdlet, target, () =>
+    /// <remarks><paramref name="answeredBy"/> names the parameters that give the answer without a question (such as
+    /// "-Password &lt;SecureString&gt;"): the advice of the error when this session cannot ask.</remarks>
+    internal static SecureString ReadSecure(PSCmdlet cmdlet, string prompt, string target, string answeredBy) => Ask(cmdlet, target, answeredBy, () =>
     {
         cmdlet.Host.UI.Write(prompt + ": ");
         return Answered(cmdlet, cmdlet.Host.UI.ReadLineAsSecureString());
     });
 
     /// <summary>Reads a line that is shown as it is typed; Ctrl+C ends the command at once.</summary>
-    internal static string ReadLine(PSCmdlet cmdlet, string prompt, string target) => Ask(cmdlet, target, () =>
+    internal static string ReadLine(PSCmdlet cmdlet, string prompt, string target, string answeredBy) => Ask(cmdlet, target, answeredBy, () =>
     {
         cmdlet.Host.UI.Write(prompt + ": ");
         return Answered(cmdlet, cmdlet.Host.UI.ReadLine());
@@ -123,7 +125,7 @@ internal static class Prompt
     /// itself, never through the host, so no transcript (Start-Transcript) and no host log records them; elsewhere (a
     /// remote session, another host) the host's own recording cannot be avoided, so they are read masked.
     /// </summary>
-    internal static string ReadOffTheRecord(PSCmdlet cmdlet, string prompt, string target) => Ask(cmdlet, target, () =>
+    internal static string ReadOffTheRecord(PSCmdlet cmdlet, string prompt, string target, string answeredBy) => Ask(cmdlet, target, answeredBy, () =>
     {
         cmdlet.Host.UI.Write(prompt + ": ");
         if (string.Equals(cmdlet.Host.Name, "ConsoleHost", StringComparison.Ordinal) && !Console.IsInputRedirected && !Console.IsOutputRedirected)
@@ -231,11 +233,11 @@ internal static class Prompt
         }
     }
 
-    private static T Ask<T>(PSCmdlet cmdlet, string target, Func<T> ask)
+    private static T Ask<T>(PSCmdlet cmdlet, string target, string answeredBy, Func<T> ask)
     {
         if (WhyNot(cmdlet) is string reason)
         {
-            throw Required(target, reason);
+            throw Required(target, reason, answeredBy);
         }
 
         try
@@ -244,14 +246,17 @@ internal static class Prompt
         }
         catch (Exception e) when (HostCannotAsk(e))
         {
-            throw Required(target, e is RemoteException ? "the client of this remote session cannot ask" : "the host is not interactive");
+            throw Required(target, e is RemoteException ? "the client of this remote session cannot ask" : "the host is not interactive", answeredBy);
         }
     }
 
-    private static SsoSecretException Required(string target, string reason) => new(
+    private static SsoSecretException Required(string target, string reason, string answeredBy) => new(
         SsoSecretFailure.PasswordRequired,
         $"A password is needed, and this session cannot ask for one: {reason}.",
-        target);
+        target)
+    {
+        RecommendedAction = $"Pass {answeredBy}.",
+    };
 }
 
 /// <summary>

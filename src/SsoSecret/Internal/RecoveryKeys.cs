@@ -99,6 +99,7 @@ internal static class RecoveryKeys
             path,
             header.Hint,
             bytes => KdfRunner.Run(cmdlet, "Opening the recovery key " + path, header.Kdf, () => IO.RecoveryFiles.OpenKeyFile(data, bytes.Bytes, limits, path)),
+            "-RecoveryKeyPassword <SecureString>",
             "the recovery key");
         return new UnlockedRecoveryKey(privateKey, header, path);
     }

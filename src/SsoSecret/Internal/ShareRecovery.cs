@@ -95,7 +95,7 @@ internal sealed class ShareRecovery
                             ? "The shares combine, but not without a passphrase: the split was made with one."
                             : "That passphrase does not open the shares. " + Passwords.TryAgain(passphraseTries - 1));
                         typedPassphrase?.Dispose();
-                        using var typed = Prompt.ReadSecure(_cmdlet, "Passphrase of the split", _target);
+                        using var typed = Prompt.ReadSecure(_cmdlet, "Passphrase of the split", _target, "-Passphrase <SecureString>");
                         typedPassphrase = SplitSsoMasterSecretCommand.PassphraseBytes(typed);
                         continue;
                     }
@@ -130,7 +130,7 @@ internal sealed class ShareRecovery
     }
 
     private string ReadShare() =>
-        ShareSheet.ReadWords(Prompt.ReadOffTheRecord(_cmdlet, "Words of the next share (20 or 33 words; an empty line to stop)", _target));
+        ShareSheet.ReadWords(Prompt.ReadOffTheRecord(_cmdlet, "Words of the next share (20 or 33 words; an empty line to stop)", _target, "-SharePath or -Share with enough shares"));
 
     private bool IsLastTyped(ShareException e) => _typed > 0 && e.ShareNumber == _shares.Count;
 
