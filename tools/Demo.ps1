@@ -3,8 +3,9 @@
     The main job, start to end, on the embedded default (a local store, no server): generate a master secret with
     its backup, look at it, back it up again, verify the backups, and restore the secret into a new store.
 .DESCRIPTION
-    Started by `build.ps1 -Task Demo`. A person at a terminal is asked for the password (twice), the hint, and the
-    confirmations, as an administrator would be. Without a terminal (CI, a pipe, a scheduled job) it runs unattended
+    Started by `build.ps1 -Task Demo`. A person at a terminal is asked for a new password (twice) and the hint, then
+    for the password twice more (once for the steps that follow, once by the restore, after it shows the hint), and
+    for the confirmations, as an administrator would be. Without a terminal (CI, a pipe, a scheduled job) it runs unattended
     with a random password that is never shown, and prompts for nothing.
 #>
 param(
@@ -26,7 +27,7 @@ $newServer = Join-Path $WorkFolder 'store-on-the-new-server'
 function Step([string] $text) { Write-Host "`n== $text" -ForegroundColor Cyan }
 
 if ($interactive) {
-    Write-Host 'SsoSecret demo. You will be asked for a backup password (twice) and a hint, as ssoconfig -generateSecret asks.'
+    Write-Host 'SsoSecret demo. You will be asked for a new backup password (twice) and a hint, as ssoconfig -generateSecret asks; then for the same password twice more: once for the steps that follow, and once by the restore, after it shows the hint.'
     $passwordArguments = @{}
 }
 else {

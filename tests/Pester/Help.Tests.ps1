@@ -160,6 +160,22 @@ Describe 'Get-Help about_SsoSecret' {
         @($maml.helpItems.command | ForEach-Object { $_.details.name } | Sort-Object) | Should -Be $exported
     }
 
+    It 'lists in SEE ALSO the help of exactly the exported cmdlets' {
+        $seeAlso = ($About -split 'SEE ALSO')[1]
+        $seeAlso | Should -Not -BeNullOrEmpty
+        $named = @([regex]::Matches($seeAlso, 'Get-Help ([A-Z][a-z]+-Sso\w+) -Full') | ForEach-Object { $_.Groups[1].Value })
+        $named | Should -Be ($named | Select-Object -Unique)
+        $named | Sort-Object | Should -Be @((Get-Command -Module SsoSecret).Name | Sort-Object)
+    }
+
+    It 'names exactly the guides of docs/, as the README does' {
+        $guides = @(Get-ChildItem -LiteralPath (Join-Path $Repository 'docs') -Filter 'guide-*.md' | ForEach-Object { "docs/$($_.Name)" } | Sort-Object)
+        $guides.Count | Should -BeGreaterOrEqual 6
+        @([regex]::Matches($About, 'docs/guide-[a-z-]+\.md') | ForEach-Object Value | Sort-Object -Unique) | Should -Be $guides
+        $readme = Get-Content -LiteralPath (Join-Path $Repository 'README.md') -Raw
+        @([regex]::Matches($readme, 'docs/guide-[a-z-]+\.md') | ForEach-Object Value | Sort-Object -Unique) | Should -Be $guides
+    }
+
     It 'uses .bak for backups throughout the help and the guides (no .ssobak)' {
         $files = @(Get-ChildItem -LiteralPath (Join-Path $Repository 'docs') -Recurse -Filter '*.md') + @(Get-Item -LiteralPath (Join-Path $Repository 'README.md'))
         $files | Where-Object { (Get-Content -LiteralPath $_.FullName -Raw) -match '\.ssobak' } | ForEach-Object Name | Should -BeNullOrEmpty
