@@ -9,6 +9,7 @@
 param([string] $ModuleFolder = (Join-Path $PSScriptRoot '../out/SsoSecret'))
 
 $ErrorActionPreference = 'Stop'
+$types = [System.Reflection.Assembly]::LoadFrom((Resolve-Path (Join-Path $ModuleFolder 'bin/SsoSecret.Types.dll')).Path)
 $core = [System.Reflection.Assembly]::LoadFrom((Resolve-Path (Join-Path $ModuleFolder 'bin/isolated/SsoSecret.Core.dll')).Path)
 $flags = [System.Reflection.BindingFlags]'NonPublic, Static, Public, Instance'
 $envelope = $core.GetType('SsoSecret.BackupEnvelope')
@@ -32,7 +33,7 @@ $vectors = @(
 )
 
 foreach ($v in $vectors) {
-    $kdfType = $core.GetType('SsoSecret.KdfParameters')
+    $kdfType = $types.GetType('SsoSecret.KdfParameters')
     $kdf = [Activator]::CreateInstance($kdfType, @(65536, 3, 4))
     $password = [Text.Encoding]::UTF8.GetBytes($v.Password)
     $seal = $envelope.GetMethod('Seal', $flags)
@@ -59,7 +60,8 @@ foreach ($v in $vectors) {
     if ($v.Armor) {
         ''
         'armored file:'
-        $armor.GetMethod('Encode', $flags).Invoke($null, @(, $data)).TrimEnd("`n")
+        # The writer's armor, with its header lines (docs/envelope-format.md, "Armored form").
+        $armor.GetMethod('EncodeBackup', $flags).Invoke($null, @(, $data)).TrimEnd("`n")
     }
     ''
 }

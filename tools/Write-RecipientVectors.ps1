@@ -21,7 +21,7 @@ $envelope = $core.GetType('SsoSecret.RecipientEnvelope')
 $keyFile = $core.GetType('SsoSecret.RecoveryKeyFile')
 $publicKeyType = $core.GetType('SsoSecret.RecoveryPublicKey')
 $armor = $core.GetType('SsoSecret.Armor')
-$armorEncode = $armor.GetMethod('Encode', $flags, $null, [type[]]@([byte[]], [string]), $null)
+$armorEncode = $armor.GetMethod('Encode', $flags, $null, [type[]]@([byte[]], [string], [System.Collections.Generic.IReadOnlyList[string]]), $null)
 
 function Hex([byte[]] $b) { [Convert]::ToHexString($b).ToLowerInvariant() }
 # The unary comma keeps a byte array whole: a function's output would otherwise be enumerated into object[].
@@ -103,7 +103,7 @@ foreach ($v in $vectors) {
     if ($v.Armor) {
         ''
         'armored file:'
-        $armorEncode.Invoke($null, @($data, 'SSOSECRET BACKUP')).TrimEnd("`n")
+        $armor.GetMethod('EncodeBackup', $flags).Invoke($null, @(, $data)).TrimEnd("`n")
     }
     '```'
     ''
@@ -139,7 +139,7 @@ $ikm = Call $primitives 'Argon2id' @($password, $salt, $kdf, 32)
 Wrap (Hex $keyData)
 ''
 'armored file:'
-$armorEncode.Invoke($null, @($keyData, 'SSOSECRET RECOVERY KEY')).TrimEnd("`n")
+$armorEncode.Invoke($null, @($keyData, 'SSOSECRET RECOVERY KEY', $null)).TrimEnd("`n")
 '```'
 ''
 

@@ -205,26 +205,61 @@ function looksArmored(data, armorLabel) {
   return data.subarray(i, i + n).equals(begin.subarray(0, n));
 }
 
-function armorEncode(binary, armorLabel) {
+function armorEncode(binary, armorLabel, headerLines = []) {
   const b64 = binary.toString('base64');
   const lines = b64.match(/.{1,64}/g);
-  return `-----BEGIN ${armorLabel}-----\n${lines.join('\n')}\n-----END ${armorLabel}-----\n`;
+  const header = headerLines.length > 0 ? `${headerLines.join('\n')}\n\n` : '';
+  return `-----BEGIN ${armorLabel}-----\n${header}${lines.join('\n')}\n-----END ${armorLabel}-----\n`;
 }
+
+// The header lines a writer puts in a version 2 backup's armor: Created, Secret-Id, Fingerprint, Recipients.
+function backupHeaderLines(header) {
+  const created = new Date(header.created * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return [`Created: ${created}`, `Secret-Id: ${header.secretId}`, `Fingerprint: ${header.fingerprint}`, `Recipients: ${header.recipients.join(', ')}`];
+}
+
+const armorBackup = (file) => armorEncode(file, 'SSOSECRET BACKUP', backupHeaderLines(readBackup(file).header));
 
 function armorDecode(data, armorLabel, damaged) {
   let start = 0;
   let end = data.length;
   while (start < end && isWhite(data[start])) start++;
   while (end > start && isWhite(data[end - 1])) end--;
-  for (let i = start; i < end; i++) {
-    const c = data[i];
-    if (c > 0x7e || (c < 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09)) throw damaged('not printable ASCII');
+  // Lines as bytes: LF or CRLF; header lines are UTF-8, every other line printable ASCII.
+  const lines = [];
+  for (let at = start; ;) {
+    const nl = data.indexOf(0x0a, at);
+    const stop = nl < 0 || nl >= end ? end : nl;
+    let line = data.subarray(at, stop);
+    if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
+    lines.push(line);
+    if (stop === end) break;
+    at = stop + 1;
   }
-  const lines = data.subarray(start, end).toString('ascii').split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
-  if (lines[0] !== `-----BEGIN ${armorLabel}-----`) throw damaged('BEGIN line');
+  const asciiLine = (i) => {
+    if (lines[i].some((c) => c < 0x20 || c > 0x7e)) throw damaged('not printable ASCII');
+    return lines[i].toString('ascii');
+  };
+  if (asciiLine(0) !== `-----BEGIN ${armorLabel}-----`) throw damaged('BEGIN line');
   if (lines.length < 3) throw damaged('cut short');
-  if (lines[lines.length - 1] !== `-----END ${armorLabel}-----`) throw damaged('END line');
-  const body = lines.slice(1, -1);
+  if (asciiLine(lines.length - 1) !== `-----END ${armorLabel}-----`) throw damaged('END line');
+  let first = 1;
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  while (first < lines.length - 1 && lines[first].includes(0x3a)) {
+    let text;
+    try { text = decoder.decode(lines[first]); } catch { throw damaged('header line not UTF-8'); }
+    if (lines[first].length > 4096) throw damaged('header line too long');
+    if (!/^[A-Za-z][A-Za-z0-9-]{0,63}: /.test(text)) throw damaged('header line form');
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(text)) throw damaged('control character in a header line');
+    first++;
+  }
+  if (first > 1) {
+    if (lines[first].length !== 0 || first === lines.length - 1) throw damaged('no empty line after the header lines');
+    first++;
+    if (first >= lines.length - 1) throw damaged('cut short after the header lines');
+  }
+  const body = [];
+  for (let i = first; i < lines.length - 1; i++) body.push(asciiLine(i));
   body.forEach((l, i) => {
     const last = i === body.length - 1;
     if (l.length === 0 || l.length > 64 || (!last && l.length !== 64)) throw damaged('line length');
@@ -467,7 +502,7 @@ function checkVectors(specPath) {
       expect('aead nonce', keys.nonce.toString('hex'), f['aead nonce']);
       expect('commitment', keys.commitment.toString('hex'), f.commitment);
       expect('file', file.toString('hex'), fileHex);
-      if (armoredMatch) expect('armored file', armorEncode(file, 'SSOSECRET BACKUP'), armoredMatch[1] + '\n');
+      if (armoredMatch) expect('armored file', armorBackup(file), armoredMatch[1] + '\n');
       for (let i = 1; f[`recipient ${i} private key`]; i++) {
         const input = armoredMatch ? ascii(armoredMatch[1]) : Buffer.from(fileHex, 'hex');
         expect(`opened with recipient ${i}`, openBackup(input, hex(`recipient ${i} private key`)).secret.toString('hex'), f.secret);
@@ -583,7 +618,7 @@ function main(argv) {
     case 'seal-backup': {
       const [out, secret, id, created, form, ...lines] = args;
       const file = sealBackup(hexArg(secret), id, Number(created), lines.map(parseLine));
-      writeFileSync(out, form === 'armor' ? armorEncode(file, 'SSOSECRET BACKUP') : file);
+      writeFileSync(out, form === 'armor' ? armorBackup(file) : file);
       return { written: out };
     }
     case 'public-key': {

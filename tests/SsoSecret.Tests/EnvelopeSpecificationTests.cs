@@ -39,7 +39,7 @@ public sealed class EnvelopeSpecificationTests
         Assert.Equal(v.FileHex, Hex.Encode(sealedBackup.Data));
         if (v.Armored is not null)
         {
-            Assert.Equal(v.Armored + "\n", Armor.Encode(sealedBackup.Data));
+            Assert.Equal(v.Armored + "\n", Armor.EncodeBackup(sealedBackup.Data));
         }
 
         // And the documented bytes open to the documented secret and header.

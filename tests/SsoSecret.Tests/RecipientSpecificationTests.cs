@@ -73,7 +73,7 @@ public sealed class RecipientSpecificationTests
 
         if (v.Armored is not null)
         {
-            Assert.Equal(v.Armored + "\n", Armor.Encode(sealedBackup.Data));
+            Assert.Equal(v.Armored + "\n", Armor.EncodeBackup(sealedBackup.Data));
         }
 
         // The documented bytes open, with every recipient's key, to the documented secret and header.

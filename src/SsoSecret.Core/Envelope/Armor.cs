@@ -6,7 +6,10 @@ namespace SsoSecret;
 
 /// <summary>
 /// The text form of a backup: RFC 7468 strict encapsulation, as age does it. One BEGIN line, canonical base64 in
-/// lines of exactly 64 characters (the last 1 to 64), one END line, and nothing outside but white space.
+/// lines of exactly 64 characters (the last 1 to 64), one END line, and nothing outside but white space. A backup's
+/// writer puts header lines for people between the BEGIN line and the base64 (Created, Secret-Id, Fingerprint, and
+/// Hint or Recipients), ended by an empty line, as OpenPGP's armor does: a reader checks their form and never their
+/// values (docs/envelope-format.md, "Armored form").
 /// </summary>
 internal static class Armor
 {
@@ -15,17 +18,58 @@ internal static class Armor
     internal const string EndLine = "-----END " + Label + "-----";
     internal const int LineLength = 64;
 
-    /// <summary>Encodes a binary backup, with LF line endings and a final LF.</summary>
+    /// <summary>The longest header line a reader accepts, in bytes (a hint's line is at most 2054).</summary>
+    internal const int MaxHeaderLineBytes = 4096;
+
+    /// <summary>Encodes binary data under the backup label, with no header lines, LF line endings and a final LF.</summary>
     internal static string Encode(byte[] data) => Encode(data, Label);
 
+    /// <summary>
+    /// Encodes a binary backup as its writer does: with the header lines of what its header says (readable by a person
+    /// who keeps the text in a password manager), LF line endings and a final LF. The text is UTF-8 (a hint may be).
+    /// </summary>
+    internal static string EncodeBackup(byte[] binary) => Encode(binary, Label, HeaderLines(BackupEnvelope.ReadHeader(binary)));
+
+    /// <summary>The header lines of a backup, in the documented order: Created, Secret-Id, Fingerprint, then Hint (when not empty) or Recipients.</summary>
+    internal static IReadOnlyList<string> HeaderLines(BackupHeader header)
+    {
+        var lines = new List<string>
+        {
+            "Created: " + header.Created.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
+            "Secret-Id: " + header.SecretId.ToString("D"),
+            "Fingerprint: " + header.Fingerprint,
+        };
+        if (header.Hint.Length > 0)
+        {
+            lines.Add("Hint: " + header.Hint);
+        }
+
+        if (header.Recipients.Count > 0)
+        {
+            lines.Add("Recipients: " + string.Join(", ", header.Recipients));
+        }
+
+        return lines;
+    }
+
     /// <summary>Encodes binary data under a label (a backup's, or a recovery key file's), as <see cref="Encode(byte[])"/>.</summary>
-    internal static string Encode(byte[] data, string label)
+    internal static string Encode(byte[] data, string label, IReadOnlyList<string>? headerLines = null)
     {
         string begin = "-----BEGIN " + label + "-----";
         string end = "-----END " + label + "-----";
         string base64 = Convert.ToBase64String(data);
         var builder = new StringBuilder(base64.Length + base64.Length / LineLength + begin.Length + end.Length + 4);
         builder.Append(begin).Append('\n');
+        if (headerLines is { Count: > 0 })
+        {
+            foreach (string line in headerLines)
+            {
+                builder.Append(line).Append('\n');
+            }
+
+            builder.Append('\n');
+        }
+
         for (int i = 0; i < base64.Length; i += LineLength)
         {
             builder.Append(base64, i, Math.Min(LineLength, base64.Length - i)).Append('\n');
@@ -85,26 +129,43 @@ internal static class Armor
             end--;
         }
 
-        for (int i = start; i < end; i++)
+        // Lines first (LF, or CRLF as RFC 7468 allows; a lone CR inside a line is not), as bytes: header lines are
+        // UTF-8, everything else printable ASCII.
+        var lines = new List<(int Start, int Length)>();
+        for (int lineStart = start; ;)
         {
-            if (data[i] > 0x7E || (data[i] < 0x20 && data[i] != (byte)'\n' && data[i] != (byte)'\r' && data[i] != (byte)'\t'))
+            int newline = Array.IndexOf(data, (byte)'\n', lineStart, end - lineStart);
+            int lineEnd = newline < 0 ? end : newline;
+            int length = lineEnd - lineStart;
+            if (length > 0 && data[lineEnd - 1] == (byte)'\r')
             {
-                throw damaged("it holds a character that is not printable ASCII");
+                length--;
             }
+
+            lines.Add((lineStart, length));
+            if (newline < 0)
+            {
+                break;
+            }
+
+            lineStart = newline + 1;
         }
 
-        string text = Encoding.ASCII.GetString(data, start, end - start);
-        var lines = new List<string>(text.Split('\n'));
-        for (int i = 0; i < lines.Count; i++)
+        string Ascii(int index)
         {
-            // CRLF line endings are accepted, as RFC 7468 allows; a lone CR inside a line is not.
-            if (lines[i].EndsWith("\r", StringComparison.Ordinal))
+            var (lineStart, length) = lines[index];
+            for (int i = lineStart; i < lineStart + length; i++)
             {
-                lines[i] = lines[i].Substring(0, lines[i].Length - 1);
+                if (data[i] < 0x20 || data[i] > 0x7E)
+                {
+                    throw damaged($"line {index + 1} holds a character that is not printable ASCII");
+                }
             }
+
+            return Encoding.ASCII.GetString(data, lineStart, length);
         }
 
-        if (lines[0] != beginLine)
+        if (Ascii(0) != beginLine)
         {
             throw damaged("the first line is not exactly '" + beginLine + "'");
         }
@@ -114,15 +175,37 @@ internal static class Armor
             throw damaged("the text form is cut short");
         }
 
-        if (lines[lines.Count - 1] != endLine)
+        if (Ascii(lines.Count - 1) != endLine)
         {
             throw damaged("the last line is not exactly '" + endLine + "'");
         }
 
-        var base64 = new StringBuilder();
-        for (int i = 1; i < lines.Count - 1; i++)
+        // Header lines, if any: each 'Name: value', then one empty line. Their values are for people, never used.
+        int first = 1;
+        while (first < lines.Count - 1 && IsHeaderLine(data, lines[first].Start, lines[first].Length))
         {
-            string line = lines[i];
+            CheckHeaderLine(data, lines[first].Start, lines[first].Length, first + 1, damaged);
+            first++;
+        }
+
+        if (first > 1)
+        {
+            if (lines[first].Length != 0 || first == lines.Count - 1)
+            {
+                throw damaged($"the header lines are not followed by one empty line (line {first + 1})");
+            }
+
+            first++;
+            if (first >= lines.Count - 1)
+            {
+                throw damaged("the text form is cut short after its header lines");
+            }
+        }
+
+        var base64 = new StringBuilder();
+        for (int i = first; i < lines.Count - 1; i++)
+        {
+            string line = Ascii(i);
             bool last = i == lines.Count - 2;
             if (line.Length == 0 || line.Length > LineLength || (!last && line.Length != LineLength))
             {
@@ -169,6 +252,53 @@ internal static class Armor
 
         return decoded;
     }
+
+    /// <summary>A header line is one with a colon: a base64 line never has one.</summary>
+    private static bool IsHeaderLine(byte[] data, int start, int length) => Array.IndexOf(data, (byte)':', start, length) >= 0;
+
+    /// <summary>
+    /// A header line's form: a name (a letter, then letters, digits and hyphens, at most 64 in all), a colon, one space
+    /// and a value; strict UTF-8 without control characters; at most <see cref="MaxHeaderLineBytes"/> bytes.
+    /// </summary>
+    private static void CheckHeaderLine(byte[] data, int start, int length, int lineNumber, Func<string, SsoSecretException> damaged)
+    {
+        string line;
+        try
+        {
+            line = Codec.StrictUtf8.Encoding.GetString(data, start, length);
+        }
+        catch (ArgumentException)
+        {
+            throw damaged($"header line {lineNumber} is not valid UTF-8");
+        }
+
+        int colon = line.IndexOf(':');
+        bool nameIsGood = colon >= 1 && colon <= 64 && IsAsciiLetter(line[0]);
+        for (int i = 1; nameIsGood && i < colon; i++)
+        {
+            nameIsGood = IsAsciiLetter(line[i]) || (line[i] >= '0' && line[i] <= '9') || line[i] == '-';
+        }
+
+        if (!nameIsGood || colon + 1 >= line.Length || line[colon + 1] != ' ')
+        {
+            throw damaged($"line {lineNumber} is neither base64 nor a header line 'Name: value'");
+        }
+
+        if (length > MaxHeaderLineBytes)
+        {
+            throw damaged($"header line {lineNumber} is longer than {MaxHeaderLineBytes} bytes");
+        }
+
+        foreach (char c in line)
+        {
+            if (char.IsControl(c))
+            {
+                throw damaged($"header line {lineNumber} holds a control character");
+            }
+        }
+    }
+
+    private static bool IsAsciiLetter(char c) => (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 
     private static bool IsBase64Char(char c) =>
         (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';

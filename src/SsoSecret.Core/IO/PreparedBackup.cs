@@ -87,7 +87,7 @@ internal sealed class PreparedBackup : IDisposable
             var (sealedBackup, data, verify) = seal();
             using (sealedBackup)
             {
-                byte[] content = armor ? Encoding.ASCII.GetBytes(Armor.Encode(data)) : data;
+                byte[] content = armor ? Encoding.UTF8.GetBytes(Armor.EncodeBackup(data)) : data;
                 temporary.Write(content);
                 var written = temporary.ReadBack(BackupEnvelope.MaxInputLength + 1);
                 verify(written);
