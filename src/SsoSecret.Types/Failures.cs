@@ -263,6 +263,12 @@ public enum SsoSecretFailure
 
     /// <summary>A backup path is longer than the store can record (4096 bytes of UTF-8).</summary>
     PathTooLong,
+
+    /// <summary>
+    /// Backup-SsoMasterSecret was given neither a file (-Path) nor -Armor, which writes the backup's armored text to
+    /// the output instead of a file.
+    /// </summary>
+    PathRequired,
 }
 
 /// <summary>

@@ -99,6 +99,36 @@ Describe 'Backup-SsoMasterSecret' {
         $info.PasswordHint | Should -BeExactly $hint512
     }
 
+    It 'writes the armored text to the output without -Path: one string, header lines first, proven, no file, no record in the store' {
+        $before = Get-SsoMasterSecret -StorePath $Store
+        Push-Location $folder
+        try {
+            $text = Backup-SsoMasterSecret -Armor -Password $Password -PasswordHint $Hint -KdfProfile Interactive -StorePath $Store
+        }
+        finally {
+            Pop-Location
+        }
+        $text | Should -HaveCount 1
+        $text | Should -BeOfType ([string])
+        $lines = $text -split "`n"
+        $lines[0] | Should -Be '-----BEGIN SSOSECRET BACKUP-----'
+        $lines[1] | Should -Match '^Created: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$'
+        $lines[2] | Should -Be "Secret-Id: $($before.SecretId)"
+        $lines[3] | Should -Be "Fingerprint: $($before.Fingerprint)"
+        $lines[4] | Should -Be "Hint: $Hint"
+        $lines[5] | Should -Be ''
+        $lines[-1] | Should -Be '-----END SSOSECRET BACKUP-----'
+        Test-SsoSecretBackup -ArmoredText $text -Password $Password -StorePath $Store | Should -BeTrue
+        Get-FileNames $folder | Should -HaveCount 0
+        (Get-SsoMasterSecret -StorePath $Store).LastBackupTime | Should -Be $before.LastBackupTime
+    }
+
+    It 'refuses no -Path without -Armor (PathRequired), -PassThru without -Path (ConflictingParameters), and writes nothing with -WhatIf' {
+        { Backup-SsoMasterSecret -Password $Password -KdfProfile Interactive -StorePath $Store } | Should -Throw -ErrorId 'SsoSecret.PathRequired,*'
+        { Backup-SsoMasterSecret -Armor -PassThru -Password $Password -KdfProfile Interactive -StorePath $Store } | Should -Throw -ErrorId 'SsoSecret.ConflictingParameters,*'
+        Backup-SsoMasterSecret -Armor -Password $Password -KdfProfile Interactive -StorePath $Store -WhatIf | Should -BeNullOrEmpty
+    }
+
     It 'refuses a hint of 513 characters (HintTooLong) and writes nothing' {
         $path = Join-Path $folder 'too-long-hint.bak'
         { Backup-SsoMasterSecret -Path $path -Password $Password -PasswordHint ('h' * 513) -KdfProfile Interactive -StorePath $Store } |

@@ -134,7 +134,7 @@ Describe 'New-SsoSecretHelp.ps1 fails loudly' {
 
     It 'when a yaml block disagrees with the cmdlet' {
         $docs = New-DocsCopy
-        Edit-Page $docs 'Backup-SsoMasterSecret' { param($t) ([regex]'(?s)(### -Path.*?)Required: True').Replace($t, '${1}Required: False', 1) }
+        Edit-Page $docs 'Restore-SsoMasterSecret' { param($t) ([regex]'(?s)(### -Path.*?)Required: True').Replace($t, '${1}Required: False', 1) }
         Invoke-Generator $docs | Should -Match "-Path: yaml 'Required: False', but the cmdlet says 'Required: True'"
     }
 

@@ -74,6 +74,18 @@ Describe 'Writing backups sealed to recovery keys' {
         $lines | Where-Object { $_ -like 'p.bak *' } | Should -Match ('\s64 MiB t=3 p=\d+\s+' + [regex]::Escape($Hint) + '\s*$')
     }
 
+    It 'writes a backup sealed to recovery keys as armored text to the output, with a Recipients line, and restores it with a key' {
+        $text = Backup-SsoMasterSecret -Armor -Recipient $KeyA.PublicKey, $KeyB.PublicKey -StorePath $Store
+        $lines = $text -split "`n"
+        $lines[1..4] | Should -Be @(
+            ($lines[1] -replace '^(Created: \S+)$', '$1'), "Secret-Id: $($Secret.SecretId)", "Fingerprint: $($Secret.Fingerprint)", "Recipients: $($KeyA.Fingerprint), $($KeyB.Fingerprint)")
+        $lines[1] | Should -Match '^Created: \S+Z$'
+        $lines[5] | Should -Be ''
+        $text | Should -Not -Match 'Hint:'
+        $store = New-TestPath 'store'
+        (Restore-SsoMasterSecret -ArmoredText $text -RecoveryKeyPath (Join-Path $Folder 'b.key') -RecoveryKeyPassword $Password -StorePath $store -PassThru).Fingerprint | Should -Be $Secret.Fingerprint
+    }
+
     It 'seals to sixteen keys, the most a backup takes' {
         $keys = @(1..15 | ForEach-Object { New-PublicKeyLine }) + $KeyA.PublicKey
         $info = Backup-SsoMasterSecret -Path (Join-Path $Folder 'sixteen.bak') -Recipient $keys -StorePath $Store -PassThru

@@ -90,6 +90,52 @@ Describe 'Restore-SsoMasterSecret' {
             $info.Fingerprint | Should -Be $SecretA.Fingerprint
         }
 
+        It 'restores the armored text itself: one string or its lines, given with -ArmoredText or piped, recording no backup file' {
+            $text = Get-Content -LiteralPath $ArmoredA -Raw
+            $lines = Get-Content -LiteralPath $ArmoredA
+            $lines[1] | Should -BeLike 'Created: *'
+            $lines | Should -Contain ''
+            foreach ($case in @(
+                    { param($Store) Restore-SsoMasterSecret -ArmoredText $text -Password $Password -StorePath $Store -PassThru }
+                    { param($Store) Restore-SsoMasterSecret -ArmoredText $lines -Credential ([pscredential]::new('ignored', $Password)) -StorePath $Store -PassThru }
+                    { param($Store) $text | Restore-SsoMasterSecret -Password $Password -StorePath $Store -PassThru }
+                    { param($Store) $lines | Restore-SsoMasterSecret -Password $Password -StorePath $Store -PassThru })) {
+                $store = New-TestPath 'store'
+                $info = & $case $store
+                $info.SecretId | Should -Be $SecretA.SecretId
+                $info.Fingerprint | Should -Be $SecretA.Fingerprint
+                # A text is no file: nothing is recorded as the last backup.
+                $info.LastBackupPath | Should -BeNullOrEmpty
+            }
+            # A path piped as a string is still a path.
+            $store = New-TestPath 'store'
+            ($BackupA | Restore-SsoMasterSecret -Password $Password -StorePath $store -PassThru).LastBackupPath | Should -Be $BackupA
+        }
+
+        It 'shows the hint the sealed part holds, never a header line''s, and takes no other header line''s word either' {
+            $forged = (Get-Content -LiteralPath $ArmoredA -Raw) -replace '(?m)^Hint: .*$', 'Hint: the forged reminder' -replace '(?m)^Secret-Id: .*$', "Secret-Id: $($SecretB.SecretId)"
+            $forged | Should -Match 'Hint: the forged reminder'
+            $store = New-TestPath 'store'
+            $said = Restore-SsoMasterSecret -ArmoredText $forged -Password $Password -StorePath $store -PassThru -Verbose 4>&1
+            ($said | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Should -Contain "Password reminder : $Hint"
+            "$said" | Should -Not -Match 'forged'
+            ($said | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }).SecretId | Should -Be $SecretA.SecretId
+        }
+
+        It 'refuses a text that is not exactly one backup (DamagedBackup), and creates no store' {
+            $lines = Get-Content -LiteralPath $ArmoredA
+            $store = New-TestPath 'store'
+            $withoutLine = $lines | Where-Object { $_ -ne ($lines | Where-Object { $_.Length -eq 64 } | Select-Object -Skip 1 -First 1) }
+            { Restore-SsoMasterSecret -ArmoredText $withoutLine -Password $Password -StorePath $store } | Should -Throw -ErrorId 'SsoSecret.DamagedBackup,*'
+            { Restore-SsoMasterSecret -ArmoredText (@($lines) + @($lines)) -Password $Password -StorePath $store } | Should -Throw -ErrorId 'SsoSecret.DamagedBackup,*'
+            { $lines | Select-Object -SkipLast 1 | Restore-SsoMasterSecret -Password $Password -StorePath $store } | Should -Throw -ErrorId 'SsoSecret.DamagedBackup,*'
+            $store | Should -Not -Exist
+        }
+
+        It 'refuses an empty -Path (BackupNotFound)' {
+            { Restore-SsoMasterSecret -Path '' -Password $Password -StorePath (New-TestPath 'store') } | Should -Throw -ErrorId 'SsoSecret.BackupNotFound,*'
+        }
+
         It 'outputs the store''s information with -PassThru' {
             $store = New-TestPath 'empty'
             $info = Restore-SsoMasterSecret -Path $BackupA -Password $Password -StorePath $store -Force -PassThru
@@ -287,9 +333,9 @@ Describe 'Restore-SsoMasterSecret' {
                 Should -Throw -ErrorId 'SsoSecret.BackupNotFound,*'
         }
 
-        It 'has -Path (wildcards) and -LiteralPath in their own parameter sets, each with -Password or -Credential, and the recovery shares in two more' {
+        It 'has -Path (wildcards), -LiteralPath and -ArmoredText in their own parameter sets, each with -Password or -Credential, and the recovery shares in two more' {
             $command = Get-Command Restore-SsoMasterSecret
-            $command.ParameterSets.Name | Sort-Object | Should -Be @('LiteralPath', 'LiteralPathCredential', 'Path', 'PathCredential', 'Share', 'SharePath')
+            $command.ParameterSets.Name | Sort-Object | Should -Be @('LiteralPath', 'LiteralPathCredential', 'Path', 'PathCredential', 'Share', 'SharePath', 'Text', 'TextCredential')
             $command.Parameters['Path'].Attributes.Where({ $_ -is [System.Management.Automation.SupportsWildcardsAttribute] }) | Should -HaveCount 1
             $command.Parameters['LiteralPath'].Aliases | Should -Contain 'PSPath'
         }

@@ -160,6 +160,17 @@ Describe 'Test-SsoSecretBackup' {
             $lines | Where-Object { $_ -match '^good\.bak' } | Should -Match $Row
         }
 
+        It 'tests a backup given as armored text (-ArmoredText), whole or line by line' {
+            $text = Get-Content -LiteralPath $Armored -Raw
+            Test-SsoSecretBackup -ArmoredText $text -Password $Password -StorePath $Store | Should -BeTrue
+            $result = Test-SsoSecretBackup -ArmoredText (Get-Content -LiteralPath $Armored) -Password $Password -StorePath $Store -Detailed
+            $result.Path | Should -Be 'the armored text'
+            $result.Status | Should -Be 'Valid'
+            $result.MatchesCurrentSecret | Should -BeTrue
+            (Test-SsoSecretBackup -ArmoredText ($text -replace '(?m)^Hint: ', 'Hint ') -Detailed).Status | Should -Be 'Damaged'
+            (Test-SsoSecretBackup -ArmoredText $text -Password $WrongPassword -Detailed).Status | Should -Be 'WrongPassword'
+        }
+
         It 'cannot see a forged hint without the password (Valid), but sees it with the password (Tampered)' {
             (Test-SsoSecretBackup -Path $Bad.Tampered -Detailed).Status | Should -Be 'Valid'
             (Test-SsoSecretBackup -Path $Bad.Tampered -Password $Password -StorePath $Store -Detailed).Status | Should -Be 'Tampered'

@@ -76,6 +76,32 @@ internal sealed class PreparedBackup : IDisposable
             return (sealedBackup, sealedBackup.Data, written => RecipientEnvelope.VerifyWritten(written, sealedBackup, secret));
         });
 
+    /// <summary>
+    /// Seals the secret into a backup's armored text, for the output rather than a file: proven as a written file is
+    /// (the text decoded, compared with what was sealed and opened with the keys the seal derived), so a text that
+    /// leaves the command opens. Returns the text (without its final line feed) and its header.
+    /// </summary>
+    internal static (string Text, BackupHeader Header) SealText(byte[] secret, Guid secretId, string hint, byte[] password, KdfParameters kdf, bool allowBelowFloor = false)
+    {
+        using var sealedBackup = BackupEnvelope.Seal(secret, secretId, DateTimeOffset.UtcNow, hint, password, kdf, allowBelowFloor: allowBelowFloor);
+        return Proven(sealedBackup.Data, written => BackupEnvelope.VerifyWritten(written, sealedBackup, secret));
+    }
+
+    /// <summary>As <see cref="SealText"/>, for a backup sealed to recovery keys.</summary>
+    internal static (string Text, BackupHeader Header) SealTextForRecipients(byte[] secret, Guid secretId, IReadOnlyList<RecoveryPublicKey> recipients)
+    {
+        using var sealedBackup = RecipientEnvelope.Seal(secret, secretId, DateTimeOffset.UtcNow, recipients);
+        return Proven(sealedBackup.Data, written => RecipientEnvelope.VerifyWritten(written, sealedBackup, secret));
+    }
+
+    private static (string Text, BackupHeader Header) Proven(byte[] data, Action<byte[]> verify)
+    {
+        string text = Armor.EncodeBackup(data);
+        byte[] written = Encoding.UTF8.GetBytes(text);
+        verify(written);
+        return (text.TrimEnd('\n'), BackupEnvelope.ReadHeader(written));
+    }
+
     private static PreparedBackup PrepareSealed(string path, bool armor, bool overwrite, Func<(IDisposable Sealed, byte[] Data, Action<byte[]> Verify)> seal)
     {
         TemporaryFile? temporary = null;

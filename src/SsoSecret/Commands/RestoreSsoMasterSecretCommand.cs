@@ -18,15 +18,32 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
     private const string LiteralPathCredentialSet = "LiteralPathCredential";
     private const string SharePathSet = "SharePath";
     private const string ShareSet = "Share";
+    private const string TextSet = "Text";
+    private const string TextCredentialSet = "TextCredential";
 
-    /// <summary>The backup file; wildcards are expanded, and must match one file. A string or a FileInfo; relative to the current location.</summary>
+    private readonly ArmoredTextInput _text = new();
+
+    /// <summary>
+    /// The backup file; wildcards are expanded, and must match one file. A string or a FileInfo; relative to the current
+    /// location. Text piped here that starts with the armor's BEGIN line is the backup's armored text itself.
+    /// </summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathCredentialSet)]
     [Alias("FullName")]
     [FileSystemPathTransformation(EscapeWildcards = true)]
     [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
+    [AllowEmptyString]
     public string Path { get; set; } = string.Empty;
+
+    /// <summary>
+    /// The backup's armored text instead of a file (Backup-SsoMasterSecret -Armor's output, pasted from a password
+    /// manager): one string, or its lines.
+    /// </summary>
+    [Parameter(Mandatory = true, ParameterSetName = TextSet)]
+    [Parameter(Mandatory = true, ParameterSetName = TextCredentialSet)]
+    [AllowEmptyString]
+    [AllowEmptyCollection]
+    public string[] ArmoredText { get; set; } = Array.Empty<string>();
 
     /// <summary>The backup file, taken exactly as written (no wildcards).</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
@@ -39,11 +56,13 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
     /// <summary>The backup password. Without it (or -Credential), the hint is shown and the password asked for.</summary>
     [Parameter(ParameterSetName = PathSet)]
     [Parameter(ParameterSetName = LiteralPathSet)]
+    [Parameter(ParameterSetName = TextSet)]
     public SecureString? Password { get; set; }
 
     /// <summary>The backup password as a credential; the user name is ignored.</summary>
     [Parameter(Mandatory = true, ParameterSetName = PathCredentialSet)]
     [Parameter(Mandatory = true, ParameterSetName = LiteralPathCredentialSet)]
+    [Parameter(Mandatory = true, ParameterSetName = TextCredentialSet)]
     [Credential]
     public PSCredential? Credential { get; set; }
 
@@ -60,6 +79,8 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
     [Parameter(ParameterSetName = PathCredentialSet)]
     [Parameter(ParameterSetName = LiteralPathSet)]
     [Parameter(ParameterSetName = LiteralPathCredentialSet)]
+    [Parameter(ParameterSetName = TextSet)]
+    [Parameter(ParameterSetName = TextCredentialSet)]
     [ValidateRange(1, 16384)]
     public int MaximumKdfMemoryMiB { get; set; }
 
@@ -68,6 +89,8 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
     [Parameter(ParameterSetName = PathCredentialSet)]
     [Parameter(ParameterSetName = LiteralPathSet)]
     [Parameter(ParameterSetName = LiteralPathCredentialSet)]
+    [Parameter(ParameterSetName = TextSet)]
+    [Parameter(ParameterSetName = TextCredentialSet)]
     [FileSystemPathTransformation]
     [ValidateNotNullOrEmpty]
     public string? RecoveryKeyPath { get; set; }
@@ -100,6 +123,8 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
     [Parameter(ParameterSetName = PathCredentialSet)]
     [Parameter(ParameterSetName = LiteralPathSet)]
     [Parameter(ParameterSetName = LiteralPathCredentialSet)]
+    [Parameter(ParameterSetName = TextSet)]
+    [Parameter(ParameterSetName = TextCredentialSet)]
     public SecureString? RecoveryKeyPassword { get; set; }
 
     /// <inheritdoc/>
@@ -112,7 +137,38 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
                 return;
             }
 
-            string path = BackupPath();
+            // Armored text (given, or piped where a path goes) is collected whole, and restored once it has all come.
+            if (ParameterSetName is TextSet or TextCredentialSet)
+            {
+                foreach (string piece in ArmoredText)
+                {
+                    _text.Add(piece);
+                }
+
+                return;
+            }
+
+            if (ParameterSetName is PathSet or PathCredentialSet && _text.TakePiped(Path))
+            {
+                return;
+            }
+
+            RestoreBackup(BackupPath());
+        },
+        terminating: true);
+
+    /// <inheritdoc/>
+    protected override void EndProcessing()
+    {
+        if (_text.HasText)
+        {
+            Run(() => RestoreBackup(path: null), terminating: true);
+        }
+    }
+
+    /// <summary>Restores from a backup file (<paramref name="path"/>), or from the armored text given (null).</summary>
+    private void RestoreBackup(string? path)
+    {
             if (RecoveryKeyPassword is not null && RecoveryKeyPath is null)
             {
                 throw new SsoSecretException(SsoSecretFailure.ConflictingParameters, "-RecoveryKeyPassword is the password of the key file given with -RecoveryKeyPath, and -RecoveryKeyPath is missing.");
@@ -124,12 +180,15 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
                 // Reading the store first finds an insecure or damaged store before the backup is read.
             }
 
-            var data = IO.BackupFile.Read(path);
-            var header = IO.BackupFile.ReadHeader(data, path);
-            var seen = Before(store, header.SecretId, header.Fingerprint, $"the backup '{path}'");
+            // A backup given as text is named so in messages and prompts, and is no file to record as the last backup.
+            string name = path ?? ArmoredTextInput.Name;
+            string described = path is null ? ArmoredTextInput.Name : $"the backup '{path}'";
+            var data = path is null ? _text.ToBytes() : IO.BackupFile.Read(path);
+            var header = path is null ? BackupEnvelope.ReadHeader(data) : IO.BackupFile.ReadHeader(data, path);
+            var seen = Before(store, header.SecretId, header.Fingerprint, described);
             var (currentId, currentFingerprint) = (seen.Id, seen.Fingerprint);
             string? caution = header.Kind == SsoSecretBackupKind.Recipients
-                ? $"The backup '{path}' is sealed to recovery keys: anyone who has a recovery public key line can write such a backup, so it proves nothing about who wrote it. Its secret's fingerprint is {header.Fingerprint}; {(currentFingerprint is null ? "the store holds no secret" : "the store's current secret's is " + currentFingerprint)}. Restore it only if that fingerprint is one you recorded."
+                ? $"{(path is null ? "The armored text" : $"The backup '{path}'")} is sealed to recovery keys: anyone who has a recovery public key line can write such a backup, so it proves nothing about who wrote it. Its secret's fingerprint is {header.Fingerprint}; {(currentFingerprint is null ? "the store holds no secret" : "the store's current secret's is " + currentFingerprint)}. Restore it only if that fingerprint is one you recorded."
                 : null;
             if (caution is not null)
             {
@@ -137,11 +196,12 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
             }
 
             var limits = KdfLimitParameter.Limits(MaximumKdfMemoryMiB);
-            var recoveryKey = RecoveryKeyPath is not null || header.Kind == SsoSecretBackupKind.Recipients ? ReadRecoveryKey(header, path) : null;
+            var recoveryKey = RecoveryKeyPath is not null || header.Kind == SsoSecretBackupKind.Recipients ? ReadRecoveryKey(header, name) : null;
+            byte[] Open(byte[] password) => path is null ? BackupEnvelope.Open(data, password, limits, out _) : IO.BackupFile.Open(data, password, limits, path);
             if (recoveryKey is null && !limits.Allows(header.Kdf!))
             {
                 // The reader refuses it before any KDF runs; refused here before the password is asked for.
-                IO.BackupFile.Open(data, Array.Empty<byte>(), limits, path);
+                Open(Array.Empty<byte>());
             }
 
             // What would happen is decided from the header (the secret's id and fingerprint), readable without the
@@ -157,26 +217,26 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
                     return;
                 }
             }
-            else if (!Confirm(store.Path, $"'{path}'", seen, header.SecretId, header.Fingerprint, ref replaceConfirmed, caution))
+            else if (!Confirm(store.Path, path is null ? ArmoredTextInput.Name : $"'{path}'", seen, header.SecretId, header.Fingerprint, ref replaceConfirmed, caution))
             {
                 return;
             }
 
             byte[] secret = recoveryKey is not null
-                ? OpenWithRecoveryKey(data, path, recoveryKey.Value, limits)
+                ? OpenWithRecoveryKey(data, name, recoveryKey.Value, limits)
                 : Passwords.Open(
                     this,
                     Password ?? Credential?.Password,
-                    path,
+                    name,
                     header.Hint,
-                    password => KdfRunner.Run(this, "Opening the backup " + path, header.Kdf!, () => IO.BackupFile.Open(data, password.Bytes, limits, path)),
+                    password => KdfRunner.Run(this, "Opening " + described, header.Kdf!, () => Open(password.Bytes)),
                     PasswordParameters);
 
             using var restored = new StoredSecret(header.SecretId, header.Created, secret);
-            // The file it came from is a backup of it, proven good just now: it is recorded as the last backup.
-            Install(store, restored, currentId, replaceConfirmed, $"'{path}'", new BackupRecord(header.Created, restored.Id, path));
-        },
-        terminating: true);
+            // The file it came from is a backup of it, proven good just now: it is recorded as the last backup. Text is
+            // no file: nothing is recorded.
+            Install(store, restored, currentId, replaceConfirmed, path is null ? ArmoredTextInput.Name : $"'{path}'", path is null ? null : new BackupRecord(header.Created, restored.Id, path));
+    }
 
     /// <summary>
     /// Restores from recovery shares: the shares given (and, at a prompt, those typed, with what was given and what is
@@ -364,6 +424,11 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
     /// <summary>The one backup file this call names: -LiteralPath as it is, or -Path's wildcards matching one file.</summary>
     private string BackupPath()
     {
+        if (ParameterSetName is PathSet or PathCredentialSet && Path.Length == 0)
+        {
+            throw new SsoSecretException(SsoSecretFailure.BackupNotFound, "No backup was given: -Path is empty.", Path);
+        }
+
         if (ParameterSetName is LiteralPathSet or LiteralPathCredentialSet)
         {
             return PathHelper.ResolveLiteral(this, LiteralPath);

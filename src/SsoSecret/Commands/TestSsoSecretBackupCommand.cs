@@ -12,6 +12,9 @@ namespace SsoSecret.Commands;
 [OutputType(typeof(SsoSecretBackupTestResult))]
 public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposable
 {
+    private const string TextSet = "Text";
+
+    private readonly ArmoredTextInput _text = new();
     private PasswordBytes? _password;
     private bool _storeRead;
     private StoreState? _state;
@@ -21,6 +24,15 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
     private RecoveryKeyHeader? _keyHeader;
     private UnlockedRecoveryKey? _key;
     private BackupException? _unread;
+
+    /// <summary>
+    /// A backup's armored text instead of files (Backup-SsoMasterSecret -Armor's output, as kept in a password manager):
+    /// one string, or its lines. It is tested as one backup.
+    /// </summary>
+    [Parameter(Mandatory = true, ParameterSetName = TextSet)]
+    [AllowEmptyString]
+    [AllowEmptyCollection]
+    public string[] ArmoredText { get; set; } = Array.Empty<string>();
 
     /// <summary>The backup password: with it, the test also proves that the password opens each backup.</summary>
     [Parameter]
@@ -90,43 +102,69 @@ public sealed class TestSsoSecretBackupCommand : BackupFileCommandBase, IDisposa
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == TextSet)
+        {
+            // Collected whole (given at once, or line by line), and tested once it has all come.
+            foreach (string piece in ArmoredText)
+            {
+                _text.Add(piece);
+            }
+
+            return;
+        }
+
         foreach (string path in InputFiles())
         {
-            // Test reports every failure of a backup in its result; what escapes it concerns the key file, and the call.
-            SsoSecretBackupTestResult? result = null;
-            Run(() => result = Test(path), terminating: true);
-            if (result is null)
-            {
-                continue;
-            }
-
-            WriteVerbose($"{path}: {result.Status}. {result.Message}");
-            if (!Detailed && _unread is not null)
-            {
-                // A file that could not be read was not tested: a bare False would read as "a bad backup" (a mistyped
-                // path above all). -Detailed says it in its Status (NotFound, Unreadable).
-                WriteError(ErrorCatalog.ToRecord(_unread));
-                _unread = null;
-            }
-            else if (!Detailed && _password is null && !_warned)
-            {
-                // A bare True reads as "verified". Said once per call, before the first result, on the warning stream:
-                // the person who misreads it would not have asked for -Verbose.
-                _warned = true;
-                WriteWarning("Without a password, Test-SsoSecretBackup checks only that each file is an intact backup (its structure and checksum), "
-                    + "not that a password opens it. Give -Password or -Credential to prove that, and -Detailed for a result that names each file.");
-            }
-
-            WriteObject(Detailed ? result : result.IsValid);
+            Report(path, () => IO.BackupFile.Read(path));
         }
     }
 
-    private SsoSecretBackupTestResult Test(string path)
+    /// <inheritdoc/>
+    protected override void EndProcessing()
+    {
+        if (_text.HasText)
+        {
+            Report(ArmoredTextInput.Name, _text.ToBytes);
+        }
+    }
+
+    /// <summary>Tests one backup, read by <paramref name="read"/>, and writes its result.</summary>
+    private void Report(string path, Func<byte[]> read)
+    {
+        // Test reports every failure of a backup in its result; what escapes it concerns the key file, and the call.
+        SsoSecretBackupTestResult? result = null;
+        Run(() => result = Test(path, read), terminating: true);
+        if (result is null)
+        {
+            return;
+        }
+
+        WriteVerbose($"{path}: {result.Status}. {result.Message}");
+        if (!Detailed && _unread is not null)
+        {
+            // A file that could not be read was not tested: a bare False would read as "a bad backup" (a mistyped
+            // path above all). -Detailed says it in its Status (NotFound, Unreadable).
+            WriteError(ErrorCatalog.ToRecord(_unread));
+            _unread = null;
+        }
+        else if (!Detailed && _password is null && !_warned)
+        {
+            // A bare True reads as "verified". Said once per call, before the first result, on the warning stream:
+            // the person who misreads it would not have asked for -Verbose.
+            _warned = true;
+            WriteWarning("Without a password, Test-SsoSecretBackup checks only that each file is an intact backup (its structure and checksum), "
+                + "not that a password opens it. Give -Password or -Credential to prove that, and -Detailed for a result that names each file.");
+        }
+
+        WriteObject(Detailed ? result : result.IsValid);
+    }
+
+    private SsoSecretBackupTestResult Test(string path, Func<byte[]> read)
     {
         var result = new SsoSecretBackupTestResult { Path = path };
         try
         {
-            var data = IO.BackupFile.Read(path);
+            var data = read();
             var header = BackupEnvelope.ReadHeader(data);
             result.FormatVersion = header.Version;
             result.SecretId = header.SecretId;

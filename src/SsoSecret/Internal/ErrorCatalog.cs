@@ -149,6 +149,7 @@ internal static class ErrorCatalog
         SsoSecretFailure.SecretStillInUse => "Rewrap the files the message names under the current secret (Update-SsoProtectedData -Path <file> -Purpose <purpose>), then retire the secret.",
         SsoSecretFailure.PathTooLong => "Give a shorter path for the backup (at most 4096 bytes of UTF-8).",
         SsoSecretFailure.StoreUnprotectFailed => "Restore the master secret from a backup into this machine's store, or use the store on the machine that made it.",
+        SsoSecretFailure.PathRequired => "Give Backup-SsoMasterSecret -Path <file>, or -Armor to write the backup's text to the output (for a password manager).",
         _ => "See about_SsoSecret.",
     };
 
