@@ -211,6 +211,14 @@ Describe 'At a real terminal, a person is asked, and gets three tries' -Skip:(-n
             }
         }
 
+        function Send-NewPassword($Terminal, [string] $Password, [string] $Confirmation = $Password) {
+            # Answers a new backup password's two questions, each once it is asked.
+            Assert-Expect $Terminal 'New password for the backup'
+            $Terminal.SendSecret($Password, 60)
+            Assert-Expect $Terminal 'Confirm the password'
+            $Terminal.SendSecret($Confirmation, 60)
+        }
+
         function Start-TestShell {
             # An interactive pwsh at its own prompt (PSReadLine and all), where a person types one command after another.
             $arguments = @($Pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NoLogo')
@@ -226,15 +234,9 @@ Describe 'At a real terminal, a person is asked, and gets three tries' -Skip:(-n
         $path = Join-Path $Folder 'typed.bak'
         $terminal = Start-TestTerminal "$Interactive; try { Backup-SsoMasterSecret -Path '$path' -StorePath '$Store' -KdfProfile Interactive; 'RESULT:OK' } catch { 'RESULT:' + `$_.FullyQualifiedErrorId }"
         try {
-            Assert-Expect $terminal 'New password for the backup'
-            $terminal.SendSecret($PlainPassword, 60)
-            Assert-Expect $terminal 'Confirm the password'
-            $terminal.SendSecret(($PlainPassword + 'x'), 60)
+            Send-NewPassword $terminal $PlainPassword ($PlainPassword + 'x')
             Assert-Expect $terminal 'The two passwords differ\. Try again \(2 tries left\)\.'
-            Assert-Expect $terminal 'New password for the backup'
-            $terminal.SendSecret($PlainPassword, 60)
-            Assert-Expect $terminal 'Confirm the password'
-            $terminal.SendSecret($PlainPassword, 60)
+            Send-NewPassword $terminal $PlainPassword
             Assert-Expect $terminal 'Password reminder'
             $terminal.Send('typed at a terminal')
             Assert-Expect $terminal 'RESULT:OK' 300
@@ -293,10 +295,7 @@ Describe 'At a real terminal, a person is asked, and gets three tries' -Skip:(-n
             Assert-Expect $terminal 'New password for the backup'
             $terminal.SendSecret('', 60)
             Assert-Expect $terminal 'The password is empty\. A backup needs a password\. Try again \(1 try left\)\.'
-            Assert-Expect $terminal 'New password for the backup'
-            $terminal.SendSecret($PlainPassword, 60)
-            Assert-Expect $terminal 'Confirm the password'
-            $terminal.SendSecret($PlainPassword, 60)
+            Send-NewPassword $terminal $PlainPassword
             Assert-Expect $terminal 'Password reminder'
             $terminal.Send('   ')
             Assert-Expect $terminal 'The password hint is only white space.*Try again \(2 tries left\)\.'

@@ -223,6 +223,11 @@ Describe 'Restore-SsoMasterSecret from shares typed at a real terminal' -Skip:(-
             [SsoSecretTests.Terminal]::Start($Pwsh[0], [string[]]$arguments, @{})
         }
 
+        function Start-RestoreTerminal([string] $Shares, [string] $Target) {
+            # A restore from the shares given (Restore-SsoMasterSecret's share parameters), at a terminal of its own.
+            Start-TestTerminal "`$ErrorActionPreference = 'Stop'; Import-Module '$Module'; try { Restore-SsoMasterSecret $Shares -StorePath '$Target' -Confirm:`$false; 'RESULT:OK' } catch { 'RESULT:' + `$_.FullyQualifiedErrorId }"
+        }
+
         function Assert-Expect($Terminal, [string] $Pattern, [double] $Seconds = 120) {
             if (-not $Terminal.Expect($Pattern, $Seconds)) {
                 throw "The terminal did not show /$Pattern/ within $Seconds s. It shows:`n$($Terminal.Text)"
@@ -274,8 +279,7 @@ Describe 'Restore-SsoMasterSecret from shares typed at a real terminal' -Skip:(-
 
     It 'ends the command at once on Ctrl+C at the share prompt, restoring nothing' {
         $target = New-TestPath 'store'
-        $command = "`$ErrorActionPreference = 'Stop'; Import-Module '$Module'; try { Restore-SsoMasterSecret -SharePath '$($Sheets[0].Path)' -StorePath '$target' -Confirm:`$false; 'RESULT:OK' } catch { 'RESULT:' + `$_.FullyQualifiedErrorId }"
-        $terminal = Start-TestTerminal $command
+        $terminal = Start-RestoreTerminal "-SharePath '$($Sheets[0].Path)'" $target
         try {
             Assert-Expect $terminal 'Words of the next share'
             $terminal.Interrupt(60)
@@ -290,8 +294,7 @@ Describe 'Restore-SsoMasterSecret from shares typed at a real terminal' -Skip:(-
 
     It 'stops with TooFewShares when an empty line is typed, restoring nothing' {
         $target = New-TestPath 'store'
-        $command = "`$ErrorActionPreference = 'Stop'; Import-Module '$Module'; try { Restore-SsoMasterSecret -Share @() -StorePath '$target' -Confirm:`$false; 'RESULT:OK' } catch { 'RESULT:' + `$_.FullyQualifiedErrorId }"
-        $terminal = Start-TestTerminal $command
+        $terminal = Start-RestoreTerminal '-Share @()' $target
         try {
             Assert-Expect $terminal 'No recovery share was given\.'
             Assert-Expect $terminal 'Words of the next share'
