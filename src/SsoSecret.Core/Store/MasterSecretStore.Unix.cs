@@ -5,6 +5,7 @@ using System.Threading;
 using Microsoft.Win32.SafeHandles;
 using SsoSecret.IO;
 using SsoSecret.Store;
+using UnixFileMode = SsoSecret.IO.UnixFileMode;
 
 namespace SsoSecret;
 

@@ -4,6 +4,7 @@ using System.IO;
 using System.Threading;
 using Microsoft.Win32.SafeHandles;
 using SsoSecret.IO;
+using UnixFileMode = SsoSecret.IO.UnixFileMode;
 
 namespace SsoSecret;
 
