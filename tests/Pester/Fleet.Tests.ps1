@@ -279,11 +279,11 @@ Describe 'A fleet of master secret servers, over SSH remoting' -Skip:$FleetSkipp
 
             # Rendered here as a person sees it: the module's table view, with the host added by PowerShell.
             $lines = @($shown | Out-String -Stream -Width 250 | Where-Object { $_.Trim() })
-            $lines[0] | Should -Match '^Name\s+Status\s+Password\s+Current\s+Fingerprint\s+PSComputerName\s*$'
+            $lines[0] | Should -Match '^Name\s+Status\s+PasswordVerified\s+RecoveryKeyVerified\s+MatchesCurrentSecret\s+PSComputerName\s*$'
             $lines | Should -Not -Match 'RunspaceId'
             foreach ($result in $report) {
                 $name = [System.IO.Path]::GetFileName($result.Path)
-                @($lines | Where-Object { $_ -match "^$([regex]::Escape($name))\s+Valid\s+True\s+True\s+$($result.Fingerprint.Substring(0, 8))\.\.\.\s+$($result.PSComputerName)\s*$" }).Count |
+                @($lines | Where-Object { $_ -match "^$([regex]::Escape($name))\s+Valid\s+True\s+-\s+True\s+$($result.PSComputerName)\s*$" }).Count |
                     Should -BeGreaterOrEqual 1 -Because "the row of $name from $($result.PSComputerName) shows in the table"
             }
         }
