@@ -148,14 +148,18 @@ function Start-SsoFleet {
         that reads that configuration (put it first on PATH: PowerShell starts 'ssh' from PATH).
 
         A watchdog (fleet-watchdog.sh) started before anything else tears the fleet down when this process ends or
-        -TimeoutSeconds pass, whichever comes first.
+        its deadline passes, whichever comes first. The deadline is -TimeoutSeconds after the fleet is ready: the
+        making itself (tens of seconds on a loaded machine) has a deadline of its own, MakingSeconds, so that a
+        short-lived fleet is never torn down while it is being made.
     #>
     [CmdletBinding()]
     param(
         [ValidateRange(1, 64)] [int] $Count = 3,
         # The built module folder (out/SsoSecret).
         [Parameter(Mandatory)] [string] $ModulePath,
-        [ValidateRange(10, 86400)] [int] $TimeoutSeconds = 600
+        [ValidateRange(10, 86400)] [int] $TimeoutSeconds = 600,
+        # How long the making may take (plus a minute a host) before the watchdog gives up on it.
+        [ValidateRange(10, 86400)] [int] $MakingSeconds = 600
     )
 
     $support = Get-SsoFleetSupport
@@ -176,7 +180,9 @@ function Start-SsoFleet {
         if ($attempt -eq 2) { throw "Cannot create the fleet's run folder $run." }
     }
     [System.IO.File]::SetUnixFileMode($run, [System.IO.UnixFileMode]'UserRead, UserWrite, UserExecute')
-    $deadline = [DateTimeOffset]::UtcNow.AddSeconds($TimeoutSeconds)
+    # While the fleet is made, the watchdog's deadline is the making's; once it is ready, Start-SsoFleet writes the
+    # fleet's own deadline to the run folder's 'deadline' file, which the watchdog reads at every turn.
+    $deadline = [DateTimeOffset]::UtcNow.AddSeconds($MakingSeconds + 60 * $Count)
     Set-Content -Path (Join-Path $run 'owner') -Value (Get-OwnerTag)
 
     # The watchdog first: from here on, whatever happens to this process, the fleet goes.
@@ -363,9 +369,12 @@ function Start-SsoFleet {
             SshConfigPath  = $sshConfig
             ClientBin      = $bin.FullName
             PowerShell     = [string[]]$support.Subsystem
-            Deadline       = $deadline
+            Deadline       = [DateTimeOffset]::UtcNow.AddSeconds($TimeoutSeconds)
             SetupTime      = $watch.Elapsed
         }
+        # Renamed into place whole: the watchdog never reads half a number.
+        Set-Content -LiteralPath (Join-Path $run 'deadline.tmp') -Value $fleet.Deadline.ToUnixTimeSeconds()
+        Move-Item -LiteralPath (Join-Path $run 'deadline.tmp') -Destination (Join-Path $run 'deadline') -Force
         $fleet
     }
     finally {

@@ -5,6 +5,9 @@
 #
 #   fleet-watchdog.sh <run folder> <owner pid> <owner start time> <deadline, seconds since the epoch>
 #
+# The deadline given is the making's; once the fleet is ready, the file 'deadline' in the run folder (seconds since the
+# epoch) replaces it, read at every turn.
+#
 # The owner's start time (field 22 of /proc/<pid>/stat) tells the owner from a later process given the same pid.
 set -u
 run="$1"; owner="$2"; started="$3"; deadline="$4"
@@ -17,7 +20,12 @@ owner_alive() {
     [ "$now_started" = "$started" ]
 }
 
-while [ -d "$run" ] && owner_alive && [ "$(date +%s)" -lt "$deadline" ]; do
+while [ -d "$run" ] && owner_alive; do
+    if [ -r "$run/deadline" ]; then
+        ready=$(cat "$run/deadline" 2>/dev/null)
+        case "$ready" in ''|*[!0-9]*) ;; *) deadline="$ready" ;; esac
+    fi
+    [ "$(date +%s)" -lt "$deadline" ] || break
     sleep 1
 done
 

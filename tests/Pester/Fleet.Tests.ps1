@@ -68,7 +68,8 @@ Describe 'A fleet of master secret servers, over SSH remoting' -Skip:$FleetSkipp
         $script:Timings = [System.Collections.Generic.List[string]]::new()
 
         # Two more fleets, for the watchdog's test at the end (made now, so that their waits overlap the suite's):
-        # one made by another process, killed there with SIGKILL; one of this process, with a deadline of 20 s.
+        # one made by another process, killed there with SIGKILL; one of this process, with a deadline 20 s after it is
+        # ready (its making has a deadline of its own: on a loaded machine it takes longer than 20 s).
         $owner = Join-Path $TestDrive 'fleet-owner.ps1'
         Set-Content -Path $owner -Value @(
             "Import-Module '$(Join-Path $PSScriptRoot '../Fleet/SsoSecretFleet.psm1')'"
