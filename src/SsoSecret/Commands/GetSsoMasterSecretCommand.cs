@@ -42,7 +42,7 @@ public sealed class GetSsoMasterSecretCommand : StoreCommandBase
             {
                 if (earlier.LastBackupTime is null)
                 {
-                    WriteWarning($"No backup of the earlier master secret {earlier.SecretId} (replaced {earlier.Replaced:u}) is recorded in this store. Values still protected under it are lost with this store: back it up (Backup-SsoMasterSecret -SecretId {earlier.SecretId} <file>), or rewrap them and retire it.");
+                    WriteWarning($"No backup of the earlier master secret {earlier.SecretId} (replaced {earlier.Replaced:u}) is recorded in this store. Values still protected under it are lost with this store: back it up (Backup-SsoMasterSecret -SecretId {earlier.SecretId} -Path <file>), or rewrap them and retire it.");
                 }
             }
 

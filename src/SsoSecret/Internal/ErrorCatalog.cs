@@ -146,7 +146,7 @@ internal static class ErrorCatalog
         SsoSecretFailure.KeyRingFull => "Rewrap the values under the current secret (Update-SsoProtectedData), then retire earlier secrets no value needs (Remove-SsoPreviousSecret -SecretId; Get-SsoMasterSecret lists them).",
         SsoSecretFailure.SecretIsCurrent => "Retire only earlier secrets: (Get-SsoMasterSecret).PreviousSecrets lists them. The current secret is replaced by New-SsoMasterSecret -Force, never removed.",
         SsoSecretFailure.SecretNotInStore => "Give the id of a secret of the store's key ring: Get-SsoMasterSecret shows the current one and lists the earlier ones (PreviousSecrets).",
-        SsoSecretFailure.SecretStillInUse => "Rewrap the files the message names under the current secret (Update-SsoProtectedData -Path <file> -Purpose <purpose>), then retire the secret.",
+        SsoSecretFailure.SecretStillInUse => "Rewrap the files the message names under the current secret (Update-SsoProtectedData -LiteralPath <file> -Purpose <purpose>), then retire the secret.",
         SsoSecretFailure.PathTooLong => "Give a shorter path for the backup (at most 4096 bytes of UTF-8).",
         SsoSecretFailure.StoreUnprotectFailed => "Restore the master secret from a backup into this machine's store, or use the store on the machine that made it.",
         SsoSecretFailure.PathRequired => "Give Backup-SsoMasterSecret -Path <file>, or -Armor to write the backup's text to the output (for a password manager).",
