@@ -117,13 +117,13 @@ public sealed class StoreFormatSpecificationTests
         {
             swapped.Earlier.Add(Secret(fields, "earlier 2", replaced: true));
             swapped.Earlier.Add(Secret(fields, "earlier 1", replaced: true));
-            Assert.Contains("not in the order they were replaced", Refused(StoreFile.Serialize(swapped)));
+            Assert.Contains("not in the order they were replaced", Refused(StoreFile.SerializeUnchecked(swapped)));
         }
 
         using (var records = new StoreState { Current = Secret(fields, "current", replaced: false) })
         {
             records.Current!.Backups.Reverse();
-            Assert.Contains("not the newest first", Refused(StoreFile.Serialize(records)));
+            Assert.Contains("not the newest first", Refused(StoreFile.SerializeUnchecked(records)));
         }
 
         using (var twice = new StoreState { Current = Secret(fields, "current", replaced: false) })
@@ -132,14 +132,17 @@ public sealed class StoreFormatSpecificationTests
             earlier.Backups.Clear();
             earlier.Backups.Add(new BackupRecord(earlier.Created, earlier.Id, twice.Current!.Backups[0].Path));
             twice.Earlier.Add(earlier);
-            Assert.Contains("two backups at one path", Refused(StoreFile.Serialize(twice)));
+            Assert.Contains("two backups at one path", Refused(StoreFile.SerializeUnchecked(twice)));
         }
 
         using (var sameId = new StoreState { Current = Secret(fields, "current", replaced: false) })
         {
             var current = sameId.Current!;
             sameId.Earlier.Add(new StoredSecret(current.Id, current.Created, Hex.Decode(fields["earlier 1 secret"]), current.Created));
-            Assert.Contains("twice", Refused(StoreFile.Serialize(sameId)));
+            Assert.Contains("twice", Refused(StoreFile.SerializeUnchecked(sameId)));
+
+            // The writer refuses to write what the reader would refuse: a bug never makes a store unreadable.
+            Assert.Contains("twice", Assert.Throws<InvalidOperationException>(() => StoreFile.Serialize(sameId)).Message);
         }
     }
 

@@ -33,14 +33,70 @@ internal static class StoreFile
 
     internal static readonly byte[] Magic = Encoding.ASCII.GetBytes("SSOSTORE");
 
-    /// <summary>The file's bytes for a state (version 2). Secrets are DPAPI-protected on Windows. The caller zeroes the result.</summary>
+    /// <summary>
+    /// The file's bytes for a state (version 2). Secrets are DPAPI-protected on Windows. The caller zeroes the result.
+    /// A state the reader would refuse (a bug elsewhere) is refused here first, so that no write ever replaces a
+    /// readable store with one that is not: the ring's rules are checked as the reader checks them.
+    /// </summary>
     internal static byte[] Serialize(StoreState state)
+    {
+        if (Unreadable(state) is string why)
+        {
+            throw new InvalidOperationException($"The store state breaks the store file's rules ({why}); nothing was written.");
+        }
+
+        return SerializeUnchecked(state);
+    }
+
+    /// <summary>Why the reader would refuse the file of this state, or null (docs/store-format.md, reader step 5).</summary>
+    internal static string? Unreadable(StoreState state)
     {
         if (state.Count > StoreState.MaxSecrets)
         {
-            throw new ArgumentException($"A key ring holds at most {StoreState.MaxSecrets} secrets.", nameof(state));
+            return $"more than {StoreState.MaxSecrets} secrets";
         }
 
+        var ids = new HashSet<Guid>();
+        var paths = new HashSet<string>(StringComparer.Ordinal);
+        DateTimeOffset? replaced = null;
+        foreach (var secret in state.Ring)
+        {
+            if (!ids.Add(secret.Id))
+            {
+                return $"secret id {secret.Id} twice";
+            }
+
+            if (!ReferenceEquals(secret, state.Current))
+            {
+                if (secret.Replaced is null || (replaced is not null && secret.Replaced > replaced))
+                {
+                    return "earlier secrets out of the order they were replaced";
+                }
+
+                replaced = secret.Replaced;
+            }
+
+            if (secret.Backups.Count > StoreState.MaxBackupsPerSecret)
+            {
+                return $"more than {StoreState.MaxBackupsPerSecret} backup records for one secret";
+            }
+
+            for (int i = 0; i < secret.Backups.Count; i++)
+            {
+                int length = StrictUtf8.Encoding.GetByteCount(secret.Backups[i].Path);
+                if ((i > 0 && secret.Backups[i].Time > secret.Backups[i - 1].Time) || !paths.Add(secret.Backups[i].Path) || length == 0 || length > StoreState.MaxPathBytes)
+                {
+                    return "backup records out of order, repeated, or of a path of 0 or more than 4096 bytes";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The file's bytes for any state, even one the reader refuses: for tests of the reader.</summary>
+    internal static byte[] SerializeUnchecked(StoreState state)
+    {
         bool dpapi = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
         using var writer = new ByteWriter();
         writer.Bytes(Magic);
