@@ -50,7 +50,12 @@ for ($i = 1; ; $i++) {
     switch ($Operation) {
         'Backup' { Backup-SsoMasterSecret -Path (Join-Path $Work 'backup.bak') -Password $pw -StorePath $store -KdfParameters $tiny -Force -Armor:($i % 2 -eq 0) }
         'Restore' { Restore-SsoMasterSecret -Path (Join-Path $Work ('{0}.bak' -f ('a', 'b')[$i % 2])) -Password $pw -StorePath $store -Force }
-        'Generate' { New-SsoMasterSecret -BackupPath (Join-Path $Work "gen-$i.bak") -Password $pw -StorePath $store -KdfParameters $tiny -Force | Out-Null }
+        'Generate' {
+            New-SsoMasterSecret -BackupPath (Join-Path $Work "gen-$i.bak") -Password $pw -StorePath $store -KdfParameters $tiny -Force | Out-Null
+            # The key ring keeps every replaced secret, up to 32: every 25 generations the earlier ones are retired
+            # (a kill may land in that write too, which is as atomic as the others).
+            if ($i % 25 -eq 0) { (Get-SsoMasterSecret -StorePath $store -WarningAction SilentlyContinue).PreviousSecrets | Remove-SsoPreviousSecret -StorePath $store -Force }
+        }
     }
     [Console]::Out.WriteLine("DONE $i $($watch.ElapsedMilliseconds)")
     [Console]::Out.Flush()
