@@ -95,7 +95,8 @@ internal static class Program
 
         foreach (var (name, data) in StoreFuzzTarget.Seeds)
         {
-            File.WriteAllBytes(Path.Combine(folder, name + ".dat"), data);
+            // Store files of version 2 as "store2-*"; the corpus keeps version 1's as "store-*" (read and migrated).
+            File.WriteAllBytes(Path.Combine(folder, (name == "store-version-1" ? name : name.Replace("store-", "store2-")) + ".dat"), data);
         }
 
         foreach (var (name, data) in StoreEdges())
@@ -104,7 +105,12 @@ internal static class Program
         }
     }
 
-    /// <summary>Store files at the edges of the reader's checks, each with a valid checksum: every one is damage.</summary>
+    /// <summary>
+    /// Store files (version 2, docs/store-format.md) at the edges of the reader's checks, each with a valid checksum:
+    /// every one is damage. Offsets in "store-full": 9 the version's low byte, 10 protection, 11 flags, 12 count; the
+    /// current secret's entry at 13: id, created at 29, L at 37, the 32-byte secret at 39, R at 71, its record's time
+    /// at 72, N at 80, path at 82.
+    /// </summary>
     private static IEnumerable<(string Name, byte[] Data)> StoreEdges()
     {
         var full = StoreFuzzTarget.Seeds.First(s => s.Name == "store-full").Data;
@@ -115,19 +121,22 @@ internal static class Program
             return StoreFuzzTarget.WithChecksumRecomputed(data.ToArray())!;
         }
 
-        yield return ("edge-store-version-2", Edit(full, d => d[9] = 2));
-        yield return ("edge-store-dpapi-on-unix", Edit(full, d => d[10] = 1));
-        // A fuzzing finding: a Windows (DPAPI) store that holds no secret, only a backup record, was read on Linux.
-        yield return ("edge-store-dpapi-no-secret", Edit(StoreFuzzTarget.Seeds.First(s => s.Name == "store-backup-only").Data, d => d[10] = 1));
-        yield return ("edge-store-undefined-presence", Edit(full, d => d[11] = 0x0F));
+        yield return ("edge-store2-version-3", Edit(full, d => d[9] = 3));
+        yield return ("edge-store2-dpapi-on-unix", Edit(full, d => d[10] = 1));
+        // As version 1's fuzzing finding: a Windows (DPAPI) store that holds no secret was read on Linux.
+        yield return ("edge-store2-dpapi-no-secret", Edit(StoreFuzzTarget.Seeds.First(s => s.Name == "store-empty").Data, d => d[10] = 1));
+        yield return ("edge-store2-undefined-flag", Edit(full, d => d[11] = 0x03));
+        yield return ("edge-store2-count-33", Edit(full, d => d[12] = 33));
         // The current secret cut to 15 bytes, its length field with it: one byte under the smallest secret.
-        yield return ("edge-store-secret-15-bytes", Edit(full, d => { d[36] = 0; d[37] = 15; d.RemoveAt(38); }));
+        yield return ("edge-store2-secret-15-bytes", Edit(full, d => { d[37] = 0; d[38] = 15; d.RemoveRange(39, 17); }));
         // The created time set to 2^63 - 1 milliseconds: beyond year 9999.
-        yield return ("edge-store-time-out-of-range", Edit(full, d => { d[28] = 0x7F; for (int i = 29; i < 36; i++) { d[i] = 0xFF; } }));
-        // The last backup's path made invalid UTF-8 (a lone continuation byte).
-        yield return ("edge-store-path-not-utf8", Edit(full, d => d[d.Count - 33] = 0x80));
-        // A byte between the last part and the checksum.
-        yield return ("edge-store-trailing-byte", Edit(full, d => d.Insert(d.Count - 32, 0)));
+        yield return ("edge-store2-time-out-of-range", Edit(full, d => { d[29] = 0x7F; for (int i = 30; i < 37; i++) { d[i] = 0xFF; } }));
+        // The current secret's record's path made invalid UTF-8 (a lone continuation byte).
+        yield return ("edge-store2-path-not-utf8", Edit(full, d => d[82] = 0x80));
+        // Five records announced for the current secret.
+        yield return ("edge-store2-five-records", Edit(full, d => d[71] = 5));
+        // A byte between the last entry and the checksum.
+        yield return ("edge-store2-trailing-byte", Edit(full, d => d.Insert(d.Count - 32, 0)));
     }
 
     /// <summary>
