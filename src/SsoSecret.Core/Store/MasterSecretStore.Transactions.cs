@@ -162,7 +162,7 @@ internal sealed partial class MasterSecretStore
     /// </summary>
     internal void RequireRoom(StoreState state, Guid? id, string consequence)
     {
-        if ((id is Guid held ? state.CountAfterInstalling(held) : state.Count + 1) <= StoreState.MaxSecrets)
+        if (state.CountAfterInstalling(id) <= StoreState.MaxSecrets)
         {
             return;
         }

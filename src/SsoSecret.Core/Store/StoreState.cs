@@ -129,8 +129,11 @@ internal sealed class StoreState : IDisposable
     /// <summary>The most recently replaced earlier secret, or null.</summary>
     internal StoredSecret? Previous => Earlier.Count == 0 ? null : Earlier[0];
 
-    /// <summary>How many secrets the ring would hold after installing a secret with this id.</summary>
-    internal int CountAfterInstalling(Guid id) => Find(id) is null ? Count + 1 : Count;
+    /// <summary>
+    /// How many secrets the ring would hold after installing a secret with this id (null: a new secret, which no ring
+    /// holds yet).
+    /// </summary>
+    internal int CountAfterInstalling(Guid? id) => id is Guid held && Find(held) is not null ? Count : Count + 1;
 
     /// <summary>
     /// Makes <paramref name="secret"/> the current secret, with <paramref name="backup"/> recorded as a backup of it

@@ -125,11 +125,12 @@ public abstract class BackupWriterCommandBase : StoreCommandBase
     private protected void CheckBackupTarget(string path, StoreState state, Guid? writing, bool becomesPrevious)
     {
         PathHelper.CheckWriteTarget(path, Force);
-        if (System.Text.Encoding.UTF8.GetByteCount(path) > StoreState.MaxPathBytes)
+        int pathBytes = System.Text.Encoding.UTF8.GetByteCount(path);
+        if (pathBytes > StoreState.MaxPathBytes)
         {
             throw new BackupException(
                 SsoSecretFailure.PathTooLong,
-                $"The backup path is {System.Text.Encoding.UTF8.GetByteCount(path)} bytes long in UTF-8; the store records backup paths of at most {StoreState.MaxPathBytes} bytes, and a backup it cannot record is one nobody can find. Nothing was changed.",
+                $"The backup path is {pathBytes} bytes long in UTF-8; the store records backup paths of at most {StoreState.MaxPathBytes} bytes, and a backup it cannot record is one nobody can find. Nothing was changed.",
                 path);
         }
 

@@ -16,7 +16,7 @@ internal static class RingText
     /// </summary>
     internal static string Install(StoreState before, Guid? installing)
     {
-        int after = before.CountAfterInstalling(installing ?? Guid.Empty);
+        int after = before.CountAfterInstalling(installing);
         var current = before.Current;
         bool back = installing is Guid id && before.Earlier.Exists(e => e.Id == id);
         var others = before.Earlier.Where(e => e.Id != installing).Select(e => e.Id).ToList();
