@@ -10,6 +10,8 @@
     CompatiblePSEditions   = @('Desktop', 'Core')
     FormatsToProcess       = @('SsoSecret.Format.ps1xml')
     TypesToProcess         = @('SsoSecret.Types.ps1xml')
+    # The SecretManagement extension vault (Register-SecretVault -ModuleName SsoSecret); its functions are not exported.
+    NestedModules          = @('SsoSecret.Extension')
     FunctionsToExport      = @()
     CmdletsToExport        = @(
         'New-SsoMasterSecret'
@@ -28,12 +30,14 @@
         'New-SsoRecoveryKey'
         'Get-SsoRecoveryKey'
         'Set-SsoSecretBackupPassword'
+        'Export-SsoVault'
+        'Import-SsoVault'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()
     PrivateData            = @{
         PSData = @{
-            Tags       = @('Security', 'Backup', 'Secret', 'ENTSSO', 'BizTalk', 'Argon2', 'Encryption', 'Linux', 'Windows', 'MacOS')
+            Tags       = @('Security', 'Backup', 'Secret', 'SecretManagement', 'ENTSSO', 'BizTalk', 'Argon2', 'Encryption', 'Linux', 'Windows', 'MacOS')
             ProjectUri = 'https://example.invalid/SsoSecret'
         }
     }

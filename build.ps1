@@ -143,8 +143,10 @@ function Build-Module {
         Copy-Item -LiteralPath (Join-Path $publishModern $assembly) $isolatedModern
     }
     Copy-Item -LiteralPath (Join-Path $Root 'SsoSecret.psd1') $ModuleOut
-    # module/ holds SsoSecret's own files, and the DSC module in a folder of its own.
+    # module/ holds SsoSecret's own files, its extension vault and the DSC module in folders of their own.
     Get-ChildItem -LiteralPath (Join-Path $Root 'module') -File | Copy-Item -Destination $ModuleOut
+    # SsoSecret.Extension: the SecretManagement extension vault's functions, a nested module in a folder of its own.
+    Copy-Item -LiteralPath (Join-Path $Root 'module/SsoSecret.Extension') $ModuleOut -Recurse
     if (Test-Path -LiteralPath $DscModuleOut) { Remove-Item -LiteralPath $DscModuleOut -Recurse -Force }
     Copy-Item -LiteralPath (Join-Path $Root 'module/SsoSecretDsc') $DscModuleOut -Recurse
 

@@ -269,6 +269,33 @@ public enum SsoSecretFailure
     /// the output instead of a file.
     /// </summary>
     PathRequired,
+
+    /// <summary>The vault file is damaged where no single entry can be named (its header, its framing, its checksum), or an entry asked for may be in the damaged part.</summary>
+    VaultDamaged,
+
+    /// <summary>A vault entry is damaged, or its value does not open for its name and type: the message names the entry and the damage.</summary>
+    VaultEntryDamaged,
+
+    /// <summary>A vault entry's name breaks the rules of docs/vault-format.md (empty, too long, a control character, a space at an end, an unpaired surrogate).</summary>
+    InvalidSecretName,
+
+    /// <summary>A value the vault cannot hold: a type other than byte[], string, SecureString, PSCredential or Hashtable (of those), or text that is not Unicode.</summary>
+    UnsupportedSecretType,
+
+    /// <summary>Metadata the vault cannot hold: a value other than a string, an Int32 or a DateTime, or too many or too long keys or values.</summary>
+    InvalidMetadata,
+
+    /// <summary>The vault holds as many entries as it can, or its file would grow past its bound.</summary>
+    VaultFull,
+
+    /// <summary>An import names an entry the vault holds with a different value: nothing was imported.</summary>
+    VaultEntryConflict,
+
+    /// <summary>The vault holds no entry of that name (Remove-Secret, Set-SecretInfo).</summary>
+    VaultEntryNotFound,
+
+    /// <summary>The vault holds entries that need a master secret the operation would retire, and they could not be moved to the current secret.</summary>
+    VaultEntryStranded,
 }
 
 /// <summary>
@@ -349,4 +376,21 @@ public sealed class StoreException : SsoSecretException
         : base(failure, message, path, innerException)
     {
     }
+}
+
+/// <summary>
+/// The store's vault (its named secrets, docs/vault-format.md) refused an operation, or an entry could not be read.
+/// <see cref="EntryName"/> is the entry concerned, when there is one. The message never holds a value.
+/// </summary>
+public sealed class VaultException : SsoSecretException
+{
+    /// <summary>Creates the exception.</summary>
+    public VaultException(SsoSecretFailure failure, string message, string? entryName = null, string? path = null, Exception? innerException = null)
+        : base(failure, message, path, innerException)
+    {
+        EntryName = entryName;
+    }
+
+    /// <summary>The name of the vault entry concerned, or null.</summary>
+    public string? EntryName { get; }
 }

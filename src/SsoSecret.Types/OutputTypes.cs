@@ -40,6 +40,12 @@ public sealed class SsoMasterSecretInfo
     /// open, and nothing drops them but Remove-SsoPreviousSecret -SecretId.
     /// </summary>
     public SsoPreviousSecretInfo[] PreviousSecrets { get; internal set; } = Array.Empty<SsoPreviousSecretInfo>();
+
+    /// <summary>
+    /// How many entries of the store's vault (SecretManagement's Get-Secret) this secret protects; null when the vault
+    /// file cannot be read at all (Test-SecretVault tells why).
+    /// </summary>
+    public int? VaultEntries { get; internal set; }
 }
 
 /// <summary>An earlier master secret of the store's key ring: kept after a replacement, until retired by name.</summary>
@@ -68,6 +74,9 @@ public sealed class SsoPreviousSecretInfo
 
     /// <summary>The store folder.</summary>
     public string StorePath { get; internal set; } = string.Empty;
+
+    /// <summary>How many entries of the store's vault this secret still protects (Remove-SsoPreviousSecret moves them to the current secret before it retires it); null when the vault file cannot be read at all.</summary>
+    public int? VaultEntries { get; internal set; }
 }
 
 /// <summary>A backup the store records: when it was written (its own time) and where. The file may have moved since.</summary>
@@ -331,4 +340,20 @@ public sealed class SsoSecretShareTestResult
 
     /// <summary>What was found, in words.</summary>
     public string Message { get; internal set; } = string.Empty;
+}
+
+/// <summary>What Import-SsoVault did: the entries it added to the store's vault, and those it held already with the same value.</summary>
+public sealed class SsoVaultImportResult
+{
+    /// <summary>The vault export imported.</summary>
+    public string Path { get; internal set; } = string.Empty;
+
+    /// <summary>The store whose vault received the entries.</summary>
+    public string StorePath { get; internal set; } = string.Empty;
+
+    /// <summary>The names of the entries added.</summary>
+    public string[] Added { get; internal set; } = Array.Empty<string>();
+
+    /// <summary>The names of the entries the vault held already with the same type and value (left as they were).</summary>
+    public string[] Unchanged { get; internal set; } = Array.Empty<string>();
 }

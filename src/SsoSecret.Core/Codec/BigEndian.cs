@@ -103,6 +103,12 @@ internal sealed class ByteWriter : IDisposable
         _stream.Write(_scratch, 0, 2);
     }
 
+    internal void UInt32(uint value)
+    {
+        BigEndian.WriteUInt32(_scratch, 0, value);
+        _stream.Write(_scratch, 0, 4);
+    }
+
     internal void Int64(long value)
     {
         BigEndian.WriteUInt64(_scratch, 0, (ulong)value);
@@ -151,6 +157,9 @@ internal sealed class ByteReader
 
     internal bool AtEnd => _position == Limit;
 
+    /// <summary>The offset of the next field.</summary>
+    internal int Position => _position;
+
     internal byte Byte()
     {
         Need(1);
@@ -162,6 +171,14 @@ internal sealed class ByteReader
         Need(2);
         int value = BigEndian.ReadUInt16(_data, _position);
         _position += 2;
+        return value;
+    }
+
+    internal uint UInt32()
+    {
+        Need(4);
+        uint value = BigEndian.ReadUInt32(_data, _position);
+        _position += 4;
         return value;
     }
 

@@ -11,12 +11,12 @@ internal static class BackupFile
     internal static readonly TimeSpan StaleTemporaryAge = TimeSpan.FromMinutes(10);
 
     /// <summary>
-    /// Reads a backup file for the envelope reader, never more than <see cref="BackupEnvelope.MaxInputLength"/> + 1
-    /// bytes: a larger file is refused by the reader without being read whole. A folder, a missing file, something
+    /// Reads a backup file for its reader (the envelope's, or the vault's for a vault export), never more than
+    /// <paramref name="maxLength"/> + 1 bytes: a larger file is refused by the reader without being read whole. A folder, a missing file, something
     /// that is not a regular file (a FIFO, a device, a socket: refused before it is opened, so a read never waits on
     /// a pipe) or an unreadable file is a <see cref="BackupException"/> of its own failure. A link is followed.
     /// </summary>
-    internal static byte[] Read(string path)
+    internal static byte[] Read(string path, int maxLength = BackupEnvelope.MaxInputLength)
     {
         if (Directory.Exists(path))
         {
@@ -33,7 +33,7 @@ internal static class BackupFile
             try
             {
                 using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-                return RegularFile.ReadBounded(stream, BackupEnvelope.MaxInputLength + 1);
+                return RegularFile.ReadBounded(stream, maxLength + 1);
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
@@ -52,7 +52,7 @@ internal static class BackupFile
                 default:
                     using (handle)
                     {
-                        return RegularFile.Read(handle!, BackupEnvelope.MaxInputLength + 1);
+                        return RegularFile.Read(handle!, maxLength + 1);
                     }
             }
         }

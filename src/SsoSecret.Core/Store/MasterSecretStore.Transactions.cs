@@ -18,9 +18,11 @@ internal sealed partial class MasterSecretStore
     /// holds the secret the caller saw (<paramref name="expectedCurrent"/>, null for none); puts the backup at its path
     /// (a file it replaces with -Force kept aside); installs the secret (the replaced one kept as the previous secret)
     /// and writes the store. If that write fails, the backup's commit is undone (the replaced file is put back): a
-    /// backup of a secret that was never installed is never left behind. Returns the new state; the caller disposes it.
+    /// backup of a secret that was never installed is never left behind. Then the vault's entries are moved to the new
+    /// secret (<paramref name="vault"/> says how many, or why they were left under the earlier one, which still opens
+    /// them). Returns the new state; the caller disposes it.
     /// </summary>
-    internal StoreState Generate(Guid? expectedCurrent, Func<StoredSecret, PreparedBackup> sealBackup)
+    internal StoreState Generate(Guid? expectedCurrent, Func<StoredSecret, PreparedBackup> sealBackup, out VaultRewrap vault)
     {
         var secret = NewSecret();
         PreparedBackup prepared;
@@ -70,6 +72,7 @@ internal sealed partial class MasterSecretStore
                 }
 
                 committed.Keep();
+                vault = RewrapVaultAfterInstall(heldLock, state);
                 return state;
             }
             catch
@@ -105,11 +108,13 @@ internal sealed partial class MasterSecretStore
     /// Restore-SsoMasterSecret's transaction. Under the lock: if the store already holds this secret, nothing changes
     /// (false); otherwise, if it still holds what the caller saw and agreed to replace (<paramref name="expectedCurrent"/>),
     /// installs <paramref name="restored"/> with <paramref name="source"/> as its last backup (true; null for recovery shares, which are no file). The store keeps its
-    /// own copy of the secret; the caller still owns (and disposes) <paramref name="restored"/>.
+    /// own copy of the secret; the caller still owns (and disposes) <paramref name="restored"/>. Then the vault's entries
+    /// are moved to the restored secret (<paramref name="vault"/>).
     /// </summary>
-    internal bool Restore(StoredSecret restored, Guid? expectedCurrent, BackupRecord? source, out StoreState after)
+    internal bool Restore(StoredSecret restored, Guid? expectedCurrent, BackupRecord? source, out StoreState after, out VaultRewrap vault)
     {
         using var heldLock = Lock();
+        vault = VaultRewrap.None;
         after = Read();
         try
         {
@@ -127,6 +132,7 @@ internal sealed partial class MasterSecretStore
             RequireRoom(after, restored.Id, "nothing was changed");
             after.Install(new StoredSecret(restored.Id, restored.Created, (byte[])restored.Secret.Clone()), source, DateTimeOffset.UtcNow);
             Write(heldLock, after);
+            vault = RewrapVaultAfterInstall(heldLock, after);
             return true;
         }
         catch
@@ -215,10 +221,13 @@ internal sealed partial class MasterSecretStore
     /// Remove-SsoPreviousSecret's transaction: under the lock, drops the earlier secrets named (and agreed to retire)
     /// from the key ring, all of them or none. An id that is the current secret fails the call
     /// (<see cref="SsoSecretFailure.SecretIsCurrent"/>: another process may have restored it meanwhile); an id the
-    /// ring does not hold (any more) is left out of the result. Returns the ids retired.
+    /// ring does not hold (any more) is left out of the result. First, every vault entry under a secret to retire is
+    /// moved to the current secret (<paramref name="vaultMoved"/> of them), or the retirement is refused
+    /// (<see cref="SsoSecretFailure.VaultEntryStranded"/>). Returns the ids retired.
     /// </summary>
-    internal List<Guid> Retire(IReadOnlyCollection<Guid> ids, out StoreState after)
+    internal List<Guid> Retire(IReadOnlyCollection<Guid> ids, out StoreState after, out int vaultMoved)
     {
+        vaultMoved = 0;
         using var heldLock = Lock();
         after = Read();
         try
@@ -229,6 +238,20 @@ internal sealed partial class MasterSecretStore
                 {
                     throw CurrentNotRetired(id);
                 }
+            }
+
+            var held = new HashSet<Guid>();
+            foreach (var id in ids)
+            {
+                if (after.Find(id) is not null)
+                {
+                    held.Add(id);
+                }
+            }
+
+            if (held.Count > 0)
+            {
+                vaultMoved = RewrapVaultBeforeRetire(heldLock, after, held);
             }
 
             var retired = new List<Guid>();

@@ -15,7 +15,8 @@ namespace SsoSecret;
 /// </summary>
 internal sealed partial class MasterSecretStore
 {
-    private byte[]? ReadUnix()
+    /// <summary>Reads one of the store's files (the store file or the vault file), at most <paramref name="maxLength"/> + 1 bytes; null when the folder or the file is missing.</summary>
+    private byte[]? ReadUnix(string file, int maxLength)
     {
         if (CheckUnix() is null)
         {
@@ -27,7 +28,7 @@ internal sealed partial class MasterSecretStore
         PosixFileStatus status;
         try
         {
-            outcome = RegularFile.Open(FilePath, followLinks: false, out handle, out status);
+            outcome = RegularFile.Open(file, followLinks: false, out handle, out status);
         }
         catch (PosixException e) when (e.Errno == Posix.EACCES)
         {
@@ -35,7 +36,7 @@ internal sealed partial class MasterSecretStore
         }
         catch (PosixException e)
         {
-            throw Unavailable(FilePath, "its file cannot be opened", e);
+            throw Unavailable(file, "its file cannot be opened", e);
         }
 
         if (outcome == RegularFile.Outcome.Missing)
@@ -46,14 +47,14 @@ internal sealed partial class MasterSecretStore
         using (handle)
         {
             // Checked again on the open file itself: what was read is what was checked.
-            StorePathCheck.RequireStoreFile(FilePath, status, Path);
+            StorePathCheck.RequireStoreFile(file, status, Path);
             try
             {
-                return RegularFile.Read(handle!, StoreFile.MaxLength + 1);
+                return RegularFile.Read(handle!, maxLength + 1);
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
-                throw Unavailable(FilePath, "its file cannot be read", e);
+                throw Unavailable(file, "its file cannot be read", e);
             }
         }
     }
@@ -83,7 +84,7 @@ internal sealed partial class MasterSecretStore
         // Messages name the path as the caller gave it; where links lead elsewhere, the folder's own path.
         string shown = folder.Value.RealPath == Path ? Path : folder.Value.RealPath;
         StorePathCheck.RequireFolderPrivate(shown, folder.Value.Status);
-        foreach (string file in new[] { FilePath, LockPath })
+        foreach (string file in new[] { FilePath, LockPath, VaultPath })
         {
             PosixFileStatus? status;
             try

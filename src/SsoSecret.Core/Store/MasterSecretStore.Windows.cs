@@ -12,7 +12,7 @@ namespace SsoSecret;
 /// </summary>
 internal sealed partial class MasterSecretStore
 {
-    private byte[]? ReadWindows()
+    private byte[]? ReadWindows(string file, int maxLength)
     {
         CheckNotAFile();
         if (!Directory.Exists(Path))
@@ -21,15 +21,15 @@ internal sealed partial class MasterSecretStore
         }
 
         CheckWindows();
-        if (!File.Exists(FilePath))
+        if (!File.Exists(file))
         {
             return null;
         }
 
         try
         {
-            using var stream = new FileStream(FilePath, FileMode.Open, FileAccess.Read, FileShare.Read);
-            return RegularFile.ReadBounded(stream, StoreFile.MaxLength + 1);
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read);
+            return RegularFile.ReadBounded(stream, maxLength + 1);
         }
         catch (UnauthorizedAccessException e)
         {
@@ -117,7 +117,7 @@ internal sealed partial class MasterSecretStore
         {
             user = WindowsSecurity.CurrentUserSid();
             CheckWindowsEntry(Path, user, isFolder: true, perUser);
-            foreach (string file in new[] { FilePath, LockPath })
+            foreach (string file in new[] { FilePath, LockPath, VaultPath })
             {
                 if (File.Exists(file))
                 {

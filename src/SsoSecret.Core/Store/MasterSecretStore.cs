@@ -73,7 +73,7 @@ internal sealed partial class MasterSecretStore
     /// </summary>
     internal StoreState Read()
     {
-        byte[]? data = UnixFileMode.IsUnix ? ReadUnix() : ReadWindows();
+        byte[]? data = ReadStoreFile(FilePath, StoreFile.MaxLength);
         if (data is null)
         {
             return new StoreState();
@@ -88,6 +88,8 @@ internal sealed partial class MasterSecretStore
             Memory.Zero(data);
         }
     }
+
+    private byte[]? ReadStoreFile(string file, int maxLength) => UnixFileMode.IsUnix ? ReadUnix(file, maxLength) : ReadWindows(file, maxLength);
 
     private StoreException CannotRead(Exception e) =>
         new(SsoSecretFailure.StoreInsecure, FilePath, $"The store file '{FilePath}' cannot be read by this account ({e.GetType().Name}). Run as the account that owns the store.");

@@ -37,14 +37,15 @@ internal sealed partial class MasterSecretStore
         Path,
         $"The secret store '{Path}' is in use by another process, which held its lock for more than {LockTimeout.TotalSeconds:0.#} seconds. Try again when it has finished (the wait is set by ${LockTimeoutVariable}).");
 
-    // The store file is written only under the lock, so a temporary file of it found while the lock is held was left by a
-    // process that was killed while writing.
+    // The store and vault files are written only under the lock, so a temporary file of one found while the lock is held
+    // was left by a process that was killed while writing.
     private void RemoveStaleTemporaries()
     {
         try
         {
             using var folder = OpenFolder.Open(Path);
-            AtomicFile.RemoveStaleTemporaries(folder, System.IO.Path.GetFileName(FilePath), TimeSpan.Zero);
+            AtomicFile.RemoveStaleTemporaries(folder, FileName, TimeSpan.Zero);
+            AtomicFile.RemoveStaleTemporaries(folder, VaultFileName, TimeSpan.Zero);
         }
         catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
         {

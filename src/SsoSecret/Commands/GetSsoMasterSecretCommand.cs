@@ -23,7 +23,7 @@ public sealed class GetSsoMasterSecretCommand : StoreCommandBase
             var store = OpenStore();
             using var state = store.Read();
             store.RequireCurrent(state);
-            var info = Output.SecretInfo(state, store.Path);
+            var info = Output.SecretInfo(state, store);
             if (info.LastBackupTime is null)
             {
                 WriteWarning($"No backup of the current master secret {info.SecretId} is recorded in this store. If it is lost, everything it protects is lost: back it up now (Backup-SsoMasterSecret).");

@@ -57,11 +57,12 @@ public sealed class NewSsoMasterSecretCommand : BackupWriterCommandBase
             {
                 WriteVerbose($"Generated master secret {secret.Id} (fingerprint {secret.Fingerprint}).");
                 return recipients is null ? SealBackup(path, secret, password!, hint, kdf!) : SealRecipientBackup(path, secret, recipients);
-            });
+            }, out var vault);
             WriteVerbose($"Installed master secret {state.Current!.Id} in '{store.Path}'; its backup '{path}' was written and verified. The key ring holds {state.Count} secret(s): {string.Join(", ", System.Linq.Enumerable.Select(state.Ring, s => s.Id))}.");
+            RingText.ReportVault(this, vault, state.Current!.Id);
             if (PassThru)
             {
-                WriteObject(Output.SecretInfo(state, store.Path));
+                WriteObject(Output.SecretInfo(state, store));
             }
         },
         terminating: true);

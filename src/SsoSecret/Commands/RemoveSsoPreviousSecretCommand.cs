@@ -106,22 +106,30 @@ public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
                 {
                     if (PassThru)
                     {
-                        WriteObject(Output.SecretInfo(state, store.Path));
+                        WriteObject(Output.SecretInfo(state, store));
                     }
 
                     return;
                 }
             }
 
-            string action = $"Retire {string.Join("; ", descriptions)} from the key ring: values still protected under {(retiring.Count == 1 ? "it" : "them")} will no longer open. Backups are not touched: a backup of a retired secret can restore it.";
+            var inVault = store.VaultCounts(store.ReadVault());
+            int vaultEntries = retiring.Sum(id => inVault.TryGetValue(id, out int n) ? n : 0);
+            string moving = vaultEntries == 0 ? string.Empty : $" First, the {vaultEntries} vault entr{(vaultEntries == 1 ? "y" : "ies")} protected under {(retiring.Count == 1 ? "it" : "them")} {(vaultEntries == 1 ? "is" : "are")} moved to the current secret.";
+            string action = $"Retire {string.Join("; ", descriptions)} from the key ring: values still protected under {(retiring.Count == 1 ? "it" : "them")} will no longer open.{moving} Backups are not touched: a backup of a retired secret can restore it.";
             if (!ShouldChange(store.Path, action, Force))
             {
                 return;
             }
 
-            var retired = store.Retire(retiring, out var after);
+            var retired = store.Retire(retiring, out var after, out int moved);
             using (after)
             {
+                if (moved > 0)
+                {
+                    WriteVerbose($"Moved {moved} vault entr{(moved == 1 ? "y" : "ies")} to the current master secret {after.Current!.Id} before the retirement.");
+                }
+
                 foreach (var id in retiring)
                 {
                     WriteVerbose(retired.Contains(id)
@@ -132,7 +140,7 @@ public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
                 WriteVerbose($"The key ring holds {after.Count} secret(s): {string.Join(", ", after.Ring.Select(s => s.Id))}.");
                 if (PassThru)
                 {
-                    WriteObject(Output.SecretInfo(after, store.Path));
+                    WriteObject(Output.SecretInfo(after, store));
                 }
             }
         },

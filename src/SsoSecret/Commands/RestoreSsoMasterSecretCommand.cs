@@ -315,7 +315,7 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
                 HostText.WriteLine(this, $"The store already holds master secret {restored.Id} (fingerprint {restored.Fingerprint}); nothing was changed.");
                 if (PassThru)
                 {
-                    WriteObject(Output.SecretInfo(current, store.Path));
+                    WriteObject(Output.SecretInfo(current, store));
                 }
 
                 return;
@@ -329,17 +329,19 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
             }
         }
 
-        if (!store.Restore(restored, confirmedCurrent, record, out var after))
+        if (!store.Restore(restored, confirmedCurrent, record, out var after, out var vault))
         {
             HostText.WriteLine(this, $"The store already holds master secret {restored.Id}; nothing was changed.");
         }
+
+        RingText.ReportVault(this, vault, restored.Id);
 
         using (after)
         {
             WriteVerbose($"The operation completed successfully: master secret {restored.Id} restored into '{store.Path}'.");
             if (PassThru)
             {
-                WriteObject(Output.SecretInfo(after, store.Path));
+                WriteObject(Output.SecretInfo(after, store));
             }
         }
     }

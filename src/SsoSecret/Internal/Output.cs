@@ -3,12 +3,28 @@ namespace SsoSecret.Internal;
 /// <summary>The output objects the cmdlets write, made from what Core knows.</summary>
 internal static class Output
 {
-    internal static SsoMasterSecretInfo SecretInfo(StoreState state, string storePath)
+    /// <summary>
+    /// The store's key ring as output, with how many vault entries each secret protects (null when the vault file
+    /// cannot be read at all: its header damaged, say; Test-SecretVault tells why).
+    /// </summary>
+    internal static SsoMasterSecretInfo SecretInfo(StoreState state, MasterSecretStore store)
     {
+        string storePath = store.Path;
+        System.Collections.Generic.Dictionary<System.Guid, int>? counts;
+        try
+        {
+            counts = store.VaultCounts(store.ReadVault());
+        }
+        catch (SsoSecretException)
+        {
+            counts = null;
+        }
+
         var current = state.Current ?? throw new System.InvalidOperationException("The store holds no secret.");
         var backup = state.LastBackupOfCurrent;
         return new SsoMasterSecretInfo
         {
+            VaultEntries = Count(counts, current.Id),
             SecretId = current.Id,
             Fingerprint = current.Fingerprint,
             Created = current.Created.UtcDateTime,
@@ -19,12 +35,13 @@ internal static class Output
             HasPreviousSecret = state.Previous is not null,
             PreviousSecretId = state.Previous?.Id,
             PreviousSecretReplaced = state.Previous?.Replaced?.UtcDateTime,
-            PreviousSecrets = state.Earlier.ConvertAll(e => PreviousSecretInfo(e, storePath)).ToArray(),
+            PreviousSecrets = state.Earlier.ConvertAll(e => PreviousSecretInfo(e, storePath, Count(counts, e.Id))).ToArray(),
         };
     }
 
-    internal static SsoPreviousSecretInfo PreviousSecretInfo(StoredSecret secret, string storePath) => new()
+    internal static SsoPreviousSecretInfo PreviousSecretInfo(StoredSecret secret, string storePath, int? vaultEntries) => new()
     {
+        VaultEntries = vaultEntries,
         SecretId = secret.Id,
         Fingerprint = secret.Fingerprint,
         Created = secret.Created.UtcDateTime,
@@ -34,6 +51,9 @@ internal static class Output
         Backups = Records(secret),
         StorePath = storePath,
     };
+
+    private static int? Count(System.Collections.Generic.Dictionary<System.Guid, int>? counts, System.Guid id) =>
+        counts is null ? null : counts.TryGetValue(id, out int n) ? n : 0;
 
     private static SsoBackupRecordInfo[] Records(StoredSecret secret) =>
         secret.Backups.ConvertAll(b => new SsoBackupRecordInfo { Time = b.Time.UtcDateTime, Path = b.Path, SecretId = b.SecretId }).ToArray();

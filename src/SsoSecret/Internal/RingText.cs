@@ -32,6 +32,23 @@ internal static class RingText
         return $" {returning}The key ring keeps master secret {current.Id} as an earlier secret (values protected under it still open){kept}: {after} secrets in all; none is retired.";
     }
 
+    /// <summary>
+    /// Says what a new current secret did to the vault: how many entries were moved to it (verbose), or, as a warning,
+    /// why entries were left under an earlier secret (which the ring keeps, so they still open).
+    /// </summary>
+    internal static void ReportVault(System.Management.Automation.Cmdlet cmdlet, VaultRewrap vault, Guid current)
+    {
+        if (vault.Moved > 0)
+        {
+            cmdlet.WriteVerbose($"Moved {vault.Moved} vault entr{(vault.Moved == 1 ? "y" : "ies")} to master secret {current}.");
+        }
+
+        if (vault.LeftBecause is string why)
+        {
+            cmdlet.WriteWarning($"The vault's entries were not all moved to master secret {current}: {why}. They still open, since the key ring keeps the earlier secrets; Remove-SsoPreviousSecret moves them before it retires a secret, or refuses.");
+        }
+    }
+
     /// <summary>The role of a secret in the ring, for messages.</summary>
     internal static string Role(StoreState state, StoredSecret secret) =>
         ReferenceEquals(secret, state.Current) ? "current secret" : $"earlier secret (replaced {secret.Replaced:u})";
