@@ -1,27 +1,17 @@
 <#
-    What a DSC engine does to find and run a class-based resource, step by step, reproduced from the engines' own source
-    so that the tests can run the SsoSecretDsc resources as an engine would. The engines themselves are not installable
-    here (PSDesiredStateConfiguration 2.x/3.x and the `dsc` command are not served by any registry this build uses).
+    DSC v3's PowerShell adapter, reproduced step by step from its source, so that the tests can run the SsoSecretDsc
+    resources as DSC v3 would: the `dsc` command is not available here (no registry this build uses serves it).
 
-    PSDesiredStateConfiguration 2.x/3.x: Get-DscResource and Invoke-DscResource (PSDesiredStateConfiguration.psm1),
-    with the class cache of Microsoft.PowerShell.DscSubsystem (src/DscSubsystem/JsonDscClassCache.cs):
-      1. The modules: Get-Module -ListAvailable (-FullyQualifiedName when a module is named; otherwise only the module
-         folders of $env:PSModulePath that hold a <folder>.psd1, at most two levels down, with a line naming
-         DscResourcesToExport outside a comment).
-      2. A module whose listing declares no DSC exports (PSModuleInfo._declaredDscResourceExports, which the listing
-         fills from DscResourcesToExport) is skipped; a binary module is refused on PowerShell 7.
-      3. The script to parse: ModuleBase joined with RootModule, else the module's Path; then, once, each entry of the
-         listing's NestedModules the same way.
-      4. Parser.ParseFile. A file with parse errors yields nothing (and, from Get-DscResource, says nothing). The
-         resources are the classes carrying an attribute that resolves to [DscResource] and whose names match the
-         declared DSC exports.
-      5. Each [DscProperty()] property of a resource becomes a schema property: every attribute on it is constructed
-         (AttributeAst.GetAttribute, which throws for an attribute type that is not loaded), its .NET type is mapped to
-         a CIM type (PSCredential: string with MSFT_Credential; an enum: string; an unsupported type throws), and Key,
-         Mandatory (Required), NotConfigurable (Read) and ValidateSet's values become qualifiers.
-      6. Invoke-DscResource: in a new runspace (InitialSessionState.CreateDefault2), `using module "<the listing's
-         Path>"` and `[<class>]::new()`; each property set from the -Property hashtable ($instance.$key = $value); the
-         method called; Test answers { InDesiredState }, Set { RebootRequired }, Get the object itself.
+    PSDesiredStateConfiguration's Get-DscResource and Invoke-DscResource are no longer reproduced here: the tests run the
+    real module (3.0.0-beta1, with its Microsoft.PowerShell.DscSubsystem class cache) from ../shared/engines beside the
+    project's root, and skip those tests, saying why, where that folder is absent (DscEngine.Tests.ps1). Its
+    reproduction is gone rather than kept as a fallback because the real engine showed it wrong in ways a fallback would
+    keep hiding: Invoke-DscResource runs the class in the current runspace, not a new one, with `using module` on the
+    manifest's path unquoted (so a module path with a space fails: PowerShell/PSDesiredStateConfiguration#73); an enum
+    property (Ensure) gets no allowed values in the class cache; Get-DscResource lists read-only properties not at all
+    and a [pscredential] property of a class as [string] (the cache keeps MSFT_Credential only as the CIM property's
+    ReferenceClassName). A fresh clone without the engine still runs the resources directly (Dsc.Tests.ps1) and
+    through this adapter.
 
     DSC v3's PowerShell adapter (PowerShell/DSC, adapters/powershell/psDscAdapter/psDscAdapter.psm1), which runs in a
     pwsh of its own for each operation:
@@ -40,27 +30,17 @@
          returns the declared properties of Get()'s result (enums as strings); Test { InDesiredState }; Set nothing.
          Any exception ends the operation with "Exception: <message>".
 
-    This module loads nothing of SsoSecret's: run it in a new pwsh, as the engines run, so that nothing the tests
-    imported can hide what an engine would meet.
+    This module loads nothing of SsoSecret's: run it in a new pwsh, as the adapter runs, so that nothing the tests
+    imported can hide what the adapter would meet.
 #>
 
 Set-StrictMode -Version Latest
 
-$script:NonPublicInstance = [System.Reflection.BindingFlags]'Instance, NonPublic'
-
-function Get-DeclaredDscExport([System.Management.Automation.PSModuleInfo] $Module) {
-    # What JsonDscClassCache reads: the listing's declared DSC exports (null when the listing declares none).
-    $field = [System.Management.Automation.PSModuleInfo].GetField('_declaredDscResourceExports', $script:NonPublicInstance)
-    $declared = $field.GetValue($Module)
-    if ($null -eq $declared) { return @() }
-    @($declared)
-}
-
 function Get-DscModuleManifest {
     <#
-        The module manifests both engines consider when no module is named: in each folder of $env:PSModulePath, each
-        module folder's <folder>.psd1 (at most two levels down, so <name>/<version>/<name>.psd1 too) that has a line
-        naming DscResourcesToExport outside a comment.
+        The module manifests the adapter considers: in each folder of $env:PSModulePath, each module folder's
+        <folder>.psd1 (at most two levels down, so <name>/<version>/<name>.psd1 too) that has a line naming
+        DscResourcesToExport outside a comment.
     #>
     foreach ($folder in $env:PSModulePath.Split([System.IO.Path]::PathSeparator)) {
         if ([string]::IsNullOrEmpty($folder) -or -not (Test-Path -LiteralPath $folder)) { continue }
@@ -71,201 +51,6 @@ function Get-DscModuleManifest {
                 }
             }
         }
-    }
-}
-
-function ConvertTo-CimType([type] $Type, [string] $Member) {
-    # JsonDscClassCache.MapTypeToMofType, for the types a resource can declare.
-    $embedded = $null
-    $isArray = $false
-    if ($Type.IsValueType) {
-        $underlying = [System.Nullable]::GetUnderlyingType($Type)
-        if ($underlying) { $Type = $underlying }
-    }
-    if ($Type.IsArray) {
-        $isArray = $true
-        $Type = $Type.GetElementType()
-    }
-    $primitive = @{
-        [sbyte] = 'sint8'; [byte] = 'uint8'; [int16] = 'sint16'; [uint16] = 'uint16'; [int] = 'sint32'; [uint32] = 'uint32'
-        [long] = 'sint64'; [uint64] = 'uint64'; [single] = 'real32'; [double] = 'real64'; [bool] = 'boolean'
-        [string] = 'string'; [datetime] = 'datetime'; [char] = 'char16'
-    }
-    if ($Type.IsEnum) { $cim = 'string' }
-    elseif ($Type -eq [hashtable]) { $cim = 'string'; $isArray = $true; $embedded = 'MSFT_KeyValuePair' }
-    elseif ($Type -eq [pscredential]) { $cim = 'string'; $embedded = 'MSFT_Credential' }
-    elseif ($primitive.ContainsKey($Type)) { $cim = $primitive[$Type] }
-    else {
-        # The engine accepts a few more (classes with a default constructor and public properties); a resource that
-        # needs one of them is not this module's.
-        throw [System.NotSupportedException]::new("The property '$Member' has the type $Type, which the DSC class cache does not map.")
-    }
-    [pscustomobject]@{ CimType = $cim + $(if ($isArray) { 'Array' } else { '' }); ReferenceClassName = $embedded }
-}
-
-function ConvertTo-SchemaProperty([System.Management.Automation.Language.TypeDefinitionAst] $Class) {
-    # JsonDscClassCache.ProcessMembers: the [DscProperty()] properties and their qualifiers.
-    $getAttribute = [System.Management.Automation.Language.AttributeBaseAst].GetMethod('GetAttribute', $script:NonPublicInstance)
-    $typeDefinitionField = [System.Management.Automation.Language.TypeName].GetField('_typeDefinitionAst', $script:NonPublicInstance)
-    foreach ($member in $Class.Members) {
-        $property = $member -as [System.Management.Automation.Language.PropertyMemberAst]
-        if ($null -eq $property -or $property.IsStatic) { continue }
-        if (-not ($property.Attributes | Where-Object { $_.TypeName.GetReflectionAttributeType() -eq [System.Management.Automation.DscPropertyAttribute] })) { continue }
-
-        $attributes = foreach ($attributeAst in $property.Attributes) {
-            try {
-                $getAttribute.Invoke($attributeAst, @())
-            }
-            catch [System.Reflection.TargetInvocationException] {
-                throw $_.Exception.InnerException
-            }
-        }
-
-        $reflectionType = if ($null -eq $property.PropertyType) { [object] } else { $property.PropertyType.TypeName.GetReflectionType() }
-        if ($null -ne $reflectionType) {
-            $mapped = ConvertTo-CimType -Type $reflectionType -Member $property.Name
-            $enumNames = if ($reflectionType.IsEnum) { [enum]::GetNames($reflectionType) } else { $null }
-        }
-        else {
-            # A type defined in the script itself: the engine accepts an enum (as a string) and embeds a class.
-            $definition = $typeDefinitionField.GetValue($property.PropertyType.TypeName)
-            if ($null -eq $definition) {
-                throw [System.NotSupportedException]::new("The property '$($property.Name)' has the type $($property.PropertyType.TypeName.FullName), which cannot be resolved.")
-            }
-            if (-not $definition.IsEnum) {
-                throw [System.NotSupportedException]::new("The property '$($property.Name)' embeds the class $($definition.Name), which this harness does not follow.")
-            }
-            $mapped = [pscustomobject]@{ CimType = 'string'; ReferenceClassName = $null }
-            $enumNames = @($definition.Members.Name)
-        }
-
-        $dsc = $attributes | Where-Object { $_ -is [System.Management.Automation.DscPropertyAttribute] } | Select-Object -First 1
-        $validateSet = $attributes | Where-Object { $_ -is [System.Management.Automation.ValidateSetAttribute] } | Select-Object -First 1
-        [pscustomobject]@{
-            Name               = $property.Name
-            CimType            = $mapped.CimType
-            ReferenceClassName = $mapped.ReferenceClassName
-            Key                = [bool]$dsc.Key
-            Required           = [bool]$dsc.Mandatory
-            Read               = [bool]$dsc.NotConfigurable
-            Values             = if ($validateSet) { @($validateSet.ValidValues) } else { $enumNames }
-        }
-    }
-}
-
-function Get-ClassResourceDefinition([string] $Path) {
-    # JsonDscClassCache.GetResourceDefinitionsFromModule: only .psm1/.ps1, nothing from a file with parse errors.
-    if ([string]::IsNullOrEmpty($Path) -or @('.psm1', '.ps1') -notcontains [System.IO.Path]::GetExtension($Path)) {
-        return [pscustomobject]@{ Classes = @(); Problem = "'$Path' is not a .psm1 or .ps1 file." }
-    }
-    $tokens = $null
-    $errors = $null
-    $ast = [System.Management.Automation.Language.Parser]::ParseFile($Path, [ref]$tokens, [ref]$errors)
-    if ($errors.Count -gt 0) {
-        return [pscustomobject]@{ Classes = @(); Problem = "'$Path' has parse errors: $(($errors | ForEach-Object { "$($_.ErrorId): $($_.Message)" }) -join '; ')" }
-    }
-    $classes = $ast.FindAll({
-            param($node)
-            $type = $node -as [System.Management.Automation.Language.TypeDefinitionAst]
-            $null -ne $type -and [bool]($type.Attributes | Where-Object { $_.TypeName.GetReflectionAttributeType() -eq [System.Management.Automation.DscResourceAttribute] })
-        }, $false)
-    [pscustomobject]@{ Classes = @($classes); Problem = $null }
-}
-
-function Find-PsDscClassResource {
-    <#
-        The class-based resources PSDesiredStateConfiguration's Get-DscResource lists, with what the class cache learns
-        of each. -ModuleName: only that module (as Get-DscResource -Module). Skipped modules and files are reported in
-        the Skipped property of a last object when -IncludeSkipped is given, so that a test can say why nothing was found.
-    #>
-    [CmdletBinding()]
-    param([string] $ModuleName, [switch] $IncludeSkipped)
-
-    $skipped = [System.Collections.Generic.List[string]]::new()
-    $modules = if ($ModuleName) {
-        Get-Module -ListAvailable -FullyQualifiedName $ModuleName
-    }
-    else {
-        # A versioned folder (<name>/<version>/<name>.psd1): the module's name is the folder above the version.
-        $names = @(Get-DscModuleManifest | ForEach-Object {
-                $folder = Split-Path -Parent $_
-                $leaf = Split-Path -Leaf $folder
-                if ($leaf -as [version]) { Split-Path -Leaf (Split-Path -Parent $folder) } else { $leaf }
-            } | Sort-Object -Unique)
-        if ($names.Count -gt 0) { Get-Module -ListAvailable -Name $names }
-    }
-
-    foreach ($module in @($modules)) {
-        $declared = @(Get-DeclaredDscExport $module)
-        if ($declared.Count -eq 0) {
-            $skipped.Add("$($module.Name) $($module.Version): its listing declares no DSC resources")
-            continue
-        }
-        if ($module.ModuleType -eq [System.Management.Automation.ModuleType]::Binary) {
-            throw [System.ArgumentException]::new("$($module.Name) is a binary module: PowerShell 7 cannot read DSC resources from it.")
-        }
-
-        $patterns = $declared | ForEach-Object { [System.Management.Automation.WildcardPattern]::new($_, 'IgnoreCase, CultureInvariant') }
-        $scripts = @(
-            [pscustomobject]@{ Of = $module.Name; Path = $(if ($null -ne $module.RootModule) { [System.IO.Path]::Join($module.ModuleBase, $module.RootModule) } else { $module.Path }) }
-            foreach ($nested in @($module.NestedModules)) {
-                [pscustomobject]@{ Of = "$($module.Name) (nested $($nested.Name))"; Path = $(if ($null -ne $nested.RootModule) { [System.IO.Path]::Join($nested.ModuleBase, $nested.RootModule) } else { $nested.Path }) }
-            }
-        )
-        foreach ($script in $scripts) {
-            $found = Get-ClassResourceDefinition -Path $script.Path
-            if ($found.Problem) { $skipped.Add("$($script.Of): $($found.Problem)") }
-            foreach ($class in $found.Classes) {
-                if (-not ($patterns | Where-Object { $_.IsMatch($class.Name) })) { continue }
-                [pscustomobject]@{
-                    Name                 = $class.Name
-                    ModuleName           = $module.Name
-                    Version              = $module.Version.ToString()
-                    ImplementationDetail = 'ClassBased'
-                    # GetResourceFromKeyword: a class resource's Path is its module's (the manifest).
-                    Path                 = $module.Path
-                    ScriptPath           = $script.Path
-                    Properties           = @(ConvertTo-SchemaProperty -Class $class)
-                }
-            }
-        }
-    }
-
-    if ($IncludeSkipped) { [pscustomobject]@{ Skipped = @($skipped) } }
-}
-
-function Invoke-PsDscResource {
-    <#
-        Invoke-DscResource for a class-based resource: found as Get-DscResource finds it, created in a new runspace
-        through `using module "<module manifest>"`, its properties set from the hashtable, the method called.
-    #>
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [string] $Name,
-        [Parameter(Mandatory)] [string] $ModuleName,
-        [Parameter(Mandatory)] [ValidateSet('Get', 'Set', 'Test')] [string] $Method,
-        [Parameter(Mandatory)] [hashtable] $Property
-    )
-
-    $resource = @(Find-PsDscClassResource -ModuleName $ModuleName | Where-Object { $_.Name -eq $Name })
-    if ($resource.Count -ne 1) {
-        throw "Invoke-DscResource found $($resource.Count) resources named $Name in module $ModuleName."
-    }
-
-    $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
-    $powershell = [powershell]::Create($iss)
-    $null = $powershell.AddScript("using module `"$($resource[0].Path)`"`n`nreturn [$Name]::new()")
-    $instance = $powershell.Invoke() | Select-Object -First 1
-    if ($powershell.Streams.Error.Count -gt 0) { throw $powershell.Streams.Error[0] }
-    foreach ($key in $Property.Keys) {
-        $instance.$key = $Property.$key
-    }
-
-    $output = $instance.$Method()
-    switch ($Method) {
-        'Set' { [pscustomobject]@{ RebootRequired = $false } }
-        'Test' { [pscustomobject]@{ InDesiredState = $output } }
-        default { $output }
     }
 }
 
@@ -395,4 +180,4 @@ function Invoke-DscV3Operation {
     }
 }
 
-Export-ModuleMember -Function Find-PsDscClassResource, Invoke-PsDscResource, Find-DscV3Resource, Invoke-DscV3Operation
+Export-ModuleMember -Function Find-DscV3Resource, Invoke-DscV3Operation
