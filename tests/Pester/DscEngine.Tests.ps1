@@ -13,6 +13,42 @@
 # DSC v3's PowerShell adapter is still a reproduction (DscEngine.psm1): the `dsc` command is not available here. Its
 # tests run everywhere. PSDesiredStateConfiguration's reproduction is gone: the real engine covers all it showed, and
 # showed it wrong (DscEngine.psm1's header says where).
+#
+# docs/guide-dsc.md's powershell blocks run here too, in one pwsh with the real engine (the last Describe): importing
+# PSDesiredStateConfiguration registers a DSC subsystem in the process, which removing the module does not undo, so
+# the guide cannot run in the Pester process as Guides.Tests.ps1 runs the other guides.
+
+BeforeDiscovery {
+    # docs/guide-dsc.md's powershell blocks, in order. <!-- engine: Name --> before a block: it needs that real engine.
+    $guide = Join-Path $PSScriptRoot '../../docs/guide-dsc.md'
+    $lines = @(Get-Content -LiteralPath $guide -Encoding utf8)
+    $script:GuideBlocks = [System.Collections.Generic.List[hashtable]]::new()
+    for ($i = 0; $i -lt $lines.Count; $i++) {
+        if ($lines[$i] -notmatch '^```(\S*)\s*$') { continue }
+        $language = $Matches[1]
+        $start = $i
+        $code = [System.Collections.Generic.List[string]]::new()
+        for ($i++; $i -lt $lines.Count -and $lines[$i] -notmatch '^```\s*$'; $i++) { $code.Add($lines[$i]) }
+        if ($i -ge $lines.Count) { throw "guide-dsc.md: the code block at line $($start + 1) is not closed." }
+        if ($language -ne 'powershell') { continue }
+        $engine = ''
+        for ($j = $start - 1; $j -ge 0; $j--) {
+            if ($lines[$j] -match '^\s*$') { continue }
+            if ($lines[$j] -match '^<!--\s*engine:\s*(.+?)\s*-->$') { $engine = $Matches[1] }
+            break
+        }
+        $GuideBlocks.Add(@{
+                Number = $GuideBlocks.Count + 1
+                Line   = $start + 1
+                Code   = $code -join "`n"
+                Engine = $engine
+                Title  = ($code | Where-Object { $_ -match '\S' } | Select-Object -First 1).Trim()
+            })
+    }
+    if (-not @($GuideBlocks | Where-Object { $_.Engine -eq 'PSDesiredStateConfiguration' })) {
+        throw 'docs/guide-dsc.md has no block marked <!-- engine: PSDesiredStateConfiguration -->.'
+    }
+}
 
 BeforeAll {
     $script:ModulePath = $env:SSOSECRET_TEST_MODULE
@@ -471,5 +507,77 @@ catch { `$r.Weak = `$_.Exception.Message }
     It 'a real failure ends the operation with its message: a password too short for a backup' {
         $Run.Weak | Should -BeLike 'Exception: *shorter than 8 characters*'
         "$Generated-weak" | Should -Not -Exist
+    }
+}
+
+Describe 'docs/guide-dsc.md, its powershell blocks run in order on the real engine' {
+    BeforeAll {
+        # One pwsh for the whole guide, as a reader at one prompt: its current location a work folder of its own, the
+        # two modules installed side by side, Get-Credential answered as the person would (with the guide password),
+        # New- and Backup-SsoMasterSecret defaulting to -KdfProfile Interactive (as in Guides.Tests.ps1). A block fails
+        # when it throws or writes an error. Blocks marked <!-- engine: PSDesiredStateConfiguration --> run only with the
+        # real engine; the others run in any case.
+        $script:GuideWork = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'guide-dsc')).FullName
+        $blocksFile = Join-Path $TestDrive 'guide-dsc-blocks.json'
+        ConvertTo-Json -InputObject @($GuideBlocks | ForEach-Object { [ordered]@{ Number = $_.Number; Code = $_.Code; Engine = $_.Engine } }) -Depth 3 |
+            Set-Content -LiteralPath $blocksFile -Encoding utf8
+        $body = @"
+Set-Location -LiteralPath '$GuideWork'
+[System.Environment]::CurrentDirectory = '$GuideWork'
+`$global:PSDefaultParameterValues = @{ 'New-SsoMasterSecret:KdfProfile' = 'Interactive'; 'Backup-SsoMasterSecret:KdfProfile' = 'Interactive' }
+`$script:GuidePrompts = 0
+function Get-Credential([string] `$UserName, [string] `$Message) {
+    `$script:GuidePrompts++
+    [pscredential]::new(`$UserName, (ConvertTo-SecureString '$Password' -AsPlainText -Force))
+}
+`$ErrorActionPreference = 'Continue'
+`$guideResults = foreach (`$guideBlock in @(Get-Content -Raw -LiteralPath '$blocksFile' | ConvertFrom-Json)) {
+    if (`$guideBlock.Engine -and `$guideBlock.Engine -ne `$withEngine) { [ordered]@{ Number = `$guideBlock.Number; Ran = `$false }; continue }
+    `$guideThrew = `$null
+    `$guideOutput = @(try { . ([scriptblock]::Create(`$guideBlock.Code)) 2>&1 } catch { `$guideThrew = "`$(`$_.FullyQualifiedErrorId): `$(`$_.Exception.Message)" })
+    [ordered]@{
+        Number     = `$guideBlock.Number
+        Ran        = `$true
+        Threw      = `$guideThrew
+        Errors     = @(`$guideOutput | Where-Object { `$_ -is [System.Management.Automation.ErrorRecord] } | ForEach-Object { "`$(`$_.FullyQualifiedErrorId): `$(`$_.Exception.Message)" })
+        Output     = (`$guideOutput | Where-Object { `$_ -isnot [System.Management.Automation.ErrorRecord] } | Out-String -Width 200)
+        EngineBase = (Get-Module PSDesiredStateConfiguration).ModuleBase
+    }
+}
+[ordered]@{ Blocks = @(`$guideResults); Prompts = `$script:GuidePrompts } | ConvertTo-Json -Depth 4 -Compress
+"@
+        $script:Guide = if ($NoEngine) {
+            (Invoke-Engine -Engine None -Body ("`$withEngine = ''`n" + $body)).Result
+        }
+        else {
+            (Invoke-Engine -Engine Real -Body ("`$withEngine = 'PSDesiredStateConfiguration'`n" + $body)).Result
+        }
+    }
+
+    It 'block <Number> (line <Line>): <Title>' -ForEach $GuideBlocks {
+        $result = $Guide.Blocks | Where-Object Number -EQ $Number
+        if ($Engine -and $NoEngine) {
+            $result.Ran | Should -BeFalse
+            Set-ItResult -Skipped -Because $NoEngine
+            return
+        }
+        $result.Ran | Should -BeTrue
+        $result.Threw | Should -BeNullOrEmpty -Because "block $Number threw; it printed:`n$($result.Output)"
+        $result.Errors | Should -BeNullOrEmpty -Because "block $Number wrote errors; it printed:`n$($result.Output)"
+        # Each block ends with the backup's Get(): the store holds a secret and the backup is a good one of it.
+        $result.Output | Should -Match 'Reason\s*:\s*Compliant'
+        $result.Output | Should -Match 'MatchesCurrentSecret\s*:\s*True'
+        if ($Engine) {
+            $result.EngineBase | Should -Be $RealDsc -Because 'the block''s Invoke-DscResource is the real engine''s'
+        }
+    }
+
+    It 'left a store with its secret and a backup of it that opens with the guide''s password, after asking for it' {
+        $Guide.Prompts | Should -BeGreaterThan 0
+        $store = Join-Path $GuideWork 'store'
+        $backup = Join-Path $GuideWork 'SsoBackups/master-secret.bak'
+        $backup | Should -Exist
+        Test-SsoSecretBackup -LiteralPath $backup -Password (ConvertTo-SecureString $Password -AsPlainText -Force) -StorePath $store | Should -BeTrue
+        (Get-SsoSecretBackupInfo -LiteralPath (Join-Path $GuideWork 'SsoBackups/generated.bak')).SecretId | Should -Be (Get-SsoMasterSecret -StorePath $store).SecretId
     }
 }
