@@ -12,6 +12,9 @@ namespace SsoSecret;
 /// </summary>
 internal sealed partial class MasterSecretStore
 {
+    /// <summary>Generate without what it did to the vault (for callers that do not report it).</summary>
+    internal StoreState Generate(Guid? expectedCurrent, Func<StoredSecret, PreparedBackup> sealBackup) => Generate(expectedCurrent, sealBackup, out _);
+
     /// <summary>
     /// New-SsoMasterSecret's transaction. Generates a new secret and has <paramref name="sealBackup"/> seal its backup
     /// (the KDF, seconds) before the lock is taken. Then, under the lock (milliseconds): checks that the store still
@@ -103,6 +106,9 @@ internal sealed partial class MasterSecretStore
 
         return new StoreException(e.Failure, e.Path ?? backupPath, e.Message + " " + undone, e) { RecommendedAction = e.RecommendedAction };
     }
+
+    /// <summary>Restore without what it did to the vault (for callers that do not report it).</summary>
+    internal bool Restore(StoredSecret restored, Guid? expectedCurrent, BackupRecord? source, out StoreState after) => Restore(restored, expectedCurrent, source, out after, out _);
 
     /// <summary>
     /// Restore-SsoMasterSecret's transaction. Under the lock: if the store already holds this secret, nothing changes
@@ -216,6 +222,9 @@ internal sealed partial class MasterSecretStore
 
         return record;
     }
+
+    /// <summary>Retire without what it did to the vault (for callers that do not report it).</summary>
+    internal List<Guid> Retire(IReadOnlyCollection<Guid> ids, out StoreState after) => Retire(ids, out after, out _);
 
     /// <summary>
     /// Remove-SsoPreviousSecret's transaction: under the lock, drops the earlier secrets named (and agreed to retire)
