@@ -6,6 +6,7 @@ using Org.BouncyCastle.Crypto.Generators;
 using Org.BouncyCastle.Crypto.Macs;
 using Org.BouncyCastle.Crypto.Modes;
 using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Crypto.Signers;
 using Org.BouncyCastle.Security;
 
 namespace SsoSecret.Crypto;
@@ -22,6 +23,8 @@ internal static class Primitives
     internal const int ChaChaNonceLength = 12;
     internal const int TagLength = 16;
     internal const int X25519KeyLength = 32;
+    internal const int Ed25519KeyLength = 32;
+    internal const int Ed25519SignatureLength = 64;
 
     private static readonly SecureRandom s_random = new();
 
@@ -148,6 +151,62 @@ internal static class Primitives
             return null;
         }
     }
+
+    /// <summary>A new Ed25519 key pair (RFC 8032) from BouncyCastle's generator: (private key, the 32-byte seed; public key).</summary>
+    internal static (byte[] PrivateKey, byte[] PublicKey) Ed25519NewKeyPair()
+    {
+        var generator = new Ed25519KeyPairGenerator();
+        generator.Init(new Ed25519KeyGenerationParameters(s_random));
+        var pair = generator.GenerateKeyPair();
+        return (((Ed25519PrivateKeyParameters)pair.Private).GetEncoded(), ((Ed25519PublicKeyParameters)pair.Public).GetEncoded());
+    }
+
+    /// <summary>The Ed25519 public key of a private key (its 32-byte seed, RFC 8032 section 5.1.5).</summary>
+    internal static byte[] Ed25519PublicKey(byte[] privateKey) =>
+        new Ed25519PrivateKeyParameters(privateKey, 0).GeneratePublicKey().GetEncoded();
+
+    /// <summary>Ed25519 (RFC 8032, "pure": no context, no prehash) signature of a message: 64 bytes.</summary>
+    internal static byte[] Ed25519Sign(byte[] privateKey, byte[] message)
+    {
+        var signer = new Ed25519Signer();
+        signer.Init(true, new Ed25519PrivateKeyParameters(privateKey, 0));
+        signer.BlockUpdate(message, 0, message.Length);
+        return signer.GenerateSignature();
+    }
+
+    /// <summary>
+    /// Verifies an Ed25519 signature (RFC 8032 section 5.1.7, as BouncyCastle checks it: S below the group order, R and
+    /// the public key points on the curve). False for any failure, including a public key that is no point.
+    /// </summary>
+    internal static bool Ed25519Verify(byte[] publicKey, byte[] message, byte[] signature)
+    {
+        if (signature.Length != Ed25519SignatureLength || publicKey.Length != Ed25519KeyLength)
+        {
+            return false;
+        }
+
+        Ed25519PublicKeyParameters key;
+        try
+        {
+            key = new Ed25519PublicKeyParameters(publicKey, 0);
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+
+        var verifier = new Ed25519Signer();
+        verifier.Init(false, key);
+        verifier.BlockUpdate(message, 0, message.Length);
+        return verifier.VerifySignature(signature);
+    }
+
+    /// <summary>
+    /// True when 32 bytes are the canonical encoding of an Ed25519 point of the prime-order subgroup, not of small
+    /// order (BouncyCastle's full validation): the public key of some key pair.
+    /// </summary>
+    internal static bool Ed25519IsValidPublicKey(byte[] publicKey) =>
+        publicKey.Length == Ed25519KeyLength && Org.BouncyCastle.Math.EC.Rfc8032.Ed25519.ValidatePublicKeyFull(publicKey, 0);
 
     /// <summary>Compares two ranges in time that depends on their length only (BouncyCastle's comparison).</summary>
     internal static bool FixedTimeEquals(byte[] a, int aOffset, byte[] b, int bOffset, int length) =>

@@ -124,45 +124,18 @@ internal static class RecipientEnvelope
 
             for (int i = 0; i < recipients.Count; i++)
             {
-                int stanza = StanzasOffset + i * StanzaLength;
                 var recipient = recipients[i];
-                data[stanza + StanzaTypeOffset] = RecipientX25519;
-                Buffer.BlockCopy(recipient.FingerprintBytes, 0, data, stanza + StanzaFingerprintOffset, RecoveryPublicKey.FingerprintLength);
-
-                byte[] ephemeralPrivate;
-                byte[] ephemeralPublic;
-                if (ephemeralKeys is null)
-                {
-                    (ephemeralPrivate, ephemeralPublic) = Primitives.X25519NewKeyPair();
-                }
-                else
-                {
-                    ephemeralPrivate = (byte[])ephemeralKeys[i].Clone();
-                    ephemeralPublic = Primitives.X25519PublicKey(ephemeralPrivate);
-                }
-
-                try
-                {
-                    var shared = Primitives.X25519(ephemeralPrivate, recipient.Bytes) ?? throw new SsoSecretException(
+                SealStanza(
+                    data,
+                    StanzasOffset + i * StanzaLength,
+                    recipient.FingerprintBytes,
+                    recipient.Bytes,
+                    fileKey,
+                    ephemeralKeys?[i],
+                    s_wrapLabel,
+                    () => new SsoSecretException(
                         SsoSecretFailure.InvalidRecipient,
-                        $"The recovery public key {recipient.Fingerprint} is a point of small order: no secret can be shared with it.");
-                    var wrapKey = WrapKey(shared, ephemeralPublic, recipient.Bytes);
-                    try
-                    {
-                        var wrapped = Primitives.ChaChaSeal(wrapKey, s_zeroNonce, Array.Empty<byte>(), fileKey);
-                        Buffer.BlockCopy(ephemeralPublic, 0, data, stanza + StanzaEphemeralOffset, Primitives.X25519KeyLength);
-                        Buffer.BlockCopy(wrapped, 0, data, stanza + StanzaWrappedOffset, WrappedLength);
-                    }
-                    finally
-                    {
-                        Memory.Zero(shared);
-                        Memory.Zero(wrapKey);
-                    }
-                }
-                finally
-                {
-                    Memory.Zero(ephemeralPrivate);
-                }
+                        $"The recovery public key {recipient.Fingerprint} is a point of small order: no secret can be shared with it."));
             }
 
             using var keys = DeriveKeys(fileKey, data);
@@ -368,19 +341,84 @@ internal static class RecipientEnvelope
     }
 
     /// <summary>Step 8: the shared secret with the stanza's ephemeral key, the wrap key, and the file key.</summary>
-    private static byte[] Unwrap(byte[] data, int stanza, byte[] privateKey, byte[] publicKey)
-    {
-        var ephemeral = Memory.Slice(data, stanza + StanzaEphemeralOffset, Primitives.X25519KeyLength);
-        var shared = Primitives.X25519(privateKey, ephemeral) ?? throw new BackupException(
+    private static byte[] Unwrap(byte[] data, int stanza, byte[] privateKey, byte[] publicKey) =>
+        OpenStanza(data, stanza, privateKey, publicKey, s_wrapLabel, out bool smallOrder) ?? throw new BackupException(
             SsoSecretFailure.TamperedBackup,
-            "The backup's stanza for this recovery key was altered: its ephemeral key is a point of small order.");
-        var wrapKey = WrapKey(shared, ephemeral, publicKey);
+            smallOrder
+                ? "The backup's stanza for this recovery key was altered: its ephemeral key is a point of small order."
+                : "The backup is sealed to this recovery key, but its stanza for the key was altered: the wrapped file key does not authenticate.");
+
+    /// <summary>
+    /// Writes one X25519 stanza at <paramref name="stanza"/>: type 1, the recipient's fingerprint, a fresh ephemeral
+    /// public key (or the one of <paramref name="ephemeralPrivate"/>, for test vectors) and the file key wrapped under
+    /// HKDF(shared secret, salt = ephemeral || recipient, <paramref name="wrapLabel"/>). Shared by the version 2 backup
+    /// and the sealed ring (docs/environment-format.md), each with its own label. A recipient of small order:
+    /// <paramref name="smallOrder"/>'s exception.
+    /// </summary>
+    internal static void SealStanza(
+        byte[] data,
+        int stanza,
+        byte[] recipientFingerprint,
+        byte[] recipientPublic,
+        byte[] fileKey,
+        byte[]? ephemeralPrivate,
+        byte[] wrapLabel,
+        Func<Exception> smallOrder)
+    {
+        byte[] ephemeralPublic;
+        if (ephemeralPrivate is null)
+        {
+            (ephemeralPrivate, ephemeralPublic) = Primitives.X25519NewKeyPair();
+        }
+        else
+        {
+            ephemeralPrivate = (byte[])ephemeralPrivate.Clone();
+            ephemeralPublic = Primitives.X25519PublicKey(ephemeralPrivate);
+        }
+
         try
         {
-            return Primitives.ChaChaOpen(wrapKey, s_zeroNonce, Array.Empty<byte>(), data, stanza + StanzaWrappedOffset, WrappedLength)
-                ?? throw new BackupException(
-                    SsoSecretFailure.TamperedBackup,
-                    "The backup is sealed to this recovery key, but its stanza for the key was altered: the wrapped file key does not authenticate.");
+            var shared = Primitives.X25519(ephemeralPrivate, recipientPublic) ?? throw smallOrder();
+            var wrapKey = WrapKey(shared, ephemeralPublic, recipientPublic, wrapLabel);
+            try
+            {
+                var wrapped = Primitives.ChaChaSeal(wrapKey, s_zeroNonce, Array.Empty<byte>(), fileKey);
+                data[stanza + StanzaTypeOffset] = RecipientX25519;
+                Buffer.BlockCopy(recipientFingerprint, 0, data, stanza + StanzaFingerprintOffset, RecoveryPublicKey.FingerprintLength);
+                Buffer.BlockCopy(ephemeralPublic, 0, data, stanza + StanzaEphemeralOffset, Primitives.X25519KeyLength);
+                Buffer.BlockCopy(wrapped, 0, data, stanza + StanzaWrappedOffset, WrappedLength);
+            }
+            finally
+            {
+                Memory.Zero(shared);
+                Memory.Zero(wrapKey);
+            }
+        }
+        finally
+        {
+            Memory.Zero(ephemeralPrivate);
+        }
+    }
+
+    /// <summary>
+    /// Unwraps the file key of the stanza at <paramref name="stanza"/> with a recipient's key pair: null when the
+    /// shared secret is zero (<paramref name="smallOrder"/>: the ephemeral key is a point of small order) or the
+    /// wrapped file key does not authenticate. The caller zeroes the file key.
+    /// </summary>
+    internal static byte[]? OpenStanza(byte[] data, int stanza, byte[] privateKey, byte[] publicKey, byte[] wrapLabel, out bool smallOrder)
+    {
+        var ephemeral = Memory.Slice(data, stanza + StanzaEphemeralOffset, Primitives.X25519KeyLength);
+        var shared = Primitives.X25519(privateKey, ephemeral);
+        smallOrder = shared is null;
+        if (shared is null)
+        {
+            return null;
+        }
+
+        var wrapKey = WrapKey(shared, ephemeral, publicKey, wrapLabel);
+        try
+        {
+            return Primitives.ChaChaOpen(wrapKey, s_zeroNonce, Array.Empty<byte>(), data, stanza + StanzaWrappedOffset, WrappedLength);
         }
         finally
         {
@@ -418,12 +456,16 @@ internal static class RecipientEnvelope
     }
 
     /// <summary>wrap key = HKDF-SHA256(shared secret, salt = ephemeral public key || recipient public key, label).</summary>
-    internal static byte[] WrapKey(byte[] shared, byte[] ephemeralPublic, byte[] recipientPublic)
+    internal static byte[] WrapKey(byte[] shared, byte[] ephemeralPublic, byte[] recipientPublic) =>
+        WrapKey(shared, ephemeralPublic, recipientPublic, s_wrapLabel);
+
+    /// <summary>wrap key = HKDF-SHA256(shared secret, salt = ephemeral public key || recipient public key, <paramref name="label"/>).</summary>
+    internal static byte[] WrapKey(byte[] shared, byte[] ephemeralPublic, byte[] recipientPublic, byte[] label)
     {
         var salt = new byte[Primitives.X25519KeyLength * 2];
         Buffer.BlockCopy(ephemeralPublic, 0, salt, 0, Primitives.X25519KeyLength);
         Buffer.BlockCopy(recipientPublic, 0, salt, Primitives.X25519KeyLength, Primitives.X25519KeyLength);
-        return Primitives.HkdfSha256(shared, salt, s_wrapLabel, Primitives.ChaChaKeyLength);
+        return Primitives.HkdfSha256(shared, salt, label, Primitives.ChaChaKeyLength);
     }
 
     /// <summary>
