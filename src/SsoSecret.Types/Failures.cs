@@ -296,6 +296,51 @@ public enum SsoSecretFailure
 
     /// <summary>The vault holds entries that need a master secret the operation would retire, and they could not be moved to the current secret.</summary>
     VaultEntryStranded,
+
+    /// <summary>
+    /// A sealed ring (the master's key ring sealed to one replica) is cut short, extended, altered, or not a sealed ring
+    /// at all: found without any key, from its length, its checksum or its fields.
+    /// </summary>
+    DamagedSealedRing,
+
+    /// <summary>A sealed ring is sealed to another replica's host key, not to this replica's.</summary>
+    WrongReplica,
+
+    /// <summary>
+    /// A sealed ring comes from a master or an environment this replica did not pin when it joined (another environment
+    /// id, or another master public key).
+    /// </summary>
+    UnknownMaster,
+
+    /// <summary>
+    /// A sealed ring names the pinned master, but its signature does not verify: its bytes were changed after the
+    /// master signed them (and its checksum recomputed).
+    /// </summary>
+    TamperedSealedRing,
+
+    /// <summary>A sealed ring of an older generation than the ring the replica holds (a replay): it is never installed.</summary>
+    StaleRing,
+
+    /// <summary>
+    /// A sealed ring of the generation the replica holds, with other content: the master issued two rings of one
+    /// generation (a master restored from an older state, or a second master with the same key).
+    /// </summary>
+    ForkedRing,
+
+    /// <summary>
+    /// A sealed ring signed by the pinned master that breaks the ring's rules (it does not open, its digest does not
+    /// match, an id twice, no active secret, ...): written by a faulty master.
+    /// </summary>
+    InvalidRing,
+
+    /// <summary>A replica's host public key line or a master's environment public key line is not one.</summary>
+    InvalidEnvironmentKey,
+
+    /// <summary>
+    /// A host key file or master environment key file is damaged, of another kind, or cannot be opened (Windows: DPAPI
+    /// cannot open its private key).
+    /// </summary>
+    DamagedEnvironmentKey,
 }
 
 /// <summary>
@@ -366,6 +411,16 @@ public class RecoveryKeyException : SsoSecretException
 
     /// <summary>The same failure, naming the file it concerns.</summary>
     public RecoveryKeyException At(string path) => new(Failure, $"{Message} File: '{path}'.", path, this) { RecommendedAction = RecommendedAction };
+}
+
+/// <summary>A sealed ring, a host key or a master environment key was refused (an environment of a master and its replicas).</summary>
+public class EnvironmentException : SsoSecretException
+{
+    /// <summary>Creates the exception.</summary>
+    public EnvironmentException(SsoSecretFailure failure, string message, string? path = null, Exception? innerException = null)
+        : base(failure, message, path, innerException)
+    {
+    }
 }
 
 /// <summary>The secret store refused an operation. The message names the path and what to do.</summary>

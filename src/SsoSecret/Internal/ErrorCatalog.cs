@@ -36,7 +36,10 @@ internal static class ErrorCatalog
             or SsoSecretFailure.NotARegularFile or SsoSecretFailure.WrongRecoveryKey
             or SsoSecretFailure.BackupKindMismatch or SsoSecretFailure.NotARecoveryKey or SsoSecretFailure.DamagedRecoveryKey
             or SsoSecretFailure.PathNotOwned or SsoSecretFailure.PathInsecure or SsoSecretFailure.FileHasLinks or SsoSecretFailure.FileChanged
-            or SsoSecretFailure.AttributesNotCopied or SsoSecretFailure.TooManyValues => false,
+            or SsoSecretFailure.AttributesNotCopied or SsoSecretFailure.TooManyValues
+            or SsoSecretFailure.DamagedSealedRing or SsoSecretFailure.WrongReplica or SsoSecretFailure.UnknownMaster
+            or SsoSecretFailure.TamperedSealedRing or SsoSecretFailure.StaleRing or SsoSecretFailure.ForkedRing
+            or SsoSecretFailure.InvalidRing => false,
         _ => true,
     };
 
@@ -74,6 +77,11 @@ internal static class ErrorCatalog
         SsoSecretFailure.VaultEntryStranded => ErrorCategory.InvalidOperation,
         SsoSecretFailure.TooManyValues => ErrorCategory.LimitsExceeded,
         SsoSecretFailure.NotARegularFile => ErrorCategory.InvalidArgument,
+        SsoSecretFailure.DamagedSealedRing or SsoSecretFailure.InvalidRing or SsoSecretFailure.DamagedEnvironmentKey => ErrorCategory.InvalidData,
+        SsoSecretFailure.WrongReplica => ErrorCategory.AuthenticationError,
+        SsoSecretFailure.UnknownMaster or SsoSecretFailure.TamperedSealedRing or SsoSecretFailure.ForkedRing => ErrorCategory.SecurityError,
+        SsoSecretFailure.StaleRing => ErrorCategory.InvalidOperation,
+        SsoSecretFailure.InvalidEnvironmentKey => ErrorCategory.InvalidArgument,
         SsoSecretFailure.DamagedBackup or SsoSecretFailure.NotABackup or SsoSecretFailure.UnsupportedVersion or SsoSecretFailure.StoreDamaged => ErrorCategory.InvalidData,
         SsoSecretFailure.KdfLimitExceeded => ErrorCategory.LimitsExceeded,
         SsoSecretFailure.PasswordRequired or SsoSecretFailure.ConfirmationRequired => ErrorCategory.InvalidOperation,
@@ -166,6 +174,15 @@ internal static class ErrorCatalog
         SsoSecretFailure.VaultEntryConflict => "Remove the vault's own entry (Remove-Secret -Name <name>) if the export's value should win, then import again.",
         SsoSecretFailure.VaultEntryNotFound => "List the vault's entries with Get-SecretInfo.",
         SsoSecretFailure.VaultEntryStranded => "Set those entries again (Set-Secret -Name <name>) or remove them (Remove-Secret -Name <name>), then retire again.",
+        SsoSecretFailure.DamagedSealedRing => "The ring was damaged on its way from the master: send it again from the master.",
+        SsoSecretFailure.WrongReplica => "Send the replica the ring the master sealed to its own host key (its fingerprint is in the message).",
+        SsoSecretFailure.UnknownMaster => "Install rings only from the master this replica joined. If the environment really has a new master, join the replica to it again, confirming the new master's fingerprint on the master itself.",
+        SsoSecretFailure.TamperedSealedRing => "Do not install this ring, and find out what altered it on its way; send a new ring from the master.",
+        SsoSecretFailure.StaleRing => "Send the replica the master's current ring; an older ring is never installed.",
+        SsoSecretFailure.ForkedRing => "Do not install this ring. Find out why the master issued two rings of one generation (a master restored from an older state, or a second master with its key), then have the master issue a new generation.",
+        SsoSecretFailure.InvalidRing => "Update SsoSecret on the master, and check that nobody but the master holds its environment key.",
+        SsoSecretFailure.InvalidEnvironmentKey => "Copy the public key line again from the machine that made the key.",
+        SsoSecretFailure.DamagedEnvironmentKey => "Make a new key on this machine and join it to the environment again; a key file is never copied between machines.",
         _ => "See about_SsoSecret.",
     };
 
