@@ -9,7 +9,8 @@
 // Node 20: crypto.hkdfSync, chacha20-poly1305, Buffer base64url.
 
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 // --- The format (page sections "Layout", "Bounds", "Key schedule") ---------------------------------------------------
 
@@ -283,8 +284,12 @@ function readStdin() {
     return JSON.parse(readFileSync(0, 'utf8'));
 }
 
-const [mode, arg] = process.argv.slice(2);
-if (mode === 'vectors') {
+// Only when run as a script: tests/Interop/vault.mjs imports the functions above.
+const runAsScript = process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+const [mode, arg] = runAsScript ? process.argv.slice(2) : [null, null];
+if (!runAsScript) {
+    // imported as a module: no command line
+} else if (mode === 'vectors') {
     const result = checkVectors(arg);
     process.stdout.write(JSON.stringify(result) + '\n');
     process.exitCode = result.failures.length === 0 && result.vectors > 0 ? 0 : 1;
