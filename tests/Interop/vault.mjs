@@ -430,7 +430,7 @@ export function readVault(file) {
     }
     // 11. Bytes left after the last entry the count counts.
     if (!stopped && o !== end) {
-        result.damage.push({ kind: 'framing', index: count, offset: o, name: null, endsReading: true, reason: 'bytes after the last entry' });
+        result.damage.push({ kind: 'framing', index: null, offset: o, name: null, endsReading: true, reason: 'bytes after the last entry' });
     }
     // 12. The file's checksum.
     if (!timingSafeEqual(sha256(file.subarray(0, end)), file.subarray(end))) {
@@ -475,8 +475,8 @@ export function getEntry(read, name, ring) {
 function changeOutcome(read) {
     if (read.whole) return 'VaultDamaged';
     if (read.damage.length === 0) return null;
-    const entries = read.damage.filter((d) => d.kind !== 'file');
-    return entries.length === 1 && entries[0].kind === 'entry' && entries[0].name !== null ? 'VaultEntryDamaged' : 'VaultDamaged';
+    // The damage is one entry named: the only damage found is in one entry whose name reads (so not with file damage).
+    return read.damage.length === 1 && read.damage[0].kind === 'entry' && read.damage[0].name !== null ? 'VaultEntryDamaged' : 'VaultDamaged';
 }
 
 function report(read, names, ring) {
