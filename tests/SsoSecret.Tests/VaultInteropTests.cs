@@ -11,6 +11,7 @@ using SsoSecret.Codec;
 using SsoSecret.Crypto;
 using SsoSecret.Vault;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace SsoSecret.Tests;
 
@@ -32,6 +33,8 @@ public sealed class VaultInteropTests
     private static readonly ProtectedDataKey s_stranger = new(Guid.Parse("0b5e8c3a-9d7f-4e21-a6b4-c8d2e0f1a3b5"), Enumerable.Range(0, 32).Select(i => (byte)(i * 7 + 3)).ToArray());
     private static readonly ProtectedDataKeyRing s_ring = new(s_current, s_previous);
 
+    private readonly ITestOutputHelper _output;
+
     private static readonly JsonSerializerOptions s_readable = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Pieces of names and texts: ASCII of both cases, accents that fold apart, non-BMP, a BOM, inner spaces.</summary>
@@ -41,6 +44,11 @@ public sealed class VaultInteropTests
     };
 
     private static readonly string[] s_textPieces = s_namePieces.Concat(new[] { "\0", "\n", "\t", "\r\n", "\u0085", "\u2028", "\"", "\\", "\uFFFF" }).ToArray();
+
+    public VaultInteropTests(ITestOutputHelper output)
+    {
+        _output = output;
+    }
 
     private static string Script => Path.Combine(TestPaths.RepositoryRoot, "tests", "Interop", "vault.mjs");
 
@@ -242,6 +250,10 @@ public sealed class VaultInteropTests
             }
         }
 
+        var gets = cases.Select((c, i) => reports[i]["gets"]!.AsArray().Select(g => (string)g!["outcome"]!)).SelectMany(g => g).GroupBy(g => g).OrderBy(g => g.Key, StringComparer.Ordinal);
+        _output.WriteLine($"{cases.Count} files ({bases.Count} as written, {damaged} changed), {cases.Count(c => c.What.EndsWith("resealed", StringComparison.Ordinal) || c.What.Contains("computed again", StringComparison.Ordinal) || c.What.Contains("resealed (", StringComparison.Ordinal))} of them deliberately (checksums computed again); "
+            + $"{seen.Where(s => s.Key.StartsWith("whole/", StringComparison.Ordinal)).Sum(s => s.Value)} refused whole; {reports.Count(r => r["damage"]!.AsArray().Any(d => d!["index"] is not null && !(bool)d["endsReading"]!))} with a damaged entry named or not; "
+            + "gets: " + string.Join(", ", gets.Select(g => $"{g.Key} {g.Count()}")));
         Assert.True(failures.Count == 0, $"{failures.Count} disagreements over {cases.Count} files:\n" + string.Join("\n", failures.Take(10)));
 
         // The files were damaged in every way a reader reports.
