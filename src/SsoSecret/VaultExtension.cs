@@ -190,7 +190,7 @@ public static class VaultExtension
     }
 
     /// <summary>The bytes a value is protected as, and its type; the caller zeroes them.</summary>
-    private static byte[] ToBytes(object? secret, string name, out VaultSecretType type)
+    internal static byte[] ToBytes(object? secret, string name, out VaultSecretType type)
     {
         object? value = secret is PSObject wrapped ? wrapped.BaseObject : secret;
         string where = $"The value for the vault entry '{name}'";
@@ -263,7 +263,7 @@ public static class VaultExtension
         }
     }
 
-    private static object ToObject(VaultSecretType type, byte[] plaintext, string name)
+    internal static object ToObject(VaultSecretType type, byte[] plaintext, string name)
     {
         string where = $"The vault entry '{name}'";
         try
@@ -280,6 +280,11 @@ public static class VaultExtension
                     VaultValue.SplitCredential(plaintext, out byte[] user, out byte[] password);
                     try
                     {
+                        if (user.Length == 0)
+                        {
+                            throw new FormatException("its user name is empty, which a PSCredential cannot hold");
+                        }
+
                         return new PSCredential(StrictUtf8.Encoding.GetString(user), DataValue.ToSecureString(password, where));
                     }
                     finally
@@ -288,7 +293,7 @@ public static class VaultExtension
                     }
 
                 default:
-                    var table = new Hashtable(StringComparer.OrdinalIgnoreCase);
+                    var table = new Hashtable(NameComparer.Instance);
                     foreach (var item in VaultValue.SplitTable(plaintext))
                     {
                         try
@@ -304,9 +309,10 @@ public static class VaultExtension
                     return table;
             }
         }
-        catch (Exception e) when (e is FormatException || e is System.Text.DecoderFallbackException)
+        catch (Exception e) when (e is FormatException || e is System.Text.DecoderFallbackException || (e is SsoSecretException text && text.Failure == SsoSecretFailure.ValueNotText))
         {
-            throw new VaultException(SsoSecretFailure.VaultEntryDamaged, $"{where} opened, but its value is not a {type}'s bytes ({e.Message}). No value was returned from it.", name);
+            string why = e is SsoSecretException ? "a text of it is not UTF-8" : e.Message;
+            throw new VaultException(SsoSecretFailure.VaultEntryDamaged, $"{where} opened, but its value is not a {type}'s bytes ({why}). No value was returned from it.", name);
         }
     }
 
@@ -351,7 +357,7 @@ public static class VaultExtension
 
     private static Hashtable ToHashtable(IReadOnlyList<KeyValuePair<string, VaultMetadataValue>> metadata)
     {
-        var table = new Hashtable(StringComparer.OrdinalIgnoreCase);
+        var table = new Hashtable(NameComparer.Instance);
         foreach (var item in metadata)
         {
             table[item.Key] = item.Value.Kind switch
@@ -363,5 +369,19 @@ public static class VaultExtension
         }
 
         return table;
+    }
+
+    /// <summary>
+    /// Keys compared as the vault compares names (docs/vault-format.md, "Names"): ASCII letters without case, nothing
+    /// else folded. So a hashtable read back keeps 'É' and 'é' apart, as the vault stored them, where PowerShell's own
+    /// OrdinalIgnoreCase would take them for one key and drop one.
+    /// </summary>
+    private sealed class NameComparer : IEqualityComparer
+    {
+        internal static readonly NameComparer Instance = new();
+
+        public new bool Equals(object? x, object? y) => x is string a && y is string b ? VaultNames.Same(a, b) : object.Equals(x, y);
+
+        public int GetHashCode(object obj) => obj is string text ? StringComparer.Ordinal.GetHashCode(VaultNames.Fold(text)) : obj.GetHashCode();
     }
 }

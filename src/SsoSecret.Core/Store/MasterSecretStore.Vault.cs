@@ -247,7 +247,7 @@ internal sealed partial class MasterSecretStore
                 conflicts[0],
                 sourcePath)
             {
-                RecommendedAction = "Decide which value each of those entries should keep: remove the vault's own entry (Remove-Secret -Name <name>) to take the file's, then import again.",
+                RecommendedAction = "Decide which value each of those entries should keep: remove the vault's own entry (Remove-Secret of SecretManagement) to take the file's, then import again.",
             };
         }
 
@@ -323,7 +323,7 @@ internal sealed partial class MasterSecretStore
                 stuck[0],
                 VaultPath)
             {
-                RecommendedAction = "Set those entries again (Set-Secret -Name <name>) or remove them (Remove-Secret -Name <name>), then retire again.",
+                RecommendedAction = "Set those entries again (Set-Secret of SecretManagement) or remove them (Remove-Secret of SecretManagement), then retire again.",
             };
         }
 
@@ -435,7 +435,7 @@ internal sealed partial class MasterSecretStore
         name,
         path)
     {
-        RecommendedAction = "Set the entry again from its source (Set-Secret -Name <name>), or import the vault's last export (Import-SsoVault -Path <file>).",
+        RecommendedAction = "Set the entry again from its source (Set-Secret of SecretManagement), or import the vault's last export (Import-SsoVault -Path <file>).",
     };
 
     private VaultException NotFound(string name) => new(
