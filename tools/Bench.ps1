@@ -466,6 +466,43 @@ if (Test-Path /proc/self/status) {
     }
 }
 
+# 9. The vault through the real SecretManagement (issue 26): Get-Secret of 1,000 entries against Get-Content of 1,000
+#    small files holding the same values, and Set-Secret of the 1,000 entries against Set-Content of those files, in
+#    the same process (targets: within 6x and 15x; a Set-Secret writes the whole vault file again, atomically). The
+#    real SecretManagement is at ../shared/engines beside the repository; without it, no row. Its registry goes to a
+#    HOME in the work folder, fixed when it is first imported.
+$engines = [IO.Path]::GetFullPath((Join-Path $PSScriptRoot '../../shared/engines'))
+if (-not (Test-Path -LiteralPath (Join-Path $engines 'Microsoft.PowerShell.SecretManagement'))) {
+    Write-Host "No vault rows: the real SecretManagement is not in $engines (it is beside the repository on the development machine, not on a fresh CI machine)."
+}
+else {
+    $savedHome = $env:HOME
+    $env:HOME = (New-Item -ItemType Directory -Path (Join-Path $WorkFolder 'vault-home')).FullName
+    $env:PSModulePath = $engines + [IO.Path]::PathSeparator + (Split-Path (Split-Path $ModulePath)) + [IO.Path]::PathSeparator + $env:PSModulePath
+    Import-Module (Join-Path $engines 'Microsoft.PowerShell.SecretManagement')
+    $env:HOME = $savedHome
+    $vaultStore = Join-Path $WorkFolder 'vault-store'
+    New-SsoMasterSecret -BackupPath (Join-Path $WorkFolder 'vault.bak') -Password (ConvertTo-SecureString 'benchmark password' -AsPlainText -Force) -KdfProfile Interactive -StorePath $vaultStore | Out-Null
+    Register-SecretVault -Name SsoBench -ModuleName SsoSecret -VaultParameters @{ StorePath = $vaultStore }
+    $smallFiles = New-Item -ItemType Directory -Path (Join-Path $WorkFolder 'small-files')
+    $values = @(1..1000 | ForEach-Object { "value-$_-0123456789abcdef" })
+    $vault = Measure-Rounds ([ordered]@{
+            setSecret  = @({ param($v) Time { for ($i = 0; $i -lt 1000; $i++) { Set-Secret -Vault SsoBench -Name "bench/entry-$i" -Secret $v[$i] } } }, $values)
+            setContent = @({ param($f, $v) Time { for ($i = 0; $i -lt 1000; $i++) { Set-Content -LiteralPath (Join-Path $f "entry-$i.txt") -Value $v[$i] } } }, $smallFiles.FullName, $values)
+            getSecret  = @({ Time { for ($i = 0; $i -lt 1000; $i++) { $null = Get-Secret -Vault SsoBench -Name "bench/entry-$i" -AsPlainText } } })
+            getContent = @({ param($f) Time { for ($i = 0; $i -lt 1000; $i++) { $null = Get-Content -LiteralPath (Join-Path $f "entry-$i.txt") } } }, $smallFiles.FullName)
+        })
+    # Every entry read back is the value written.
+    for ($i = 0; $i -lt 1000; $i += 97) {
+        if ((Get-Secret -Vault SsoBench -Name "bench/entry-$i" -AsPlainText) -cne $values[$i]) { throw "Vault entry bench/entry-$i does not hold its value." }
+    }
+    $ratios = Ratios $vault 'getSecret' 'getContent'
+    Row 'Get-Secret of 1,000 vault entries through SecretManagement' '' ('{0:0} ms' -f (Median $vault.getSecret)) ('Get-Content of 1,000 small files: {0:0} ms' -f (Median $vault.getContent)) 'ratio' (Median $ratios) $ratios 6.0
+    $ratios = Ratios $vault 'setSecret' 'setContent'
+    Row 'Set-Secret of 1,000 vault entries through SecretManagement' '' ('{0:0} ms' -f (Median $vault.setSecret)) ('Set-Content of 1,000 small files: {0:0} ms' -f (Median $vault.setContent)) 'ratio' (Median $ratios) $ratios 15.0
+    Unregister-SecretVault -Name SsoBench
+}
+
 Write-Host ''
 $rows | Format-Table -AutoSize | Out-String -Width 250 | Out-Host
 $cpu = Get-Content /proc/cpuinfo -ErrorAction Ignore | Select-String 'model name' | Select-Object -First 1 | ForEach-Object { ($_ -split ':', 2)[1].Trim() }

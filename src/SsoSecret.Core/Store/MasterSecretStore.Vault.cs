@@ -468,6 +468,7 @@ internal sealed partial class MasterSecretStore
         {
             BeforeWrite?.Invoke(VaultPath);
             AtomicFile.Write(VaultPath, data);
+            VaultFile.Remember(VaultPath, data, vault.Entries);
         }
         catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
         {

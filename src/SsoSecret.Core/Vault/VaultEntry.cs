@@ -94,6 +94,9 @@ internal sealed class VaultEntry
 
     internal string Purpose => VaultNames.Purpose(Type, Name);
 
+    /// <summary>The entry's bytes in a file (length, fields, checksum), once made or read: <see cref="VaultFile.Framed"/>.</summary>
+    internal byte[]? Framed { get; set; }
+
     internal VaultEntry WithValue(string value, DateTimeOffset changed) => new(Name, Type, Created, changed, Metadata, value);
 
     internal VaultEntry WithMetadata(IReadOnlyList<KeyValuePair<string, VaultMetadataValue>> metadata) => new(Name, Type, Created, Changed, metadata, Value);

@@ -140,6 +140,60 @@ internal static class VaultFile
     /// </summary>
     internal static VaultDocument Deserialize(byte[] data, string path)
     {
+        // A vault file is read whole at every Get-Secret; the entries of the last file read at this path are kept, and
+        // a file of exactly the same bytes gives them again (a copy of the list: the caller may change it) without
+        // parsing them again. The entries hold no secret (only protected text), and nothing but the bytes decides.
+        lock (s_lastRead)
+        {
+            if (s_lastRead.TryGetValue(path, out var last) && SameBytes(last.Data, data))
+            {
+                return new VaultDocument(new List<VaultEntry>(last.Document.Entries), new List<VaultDamage>(last.Document.Damage));
+            }
+        }
+
+        var document = Parse(data, path);
+        lock (s_lastRead)
+        {
+            s_lastRead[path] = ((byte[])data.Clone(), new VaultDocument(new List<VaultEntry>(document.Entries), new List<VaultDamage>(document.Damage)));
+        }
+
+        return document;
+    }
+
+    private static readonly Dictionary<string, (byte[] Data, VaultDocument Document)> s_lastRead = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// After a write: the file at <paramref name="path"/> now holds <paramref name="data"/>, the file of
+    /// <paramref name="entries"/>, so the next read of those same bytes need not parse them again.
+    /// </summary>
+    internal static void Remember(string path, byte[] data, IReadOnlyList<VaultEntry> entries)
+    {
+        lock (s_lastRead)
+        {
+            s_lastRead[path] = ((byte[])data.Clone(), new VaultDocument(new List<VaultEntry>(entries), new List<VaultDamage>()));
+        }
+    }
+
+    private static bool SameBytes(byte[] a, byte[] b)
+    {
+        if (a.Length != b.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < a.Length; i++)
+        {
+            if (a[i] != b[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static VaultDocument Parse(byte[] data, string path)
+    {
         if (data.Length > MaxLength)
         {
             throw Whole(path, $"it is larger than any vault file ({MaxLength} bytes at most)");
@@ -193,6 +247,7 @@ internal static class VaultFile
                 try
                 {
                     var entry = ReadFields(data, offset + 4, fieldsEnd);
+                    entry.Framed = Memory.Slice(data, offset, 4 + (int)length + ChecksumLength);
                     if (entries.Count > 0 && VaultNames.Compare(entries[entries.Count - 1].Name, entry.Name) >= 0)
                     {
                         damage.Add(new VaultDamage(i, offset, entry.Name, "it is out of order or its name is there twice (the entries are sorted by name)"));
@@ -247,12 +302,7 @@ internal static class VaultFile
                 throw new InvalidOperationException("The vault's entries are out of order or a name is there twice; nothing was written.");
             }
 
-            byte[] fields = Fields(entries[i]);
-            byte[] framed = new byte[4 + fields.Length];
-            BigEndian.WriteUInt32(framed, 0, (uint)fields.Length);
-            Buffer.BlockCopy(fields, 0, framed, 4, fields.Length);
-            writer.Bytes(framed);
-            writer.Bytes(Primitives.Sha256(framed, 0, framed.Length));
+            writer.Bytes(Framed(entries[i]));
         }
 
         byte[] body = writer.ToArray();
@@ -265,6 +315,27 @@ internal static class VaultFile
         Buffer.BlockCopy(body, 0, file, 0, body.Length);
         Buffer.BlockCopy(Primitives.Sha256(body, 0, body.Length), 0, file, body.Length, ChecksumLength);
         return file;
+    }
+
+    /// <summary>
+    /// An entry as the file holds it: its length, its fields and their checksum. Made once per entry (entries do not
+    /// change), or kept from the file the entry was read from, so that a write of a large vault does not encode every
+    /// entry again.
+    /// </summary>
+    internal static byte[] Framed(VaultEntry entry)
+    {
+        if (entry.Framed is byte[] kept)
+        {
+            return kept;
+        }
+
+        byte[] fields = Fields(entry);
+        byte[] framed = new byte[4 + fields.Length + ChecksumLength];
+        BigEndian.WriteUInt32(framed, 0, (uint)fields.Length);
+        Buffer.BlockCopy(fields, 0, framed, 4, fields.Length);
+        Buffer.BlockCopy(Primitives.Sha256(framed, 0, 4 + fields.Length), 0, framed, 4 + fields.Length, ChecksumLength);
+        entry.Framed = framed;
+        return framed;
     }
 
     /// <summary>An entry's fields (docs/vault-format.md, "Entry"), checked as the reader checks them.</summary>
