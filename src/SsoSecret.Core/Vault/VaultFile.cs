@@ -152,12 +152,24 @@ internal static class VaultFile
         }
 
         var document = Parse(data, path);
+        Keep(path, data, document);
+        return document;
+    }
+
+    /// <summary>How many paths' last files are kept (a process uses one or two vaults; a fuzzer or a test many).</summary>
+    private const int KeptPaths = 16;
+
+    private static void Keep(string path, byte[] data, VaultDocument document)
+    {
         lock (s_lastRead)
         {
+            if (s_lastRead.Count >= KeptPaths && !s_lastRead.ContainsKey(path))
+            {
+                s_lastRead.Clear();
+            }
+
             s_lastRead[path] = ((byte[])data.Clone(), new VaultDocument(new List<VaultEntry>(document.Entries), new List<VaultDamage>(document.Damage)));
         }
-
-        return document;
     }
 
     private static readonly Dictionary<string, (byte[] Data, VaultDocument Document)> s_lastRead = new(StringComparer.Ordinal);
@@ -166,13 +178,8 @@ internal static class VaultFile
     /// After a write: the file at <paramref name="path"/> now holds <paramref name="data"/>, the file of
     /// <paramref name="entries"/>, so the next read of those same bytes need not parse them again.
     /// </summary>
-    internal static void Remember(string path, byte[] data, IReadOnlyList<VaultEntry> entries)
-    {
-        lock (s_lastRead)
-        {
-            s_lastRead[path] = ((byte[])data.Clone(), new VaultDocument(new List<VaultEntry>(entries), new List<VaultDamage>()));
-        }
-    }
+    internal static void Remember(string path, byte[] data, IReadOnlyList<VaultEntry> entries) =>
+        Keep(path, data, new VaultDocument(new List<VaultEntry>(entries), new List<VaultDamage>()));
 
     private static bool SameBytes(byte[] a, byte[] b)
     {

@@ -11,9 +11,9 @@ using SharpFuzz;
 namespace SsoSecret.Fuzz;
 
 /// <summary>
-/// The fuzzing harness of the two readers of untrusted bytes: the backup reader and the store file reader. Every input
-/// goes through both (<see cref="Run"/>): a backup is not a store file and the reverse, and each reader's oracle holds
-/// for any input. Modes:
+/// The fuzzing harness of the readers of untrusted bytes: the backup reader, the store file reader and the vault file
+/// reader. Every input goes through all three (<see cref="Run"/>): a backup is not a store file nor a vault file, and
+/// each reader's oracle holds for any input. Modes:
 ///   replay PATH...            runs every file (folders recursively) once; no engine needed. Exit 1 on a finding.
 ///   afl                       the target under afl-fuzz, through SharpFuzz (build.ps1 -Task Fuzz sets it up).
 ///   libfuzzer                 the target under libFuzzer, through SharpFuzz's libfuzzer-dotnet driver.
@@ -25,7 +25,7 @@ namespace SsoSecret.Fuzz;
 internal static class Program
 {
     /// <summary>Both readers on one input; the outcomes, or a finding (any exception).</summary>
-    private static string Run(byte[] input) => "backup: " + FuzzTarget.Run(input) + "; store: " + StoreFuzzTarget.Run(input);
+    private static string Run(byte[] input) => "backup: " + FuzzTarget.Run(input) + "; store: " + StoreFuzzTarget.Run(input) + "; vault: " + VaultFuzzTarget.Run(input);
 
     private static int Main(string[] args)
     {
@@ -103,6 +103,35 @@ internal static class Program
         {
             File.WriteAllBytes(Path.Combine(folder, name + ".dat"), data);
         }
+
+        foreach (var (name, data) in VaultFuzzTarget.Seeds.Concat(VaultEdges()))
+        {
+            File.WriteAllBytes(Path.Combine(folder, name + ".vault"), data);
+        }
+    }
+
+    /// <summary>
+    /// Vault files (docs/vault-format.md) at the edges of the reader's checks, every checksum valid: the whole file
+    /// refused (version, count), an entry damaged (a type of 6, a second entry of the same name), framing damage (a
+    /// length out of bounds, a trailing byte).
+    /// </summary>
+    private static IEnumerable<(string Name, byte[] Data)> VaultEdges()
+    {
+        var five = VaultFuzzTarget.Seeds.First(s => s.Name == "vault-five").Data;
+        byte[] Edit(Action<List<byte>> change)
+        {
+            var data = five.ToList();
+            change(data);
+            return VaultFuzzTarget.WithChecksumsRecomputed(data.ToArray())!;
+        }
+
+        yield return ("edge-vault-version-2", Edit(d => d[8] = 2));
+        yield return ("edge-vault-count-10001", Edit(d => { d[9] = 0; d[10] = 0; d[11] = 0x27; d[12] = 0x11; }));
+        yield return ("edge-vault-count-6", Edit(d => d[12] = 6));
+        yield return ("edge-vault-type-6", Edit(d => d[17] = 6));
+        yield return ("edge-vault-length-huge", Edit(d => { d[13] = 0xff; d[14] = 0xff; }));
+        yield return ("edge-vault-trailing-byte", Edit(d => d.Insert(d.Count - 32, 0)));
+        yield return ("edge-vault-cut-short", five.Take(40).ToArray());
     }
 
     /// <summary>
