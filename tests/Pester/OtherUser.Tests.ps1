@@ -21,6 +21,13 @@ BeforeAll {
         $LASTEXITCODE
     }
 
+    function Add-VaultEntry {
+        # Sets a vault entry as SecretManagement's Set-Secret does: the extension's engine, with this function's PSCmdlet.
+        [CmdletBinding()]
+        param([string] $Store, [string] $Name, [string] $Value)
+        [SsoSecret.VaultExtension]::SetSecret($PSCmdlet, $Name, $Value, @{ StorePath = $Store }, $null)
+    }
+
     function Get-Mode([string] $Path) { [Convert]::ToString((Get-Item -LiteralPath $Path -Force).UnixFileMode.value__ -band 0xFFF, 8) }
 
     if (-not $Reason) {
@@ -125,10 +132,12 @@ Describe 'A store another user could have written is refused' {
     It '<Name> of hers in root''s store: StoreNotOwned from every store command' -ForEach @(
         @{ Name = 'the store file'; File = 'master-secret.dat' }
         @{ Name = 'the lock file'; File = 'store.lock' }
+        @{ Name = 'the vault file'; File = 'vault.dat' }
         @{ Name = 'the store folder'; File = '' }
     ) {
         if ($Reason) { Set-ItResult -Skipped -Because $Reason; return }
         $store = Copy-TestStore "$Seed/store"
+        Add-VaultEntry $store 'billing/db' 'root-only value'
         $target = if ($File) { "$store/$File" } else { $store }
         chown $User $target
         $before = Get-FolderSnapshot $store
@@ -136,7 +145,9 @@ Describe 'A store another user could have written is refused' {
                 { Get-SsoMasterSecret -StorePath $store }
                 { Backup-SsoMasterSecret "$store-x.bak" -StorePath $store -Password $Password -KdfParameters $TinyKdf }
                 { Restore-SsoMasterSecret "$Seed/seed.bak" -StorePath $store -Password $Password -Force }
-                { New-SsoMasterSecret -BackupPath "$store-x.bak" -StorePath $store -Password $Password -KdfParameters $TinyKdf -Force })) {
+                { New-SsoMasterSecret -BackupPath "$store-x.bak" -StorePath $store -Password $Password -KdfParameters $TinyKdf -Force }
+                { Export-SsoVault -Path "$store-x.ssovault" -StorePath $store }
+                { Add-VaultEntry $store 'billing/other' 'x' -ErrorAction Stop })) {
             $caught = Get-Refusal $command
             $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.StoreNotOwned,*'
             $caught.TargetObject | Should -Be $target
@@ -144,6 +155,26 @@ Describe 'A store another user could have written is refused' {
         }
         Get-FolderSnapshot $store | Should -Be $before
         Test-Path "$store-x.bak" | Should -BeFalse
+        Test-Path "$store-x.ssovault" | Should -BeFalse
+    }
+
+    It 'a vault file that is a link to a root-only file: refused, never read, never written through' {
+        if ($Reason) { Set-ItResult -Skipped -Because $Reason; return }
+        $store = Copy-TestStore "$Seed/store"
+        $shadow = Join-Path (New-TestFolder 'etc-vault') 'shadow'
+        Set-Content -LiteralPath $shadow -Value 'root:*:19000:0:99999:7:::'
+        chmod 640 $shadow
+        ln -s $shadow "$store/vault.dat"
+        foreach ($command in @(
+                { Get-SsoMasterSecret -StorePath $store }
+                { Add-VaultEntry $store 'billing/db' 'x' -ErrorAction Stop }
+                { Export-SsoVault -Path "$store-v.ssovault" -StorePath $store })) {
+            $caught = Get-Refusal $command
+            $caught.FullyQualifiedErrorId | Should -BeLike 'SsoSecret.StoreFileNotRegular,*'
+            $caught.Exception.Message | Should -BeLike "*'$store/vault.dat' is a symbolic link (to '$shadow')*"
+        }
+        Get-Content -LiteralPath $shadow | Should -Be 'root:*:19000:0:99999:7:::'
+        Get-Mode $shadow | Should -Be '640'
     }
 
     It 'a store file that is a link to a root-only file (as /etc/shadow): refused, never read, no chmod advised' {
