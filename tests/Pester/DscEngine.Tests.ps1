@@ -20,30 +20,11 @@
 
 BeforeDiscovery {
     # docs/guide-dsc.md's powershell blocks, in order. <!-- engine: Name --> before a block: it needs that real engine.
-    $guide = Join-Path $PSScriptRoot '../../docs/guide-dsc.md'
-    $lines = @(Get-Content -LiteralPath $guide -Encoding utf8)
-    $script:GuideBlocks = [System.Collections.Generic.List[hashtable]]::new()
-    for ($i = 0; $i -lt $lines.Count; $i++) {
-        if ($lines[$i] -notmatch '^```(\S*)\s*$') { continue }
-        $language = $Matches[1]
-        $start = $i
-        $code = [System.Collections.Generic.List[string]]::new()
-        for ($i++; $i -lt $lines.Count -and $lines[$i] -notmatch '^```\s*$'; $i++) { $code.Add($lines[$i]) }
-        if ($i -ge $lines.Count) { throw "guide-dsc.md: the code block at line $($start + 1) is not closed." }
-        if ($language -ne 'powershell') { continue }
-        $engine = ''
-        for ($j = $start - 1; $j -ge 0; $j--) {
-            if ($lines[$j] -match '^\s*$') { continue }
-            if ($lines[$j] -match '^<!--\s*engine:\s*(.+?)\s*-->$') { $engine = $Matches[1] }
-            break
-        }
-        $GuideBlocks.Add(@{
-                Number = $GuideBlocks.Count + 1
-                Line   = $start + 1
-                Code   = $code -join "`n"
-                Engine = $engine
-                Title  = ($code | Where-Object { $_ -match '\S' } | Select-Object -First 1).Trim()
-            })
+    . (Join-Path $PSScriptRoot 'GuideBlocks.ps1')
+    $script:GuideBlocks = foreach ($block in (Get-GuideBlocks (Join-Path $PSScriptRoot '../../docs/guide-dsc.md'))) {
+        if ($block.Marker -and $block.Marker -ne 'engine') { throw "guide-dsc.md, line $($block.Line): an unknown marker '$($block.Marker)'." }
+        $block.Engine = $block.MarkerValue
+        $block
     }
     if (-not @($GuideBlocks | Where-Object { $_.Engine -eq 'PSDesiredStateConfiguration' })) {
         throw 'docs/guide-dsc.md has no block marked <!-- engine: PSDesiredStateConfiguration -->.'
@@ -244,6 +225,8 @@ Describe 'The layout before SsoSecretDsc (the resources a nested module of SsoSe
         Copy-Item -LiteralPath (Join-Path $Modules "SsoSecret/$Version") -Destination $folder -Recurse
         Copy-Item -LiteralPath (Join-Path (Split-Path $InstalledDsc) 'SsoSecretDsc.psm1') -Destination $folder
         $manifest = Get-Content -LiteralPath (Join-Path $folder 'SsoSecret.psd1') -Raw
+        # (Today's manifest names the vault's nested module; the old one named the class script alone.)
+        $manifest = $manifest -replace "(?m)^\s*NestedModules\s*=.*\r?\n", ''
         $manifest = $manifest -replace "(?m)^(\s*FormatsToProcess\s*=.*)$", "`$1`n    NestedModules = @('SsoSecretDsc.psm1')`n    DscResourcesToExport = @('SsoMasterSecret', 'SsoMasterSecretBackup')"
         Set-Content -LiteralPath (Join-Path $folder 'SsoSecret.psd1') -Value $manifest -NoNewline
     }

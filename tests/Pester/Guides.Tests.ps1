@@ -26,6 +26,7 @@
 # A block fails when it throws or writes an error; the failure shows the block and what the host printed.
 
 BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'GuideBlocks.ps1')
     $docs = Join-Path $PSScriptRoot '../../docs'
     $script:Guides = foreach ($guide in @(
             @{ Name = 'guide-admin.md'; AnswersPrompts = $true }
@@ -33,39 +34,18 @@ BeforeDiscovery {
             @{ Name = 'guide-pester.md'; AnswersPrompts = $false }
             @{ Name = 'guide-protected-data.md'; AnswersPrompts = $false }
         )) {
-        $path = Join-Path $docs $guide.Name
-        if (-not (Test-Path -LiteralPath $path)) { throw "The guide $path is missing." }
-        $lines = @(Get-Content -LiteralPath $path -Encoding utf8)
-        $blocks = [System.Collections.Generic.List[hashtable]]::new()
-        for ($i = 0; $i -lt $lines.Count; $i++) {
-            if ($lines[$i] -notmatch '^```(\S*)\s*$') { continue }
-            $language = $Matches[1]
-            $start = $i
-            $code = [System.Collections.Generic.List[string]]::new()
-            for ($i++; $i -lt $lines.Count -and $lines[$i] -notmatch '^```\s*$'; $i++) { $code.Add($lines[$i]) }
-            if ($i -ge $lines.Count) { throw "$($guide.Name): the code block at line $($start + 1) is not closed." }
-            if ($language -ne 'powershell') { continue }
-
-            $marker = ''
-            for ($j = $start - 1; $j -ge 0; $j--) {
-                if ($lines[$j] -match '^\s*$') { continue }
-                if ($lines[$j] -match '^<!--\s*(skip|file):\s*(.+?)\s*-->$') { $marker = $Matches[1] + ':' + $Matches[2] }
-                break
-            }
-            $blocks.Add(@{
-                    Guide  = $guide.Name
-                    Number = $blocks.Count + 1
-                    Line   = $start + 1
-                    Code   = $code -join "`n"
-                    Skip   = if ($marker -like 'skip:*') { $marker.Substring(5) } else { '' }
-                    File   = if ($marker -like 'file:*') { $marker.Substring(5) } else { '' }
-                    Title  = if ($marker -like 'file:*') { "writes $($marker.Substring(5))" } else { ($code | Where-Object { $_ -match '\S' } | Select-Object -First 1).Trim() }
-                })
+        $blocks = foreach ($block in (Get-GuideBlocks (Join-Path $docs $guide.Name))) {
+            if ($block.Marker -and $block.Marker -notin 'skip', 'file') { throw "$($guide.Name), line $($block.Line): an unknown marker '$($block.Marker)'." }
+            $block.Skip = if ($block.Marker -eq 'skip') { $block.MarkerValue } else { '' }
+            $block.File = if ($block.Marker -eq 'file') { $block.MarkerValue } else { '' }
+            if ($block.File) { $block.Title = "writes $($block.File)" }
+            $block.Guide = $guide.Name
+            $block
         }
         if (-not @($blocks | Where-Object { -not $_.Skip -and -not $_.File })) {
             throw "$($guide.Name) has no powershell block to run."
         }
-        @{ Name = $guide.Name; AnswersPrompts = $guide.AnswersPrompts; Blocks = $blocks.ToArray() }
+        @{ Name = $guide.Name; AnswersPrompts = $guide.AnswersPrompts; Blocks = @($blocks) }
     }
 }
 

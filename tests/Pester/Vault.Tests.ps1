@@ -14,24 +14,11 @@
 
 BeforeDiscovery {
     # docs/guide-vault.md's powershell blocks, in order. <!-- skip: reason --> before a block skips it.
-    $guide = Join-Path $PSScriptRoot '../../docs/guide-vault.md'
-    $lines = @(Get-Content -LiteralPath $guide -Encoding utf8)
-    $script:GuideBlocks = [System.Collections.Generic.List[hashtable]]::new()
-    for ($i = 0; $i -lt $lines.Count; $i++) {
-        if ($lines[$i] -notmatch '^```(\S*)\s*$') { continue }
-        $language = $Matches[1]
-        $start = $i
-        $code = [System.Collections.Generic.List[string]]::new()
-        for ($i++; $i -lt $lines.Count -and $lines[$i] -notmatch '^```\s*$'; $i++) { $code.Add($lines[$i]) }
-        if ($i -ge $lines.Count) { throw "guide-vault.md: the code block at line $($start + 1) is not closed." }
-        if ($language -ne 'powershell') { continue }
-        $skip = ''
-        for ($j = $start - 1; $j -ge 0; $j--) {
-            if ($lines[$j] -match '^\s*$') { continue }
-            if ($lines[$j] -match '^<!--\s*skip:\s*(.+?)\s*-->$') { $skip = $Matches[1] }
-            break
-        }
-        $GuideBlocks.Add(@{ Number = $GuideBlocks.Count + 1; Line = $start + 1; Code = $code -join "`n"; Skip = $skip })
+    . (Join-Path $PSScriptRoot 'GuideBlocks.ps1')
+    $script:GuideBlocks = foreach ($block in (Get-GuideBlocks (Join-Path $PSScriptRoot '../../docs/guide-vault.md'))) {
+        if ($block.Marker -and $block.Marker -ne 'skip') { throw "guide-vault.md, line $($block.Line): an unknown marker '$($block.Marker)'." }
+        $block.Skip = $block.MarkerValue
+        $block
     }
 }
 
