@@ -390,6 +390,43 @@ foreach (`$n in '$($Names -join "','")') { `$all[`$n] = Get-Outcome { Get-Secret
         Invoke-VaultPwsh -HomeFolder $RotHome "Set-Secret -Vault Rot -Name 'rot/entry-1' -Secret 'value of rot/entry-1'; '{}'" | Out-Null
     }
 
+    It 'a reader never fails while the secret is rotated and the old one retired under it' -Skip:([bool]$NoEngine) {
+        # A second process reads every entry in a loop (no lock: readers never take one) until this one has rotated
+        # three times, retiring each replaced secret; every read must give the value.
+        $stop = Join-Path $TestDrive 'rotation-reader.stop'
+        $started = Join-Path $TestDrive 'rotation-reader.started'
+        $reader = Start-VaultPwsh ($Prologue + @"
+`$reads = 0; `$failures = [System.Collections.Generic.List[string]]::new()
+do {
+    foreach (`$n in '$($Names -join "','")') {
+        `$o = Get-Outcome { Get-Secret -Vault Rot -Name `$n -AsPlainText }
+        if (-not `$o.Ok -or `$o.Value -cne "value of `$n") { `$failures.Add("`$(`$n): `$(`$o.Id) `$(`$o.Message)") }
+        `$reads++
+    }
+    if (`$reads -eq $($Names.Count)) { New-Item -ItemType File -Path '$started' | Out-Null }
+} until (Test-Path -LiteralPath '$stop')
+[ordered]@{ Reads = `$reads; Failures = @(`$failures | Select-Object -First 5); FailureCount = `$failures.Count } | ConvertTo-Json -Compress
+"@) $RotHome
+        try {
+            $deadline = [DateTime]::UtcNow.AddMinutes(10)
+            while (-not (Test-Path -LiteralPath $started) -and [DateTime]::UtcNow -lt $deadline -and -not $reader.HasExited) { Start-Sleep -Milliseconds 200 }
+            if (-not (Test-Path -LiteralPath $started)) {
+                $reader.HasExited | Should -BeFalse -Because "the reader must be reading: $($reader.StandardOutput.ReadToEnd()) $($reader.StandardError.ReadToEnd())"
+            }
+            Test-Path -LiteralPath $started | Should -BeTrue -Because 'the reader must have read once before the rotations'
+            foreach ($round in 1..3) {
+                New-SsoMasterSecret -StorePath $RotStore -BackupPath (Join-Path $TestDrive "rotation-race-$round.bak") -Credential $Credential -KdfProfile Interactive -Force
+                (Get-SsoMasterSecret -StorePath $RotStore).PreviousSecrets | Remove-SsoPreviousSecret -StorePath $RotStore -Force
+            }
+        }
+        finally {
+            New-Item -ItemType File -Path $stop -Force | Out-Null
+        }
+        $result = (Receive-VaultPwsh $reader).Result
+        $result.FailureCount | Should -Be 0 -Because ($result.Failures -join "`n")
+        $result.Reads | Should -BeGreaterThan $Names.Count
+    }
+
     It 'two processes setting entries at once lose none' -Skip:([bool]$NoEngine) {
         $both = foreach ($side in 'a', 'b') {
             Start-VaultPwsh ($Prologue + "foreach (`$i in 1..12) { Set-Secret -Vault Rot -Name ""race/$side-`$i"" -Secret ""$side `$i"" }`n'{}'") $RotHome

@@ -71,20 +71,37 @@ internal sealed partial class MasterSecretStore
     internal byte[]? OpenVaultEntry(string name, out VaultEntry? entry)
     {
         CheckName(name);
-        var vault = ReadVault();
-        entry = vault.Find(name);
-        if (entry is null)
+
+        // No lock: the store first, then the vault. A rotation between the two reads has moved the entry to a secret
+        // the store read before it did not hold yet, so that case reads the store once more; a retirement between them
+        // has moved the entry to the current secret, which both reads hold.
+        var state = Read();
+        try
         {
-            if (!vault.IsIntact)
+            var vault = ReadVault();
+            entry = vault.Find(name);
+            if (entry is null)
             {
-                throw NotAmongIntact(vault, name);
+                if (!vault.IsIntact)
+                {
+                    throw NotAmongIntact(vault, name);
+                }
+
+                return null;
             }
 
-            return null;
-        }
+            if (state.Find(entry.SecretId) is null)
+            {
+                state.Dispose();
+                state = Read();
+            }
 
-        using var state = Read();
-        return Open(state, entry);
+            return Open(state, entry);
+        }
+        finally
+        {
+            state.Dispose();
+        }
     }
 
     /// <summary>Set-Secret: puts a value under this name (a new entry, or a new value of the entry, keeping its created time and, when <paramref name="metadata"/> is null, its metadata).</summary>
