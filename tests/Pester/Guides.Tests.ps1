@@ -2,7 +2,8 @@
 # against the built module, so a guide cannot drift from the module without this suite failing. (docs/guide-fleet.md
 # needs real hosts: Fleet.Tests.ps1 runs its blocks. docs/guide-dsc.md needs the real DSC engine, whose import registers
 # a DSC subsystem in the process that removing the module does not undo: DscEngine.Tests.ps1 runs its blocks in a pwsh
-# of their own.)
+# of their own. docs/guide-vault.md needs the real SecretManagement, which fixes the folder of its vault registry when a
+# process first loads it: Vault.Tests.ps1 runs its blocks in a pwsh of their own, with HOME in its $TestDrive.)
 #
 # Which blocks run:
 #  - Every ```powershell block of a guide runs, in the order of the guide, one It per block, all the blocks of one guide
