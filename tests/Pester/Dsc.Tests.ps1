@@ -100,9 +100,11 @@ Describe 'The module manifests and the DSC resources' {
         Get-Command -Module SsoSecretDsc -ErrorAction Ignore | Should -BeNullOrEmpty
     }
 
-    It 'SsoSecret itself no longer carries the resources: no nested module, no DSC exports' {
+    It 'SsoSecret itself no longer carries the resources: no DSC nested module, no DSC exports' {
         $main = Import-PowerShellDataFile $ModulePath
-        $main.Keys | Should -Not -Contain 'NestedModules'
+        # Its one nested module is SecretManagement's extension vault, which holds no class.
+        @($main.NestedModules) | Should -Be @('SsoSecret.Extension')
+        Get-ChildItem -LiteralPath (Join-Path (Split-Path $ModulePath) 'SsoSecret.Extension') -File | Select-String -Pattern '^\s*(class|enum)\s' | Should -BeNullOrEmpty
         $main.Keys | Should -Not -Contain 'DscResourcesToExport'
         Join-Path (Split-Path $ModulePath) 'SsoSecretDsc.psm1' | Should -Not -Exist
     }
