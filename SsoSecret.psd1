@@ -32,6 +32,7 @@
         'Set-SsoSecretBackupPassword'
         'Export-SsoVault'
         'Import-SsoVault'
+        'Repair-SsoVault'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

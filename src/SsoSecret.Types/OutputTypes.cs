@@ -357,3 +357,19 @@ public sealed class SsoVaultImportResult
     /// <summary>The names of the entries the vault held already with the same type and value (left as they were).</summary>
     public string[] Unchanged { get; internal set; } = Array.Empty<string>();
 }
+
+/// <summary>What Repair-SsoVault did: where the damaged file is kept, the entries the vault kept, and the damage found.</summary>
+public sealed class SsoVaultRepairResult
+{
+    /// <summary>The store whose vault was repaired.</summary>
+    public string StorePath { get; internal set; } = string.Empty;
+
+    /// <summary>The damaged vault file, kept byte for byte beside the new one.</summary>
+    public string DamagedCopy { get; internal set; } = string.Empty;
+
+    /// <summary>The names of the intact entries, kept in the vault.</summary>
+    public string[] Kept { get; internal set; } = Array.Empty<string>();
+
+    /// <summary>The damage found (where, which entry as far as its name reads, what), left in the copy only.</summary>
+    public string[] Damage { get; internal set; } = Array.Empty<string>();
+}

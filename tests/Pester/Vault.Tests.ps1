@@ -539,6 +539,62 @@ finally { [System.IO.File]::WriteAllBytes(`$file, `$intact) }
     }
 }
 
+Describe 'Repair-SsoVault: a damaged vault usable again, nothing lost' {
+    BeforeAll {
+        if ($NoEngine) { return }
+        $script:RepairStore = New-VaultStore 'repair'
+        $script:RepairHome = New-TestFolder 'home-repair'
+        Invoke-VaultPwsh -HomeFolder $RepairHome @"
+Register-SecretVault -Name Rep -ModuleName SsoSecret -VaultParameters @{ StorePath = '$RepairStore' }
+Set-Secret -Vault Rep -Name 'first' -Secret 'repair value one'
+Set-Secret -Vault Rep -Name 'second' -Secret 'repair value two'
+'{}'
+"@ | Out-Null
+        $script:RepairFile = Join-Path $RepairStore 'vault.dat'
+        $script:RepairExport = Join-Path $TestDrive 'repair.ssovault'
+        Export-SsoVault -StorePath $RepairStore -Path $RepairExport
+    }
+
+    It 'leaves an intact vault as it is, and says so' -Skip:([bool]$NoEngine) {
+        $before = [System.IO.File]::ReadAllBytes($RepairFile)
+        $out = Repair-SsoVault -StorePath $RepairStore -Force -Verbose 4>&1
+        ($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | Out-String) | Should -Match 'intact'
+        @($out | Where-Object { $_ -is [SsoSecret.SsoVaultRepairResult] }) | Should -BeNullOrEmpty
+        [System.IO.File]::ReadAllBytes($RepairFile) | Should -Be $before
+    }
+
+    It 'keeps the damaged file byte for byte, writes the intact entries again; then sets and imports work' -Skip:([bool]$NoEngine) {
+        $fields = @(Read-VaultEntryFields ([System.IO.File]::ReadAllBytes($RepairFile)))
+        $damaged = [System.IO.File]::ReadAllBytes($RepairFile)
+        # A byte of the second entry's value ('second'): its checksum no longer matches.
+        $damaged[13 + 4 + $fields[0].Length + 32 + 4 + $fields[1].Length - 1] = $damaged[13 + 4 + $fields[0].Length + 32 + 4 + $fields[1].Length - 1] -bxor 1
+        [System.IO.File]::WriteAllBytes($RepairFile, $damaged)
+
+        Repair-SsoVault -StorePath $RepairStore -WhatIf
+        [System.IO.File]::ReadAllBytes($RepairFile) | Should -Be $damaged -Because '-WhatIf changes nothing'
+        (Get-Refusal { Repair-SsoVault -StorePath $RepairStore }).FullyQualifiedErrorId | Should -BeLike 'SsoSecret.ConfirmationRequired,*'
+
+        $repair = Repair-SsoVault -StorePath $RepairStore -Force -WarningVariable warned 3>$null
+        $repair.Kept | Should -Be @('first')
+        ($repair.Damage -join ' ') | Should -Match "'second'"
+        $warned | Should -Not -BeNullOrEmpty
+        [System.IO.File]::ReadAllBytes($repair.DamagedCopy) | Should -Be $damaged
+        if ($OnUnix) { (Get-Item -LiteralPath $repair.DamagedCopy).UnixFileMode | Should -Be ([System.IO.UnixFileMode]'UserRead, UserWrite') }
+
+        $import = Import-SsoVault -Path $RepairExport -StorePath $RepairStore
+        $import.Added | Should -Be @('second')
+        $import.Unchanged | Should -Be @('first')
+        $after = (Invoke-VaultPwsh -HomeFolder $RepairHome @"
+Set-Secret -Vault Rep -Name 'third' -Secret 'repair value three'
+[ordered]@{ First = Get-Secret -Vault Rep -Name 'first' -AsPlainText; Second = Get-Secret -Vault Rep -Name 'second' -AsPlainText; Third = Get-Secret -Vault Rep -Name 'third' -AsPlainText; Test = Test-SecretVault -Name Rep } | ConvertTo-Json -Compress
+"@).Result
+        $after.First | Should -Be 'repair value one'
+        $after.Second | Should -Be 'repair value two'
+        $after.Third | Should -Be 'repair value three'
+        $after.Test | Should -BeTrue
+    }
+}
+
 Describe 'docs/guide-vault.md, run in one pwsh with the real SecretManagement' {
     BeforeAll {
         if ($NoEngine) { return }

@@ -25,6 +25,23 @@ internal sealed class VaultRewrap
     internal string? LeftBecause { get; }
 }
 
+/// <summary>What a repair did: where the damaged file is kept, the entries kept, and the damage left behind in the copy.</summary>
+internal sealed class VaultRepair
+{
+    internal VaultRepair(string damagedCopy, List<string> kept, List<string> damage)
+    {
+        DamagedCopy = damagedCopy;
+        Kept = kept;
+        Damage = damage;
+    }
+
+    internal string DamagedCopy { get; }
+
+    internal List<string> Kept { get; }
+
+    internal List<string> Damage { get; }
+}
+
 /// <summary>What an import did: the entries it added, and those the vault already held with the same value.</summary>
 internal sealed class VaultImport
 {
@@ -282,6 +299,64 @@ internal sealed partial class MasterSecretStore
     }
 
     /// <summary>
+    /// Repair-SsoVault's transaction, for a damaged vault: under the lock, keeps a copy of the file as it is
+    /// (<c>vault.dat.damaged-&lt;UTC time&gt;</c> beside it, owner-only, byte for byte) and writes a vault of its intact entries.
+    /// Null when the vault is intact (nothing is written). With <paramref name="check"/> only, nothing is written.
+    /// </summary>
+    internal VaultRepair? RepairVault(bool check)
+    {
+        using var heldLock = Lock();
+        byte[]? data = ReadStoreFile(VaultPath, VaultFile.MaxLength);
+        if (data is null)
+        {
+            return null;
+        }
+
+        VaultDocument vault;
+        string? whole = null;
+        try
+        {
+            vault = VaultFile.Deserialize(data, VaultPath);
+        }
+        catch (VaultException e) when (e.Failure == SsoSecretFailure.VaultDamaged)
+        {
+            vault = VaultDocument.Empty();
+            whole = e.Message;
+        }
+
+        if (vault.IsIntact && whole is null)
+        {
+            return null;
+        }
+
+        var damage = whole is null ? vault.Damage.ConvertAll(d => d.ToString()) : new List<string> { whole };
+        string aside = System.IO.Path.Combine(Path, $"{VaultFileName}.damaged-{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}");
+        var repair = new VaultRepair(aside, vault.Entries.ConvertAll(e => e.Name), damage);
+        if (check)
+        {
+            return repair;
+        }
+
+        try
+        {
+            // The damaged file first, where nothing is: it is the only copy of what the damage may still hold.
+            using (var temporary = TemporaryFile.Create(aside))
+            {
+                temporary.Write(data);
+                var committed = temporary.CommitNew() ?? throw new IOException($"'{aside}' exists.");
+                committed.Keep();
+            }
+        }
+        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+        {
+            throw Unavailable(aside, "the damaged vault file could not be kept aside (the vault was left as it was)", e);
+        }
+
+        WriteVault(heldLock, vault);
+        return repair;
+    }
+
+    /// <summary>
     /// After a new current secret: moves every entry protected under an earlier secret to the current one. The store is
     /// already written, and the ring keeps the earlier secrets, so entries left behind (a damaged vault) still open: the
     /// result says why they were left, and the command warns.
@@ -326,7 +401,7 @@ internal sealed partial class MasterSecretStore
                 $"The vault file '{VaultPath}' is damaged ({string.Join("; ", vault.Damage)}), so it cannot be told whether an entry still needs a secret to retire. Nothing was retired.",
                 path: VaultPath)
             {
-                RecommendedAction = "Import the vault's last export (Import-SsoVault -Path <file>) after moving the damaged file aside, then retire again.",
+                RecommendedAction = "Repair the vault (Repair-SsoVault keeps the damaged file and its intact entries), set again or import what it lost (Import-SsoVault -Path <file>), then retire again.",
             };
         }
 
@@ -422,7 +497,7 @@ internal sealed partial class MasterSecretStore
                 $"The vault file '{VaultPath}' is damaged ({string.Join("; ", vault.Damage)}); {consequence}, so that no entry is written over the damage.",
                 path: VaultPath)
             {
-                RecommendedAction = "Move the damaged file aside and import the vault's last export (Import-SsoVault -Path <file>).",
+                RecommendedAction = "Repair the vault (Repair-SsoVault keeps the damaged file aside and a vault of its intact entries), then set again or import (Import-SsoVault -Path <file>) what it lost.",
             };
     }
 
@@ -442,7 +517,7 @@ internal sealed partial class MasterSecretStore
             name,
             VaultPath)
         {
-            RecommendedAction = "Move the damaged file aside and import the vault's last export (Import-SsoVault -Path <file>).",
+            RecommendedAction = "Repair the vault (Repair-SsoVault keeps the damaged file aside and a vault of its intact entries), then set again or import (Import-SsoVault -Path <file>) what it lost.",
         };
     }
 

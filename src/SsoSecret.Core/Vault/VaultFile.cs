@@ -551,7 +551,7 @@ internal static class VaultFile
         $"The vault file '{path}' is damaged: {why}. No entry of it can be read.",
         path: path)
     {
-        RecommendedAction = "Import the vault's last export into the store (Import-SsoVault -Path <file>), after moving the damaged file aside.",
+        RecommendedAction = "Repair the vault (Repair-SsoVault keeps the damaged file aside and starts an empty vault), then import its last export (Import-SsoVault -Path <file>).",
     };
 
     private static VaultException Full(string path, string why) => new(

@@ -165,7 +165,7 @@ internal static class ErrorCatalog
         SsoSecretFailure.PathTooLong => "Give a shorter path for the backup (at most 4096 bytes of UTF-8).",
         SsoSecretFailure.StoreUnprotectFailed => "Restore the master secret from a backup into this machine's store, or use the store on the machine that made it.",
         SsoSecretFailure.PathRequired => "Give Backup-SsoMasterSecret -Path <file>, or -Armor to write the backup's text to the output (for a password manager).",
-        SsoSecretFailure.VaultDamaged => "Move the damaged vault file aside and import the vault's last export (Import-SsoVault -Path <file>).",
+        SsoSecretFailure.VaultDamaged => "Repair the vault (Repair-SsoVault keeps the damaged file aside and a vault of its intact entries), then set again or import (Import-SsoVault -Path <file>) what it lost.",
         SsoSecretFailure.VaultEntryDamaged => "Set the entry again from its source (Set-Secret of SecretManagement), or import the vault's last export (Import-SsoVault -Path <file>).",
         SsoSecretFailure.InvalidSecretName => "Give a name of 1 to 200 bytes of printable text, with no space at either end.",
         SsoSecretFailure.UnsupportedSecretType => "Give a byte array, a string, a SecureString, a PSCredential, or a hashtable of those with string keys.",
