@@ -341,6 +341,19 @@ public enum SsoSecretFailure
     /// cannot open its private key).
     /// </summary>
     DamagedEnvironmentKey,
+
+    /// <summary>
+    /// The store is a replica of an environment: its key ring comes only from its master, so it does not generate,
+    /// restore or retire a secret of its own.
+    /// </summary>
+    StoreIsReplica,
+
+    /// <summary>
+    /// The store's part in an environment does not allow the operation: a replica asked to become a master, a master
+    /// asked to join, a replica pinned to another master, a store with secrets of its own asked to join, a ring sealed
+    /// by a store that is not a master or installed on one that is not a replica, or a missing key file.
+    /// </summary>
+    EnvironmentRoleConflict,
 }
 
 /// <summary>

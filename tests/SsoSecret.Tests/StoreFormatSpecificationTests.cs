@@ -84,7 +84,8 @@ public sealed class StoreFormatSpecificationTests
     public static IEnumerable<object[]> Damage() => new[]
     {
         new object[] { "a wrong magic", 0, 0x53 ^ 0xF0, "not an SsoSecret store file" },
-        new object[] { "version 3", 9, 3, "store version 3" },
+        new object[] { "version 4", 9, 4, "store version 4" },
+        new object[] { "a staged flag in version 2", 11, 3, "does not define" },
         new object[] { "an unknown protection", 10, 2, "protection mode is unknown" },
         new object[] { "an undefined flag", 11, 3, "does not define" },
         new object[] { "a count above 32", 12, 33, "more than 32" },
@@ -153,6 +154,176 @@ public sealed class StoreFormatSpecificationTests
         data.InsertRange(data.Count - 32, new byte[] { 0 });
         Assert.Contains("does not define", Refused(Reseal(data.ToArray())));
         Assert.Equal(SsoSecretFailure.StoreDamaged, Assert.Throws<StoreException>(() => StoreFile.Deserialize(new byte[StoreFile.MaxLength + 1], "x")).Failure);
+    }
+
+    [Fact]
+    public void TheCodeWritesTheDocumentedMasterAndReadsItBack()
+    {
+        var (fields, fileHex) = ReadVector("Version 3, a master");
+        using var state = RingOf(fields);
+        Assert.Equal("1", fields["role"]);
+        state.Environment = StoreEnvironment.Master(Guid.Parse(fields["environment id"]), long.Parse(fields["generation"]));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(fileHex, Hex.Encode(StoreFile.Serialize(state)));
+        }
+
+        using var read = StoreFile.Deserialize(Hex.Decode(fileHex), "vector", out int version);
+        Assert.Equal(3, version);
+        AssertSameRing(state, read);
+        Assert.Equal(Guid.Parse(fields["staged id"]), read.Staged!.Id);
+        Assert.Null(read.Staged.Replaced);
+        Assert.Equal((StoreRole.Master, Guid.Parse(fields["environment id"]), 7L), (read.Environment!.Role, read.Environment.EnvironmentId, read.Environment.Generation));
+        Assert.Null(read.Environment.Pinned);
+
+        // The staged secret opens values and protects none: the key ring's first key is the current secret.
+        Assert.Equal(read.Current!.Id, read.KeyRing("vector").Current.Id);
+    }
+
+    [Fact]
+    public void TheCodeWritesTheDocumentedReplicaAndItsHeldDigestIsTheEnvironmentPagesRingDigest()
+    {
+        var (fields, fileHex) = ReadVector("Version 3, a replica");
+        using var state = RingOf(fields);
+        Assert.Equal("2", fields["role"]);
+        var pinned = new MasterIdentity(Guid.Parse(fields["environment id"]), Hex.Decode(fields["master public key"]));
+        state.Environment = StoreEnvironment.Replica(pinned, long.Parse(fields["held generation"]), Ms(fields["synced"]));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(fileHex, Hex.Encode(StoreFile.Serialize(state)));
+        }
+
+        using var read = StoreFile.Deserialize(Hex.Decode(fileHex), "vector", out int version);
+        Assert.Equal(3, version);
+        AssertSameRing(state, read);
+        Assert.Equal(StoreRole.Replica, read.Environment!.Role);
+        Assert.Equal(pinned, read.Environment.Pinned);
+        Assert.Equal(7L, read.Environment.Generation);
+        Assert.Equal(Ms(fields["synced"]), read.Environment.Synced);
+        Assert.Equal(fields["held digest"], Hex.Encode(read.RingDigest()!));
+
+        // The same digest as docs/environment-format.md's vector 1, whose ring this replica installed.
+        string environmentPage = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "docs", "environment-format.md"));
+        Assert.Equal(fields["held digest"], Regex.Match(environmentPage, @"^ring digest:\s+([0-9a-f]{64})$", RegexOptions.Multiline).Groups[1].Value);
+    }
+
+    [Fact]
+    public void AStoreOutsideAnEnvironmentIsStillWrittenAsVersion2()
+    {
+        var (fields, _) = ReadVector("Version 3, a master");
+        using var state = RingOf(fields);
+        using var staged = state.Staged;
+        state.Staged = null;
+        StoreFile.Deserialize(StoreFile.Serialize(state), "x", out int version).Dispose();
+        Assert.Equal(2, version);
+    }
+
+    // Offsets in the version 3 replica vector: 11 flags, 12 count; the section starts at its length minus 97 (65 + 32).
+    public static IEnumerable<object[]> Version3Damage() => new[]
+    {
+        new object[] { "an undefined flag", 11, 7, "does not define" },
+        new object[] { "a staged flag without a current secret", 11, 2, "staged secret without a current secret" },
+        new object[] { "a role of 3", -97, 3, "neither a master" },
+        new object[] { "a role of 1 with a replica's fields", -97, 1, "a master's generation below 1" },
+        new object[] { "an environment id of all zero", -1, 0, "all zero" },
+        new object[] { "a pinned key of small order", -2, 0, "not an Ed25519 public key" },
+        new object[] { "a held generation of 0 with secrets", -3, 0, "holds secrets but no ring's generation" },
+        new object[] { "a held generation below 0", -4, 0x80, "below 0" },
+        new object[] { "a synced time out of range", -5, 0x7f, "out of range" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Version3Damage))]
+    public void EachVersion3CheckRefusesWithStoreDamagedEvenWhenTheChecksumIsRecomputed(string what, int offset, int value, string said)
+    {
+        var data = Hex.Decode(ReadVector("Version 3, a replica").FileHex);
+        int section = data.Length - 97;
+        switch (offset)
+        {
+            case -1:
+                Array.Clear(data, section + 1, 16);
+                break;
+            case -2:
+                // The neutral point: 01 then 31 zero bytes (docs/environment-format.md, negative vector 10).
+                Array.Clear(data, section + 17, 32);
+                data[section + 17] = 1;
+                break;
+            case -3:
+                Array.Clear(data, section + 49, 8);
+                break;
+            case -4:
+            case -5:
+                data[section + (offset == -4 ? 49 : 57)] = (byte)value;
+                break;
+            default:
+                data[offset < 0 ? data.Length + offset : offset] = (byte)value;
+                break;
+        }
+
+        var e = Assert.Throws<StoreException>(() => StoreFile.Deserialize(Reseal(data), "vector"));
+        Assert.Equal(SsoSecretFailure.StoreDamaged, e.Failure);
+        Assert.Contains(said, e.Message);
+        Assert.False(string.IsNullOrEmpty(what));
+    }
+
+    [Fact]
+    public void TheWriterRefusesTheEnvironmentStatesTheReaderRefuses()
+    {
+        var (fields, _) = ReadVector("Version 3, a replica");
+        var pinned = new MasterIdentity(Guid.Parse(fields["environment id"]), Hex.Decode(fields["master public key"]));
+
+        // A staged secret outside an environment; a master with no secret; a replica with secrets and no generation, or a
+        // generation and no secrets. Each is refused by the writer, and its unchecked bytes by the reader.
+        using (var noEnvironment = RingOf(fields))
+        {
+            Assert.Contains("staged", Assert.Throws<InvalidOperationException>(() => StoreFile.Serialize(noEnvironment)).Message);
+        }
+
+        using (var emptyMaster = new StoreState { Environment = StoreEnvironment.Master(pinned.EnvironmentId, 1) })
+        {
+            Assert.Contains("a master without a current secret", Assert.Throws<InvalidOperationException>(() => StoreFile.Serialize(emptyMaster)).Message);
+            Assert.Contains("a master without a current secret", Refused(StoreFile.SerializeUnchecked(emptyMaster)));
+        }
+
+        using (var noGeneration = RingOf(fields))
+        {
+            noGeneration.Environment = StoreEnvironment.Replica(pinned, 0, Ms(fields["synced"]));
+            Assert.Contains("no ring's generation", Assert.Throws<InvalidOperationException>(() => StoreFile.Serialize(noGeneration)).Message);
+        }
+
+        using (var noSecrets = new StoreState { Environment = StoreEnvironment.Replica(pinned, 3, Ms(fields["synced"])) })
+        {
+            Assert.Contains("no current secret", Refused(StoreFile.SerializeUnchecked(noSecrets)));
+        }
+
+        // A replica that just joined: no secrets, generation 0. Read back as written.
+        using var joined = new StoreState { Environment = StoreEnvironment.Replica(pinned, 0, Ms(fields["synced"])) };
+        var bytes = StoreFile.Serialize(joined);
+        using var read = StoreFile.Deserialize(bytes, "joined", out int version);
+        Assert.Equal((3, 0, 0L), (version, read.Count, read.Environment!.Generation));
+        Assert.Null(read.RingDigest());
+        Assert.Equal(bytes, StoreFile.Serialize(read));
+    }
+
+    private static StoreState RingOf(Dictionary<string, string> fields)
+    {
+        var state = new StoreState { Current = Secret(fields, "current", replaced: false), Staged = Secret(fields, "staged", replaced: false) };
+        state.Earlier.Add(Secret(fields, "earlier 1", replaced: true));
+        state.Earlier.Add(Secret(fields, "earlier 2", replaced: true));
+        return state;
+    }
+
+    private static void AssertSameRing(StoreState expected, StoreState actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        foreach (var (e, a) in expected.Ring.Zip(actual.Ring))
+        {
+            Assert.Equal(e.Id, a.Id);
+            Assert.Equal(e.Secret, a.Secret);
+            Assert.Equal(e.Created, a.Created);
+            Assert.Equal(e.Replaced, a.Replaced);
+            Assert.Equal(e.Backups.Select(b => (b.Time, b.Path, b.SecretId)), a.Backups.Select(b => (b.Time, b.Path, b.SecretId)));
+        }
     }
 
     private static string Refused(byte[] data) =>

@@ -46,6 +46,7 @@ internal sealed partial class MasterSecretStore
             {
                 using var heldLock = Lock();
                 state = Read();
+                RefuseOnReplica(state, "generate a secret");
                 CheckUnchanged(state, expectedCurrent, "nothing was changed and no backup was written");
                 RequireRoom(state, secret.Id, "nothing was changed and no backup was written");
                 var committed = prepared.Commit(keepReplaced: true);
@@ -124,6 +125,7 @@ internal sealed partial class MasterSecretStore
         after = Read();
         try
         {
+            RefuseOnReplica(after, "restore a secret");
             if (after.Current is not null && after.Current.Id == restored.Id && after.Current.SameSecretAs(restored.Secret))
             {
                 return false;
@@ -241,6 +243,7 @@ internal sealed partial class MasterSecretStore
         after = Read();
         try
         {
+            RefuseOnReplica(after, "retire a secret");
             foreach (var id in ids)
             {
                 if (after.Current is not null && after.Current.Id == id)

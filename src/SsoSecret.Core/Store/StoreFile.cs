@@ -16,9 +16,19 @@ internal static class StoreFile
 {
     internal const int Version = 2;
     internal const int Version1 = 1;
+
+    /// <summary>Version 3: version 2's ring with a staged secret and the store's part in an environment.</summary>
+    internal const int Version3 = 3;
     internal const byte ProtectionNone = 0;
     internal const byte ProtectionDpapiMachine = 1;
     internal const byte FirstIsCurrent = 1;
+
+    /// <summary>Version 3's flag: the second entry is the staged secret (laid out as the current one).</summary>
+    internal const byte SecondIsStaged = 2;
+
+    /// <summary>Version 3's environment section, after the entries: role (1) then its fields.</summary>
+    internal const int MasterSectionLength = 1 + 16 + 8;
+    internal const int ReplicaSectionLength = 1 + 16 + 32 + 8 + 8;
 
     // Version 1's presence bits.
     internal const byte HasCurrent = 1;
@@ -48,12 +58,22 @@ internal static class StoreFile
         return SerializeUnchecked(state);
     }
 
-    /// <summary>Why the reader would refuse the file of this state, or null (docs/store-format.md, reader step 5).</summary>
+    /// <summary>Why the reader would refuse the file of this state, or null (docs/store-format.md, reader steps 4 to 6).</summary>
     internal static string? Unreadable(StoreState state)
     {
         if (state.Count > StoreState.MaxSecrets)
         {
             return $"more than {StoreState.MaxSecrets} secrets";
+        }
+
+        if (state.Staged is not null && (state.Current is null || state.Environment is null))
+        {
+            return "a staged secret without a current secret or outside an environment";
+        }
+
+        if (EnvironmentProblem(state) is string environment)
+        {
+            return environment;
         }
 
         var ids = new HashSet<Guid>();
@@ -66,7 +86,14 @@ internal static class StoreFile
                 return $"secret id {secret.Id} twice";
             }
 
-            if (!ReferenceEquals(secret, state.Current))
+            if (ReferenceEquals(secret, state.Staged))
+            {
+                if (secret.Replaced is not null)
+                {
+                    return "a staged secret with a replaced time";
+                }
+            }
+            else if (!ReferenceEquals(secret, state.Current))
             {
                 if (secret.Replaced is null || (replaced is not null && secret.Replaced > replaced))
                 {
@@ -94,19 +121,89 @@ internal static class StoreFile
         return null;
     }
 
+    /// <summary>
+    /// Why the reader would refuse the environment section of this state, or null (docs/store-format.md, version 3,
+    /// reader step 6a): a master holds a current secret and a generation of 1 or more; a replica's pin is a master key,
+    /// and it holds a ring (a current secret) exactly when its held generation is 1 or more.
+    /// </summary>
+    internal static string? EnvironmentProblem(StoreState state)
+    {
+        if (state.Environment is not { } environment)
+        {
+            return null;
+        }
+
+        if (environment.EnvironmentId == Guid.Empty)
+        {
+            return "an environment id of all zero";
+        }
+
+        if (environment.Role == StoreRole.Master)
+        {
+            if (environment.Generation < 1)
+            {
+                return "a master's generation below 1";
+            }
+
+            return state.Current is null ? "a master without a current secret" : null;
+        }
+
+        if (environment.Role != StoreRole.Replica)
+        {
+            return "an unknown role";
+        }
+
+        if (environment.MasterPublicKey is null || !Primitives.Ed25519IsValidPublicKey(environment.MasterPublicKey))
+        {
+            return "a replica's pinned master key that is not an Ed25519 public key of any key pair";
+        }
+
+        if (environment.Generation < 0)
+        {
+            return "a replica's held generation below 0";
+        }
+
+        if ((environment.Generation == 0) != (state.Count == 0) || (state.Count > 0 && state.Current is null))
+        {
+            return environment.Generation == 0 ? "a replica that holds secrets but no ring's generation" : "a replica that holds a ring's generation but no current secret";
+        }
+
+        return null;
+    }
+
     /// <summary>The file's bytes for any state, even one the reader refuses: for tests of the reader.</summary>
     internal static byte[] SerializeUnchecked(StoreState state)
     {
         bool dpapi = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
         using var writer = new ByteWriter();
         writer.Bytes(Magic);
-        writer.UInt16(Version);
+
+        // A store outside an environment is written as version 2, which SsoSecret before version 3 still reads; an
+        // environment's store (master or replica) needs version 3.
+        bool version3 = state.Environment is not null || state.Staged is not null;
+        writer.UInt16(version3 ? Version3 : Version);
         writer.Byte(dpapi ? ProtectionDpapiMachine : ProtectionNone);
-        writer.Byte(state.Current is null ? (byte)0 : FirstIsCurrent);
+        writer.Byte((byte)((state.Current is null ? 0 : FirstIsCurrent) | (state.Staged is null ? 0 : SecondIsStaged)));
         writer.Byte((byte)state.Count);
         foreach (var secret in state.Ring)
         {
-            WriteSecret(writer, secret, dpapi, withReplaced: !ReferenceEquals(secret, state.Current));
+            WriteSecret(writer, secret, dpapi, withReplaced: !ReferenceEquals(secret, state.Current) && !ReferenceEquals(secret, state.Staged));
+        }
+
+        if (state.Environment is { } environment)
+        {
+            writer.Byte((byte)environment.Role);
+            writer.Guid(environment.EnvironmentId);
+            if (environment.Role == StoreRole.Replica)
+            {
+                writer.Bytes(environment.MasterPublicKey ?? new byte[32]);
+                writer.Int64(environment.Generation);
+                writer.Int64((environment.Synced ?? DateTimeOffset.FromUnixTimeMilliseconds(0)).ToUnixTimeMilliseconds());
+            }
+            else
+            {
+                writer.Int64(environment.Generation);
+            }
         }
 
         var body = writer.ToArray();
@@ -161,7 +258,7 @@ internal static class StoreFile
         }
 
         version = reader.UInt16();
-        if (version != Version && version != Version1)
+        if (version != Version && version != Version1 && version != Version3)
         {
             throw Damaged(path, $"it is of store version {version}, which this version of SsoSecret does not read");
         }
@@ -190,7 +287,12 @@ internal static class StoreFile
                 }
                 else
                 {
-                    ReadRing(reader, protection, state, path);
+                    ReadRing(reader, protection, state, path, version);
+                }
+
+                if (version == Version3)
+                {
+                    ReadEnvironment(reader, state, path);
                 }
             }
             catch (DpapiException e)
@@ -219,11 +321,13 @@ internal static class StoreFile
         }
     }
 
-    // Version 2: flags, count, then each secret of the ring with its backup records.
-    private static void ReadRing(ByteReader reader, byte protection, StoreState state, string path)
+    // Versions 2 and 3: flags, count, then each secret of the ring with its backup records (version 3: the staged
+    // secret second, laid out as the current one).
+    private static void ReadRing(ByteReader reader, byte protection, StoreState state, string path, int version)
     {
         byte flags = reader.Byte();
-        if ((flags & ~FirstIsCurrent) != 0)
+        byte defined = version == Version3 ? (byte)(FirstIsCurrent | SecondIsStaged) : FirstIsCurrent;
+        if ((flags & ~defined) != 0)
         {
             throw Damaged(path, "it holds data this version does not define");
         }
@@ -239,11 +343,18 @@ internal static class StoreFile
             throw Damaged(path, "it announces a current secret but holds none");
         }
 
+        bool staged = (flags & SecondIsStaged) != 0;
+        if (staged && ((flags & FirstIsCurrent) == 0 || count < 2))
+        {
+            throw Damaged(path, "it announces a staged secret without a current secret before it");
+        }
+
         var paths = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < count; i++)
         {
             bool isCurrent = i == 0 && (flags & FirstIsCurrent) != 0;
-            var secret = ReadSecret(reader, protection, withReplaced: !isCurrent);
+            bool isStaged = i == 1 && staged;
+            var secret = ReadSecret(reader, protection, withReplaced: !isCurrent && !isStaged);
             if (state.Find(secret.Id) is not null)
             {
                 secret.Dispose();
@@ -253,6 +364,10 @@ internal static class StoreFile
             if (isCurrent)
             {
                 state.Current = secret;
+            }
+            else if (isStaged)
+            {
+                state.Staged = secret;
             }
             else
             {
@@ -292,6 +407,35 @@ internal static class StoreFile
 
                 secret.Backups.Add(new BackupRecord(time, secret.Id, backupPath));
             }
+        }
+    }
+
+    // Version 3's environment section, after the ring: the role, then a master's environment id and generation, or
+    // a replica's pin (environment id, master public key), held generation and time of its last install.
+    private static void ReadEnvironment(ByteReader reader, StoreState state, string path)
+    {
+        byte role = reader.Byte();
+        if (role != (byte)StoreRole.Master && role != (byte)StoreRole.Replica)
+        {
+            throw Damaged(path, $"its environment role is {role}, neither a master (1) nor a replica (2)");
+        }
+
+        var environmentId = reader.Guid();
+        if (role == (byte)StoreRole.Master)
+        {
+            state.Environment = StoreEnvironment.Master(environmentId, reader.Int64());
+        }
+        else
+        {
+            var masterKey = reader.Bytes(32);
+            long held = reader.Int64();
+            var synced = Time(reader);
+            state.Environment = StoreEnvironment.ReplicaUnchecked(environmentId, masterKey, held, synced);
+        }
+
+        if (EnvironmentProblem(state) is string problem)
+        {
+            throw Damaged(path, $"its environment section holds {problem}");
         }
     }
 

@@ -90,10 +90,19 @@ internal sealed class StoreState : IDisposable
 
     internal StoredSecret? Current { get; set; }
 
+    /// <summary>
+    /// The staged secret of an environment's ring (docs/environment-format.md): distributed ahead of its activation, it
+    /// opens values and protects none. Null outside an environment; at most one.
+    /// </summary>
+    internal StoredSecret? Staged { get; set; }
+
     /// <summary>The earlier secrets, the most recently replaced first.</summary>
     internal List<StoredSecret> Earlier { get; } = new();
 
-    /// <summary>Every secret of the ring: the current one (if any) first, then the earlier ones in order.</summary>
+    /// <summary>The store's part in an environment (master or replica), or null for a store of its own (version 2).</summary>
+    internal StoreEnvironment? Environment { get; set; }
+
+    /// <summary>Every secret of the ring: the current one (if any) first, then the staged one (if any), then the earlier ones in order.</summary>
     internal IEnumerable<StoredSecret> Ring
     {
         get
@@ -103,6 +112,11 @@ internal sealed class StoreState : IDisposable
                 yield return Current;
             }
 
+            if (Staged is not null)
+            {
+                yield return Staged;
+            }
+
             foreach (var earlier in Earlier)
             {
                 yield return earlier;
@@ -110,7 +124,7 @@ internal sealed class StoreState : IDisposable
         }
     }
 
-    internal int Count => (Current is null ? 0 : 1) + Earlier.Count;
+    internal int Count => (Current is null ? 0 : 1) + (Staged is null ? 0 : 1) + Earlier.Count;
 
     /// <summary>The secret of the ring with this id, or null.</summary>
     internal StoredSecret? Find(Guid id)
@@ -152,7 +166,14 @@ internal sealed class StoreState : IDisposable
 
         int index = Earlier.FindIndex(e => e.Id == secret.Id);
         StoredSecret installed = secret;
-        if (index >= 0)
+        if (Staged is not null && Staged.Id == secret.Id)
+        {
+            // Activating the staged secret: it becomes current with its created time and records.
+            installed = new StoredSecret(secret.Id, Staged.Created, secret.Secret, null, Staged.Backups);
+            Staged.Dispose();
+            Staged = null;
+        }
+        else if (index >= 0)
         {
             var earlier = Earlier[index];
             Earlier.RemoveAt(index);
@@ -178,6 +199,73 @@ internal sealed class StoreState : IDisposable
         if (backup is not null)
         {
             Record(backup);
+        }
+
+        RingChanged();
+    }
+
+    /// <summary>
+    /// A master's ring changed (a secret installed, staged or retired): its generation goes up by one, so that every
+    /// replica can tell the new ring from any it held (docs/store-format.md, version 3). Nothing for other stores.
+    /// </summary>
+    internal void RingChanged()
+    {
+        if (Environment is { Role: StoreRole.Master } master)
+        {
+            if (master.Generation >= long.MaxValue)
+            {
+                throw new InvalidOperationException("The environment's generation cannot go higher.");
+            }
+
+            master.Generation++;
+        }
+    }
+
+    /// <summary>
+    /// The ring as it travels to replicas (docs/environment-format.md, "The ring"): copies of the secrets, in the
+    /// ring's order, with their states. The caller disposes it. Null when the ring has no current secret.
+    /// </summary>
+    internal EnvironmentRing? ToEnvironmentRing()
+    {
+        if (Current is null)
+        {
+            return null;
+        }
+
+        var secrets = new List<RingSecret> { new(Current.Id, RingSecretState.Active, Current.Created, null, (byte[])Current.Secret.Clone()) };
+        if (Staged is not null)
+        {
+            secrets.Add(new RingSecret(Staged.Id, RingSecretState.Staged, Staged.Created, null, (byte[])Staged.Secret.Clone()));
+        }
+
+        foreach (var earlier in Earlier)
+        {
+            secrets.Add(new RingSecret(earlier.Id, RingSecretState.Earlier, earlier.Created, earlier.Replaced, (byte[])earlier.Secret.Clone()));
+        }
+
+        return new EnvironmentRing(secrets);
+    }
+
+    /// <summary>
+    /// The ring digest of the ring this store holds (docs/environment-format.md), or null when it holds no current
+    /// secret. A replica's held digest is this: computed from the secrets it holds, never stored apart from them.
+    /// </summary>
+    internal byte[]? RingDigest()
+    {
+        using var ring = ToEnvironmentRing();
+        if (ring is null)
+        {
+            return null;
+        }
+
+        var body = EnvironmentRing.EncodeUnchecked(ring.Secrets);
+        try
+        {
+            return EnvironmentRing.Digest(body);
+        }
+        finally
+        {
+            Memory.Zero(body);
         }
     }
 
@@ -221,6 +309,7 @@ internal sealed class StoreState : IDisposable
 
         Earlier[index].Dispose();
         Earlier.RemoveAt(index);
+        RingChanged();
         return true;
     }
 
@@ -235,9 +324,15 @@ internal sealed class StoreState : IDisposable
             throw new StoreException(SsoSecretFailure.NoMasterSecret, storePath, $"The secret store '{storePath}' holds no master secret.");
         }
 
-        return new ProtectedDataKeyRing(
-            new ProtectedDataKey(Current.Id, Current.Secret),
-            Earlier.ConvertAll(e => new ProtectedDataKey(e.Id, e.Secret)).ToArray());
+        // The staged secret opens values and protects none: it is among the others, never first.
+        var others = new List<ProtectedDataKey>();
+        if (Staged is not null)
+        {
+            others.Add(new ProtectedDataKey(Staged.Id, Staged.Secret));
+        }
+
+        others.AddRange(Earlier.ConvertAll(e => new ProtectedDataKey(e.Id, e.Secret)));
+        return new ProtectedDataKeyRing(new ProtectedDataKey(Current.Id, Current.Secret), others.ToArray());
     }
 
     /// <summary>The last backup of the current secret, or null.</summary>
@@ -246,9 +341,62 @@ internal sealed class StoreState : IDisposable
     public void Dispose()
     {
         Current?.Dispose();
+        Staged?.Dispose();
         foreach (var earlier in Earlier)
         {
             earlier.Dispose();
         }
     }
+}
+
+/// <summary>What a store is in an environment (docs/store-format.md, version 3).</summary>
+internal enum StoreRole : byte
+{
+    /// <summary>The master secret server: its ring is the environment's, sealed to each replica.</summary>
+    Master = 1,
+
+    /// <summary>A replica: it holds a copy of the master's ring, installed only from rings its pinned master signed.</summary>
+    Replica = 2,
+}
+
+/// <summary>
+/// A store's part in an environment, kept in the store file (version 3) so that it changes in one write with the ring:
+/// a master's environment id and generation (raised by every change of its ring, never going back); a replica's pinned
+/// master identity, the generation of the ring it holds (0: none yet) and when it was last installed (or joined).
+/// </summary>
+internal sealed class StoreEnvironment
+{
+    private StoreEnvironment(StoreRole role, Guid environmentId, long generation, byte[]? masterPublicKey, DateTimeOffset? synced)
+    {
+        Role = role;
+        EnvironmentId = environmentId;
+        Generation = generation;
+        MasterPublicKey = masterPublicKey;
+        Synced = synced;
+    }
+
+    internal StoreRole Role { get; }
+
+    internal Guid EnvironmentId { get; }
+
+    /// <summary>A master's: its ring's generation (1 or more). A replica's: the generation of the ring it holds (0: none).</summary>
+    internal long Generation { get; set; }
+
+    /// <summary>A replica's pinned master public key (Ed25519); null for a master.</summary>
+    internal byte[]? MasterPublicKey { get; }
+
+    /// <summary>A replica's: when it last installed a ring (or, before its first, when it joined). Null for a master.</summary>
+    internal DateTimeOffset? Synced { get; set; }
+
+    /// <summary>A replica's pinned master identity; null for a master.</summary>
+    internal MasterIdentity? Pinned => MasterPublicKey is null ? null : new MasterIdentity(EnvironmentId, MasterPublicKey);
+
+    internal static StoreEnvironment Master(Guid environmentId, long generation) => new(StoreRole.Master, environmentId, generation, null, null);
+
+    internal static StoreEnvironment Replica(MasterIdentity pinned, long heldGeneration, DateTimeOffset synced) =>
+        new(StoreRole.Replica, pinned.EnvironmentId, heldGeneration, (byte[])pinned.PublicKey.Clone(), synced);
+
+    /// <summary>For the reader: a replica's fields as the file holds them (the key checked by the reader).</summary>
+    internal static StoreEnvironment ReplicaUnchecked(Guid environmentId, byte[] masterPublicKey, long heldGeneration, DateTimeOffset synced) =>
+        new(StoreRole.Replica, environmentId, heldGeneration, masterPublicKey, synced);
 }

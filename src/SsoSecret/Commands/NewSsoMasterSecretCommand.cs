@@ -27,6 +27,7 @@ public sealed class NewSsoMasterSecretCommand : BackupWriterCommandBase
             string ring;
             using (var before = store.Read())
             {
+                store.RefuseOnReplica(before, "generate a secret");
                 replacing = before.Current?.Id;
                 CheckBackupTarget(path, before, writing: null, becomesPrevious: true);
                 store.RequireRoom(before, null, "nothing was changed and no backup was written");

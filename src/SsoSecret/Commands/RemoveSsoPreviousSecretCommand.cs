@@ -79,6 +79,7 @@ public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
             var descriptions = new List<string>();
             using (var state = store.Read())
             {
+                store.RefuseOnReplica(state, "retire a secret");
                 store.RequireCurrent(state);
                 foreach (var id in _ids)
                 {

@@ -175,9 +175,10 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
             }
 
             var store = OpenStore();
-            using (store.Read())
+            using (var early = store.Read())
             {
-                // Reading the store first finds an insecure or damaged store before the backup is read.
+                // Reading the store first finds an insecure or damaged store, or a replica, before the backup is read.
+                store.RefuseOnReplica(early, "restore a secret");
             }
 
             // A backup given as text is named so in messages and prompts, and is no file to record as the last backup.
@@ -248,9 +249,10 @@ public sealed class RestoreSsoMasterSecretCommand : StoreCommandBase
     {
         const string From = "the recovery shares";
         var store = OpenStore();
-        using (store.Read())
+        using (var early = store.Read())
         {
-            // An insecure or damaged store is found before any share is asked for.
+            // An insecure or damaged store, or a replica, is found before any share is asked for.
+            store.RefuseOnReplica(early, "restore a secret");
         }
 
         var gathered = new ShareRecovery(this, store.Path);

@@ -81,6 +81,7 @@ internal static class ErrorCatalog
         SsoSecretFailure.WrongReplica => ErrorCategory.AuthenticationError,
         SsoSecretFailure.UnknownMaster or SsoSecretFailure.TamperedSealedRing or SsoSecretFailure.ForkedRing => ErrorCategory.SecurityError,
         SsoSecretFailure.StaleRing => ErrorCategory.InvalidOperation,
+        SsoSecretFailure.StoreIsReplica or SsoSecretFailure.EnvironmentRoleConflict => ErrorCategory.InvalidOperation,
         SsoSecretFailure.InvalidEnvironmentKey => ErrorCategory.InvalidArgument,
         SsoSecretFailure.DamagedBackup or SsoSecretFailure.NotABackup or SsoSecretFailure.UnsupportedVersion or SsoSecretFailure.StoreDamaged => ErrorCategory.InvalidData,
         SsoSecretFailure.KdfLimitExceeded => ErrorCategory.LimitsExceeded,
@@ -183,6 +184,8 @@ internal static class ErrorCatalog
         SsoSecretFailure.InvalidRing => "Update SsoSecret on the master, and check that nobody but the master holds its environment key.",
         SsoSecretFailure.InvalidEnvironmentKey => "Copy the public key line again from the machine that made the key.",
         SsoSecretFailure.DamagedEnvironmentKey => "Make a new key on this machine and join it to the environment again; a key file is never copied between machines.",
+        SsoSecretFailure.StoreIsReplica => "Run the command on the environment's master, then bring its ring to the replicas.",
+        SsoSecretFailure.EnvironmentRoleConflict => "Check the store's role: only a master seals its ring, only an empty store joins, and a replica installs rings of the master it pinned.",
         _ => "See about_SsoSecret.",
     };
 

@@ -1,0 +1,294 @@
+using System;
+using System.Collections.Generic;
+using SsoSecret.Crypto;
+
+namespace SsoSecret;
+
+/// <summary>
+/// The store's part in an environment (docs/environment-format.md; docs/store-format.md, version 3): making a store the
+/// master, joining one to a master as a replica, sealing the master's ring to a replica, and installing a sealed ring
+/// on a replica. Each change is a transaction under the store's lock, and the ring, its generation and the pin change
+/// in one write of the store file. Key files live in the store folder, written after the lock has checked the folder.
+/// </summary>
+internal sealed partial class MasterSecretStore
+{
+    /// <summary>
+    /// Makes this store the master of a new environment, or returns the environment it is master of already. Under the
+    /// lock: a replica is refused (<see cref="SsoSecretFailure.EnvironmentRoleConflict"/>); a store without a current
+    /// secret is refused (<see cref="SsoSecretFailure.NoMasterSecret"/>); the environment key is read from the store
+    /// folder, or made and written there (never replaced); then the store file records the role, the environment id and
+    /// generation 1. A crash between the two writes leaves a key file that the next call uses.
+    /// </summary>
+    internal MasterIdentity MakeMaster(out bool created)
+    {
+        using var heldLock = Lock();
+        using var state = Read();
+        if (state.Environment is { Role: StoreRole.Replica } replica)
+        {
+            throw RoleConflict($"The store '{Path}' is a replica of environment {replica.EnvironmentId:D}: a replica holds its master's ring and never becomes a master of its own. Nothing was changed.");
+        }
+
+        RequireCurrent(state);
+        using var key = ReadOrMakeMasterKey();
+        if (state.Environment is { Role: StoreRole.Master } master)
+        {
+            if (master.EnvironmentId != key.EnvironmentId)
+            {
+                throw RoleConflict($"The store '{Path}' is the master of environment {master.EnvironmentId:D}, but its environment key file is of environment {key.EnvironmentId:D}. Nothing was changed.");
+            }
+
+            created = false;
+            return key.Identity;
+        }
+
+        state.Environment = StoreEnvironment.Master(key.EnvironmentId, 1);
+        Write(heldLock, state);
+        created = true;
+        return key.Identity;
+    }
+
+    /// <summary>
+    /// Joins this store to the environment of <paramref name="pinned"/> as a replica, or returns its host key if it is
+    /// a replica of that master already. Under the lock: a master, a replica of another master, or a store that holds
+    /// secrets of its own is refused (<see cref="SsoSecretFailure.EnvironmentRoleConflict"/>: its own secrets would be
+    /// lost to the master's ring); the host key is read from the store folder or made there; then the store file pins
+    /// the master's identity, with no ring held yet. Returns the host's public key.
+    /// </summary>
+    internal ReplicaPublicKey Join(MasterIdentity pinned, out bool created)
+    {
+        using var heldLock = Lock();
+        using var state = Read();
+        switch (state.Environment)
+        {
+            case { Role: StoreRole.Master } master:
+                throw RoleConflict($"The store '{Path}' is the master of environment {master.EnvironmentId:D}; a master does not join another environment. Nothing was changed.");
+            case { Role: StoreRole.Replica } replica when !pinned.Equals(replica.Pinned):
+                throw RoleConflict($"The store '{Path}' is a replica of environment {replica.EnvironmentId:D}, pinned to master {replica.Pinned!.Fingerprint}, not to {pinned.Fingerprint} of environment {pinned.EnvironmentId:D}. Nothing was changed.");
+            case { Role: StoreRole.Replica }:
+                using (var held = ReadOrMakeHostKey())
+                {
+                    created = false;
+                    return held.PublicKey;
+                }
+        }
+
+        if (state.Count > 0)
+        {
+            throw RoleConflict($"The store '{Path}' holds {state.Count} master secret(s) of its own: a replica's ring comes only from its master, and joining would leave values protected under them unopenable. Nothing was changed.");
+        }
+
+        using var host = ReadOrMakeHostKey();
+        state.Environment = StoreEnvironment.Replica(pinned, 0, Now());
+        Write(heldLock, state);
+        created = true;
+        return host.PublicKey;
+    }
+
+    /// <summary>
+    /// The master's ring sealed to <paramref name="replica"/> (docs/environment-format.md): read without the lock (a
+    /// write replaces the file whole, so the ring and its generation are of one state), sealed and signed with the
+    /// environment key. Refused unless this store is a master whose key file is of its environment.
+    /// </summary>
+    internal byte[] SealRing(ReplicaPublicKey replica, out long generation)
+    {
+        using var state = Read();
+        if (state.Environment is not { Role: StoreRole.Master } master)
+        {
+            throw RoleConflict($"The store '{Path}' is not the master of an environment: only a master seals its ring.");
+        }
+
+        using var key = ReadMasterKey() ?? throw RoleConflict($"The store '{Path}' is the master of environment {master.EnvironmentId:D}, but its environment key file '{System.IO.Path.Combine(Path, EnvironmentKeyFile.MasterKeyName)}' is missing. Restore it from its backup; a new key would be one no replica pinned.");
+        if (key.EnvironmentId != master.EnvironmentId)
+        {
+            throw RoleConflict($"The store '{Path}' is the master of environment {master.EnvironmentId:D}, but its environment key file is of environment {key.EnvironmentId:D}.");
+        }
+
+        using var ring = state.ToEnvironmentRing() ?? throw new InvalidOperationException("A master holds a current secret; the reader checks.");
+        generation = master.Generation;
+        return SealedRing.Seal(ring, generation, DateTimeOffset.UtcNow, key, replica);
+    }
+
+    /// <summary>
+    /// A replica installs a sealed ring. Under the lock: refused unless this store is a replica; the ring is opened with
+    /// the host key against the pin and the held ring (docs/environment-format.md, steps 1 to 15, each refusal with its
+    /// own failure); a ring the replica holds already changes nothing but the time of the last sync; otherwise the ring
+    /// replaces the store's, secrets and held generation in one write (backup records kept for the secrets that stay).
+    /// </summary>
+    internal SealedRingHeader InstallRing(byte[] sealedRing, out bool installed)
+    {
+        using var heldLock = Lock();
+        using var state = Read();
+        if (state.Environment is not { Role: StoreRole.Replica } replica)
+        {
+            throw RoleConflict($"The store '{Path}' is not a replica: join it to an environment first. Nothing was installed.");
+        }
+
+        using var host = ReadHostKey() ?? throw RoleConflict($"The store '{Path}' is a replica, but its host key file '{System.IO.Path.Combine(Path, EnvironmentKeyFile.ReplicaHostKeyName)}' is missing: no ring sealed to it can be opened. Join the environment again from a new store. Nothing was installed.");
+        HeldRing? held = null;
+        if (replica.Generation > 0)
+        {
+            var digest = state.RingDigest()!;
+            held = new HeldRing(replica.Generation, digest);
+            Memory.Zero(digest);
+        }
+
+        using var opened = SealedRing.Open(sealedRing, host, replica.Pinned!, held);
+        replica.Synced = Now();
+        installed = !opened.SameAsHeld;
+        if (installed)
+        {
+            Replace(state, opened.Ring);
+            replica.Generation = opened.Header.Generation;
+        }
+
+        Write(heldLock, state);
+        return opened.Header;
+    }
+
+    /// <summary>
+    /// New-SsoMasterSecret, Restore-SsoMasterSecret and Remove-SsoPreviousSecret change a ring; on a replica the ring
+    /// comes only from its master (<see cref="SsoSecretFailure.StoreIsReplica"/>), so that no replica ever generates a
+    /// secret of its own that the others cannot open (dotnet/aspnetcore#35602).
+    /// </summary>
+    internal void RefuseOnReplica(StoreState state, string what)
+    {
+        if (state.Environment is { Role: StoreRole.Replica } replica)
+        {
+            throw new StoreException(
+                SsoSecretFailure.StoreIsReplica,
+                Path,
+                $"The store '{Path}' is a replica of environment {replica.EnvironmentId:D}: its key ring comes only from its master (fingerprint {replica.Pinned!.Fingerprint}), so it does not {what}. Nothing was changed.");
+        }
+    }
+
+    // The ring of the sealed ring replaces the store's: the same secrets in the same order and states. A secret the
+    // store held keeps its backup records.
+    private static void Replace(StoreState state, EnvironmentRing ring)
+    {
+        var records = new Dictionary<Guid, List<BackupRecord>>();
+        foreach (var old in state.Ring)
+        {
+            records[old.Id] = old.Backups;
+        }
+
+        var secrets = new List<StoredSecret>();
+        foreach (var secret in ring.Secrets)
+        {
+            records.TryGetValue(secret.Id, out var backups);
+            secrets.Add(new StoredSecret(secret.Id, secret.Created, (byte[])secret.Secret.Clone(), secret.Replaced, backups));
+        }
+
+        state.Current?.Dispose();
+        state.Staged?.Dispose();
+        state.Earlier.ForEach(e => e.Dispose());
+        state.Earlier.Clear();
+        state.Current = null;
+        state.Staged = null;
+        for (int i = 0; i < ring.Secrets.Count; i++)
+        {
+            switch (ring.Secrets[i].State)
+            {
+                case RingSecretState.Active:
+                    state.Current = secrets[i];
+                    break;
+                case RingSecretState.Staged:
+                    state.Staged = secrets[i];
+                    break;
+                default:
+                    state.Earlier.Add(secrets[i]);
+                    break;
+            }
+        }
+    }
+
+    private MasterEnvironmentKey? ReadMasterKey()
+    {
+        var data = EnvironmentKeyFile.Read(Path, EnvironmentKeyFile.MasterKeyName);
+        if (data is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var content = EnvironmentKeyFile.Decode(data, EnvironmentKeyKind.Master);
+            return content.ToMasterKey();
+        }
+        finally
+        {
+            Memory.Zero(data);
+        }
+    }
+
+    private ReplicaHostKey? ReadHostKey()
+    {
+        var data = EnvironmentKeyFile.Read(Path, EnvironmentKeyFile.ReplicaHostKeyName);
+        if (data is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var content = EnvironmentKeyFile.Decode(data, EnvironmentKeyKind.ReplicaHost);
+            return content.ToReplicaHostKey();
+        }
+        finally
+        {
+            Memory.Zero(data);
+        }
+    }
+
+    // Called under the lock, which checked the folder. A key once written is never replaced.
+    private MasterEnvironmentKey ReadOrMakeMasterKey()
+    {
+        if (ReadMasterKey() is { } existing)
+        {
+            return existing;
+        }
+
+        var key = MasterEnvironmentKey.Generate();
+        var content = EnvironmentKeyFile.Encode(key, DateTimeOffset.UtcNow);
+        try
+        {
+            EnvironmentKeyFile.Write(Path, EnvironmentKeyFile.MasterKeyName, content, EnvironmentKeyKind.Master);
+            return key;
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+        finally
+        {
+            Memory.Zero(content);
+        }
+    }
+
+    private ReplicaHostKey ReadOrMakeHostKey()
+    {
+        if (ReadHostKey() is { } existing)
+        {
+            return existing;
+        }
+
+        var key = ReplicaHostKey.Generate();
+        var content = EnvironmentKeyFile.Encode(key, DateTimeOffset.UtcNow);
+        try
+        {
+            EnvironmentKeyFile.Write(Path, EnvironmentKeyFile.ReplicaHostKeyName, content, EnvironmentKeyKind.ReplicaHost);
+            return key;
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+        finally
+        {
+            Memory.Zero(content);
+        }
+    }
+
+    private StoreException RoleConflict(string message) => new(SsoSecretFailure.EnvironmentRoleConflict, Path, message);
+}

@@ -1,0 +1,227 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text;
+using SsoSecret.IO;
+using SsoSecret.Store;
+using UnixFileMode = SsoSecret.IO.UnixFileMode;
+using Xunit;
+
+namespace SsoSecret.Tests;
+
+/// <summary>
+/// The store in an environment (docs/store-format.md, version 3) through MasterSecretStore's transactions: a master's
+/// generation goes up with every change of its ring and never with anything else; a replica joins empty, installs only
+/// rings its pinned master sealed to it, never an older one, and refuses to generate, restore or retire a secret; the
+/// key files are born owner-only in the store folder; values protected on either side open on the other.
+/// </summary>
+public sealed class StoreEnvironmentTests : IDisposable
+{
+    private static readonly byte[] s_password = Encoding.UTF8.GetBytes("correct horse battery staple");
+    private readonly string _folder = TestPaths.NewTemporaryFolder();
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private MasterSecretStore Store(string name) => new(Path.Combine(_folder, name));
+
+    private string Backup(string name) => Path.Combine(_folder, name);
+
+    private static PreparedBackup Seal(string path, StoredSecret secret) =>
+        PreparedBackup.Prepare(path, secret.Secret, secret.Id, string.Empty, s_password, new KdfParameters(64, 1, 1), armor: false, overwrite: false, allowBelowFloor: true);
+
+    private Guid Generate(MasterSecretStore store, string backup)
+    {
+        using var before = store.Read();
+        using var after = store.Generate(before.Current?.Id, s => Seal(Backup(backup), s));
+        return after.Current!.Id;
+    }
+
+    private static long Generation(MasterSecretStore store)
+    {
+        using var state = store.Read();
+        return state.Environment!.Generation;
+    }
+
+    private static int FileVersion(MasterSecretStore store)
+    {
+        StoreFile.Deserialize(File.ReadAllBytes(store.FilePath), store.FilePath, out int version).Dispose();
+        return version;
+    }
+
+    [Fact]
+    public void AMastersGenerationGoesUpWithEveryChangeOfItsRingAndOnlyThen()
+    {
+        var master = Store("master");
+        Assert.Equal(SsoSecretFailure.NoMasterSecret, Assert.Throws<StoreException>(() => master.MakeMaster(out _)).Failure);
+        var first = Generate(master, "1.bak");
+        Assert.Equal(2, FileVersion(master));
+
+        var identity = master.MakeMaster(out bool created);
+        Assert.True(created);
+        Assert.Equal(3, FileVersion(master));
+        Assert.Equal(1, Generation(master));
+        Assert.Equal(identity, master.MakeMaster(out bool again));
+        Assert.False(again);
+        Assert.Equal(1, Generation(master));
+
+        Generate(master, "2.bak");
+        Assert.Equal(2, Generation(master));
+
+        // A backup record is not a change of the ring: the generation stays.
+        using (var state = master.Read())
+        {
+            using var prepared = Seal(Backup("3.bak"), state.Current!);
+            master.RecordBackup(prepared, state.Current!.Id);
+        }
+
+        Assert.Equal(2, Generation(master));
+        master.Retire(new[] { first }, out var after).Count.Equals(1);
+        after.Dispose();
+        Assert.Equal(3, Generation(master));
+        using var read = master.Read();
+        Assert.Equal(identity.EnvironmentId, read.Environment!.EnvironmentId);
+    }
+
+    [Fact]
+    public void AReplicaInstallsItsMastersRingAndValuesOpenBothWays()
+    {
+        var master = Store("master");
+        Generate(master, "1.bak");
+        Generate(master, "2.bak");
+        var identity = master.MakeMaster(out _);
+        var replica = Store("replica");
+        var hostKey = replica.Join(identity, out bool joined);
+        Assert.True(joined);
+        Assert.Equal(hostKey, replica.Join(identity, out bool again));
+        Assert.False(again);
+        using (var empty = replica.Read())
+        {
+            Assert.Equal((0, 0L), (empty.Count, empty.Environment!.Generation));
+            Assert.Equal(identity, empty.Environment.Pinned);
+        }
+
+        var sealedRing = master.SealRing(hostKey, out long generation);
+        Assert.Equal(1, generation);
+        var header = replica.InstallRing(sealedRing, out bool installed);
+        Assert.True(installed);
+        Assert.Equal(1, header.Generation);
+
+        using (var m = master.Read())
+        using (var r = replica.Read())
+        {
+            Assert.Equal(m.Ring.Select(s => (s.Id, s.Fingerprint, s.Created, s.Replaced)), r.Ring.Select(s => (s.Id, s.Fingerprint, s.Created, s.Replaced)));
+            Assert.Equal(m.RingDigest(), r.RingDigest());
+            Assert.Equal(1, r.Environment!.Generation);
+            Assert.Empty(r.Ring.SelectMany(s => s.Backups));
+
+            // A value protected on either side opens on the other.
+            var onMaster = ProtectedData.Protect(m.KeyRing(master.Path), "app/db", Encoding.UTF8.GetBytes("from the master"));
+            var onReplica = ProtectedData.Protect(r.KeyRing(replica.Path), "app/db", Encoding.UTF8.GetBytes("from the replica"));
+            Assert.Equal("from the master", Encoding.UTF8.GetString(ProtectedData.Unprotect(r.KeyRing(replica.Path), "app/db", onMaster)));
+            Assert.Equal("from the replica", Encoding.UTF8.GetString(ProtectedData.Unprotect(m.KeyRing(master.Path), "app/db", onReplica)));
+        }
+
+        // The same ring again installs nothing; a newer one installs; the older one is then a replay.
+        replica.InstallRing(sealedRing, out bool same);
+        Assert.False(same);
+        Generate(master, "3.bak");
+        var newer = master.SealRing(hostKey, out long two);
+        Assert.Equal(2, two);
+        replica.InstallRing(newer, out bool installedNewer);
+        Assert.True(installedNewer);
+        Assert.Equal(SsoSecretFailure.StaleRing, Assert.Throws<EnvironmentException>(() => replica.InstallRing(sealedRing, out _)).Failure);
+        Assert.Equal(2, Generation(replica));
+        Assert.Equal(3, FileVersion(replica));
+    }
+
+    [Fact]
+    public void AReplicaRefusesATamperedRingAndOneSealedToAnother()
+    {
+        var master = Store("master");
+        Generate(master, "1.bak");
+        var identity = master.MakeMaster(out _);
+        var replica = Store("replica");
+        var other = Store("other");
+        var hostKey = replica.Join(identity, out _);
+        var otherKey = other.Join(identity, out _);
+
+        var sealedRing = master.SealRing(hostKey, out _);
+        var tampered = (byte[])sealedRing.Clone();
+        tampered[SealedRing.GenerationOffset + 7] ^= 2;
+        System.Security.Cryptography.SHA256.HashData(tampered.AsSpan(0, tampered.Length - 32)).CopyTo(tampered, tampered.Length - 32);
+        Assert.Equal(SsoSecretFailure.TamperedSealedRing, Assert.Throws<EnvironmentException>(() => replica.InstallRing(tampered, out _)).Failure);
+        Assert.Equal(SsoSecretFailure.WrongReplica, Assert.Throws<EnvironmentException>(() => replica.InstallRing(master.SealRing(otherKey, out _), out _)).Failure);
+        using var state = replica.Read();
+        Assert.Equal((0, 0L), (state.Count, state.Environment!.Generation));
+    }
+
+    [Fact]
+    public void AReplicaNeverGeneratesRestoresOrRetiresASecret()
+    {
+        var master = Store("master");
+        Generate(master, "1.bak");
+        Generate(master, "2.bak");
+        var identity = master.MakeMaster(out _);
+        var replica = Store("replica");
+        var hostKey = replica.Join(identity, out _);
+        replica.InstallRing(master.SealRing(hostKey, out _), out _);
+        using var before = replica.Read();
+        var fileBefore = File.ReadAllBytes(replica.FilePath);
+
+        var generate = Assert.Throws<StoreException>(() => replica.Generate(before.Current!.Id, s => Seal(Backup("replica.bak"), s)));
+        Assert.Equal(SsoSecretFailure.StoreIsReplica, generate.Failure);
+        Assert.Contains(identity.Fingerprint, generate.Message);
+        Assert.False(File.Exists(Backup("replica.bak")));
+
+        using var restored = new StoredSecret(Guid.NewGuid(), DateTimeOffset.UtcNow, Enumerable.Repeat((byte)5, 32).ToArray());
+        Assert.Equal(SsoSecretFailure.StoreIsReplica, Assert.Throws<StoreException>(() => replica.Restore(restored, before.Current!.Id, null, out _)).Failure);
+        Assert.Equal(SsoSecretFailure.StoreIsReplica, Assert.Throws<StoreException>(() => replica.Retire(new[] { before.Earlier[0].Id }, out _)).Failure);
+        Assert.Equal(fileBefore, File.ReadAllBytes(replica.FilePath));
+    }
+
+    [Fact]
+    public void RolesDoNotMix()
+    {
+        var master = Store("master");
+        Generate(master, "1.bak");
+        var identity = master.MakeMaster(out _);
+        var own = Store("own");
+        Generate(own, "own.bak");
+
+        // A master does not join; a store with secrets of its own does not join; a replica does not become a master,
+        // nor join another master; a replica does not seal, a master does not install.
+        Assert.Equal(SsoSecretFailure.EnvironmentRoleConflict, Assert.Throws<StoreException>(() => master.Join(identity, out _)).Failure);
+        Assert.Equal(SsoSecretFailure.EnvironmentRoleConflict, Assert.Throws<StoreException>(() => own.Join(identity, out _)).Failure);
+        var replica = Store("replica");
+        var hostKey = replica.Join(identity, out _);
+        Assert.Equal(SsoSecretFailure.EnvironmentRoleConflict, Assert.Throws<StoreException>(() => replica.MakeMaster(out _)).Failure);
+        using var stranger = MasterEnvironmentKey.Generate();
+        Assert.Equal(SsoSecretFailure.EnvironmentRoleConflict, Assert.Throws<StoreException>(() => replica.Join(stranger.Identity, out _)).Failure);
+        Assert.Equal(SsoSecretFailure.EnvironmentRoleConflict, Assert.Throws<StoreException>(() => replica.SealRing(hostKey, out _)).Failure);
+        Assert.Equal(SsoSecretFailure.EnvironmentRoleConflict, Assert.Throws<StoreException>(() => master.InstallRing(master.SealRing(hostKey, out _), out _)).Failure);
+        Assert.Equal(2, FileVersion(own));
+    }
+
+    [Fact]
+    public void KeyFilesAreBornOwnerOnlyInTheStoreFolderAndKeptAcrossCalls()
+    {
+        var master = Store("master");
+        Generate(master, "1.bak");
+        var identity = master.MakeMaster(out _);
+        var replica = Store("replica");
+        var hostKey = replica.Join(identity, out _);
+        string masterKey = Path.Combine(master.Path, EnvironmentKeyFile.MasterKeyName);
+        string hostKeyFile = Path.Combine(replica.Path, EnvironmentKeyFile.ReplicaHostKeyName);
+        Assert.True(File.Exists(masterKey));
+        Assert.True(File.Exists(hostKeyFile));
+        if (UnixFileMode.IsUnix)
+        {
+            Assert.Equal(0x180, UnixFileMode.Get(masterKey) & 0xFFF);
+            Assert.Equal(0x180, UnixFileMode.Get(hostKeyFile) & 0xFFF);
+        }
+
+        // The key is the one the file holds: a second store object reads the same identity and host key.
+        Assert.Equal(identity, new MasterSecretStore(master.Path).MakeMaster(out _));
+        Assert.Equal(hostKey, new MasterSecretStore(replica.Path).Join(identity, out _));
+    }
+}
