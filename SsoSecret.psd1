@@ -33,6 +33,13 @@
         'Export-SsoVault'
         'Import-SsoVault'
         'Repair-SsoVault'
+        'Initialize-SsoEnvironment'
+        'Get-SsoEnvironment'
+        'Join-SsoEnvironment'
+        'Export-SsoSealedRing'
+        'Import-SsoSealedRing'
+        'Sync-SsoEnvironment'
+        'Get-SsoEnvironmentHealth'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

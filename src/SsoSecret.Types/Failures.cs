@@ -354,6 +354,15 @@ public enum SsoSecretFailure
     /// by a store that is not a master or installed on one that is not a replica, or a missing key file.
     /// </summary>
     EnvironmentRoleConflict,
+
+    /// <summary>
+    /// At join, the master's fingerprint given (or confirmed on the master) differs from the fingerprint of the master
+    /// identity the replica was asked to pin: the key was altered on its way, or the wrong master was named.
+    /// </summary>
+    FingerprintMismatch,
+
+    /// <summary>A host of the environment could not be reached through its session (closed, broken, or its module missing).</summary>
+    HostUnreachable,
 }
 
 /// <summary>

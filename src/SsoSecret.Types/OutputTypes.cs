@@ -373,3 +373,142 @@ public sealed class SsoVaultRepairResult
     /// <summary>The damage found (where, which entry as far as its name reads, what), left in the copy only.</summary>
     public string[] Damage { get; internal set; } = Array.Empty<string>();
 }
+
+/// <summary>
+/// A store's part in an environment (Get-SsoEnvironment, Initialize-SsoEnvironment, Join-SsoEnvironment): its role, the
+/// master's identity, its host key's public line, and its ring's generation, digest and secrets. Public values only.
+/// </summary>
+public sealed class SsoEnvironmentInfo
+{
+    /// <summary>The machine that answered ([Environment]::MachineName).</summary>
+    public string ComputerName { get; internal set; } = string.Empty;
+
+    /// <summary>Master, Replica, or None (a store of its own).</summary>
+    public string Role { get; internal set; } = "None";
+
+    /// <summary>The environment's id; null for a store of its own.</summary>
+    public Guid? EnvironmentId { get; internal set; }
+
+    /// <summary>The master's fingerprint (its environment id and public key), eight groups of four hex digits: the master's own, or the one a replica pinned.</summary>
+    public string? MasterFingerprint { get; internal set; }
+
+    /// <summary>The master's public key line (ssosecret-master1...).</summary>
+    public string? MasterPublicKey { get; internal set; }
+
+    /// <summary>A replica's host public key line (ssosecret-replica1...), which the master seals to.</summary>
+    public string? HostPublicKey { get; internal set; }
+
+    /// <summary>A replica's host key fingerprint.</summary>
+    public string? HostFingerprint { get; internal set; }
+
+    /// <summary>A master's ring generation, or the generation of the ring a replica holds (0: none yet).</summary>
+    public long Generation { get; internal set; }
+
+    /// <summary>The ring digest (hex) of the ring the store holds; null when it holds none.</summary>
+    public string? RingDigest { get; internal set; }
+
+    /// <summary>The active (current) secret's id.</summary>
+    public Guid? ActiveSecretId { get; internal set; }
+
+    /// <summary>The staged secret's id, if one is staged.</summary>
+    public Guid? StagedSecretId { get; internal set; }
+
+    /// <summary>Every secret of the ring, in the ring's order, as "id state fingerprint".</summary>
+    public string[] Secrets { get; internal set; } = Array.Empty<string>();
+
+    /// <summary>A replica's last install of a ring (before its first, its join), UTC.</summary>
+    public DateTime? LastSync { get; internal set; }
+
+    /// <summary>The store folder.</summary>
+    public string StorePath { get; internal set; } = string.Empty;
+}
+
+/// <summary>
+/// The master's ring sealed to one replica (Export-SsoSealedRing): the sealed bytes, which only that replica's host key
+/// opens, and the header anyone can read. Never the ring's secrets.
+/// </summary>
+public sealed class SsoSealedRing
+{
+    /// <summary>The environment's id.</summary>
+    public Guid EnvironmentId { get; internal set; }
+
+    /// <summary>The ring's generation.</summary>
+    public long Generation { get; internal set; }
+
+    /// <summary>The master's fingerprint.</summary>
+    public string MasterFingerprint { get; internal set; } = string.Empty;
+
+    /// <summary>The fingerprint of the replica it is sealed to.</summary>
+    public string ReplicaFingerprint { get; internal set; } = string.Empty;
+
+    /// <summary>The ring digest (hex).</summary>
+    public string RingDigest { get; internal set; } = string.Empty;
+
+    /// <summary>When it was sealed (UTC).</summary>
+    public DateTime Created { get; internal set; }
+
+    /// <summary>The sealed ring's bytes (docs/environment-format.md).</summary>
+    public byte[] Data { get; internal set; } = Array.Empty<byte>();
+}
+
+/// <summary>What a replica did with a sealed ring (Import-SsoSealedRing, Sync-SsoEnvironment).</summary>
+public sealed class SsoRingSyncResult
+{
+    /// <summary>The replica that installed it.</summary>
+    public string ComputerName { get; internal set; } = string.Empty;
+
+    /// <summary>True when the ring was installed; false when the replica held it already.</summary>
+    public bool Installed { get; internal set; }
+
+    /// <summary>The generation the replica now holds.</summary>
+    public long Generation { get; internal set; }
+
+    /// <summary>The ring digest (hex) the replica now holds.</summary>
+    public string RingDigest { get; internal set; } = string.Empty;
+
+    /// <summary>The active secret's id.</summary>
+    public Guid? ActiveSecretId { get; internal set; }
+
+    /// <summary>The staged secret's id, if one is staged.</summary>
+    public Guid? StagedSecretId { get; internal set; }
+}
+
+/// <summary>One host of an environment as Get-SsoEnvironmentHealth sees it, compared with the master.</summary>
+public sealed class SsoEnvironmentHealth
+{
+    /// <summary>The host, as its session names it.</summary>
+    public string ComputerName { get; internal set; } = string.Empty;
+
+    /// <summary>Master, Replica, None, or Unknown (not reached).</summary>
+    public string Role { get; internal set; } = "Unknown";
+
+    /// <summary>
+    /// Master; InSync (the master's generation and digest); Behind (an older generation, or no ring yet); Forked (the
+    /// master's generation with other content); OtherEnvironment (pinned to another master); NotJoined; Unreachable.
+    /// </summary>
+    public string Status { get; internal set; } = "Unreachable";
+
+    /// <summary>True when the host holds exactly the master's ring (and for the master itself).</summary>
+    public bool AgreesWithMaster { get; internal set; }
+
+    /// <summary>The generation the host holds.</summary>
+    public long? Generation { get; internal set; }
+
+    /// <summary>The ring digest (hex) the host holds.</summary>
+    public string? RingDigest { get; internal set; }
+
+    /// <summary>The active secret's id.</summary>
+    public Guid? ActiveSecretId { get; internal set; }
+
+    /// <summary>The staged secret's id.</summary>
+    public Guid? StagedSecretId { get; internal set; }
+
+    /// <summary>Every secret of the host's ring as "id state fingerprint".</summary>
+    public string[] Secrets { get; internal set; } = Array.Empty<string>();
+
+    /// <summary>A replica's last sync (UTC).</summary>
+    public DateTime? LastSync { get; internal set; }
+
+    /// <summary>Why the host is not in sync, or could not be asked.</summary>
+    public string? Reason { get; internal set; }
+}

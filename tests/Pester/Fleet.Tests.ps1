@@ -544,7 +544,8 @@ $out = Invoke-Command -HostName ($Servers -split ',') -KeyFilePath $KeyFile -Scr
     Context 'The guide' {
         It 'has no block the suite did not run: every powershell block is run here or marked as skipped, with its reason' {
             # Get-SsoFleetGuideBlock already refused a block with neither marker; here: every named block was run.
-            @($Guide.Keys | Where-Object { -not $BlocksRun.Contains($_) }) | Should -BeNullOrEmpty
+            # The environment-* blocks (a master and its replicas) are run by FleetEnvironment.Tests.ps1, on a fleet of its own.
+            @($Guide.Keys | Where-Object { $_ -notlike 'environment-*' -and -not $BlocksRun.Contains($_) }) | Should -BeNullOrEmpty
         }
     }
 

@@ -147,7 +147,7 @@ Describe 'Get-Help about_SsoSecret' {
         $source = Get-Content -LiteralPath (Join-Path $Repository 'docs/en-US/about_SsoSecret.md') -Raw
         $rows = @([regex]::Matches($source, '(?m)^\| ([A-Z][a-z]+-Sso\w+) \|') | ForEach-Object { $_.Groups[1].Value })
         $rows | Sort-Object | Should -Be $exported
-        $words = @('no', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen', 'twenty')
+        $words = @('no', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen', 'twenty', 'twenty-one', 'twenty-two', 'twenty-three', 'twenty-four', 'twenty-five', 'twenty-six', 'twenty-seven', 'twenty-eight', 'twenty-nine', 'thirty')
         $source | Should -Match ([regex]::Escape("The module has $($words[$exported.Count]) cmdlets"))
         foreach ($name in $exported) { $About | Should -Match ([regex]::Escape("$name ")) }
     }

@@ -201,6 +201,20 @@ internal sealed partial class MasterSecretStore
         }
     }
 
+    /// <summary>The master identity of this store's environment key file, or null when it has none.</summary>
+    internal MasterIdentity? MasterKeyIdentity()
+    {
+        using var key = ReadMasterKey();
+        return key?.Identity;
+    }
+
+    /// <summary>The public key of this store's host key file, or null when it has none.</summary>
+    internal ReplicaPublicKey? HostPublicKey()
+    {
+        using var key = ReadHostKey();
+        return key?.PublicKey;
+    }
+
     private MasterEnvironmentKey? ReadMasterKey()
     {
         var data = EnvironmentKeyFile.Read(Path, EnvironmentKeyFile.MasterKeyName);

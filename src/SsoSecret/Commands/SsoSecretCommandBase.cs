@@ -84,7 +84,14 @@ public abstract class SsoSecretCommandBase : PSCmdlet
     /// (-Confirm, or <paramref name="impact"/> at or above $ConfirmPreference), else with <paramref name="refused"/>
     /// (replacing a secret is never done unasked without -Force).
     /// </summary>
-    private protected bool ConfirmReplacement(string target, string action, string question, bool force, ConfirmImpact impact, Func<SsoSecretException> refused)
+    private protected bool ConfirmReplacement(string target, string action, string question, bool force, ConfirmImpact impact, Func<SsoSecretException> refused) =>
+        Confirm("Replace the master secret", target, action, question, force, impact, refused);
+
+    /// <summary>
+    /// <see cref="ConfirmReplacement"/>'s question under another caption: Yes or No, No the default; -Force without
+    /// -Confirm skips it; where nobody can answer, <paramref name="refused"/> (or ConfirmationRequired under -Confirm).
+    /// </summary>
+    private protected bool Confirm(string caption, string target, string action, string question, bool force, ConfirmImpact impact, Func<SsoSecretException> refused)
     {
         if (IsWhatIf())
         {
@@ -110,7 +117,7 @@ public abstract class SsoSecretCommandBase : PSCmdlet
                     new("&Yes", "Make the change: " + action),
                     new("&No", "Change nothing (the default)."),
                 };
-                answer = Host.UI.PromptForChoice("Replace the master secret", question, choices, 1);
+                answer = Host.UI.PromptForChoice(caption, question, choices, 1);
             }
             catch (Exception e) when (Prompt.HostCannotAsk(e))
             {

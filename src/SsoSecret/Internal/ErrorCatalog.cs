@@ -39,7 +39,7 @@ internal static class ErrorCatalog
             or SsoSecretFailure.AttributesNotCopied or SsoSecretFailure.TooManyValues
             or SsoSecretFailure.DamagedSealedRing or SsoSecretFailure.WrongReplica or SsoSecretFailure.UnknownMaster
             or SsoSecretFailure.TamperedSealedRing or SsoSecretFailure.StaleRing or SsoSecretFailure.ForkedRing
-            or SsoSecretFailure.InvalidRing => false,
+            or SsoSecretFailure.InvalidRing or SsoSecretFailure.HostUnreachable or SsoSecretFailure.FingerprintMismatch => false,
         _ => true,
     };
 
@@ -82,6 +82,8 @@ internal static class ErrorCatalog
         SsoSecretFailure.UnknownMaster or SsoSecretFailure.TamperedSealedRing or SsoSecretFailure.ForkedRing => ErrorCategory.SecurityError,
         SsoSecretFailure.StaleRing => ErrorCategory.InvalidOperation,
         SsoSecretFailure.StoreIsReplica or SsoSecretFailure.EnvironmentRoleConflict => ErrorCategory.InvalidOperation,
+        SsoSecretFailure.FingerprintMismatch => ErrorCategory.SecurityError,
+        SsoSecretFailure.HostUnreachable => ErrorCategory.ConnectionError,
         SsoSecretFailure.InvalidEnvironmentKey => ErrorCategory.InvalidArgument,
         SsoSecretFailure.DamagedBackup or SsoSecretFailure.NotABackup or SsoSecretFailure.UnsupportedVersion or SsoSecretFailure.StoreDamaged => ErrorCategory.InvalidData,
         SsoSecretFailure.KdfLimitExceeded => ErrorCategory.LimitsExceeded,
@@ -186,6 +188,8 @@ internal static class ErrorCatalog
         SsoSecretFailure.DamagedEnvironmentKey => "Make a new key on this machine and join it to the environment again; a key file is never copied between machines.",
         SsoSecretFailure.StoreIsReplica => "Run the command on the environment's master, then bring its ring to the replicas.",
         SsoSecretFailure.EnvironmentRoleConflict => "Check the store's role: only a master seals its ring, only an empty store joins, and a replica installs rings of the master it pinned.",
+        SsoSecretFailure.FingerprintMismatch => "Read the master's fingerprint on the master itself, then run Join-SsoEnvironment -MasterFingerprint again; never pin a key whose fingerprint differs.",
+        SsoSecretFailure.HostUnreachable => "Open a new session to the host and run the command again; check that SsoSecret is installed there.",
         _ => "See about_SsoSecret.",
     };
 

@@ -1,0 +1,94 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using SsoSecret.Internal;
+
+namespace SsoSecret.Commands;
+
+/// <summary>
+/// The environment's health table: one row for the master and one per replica, through their sessions: the ring each
+/// holds (generation, digest, secrets, active and staged), its last sync, and whether it agrees with the master. A
+/// replica that cannot be reached is a row that says so, not a failure of the table.
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "SsoEnvironmentHealth")]
+[OutputType(typeof(SsoEnvironmentHealth))]
+public sealed class GetSsoEnvironmentHealthCommand : StoreCommandBase
+{
+    /// <summary>The session to the master secret server.</summary>
+    [Parameter(Mandatory = true)]
+    [ValidateNotNull]
+    public PSSession? MasterSession { get; set; }
+
+    /// <summary>The sessions to the replicas.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public PSSession[] Session { get; set; } = Array.Empty<PSSession>();
+
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        PSObject? master = null;
+        Run(
+            () =>
+            {
+                SyncSsoEnvironmentCommand.ReadMaster(MasterSession!, StorePath);
+                master = EnvironmentRemote.InvokeOne(MasterSession!, "Get-SsoEnvironment", Parameters());
+            },
+            terminating: true);
+        _masterFingerprint = EnvironmentRemote.Property<string>(master!, "MasterFingerprint");
+        var masterRow = Row(EnvironmentRemote.Name(MasterSession!), master!);
+        masterRow.Status = "Master";
+        masterRow.AgreesWithMaster = true;
+        WriteObject(masterRow);
+        foreach (var session in Session)
+        {
+            WriteObject(Compare(session, masterRow));
+        }
+    }
+
+    private SsoEnvironmentHealth Compare(PSSession session, SsoEnvironmentHealth master)
+    {
+        string name = EnvironmentRemote.Name(session);
+        PSObject info;
+        try
+        {
+            info = EnvironmentRemote.InvokeOne(session, "Get-SsoEnvironment", Parameters());
+        }
+        catch (SsoSecretException e)
+        {
+            return new SsoEnvironmentHealth { ComputerName = name, Status = "Unreachable", Reason = e.Message };
+        }
+
+        var row = Row(name, info);
+        string? pinned = EnvironmentRemote.Property<string>(info, "MasterFingerprint");
+        (row.Status, row.Reason) = row.Role switch
+        {
+            "Replica" when pinned != _masterFingerprint => ("OtherEnvironment", $"pinned to master {pinned}"),
+            "Replica" when row.Generation == master.Generation && row.RingDigest == master.RingDigest => ("InSync", (string?)null),
+            "Replica" when row.Generation == master.Generation => ("Forked", "the master's generation with other content"),
+            "Replica" when row.Generation > master.Generation => ("Forked", $"generation {row.Generation}, newer than the master's {master.Generation}"),
+            "Replica" => ("Behind", row.Generation == 0 ? "no ring installed yet" : $"generation {row.Generation} of the master's {master.Generation}"),
+            "Master" => ("OtherEnvironment", "a master of its own"),
+            _ => ("NotJoined", "a store of its own"),
+        };
+        row.AgreesWithMaster = row.Status == "InSync";
+        return row;
+    }
+
+    private string? _masterFingerprint;
+
+    private Dictionary<string, object?> Parameters() => new() { ["StorePath"] = StorePath };
+
+    private static SsoEnvironmentHealth Row(string name, PSObject info) => new()
+    {
+        ComputerName = name,
+        Role = EnvironmentRemote.Property<string>(info, "Role") ?? "Unknown",
+        Generation = EnvironmentRemote.Property<long>(info, "Generation"),
+        RingDigest = EnvironmentRemote.Property<string>(info, "RingDigest"),
+        ActiveSecretId = EnvironmentRemote.Property<Guid?>(info, "ActiveSecretId"),
+        StagedSecretId = EnvironmentRemote.Property<Guid?>(info, "StagedSecretId"),
+        Secrets = EnvironmentRemote.Property<string[]>(info, "Secrets") ?? Array.Empty<string>(),
+        LastSync = EnvironmentRemote.Property<DateTime?>(info, "LastSync"),
+    };
+}

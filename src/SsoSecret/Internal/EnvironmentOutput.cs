@@ -1,0 +1,68 @@
+using System;
+using System.Linq;
+
+namespace SsoSecret.Internal;
+
+/// <summary>The environment's output objects, made from a store. Public values only: ids, fingerprints, lines, digests.</summary>
+internal static class EnvironmentOutput
+{
+    /// <summary>The store's part in an environment, as Get-SsoEnvironment shows it.</summary>
+    internal static SsoEnvironmentInfo Info(MasterSecretStore store)
+    {
+        using var state = store.Read();
+        var info = new SsoEnvironmentInfo
+        {
+            ComputerName = System.Environment.MachineName,
+            StorePath = store.Path,
+            ActiveSecretId = state.Current?.Id,
+            StagedSecretId = state.Staged?.Id,
+            Secrets = Secrets(state),
+        };
+        var digest = state.RingDigest();
+        info.RingDigest = digest is null ? null : SecretFingerprint.ToHex(digest);
+        switch (state.Environment)
+        {
+            case { Role: StoreRole.Master } master:
+                var identity = store.MasterKeyIdentity();
+                info.Role = "Master";
+                info.EnvironmentId = master.EnvironmentId;
+                info.Generation = master.Generation;
+                info.MasterFingerprint = identity?.Fingerprint;
+                info.MasterPublicKey = identity?.PublicKeyLine;
+                break;
+            case { Role: StoreRole.Replica } replica:
+                var host = store.HostPublicKey();
+                info.Role = "Replica";
+                info.EnvironmentId = replica.EnvironmentId;
+                info.Generation = replica.Generation;
+                info.MasterFingerprint = replica.Pinned!.Fingerprint;
+                info.MasterPublicKey = replica.Pinned.PublicKeyLine;
+                info.HostPublicKey = host?.Text;
+                info.HostFingerprint = host?.Fingerprint;
+                info.LastSync = replica.Synced?.UtcDateTime;
+                break;
+        }
+
+        return info;
+    }
+
+    /// <summary>Every secret of the ring, in its order, as "id state fingerprint".</summary>
+    internal static string[] Secrets(StoreState state) =>
+        state.Ring.Select(s => $"{s.Id} {(ReferenceEquals(s, state.Current) ? "active" : ReferenceEquals(s, state.Staged) ? "staged" : "earlier")} {s.Fingerprint}").ToArray();
+
+    /// <summary>What a replica holds after an install.</summary>
+    internal static SsoRingSyncResult SyncResult(MasterSecretStore store, bool installed)
+    {
+        using var state = store.Read();
+        var digest = state.RingDigest();
+        return new SsoRingSyncResult
+        {
+            ComputerName = System.Environment.MachineName,
+            Installed = installed,
+            Generation = state.Environment?.Generation ?? 0,
+            RingDigest = digest is null ? string.Empty : SecretFingerprint.ToHex(digest),
+            ActiveSecretId = state.Current?.Id,
+            StagedSecretId = state.Staged?.Id,
+        };
+    }
+}
