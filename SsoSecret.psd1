@@ -40,6 +40,7 @@
         'Import-SsoSealedRing'
         'Sync-SsoEnvironment'
         'Get-SsoEnvironmentHealth'
+        'Enable-SsoStagedSecret'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

@@ -363,6 +363,15 @@ public enum SsoSecretFailure
 
     /// <summary>A host of the environment could not be reached through its session (closed, broken, or its module missing).</summary>
     HostUnreachable,
+
+    /// <summary>The master holds a staged secret already: it is activated before another is staged.</summary>
+    SecretAlreadyStaged,
+
+    /// <summary>
+    /// A step of a staged rotation needs every replica to hold the master's ring, and some do not (unreachable, behind,
+    /// or pinned elsewhere): the step was not taken. -Force takes it past them, and they are stale until they sync.
+    /// </summary>
+    ReplicaNotReady,
 }
 
 /// <summary>

@@ -483,7 +483,8 @@ public sealed class SsoEnvironmentHealth
     public string Role { get; internal set; } = "Unknown";
 
     /// <summary>
-    /// Master; InSync (the master's generation and digest); Behind (an older generation, or no ring yet); Forked (the
+    /// Master; InSync (the master's generation and digest); Stale (its ring lacks the master's active secret: activated
+    /// past it with -Force, or never synced since); Behind (an older generation, or no ring yet); Forked (the
     /// master's generation with other content); OtherEnvironment (pinned to another master); NotJoined; Unreachable.
     /// </summary>
     public string Status { get; internal set; } = "Unreachable";

@@ -64,7 +64,7 @@ Describe 'An environment: a master and its replicas, over SSH remoting' -Skip:$F
     }
 
     AfterAll {
-        foreach ($s in @($master) + @($replicas)) { if ($s) { Remove-PSSession $s -ErrorAction Ignore } }
+        Get-PSSession | Remove-PSSession -ErrorAction Ignore
         $env:PATH = $Saved.PATH
         $env:SSOSECRET_STORE = $Saved.SSOSECRET_STORE
         if ($Fleet) { Stop-SsoFleet -Fleet $Fleet | Out-Null }
@@ -185,13 +185,13 @@ Describe 'An environment: a master and its replicas, over SSH remoting' -Skip:$F
         (@($remote | Out-String -Stream -Width 250 | Where-Object { $_.Trim() })[0] -replace '\s+', ' ').Trim() | Should -Be 'ComputerName Role Generation MasterFingerprint ActiveSecretId LastSync (UTC) PSComputerName'
     }
 
-    It 'a new secret on the master reaches every replica; the replicas are Behind until then; old and new values open everywhere (guide: environment-rotate)' {
+    It 'a new secret made at once on the master reaches every replica at the next sync; the replicas are Stale until then; old and new values open everywhere (guide: environment-rotate)' {
         # A sealed ring of generation 1 for the first replica, kept to replay later.
         $script:OldRing = (Get-Remote $master { param($line) Export-SsoSealedRing $line } (@(Get-Remote $replicas[0] { Get-SsoEnvironment })[0].HostPublicKey))[0].Data
         $out = @(. (Get-GuideCode 'environment-rotate'))
         Add-Captured $out
         $shown = @($out | Out-String -Stream -Width 250)
-        @($shown | Where-Object { $_ -match '\sBehind\s+1\s*$' }).Count | Should -Be 3 -Because "the replicas lag before the sync: $($shown -join "`n")"
+        @($shown | Where-Object { $_ -match '\sStale\s+1\s*$' }).Count | Should -Be 3 -Because "before the sync the replicas lack the master's new secret: $($shown -join "`n")"
         $masterNow = @(Get-Remote $master { Get-SsoEnvironment })[0]
         $masterNow.Generation | Should -Be 2
         foreach ($r in @(Get-Remote $replicas { Get-SsoEnvironment })) {
@@ -240,6 +240,109 @@ Describe 'An environment: a master and its replicas, over SSH remoting' -Skip:$F
         (Get-SsoEnvironmentHealth -MasterSession $master -Session @($replicas[0], $gone)).Status | Should -Be @('Master', 'InSync', 'Unreachable')
     }
 
+    Context 'A staged rotation with one replica down' {
+        BeforeAll {
+            # The third replica goes down: its session's process on the host ends, and the session breaks.
+            $script:Down = $replicas[2]
+            $script:DownName = $Down.ComputerName
+            $script:Up = @($replicas[0], $replicas[1])
+            try { Invoke-Command -Session $Down -ScriptBlock { Stop-Process -Id $PID -Force } -ErrorAction Stop } catch { }
+            $deadline = [DateTime]::UtcNow.AddSeconds(120)
+            while ($Down.State -eq 'Opened' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 250 }
+            $script:OldActive = @(Get-Remote $master { Get-SsoEnvironment })[0].ActiveSecretId
+            $script:During = @{}
+        }
+
+        It 'the session to the replica that is down is broken' {
+            "$($Down.State)" | Should -Not -Be 'Opened'
+        }
+
+        It 'stages a secret on the master and brings it to every replica that is up; the one that is down is named (guide: environment-stage)' {
+            $out = @(. (Get-GuideCode 'environment-stage'))
+            Add-Captured $out
+            @($failed).Count | Should -Be 1
+            Get-ErrorId $failed[0] | Should -Be 'SsoSecret.HostUnreachable'
+            "$($failed[0].TargetObject)" | Should -Be $DownName
+            $masterNow = @(Get-Remote $master { Get-SsoEnvironment })[0]
+            $masterNow.StagedSecretId | Should -Not -BeNullOrEmpty
+            $masterNow.ActiveSecretId | Should -Be $OldActive
+            $script:Staged = $masterNow.StagedSecretId
+            foreach ($r in @(Get-Remote $Up { Get-SsoEnvironment })) {
+                $r.StagedSecretId | Should -Be $Staged
+                $r.ActiveSecretId | Should -Be $OldActive
+                $r.RingDigest | Should -Be $masterNow.RingDigest
+            }
+        }
+
+        It 'while the secret is staged, every server protects under the old one, and each value opens on every server in sync' {
+            $hosts = @($master) + $Up
+            foreach ($h in $hosts) { $During[$h.ComputerName] = @(Get-Remote $h { param($n) Protect-SsoData -InputObject "during from $n" -Purpose 'app/db' } @($h.ComputerName))[0] }
+            foreach ($h in $hosts) {
+                foreach ($from in $During.Keys) {
+                    @(Get-Remote $h { param($t) Unprotect-SsoData $t -Purpose 'app/db' -AsPlainText } @($During[$from])) | Should -Be "during from $from" -Because "$from's value opens on $($h.ComputerName)"
+                }
+            }
+        }
+
+        It 'does not activate while a replica is down: SsoSecret.ReplicaNotReady names it, and nothing changes (guide: environment-activate)' {
+            $out = @(. (Get-GuideCode 'environment-activate'))
+            Add-Captured $out
+            "$out" | Should -Match ([regex]::Escape($DownName))
+            "$out" | Should -Match 'was not activated'
+            $id = try { Enable-SsoStagedSecret -MasterSession $master -Session $replicas; 'activated' } catch { Get-ErrorId $_ }
+            $id | Should -Be 'SsoSecret.ReplicaNotReady'
+            $masterNow = @(Get-Remote $master { Get-SsoEnvironment })[0]
+            $masterNow.ActiveSecretId | Should -Be $OldActive
+            $masterNow.StagedSecretId | Should -Be $Staged
+        }
+
+        It 'activates past it with -Force: the others get the new ring, the warning names it, the health table says Unreachable (guide: environment-activate-force)' {
+            $out = @(. (Get-GuideCode 'environment-activate-force'))
+            Add-Captured $out
+            @($stale).Count | Should -Be 1
+            "$($stale[0])" | Should -Match ([regex]::Escape($DownName))
+            $masterNow = @(Get-Remote $master { Get-SsoEnvironment })[0]
+            $masterNow.ActiveSecretId | Should -Be $Staged
+            $masterNow.StagedSecretId | Should -BeNullOrEmpty
+            foreach ($r in @(Get-Remote $Up { Get-SsoEnvironment })) {
+                $r.ActiveSecretId | Should -Be $Staged
+                $r.RingDigest | Should -Be $masterNow.RingDigest
+            }
+            $rows = @(Get-SsoEnvironmentHealth -MasterSession $master -Session $replicas)
+            ($rows | Where-Object ComputerName -eq $DownName).Status | Should -Be 'Unreachable'
+            @($rows | Where-Object Status -eq 'InSync').Count | Should -Be 2
+        }
+
+        It 'after the activation, every value opens on every server in sync: the ones protected during the rotation and new ones under the new secret' {
+            $hosts = @($master) + $Up
+            $after = @{}
+            foreach ($h in $hosts) { $after[$h.ComputerName] = @(Get-Remote $h { param($n) Protect-SsoData -InputObject "after from $n" -Purpose 'app/db' } @($h.ComputerName))[0] }
+            foreach ($h in $hosts) {
+                foreach ($from in $During.Keys) { @(Get-Remote $h { param($t) Unprotect-SsoData $t -Purpose 'app/db' -AsPlainText } @($During[$from])) | Should -Be "during from $from" }
+                foreach ($from in $after.Keys) { @(Get-Remote $h { param($t) Unprotect-SsoData $t -Purpose 'app/db' -AsPlainText } @($after[$from])) | Should -Be "after from $from" }
+            }
+            $script:After = $after
+        }
+
+        It 'heals when it returns: Stale in the health table until a sync brings it the ring, then InSync, and every value opens there (guide: environment-heal)' {
+            $broken = $replicas
+            $out = @(. (Get-GuideCode 'environment-heal'))
+            Add-Captured $out
+            foreach ($s in $broken) { Remove-PSSession $s -ErrorAction Ignore }
+            $script:replicas = $replicas
+            $text = @($out | Out-String -Stream -Width 250)
+            @($text | Where-Object { $_ -match "^$([regex]::Escape($DownName))\s+Stale\s" }).Count | Should -Be 1 -Because "before its sync it lacks the active secret: $($text -join "`n")"
+            (Get-SsoEnvironmentHealth -MasterSession $master -Session $replicas).Status | Should -Be @('Master', 'InSync', 'InSync', 'InSync')
+            $back = @($replicas | Where-Object ComputerName -eq $DownName)[0]
+            foreach ($values in $During, $After) {
+                foreach ($from in $values.Keys) {
+                    $expected = if ($values -eq $During) { "during from $from" } else { "after from $from" }
+                    @(Get-Remote $back { param($t) Unprotect-SsoData $t -Purpose 'app/db' -AsPlainText } @($values[$from])) | Should -Be $expected
+                }
+            }
+        }
+    }
+
     It 'the administrator''s process never held a secret: none of the ring''s secrets, in hex or base64, came back to it or is in a file it wrote' {
         $captures = Join-Path $TestDrive 'captured.clixml'
         $Captured | Export-Clixml -LiteralPath $captures -Depth 5
@@ -257,7 +360,7 @@ Describe 'An environment: a master and its replicas, over SSH remoting' -Skip:$F
                     [Convert]::ToHexString($secret.GetType().GetProperty('Secret', $flags).GetValue($secret))
                 }
             })
-        $secrets.Count | Should -Be 2 -Because 'the master holds the first secret and the new one'
+        $secrets.Count | Should -Be 3 -Because 'the master holds the first secret, the one made at once and the staged one, now active'
         foreach ($hex in $secrets) {
             $bytes = [Convert]::FromHexString($hex)
             $forms = @($hex.ToLowerInvariant(), $hex.ToUpperInvariant(), [Convert]::ToBase64String($bytes), [Convert]::ToBase64String($bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_'))
@@ -274,7 +377,7 @@ Describe 'An environment: a master and its replicas, over SSH remoting' -Skip:$F
     }
 
     It 'leaves nothing of its fleet behind' {
-        foreach ($s in @($master) + @($replicas)) { Remove-PSSession $s -ErrorAction Ignore }
+        Get-PSSession | Remove-PSSession -ErrorAction Ignore
         $left = @(Stop-SsoFleet -Fleet $Fleet)
         $script:Fleet = $null
         $left | Should -BeNullOrEmpty

@@ -135,6 +135,75 @@ public sealed class StoreEnvironmentTests : IDisposable
     }
 
     [Fact]
+    public void AStagedSecretTravelsOpensAndProtectsNothingUntilItIsActivated()
+    {
+        var master = Store("master");
+        var own = Store("own");
+        Generate(master, "1.bak");
+        Generate(own, "own.bak");
+        var identity = master.MakeMaster(out _);
+        var replica = Store("replica");
+        var hostKey = replica.Join(identity, out _);
+        replica.InstallRing(master.SealRing(hostKey, out _), out _);
+
+        // Only a master stages, with its backup; a store of its own is refused and writes no backup.
+        Assert.Equal(SsoSecretFailure.EnvironmentRoleConflict, Assert.Throws<StoreException>(() => own.Stage(s => Seal(Backup("own-staged.bak"), s))).Failure);
+        Assert.False(File.Exists(Backup("own-staged.bak")));
+        Guid old;
+        Guid staged;
+        using (var after = master.Stage(s => Seal(Backup("staged.bak"), s)))
+        {
+            old = after.Current!.Id;
+            staged = after.Staged!.Id;
+            Assert.Equal(2, after.Environment!.Generation);
+            Assert.Equal(Backup("staged.bak"), Assert.Single(after.Staged.Backups).Path);
+        }
+
+        Assert.True(File.Exists(Backup("staged.bak")));
+        Assert.Equal(SsoSecretFailure.SecretAlreadyStaged, Assert.Throws<StoreException>(() => master.Stage(s => Seal(Backup("again.bak"), s))).Failure);
+        Assert.False(File.Exists(Backup("again.bak")));
+
+        // Distributed: the replica holds it staged; both sides still protect under the old secret, and open either.
+        replica.InstallRing(master.SealRing(hostKey, out long two), out _);
+        Assert.Equal(2, two);
+        string onReplica;
+        using (var m = master.Read())
+        using (var r = replica.Read())
+        {
+            Assert.Equal(staged, r.Staged!.Id);
+            Assert.Equal(old, m.KeyRing(master.Path).Current.Id);
+            Assert.Equal(old, r.KeyRing(replica.Path).Current.Id);
+            onReplica = ProtectedData.Protect(r.KeyRing(replica.Path), "app/db", Encoding.UTF8.GetBytes("during"));
+        }
+
+        // Activated on the master: the staged secret is current, the old one the newest earlier secret; the
+        // generation goes up; a wrong id is refused.
+        Assert.Equal(SsoSecretFailure.EnvironmentRoleConflict, Assert.Throws<StoreException>(() => master.Activate(old, out _)).Failure);
+        using (var activated = master.Activate(staged, out _))
+        {
+            Assert.Equal(staged, activated.Current!.Id);
+            Assert.Null(activated.Staged);
+            Assert.Equal(old, activated.Previous!.Id);
+            Assert.Equal(3, activated.Environment!.Generation);
+            Assert.Equal(Backup("staged.bak"), activated.LastBackupOfCurrent!.Path);
+        }
+
+        string onMaster;
+        using (var m = master.Read())
+        {
+            onMaster = ProtectedData.Protect(m.KeyRing(master.Path), "app/db", Encoding.UTF8.GetBytes("after"));
+            Assert.Equal("during", Encoding.UTF8.GetString(ProtectedData.Unprotect(m.KeyRing(master.Path), "app/db", onReplica)));
+        }
+
+        // The replica, synced, opens the value the master protected under the activated secret.
+        replica.InstallRing(master.SealRing(hostKey, out _), out _);
+        using var synced = replica.Read();
+        Assert.Equal(staged, synced.Current!.Id);
+        Assert.Equal("after", Encoding.UTF8.GetString(ProtectedData.Unprotect(synced.KeyRing(replica.Path), "app/db", onMaster)));
+        Assert.Equal("during", Encoding.UTF8.GetString(ProtectedData.Unprotect(synced.KeyRing(replica.Path), "app/db", onReplica)));
+    }
+
+    [Fact]
     public void AReplicaRefusesATamperedRingAndOneSealedToAnother()
     {
         var master = Store("master");

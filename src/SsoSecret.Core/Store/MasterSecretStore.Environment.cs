@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using SsoSecret.Crypto;
+using SsoSecret.IO;
 
 namespace SsoSecret;
 
@@ -143,6 +144,123 @@ internal sealed partial class MasterSecretStore
 
         Write(heldLock, state);
         return opened.Header;
+    }
+
+    /// <summary>
+    /// The first phase of a staged rotation (New-SsoMasterSecret -Stage, on a master): generates a secret and has
+    /// <paramref name="sealBackup"/> seal its backup before the lock is taken; then, under the lock, refuses a store that
+    /// is not a master (<see cref="SsoSecretFailure.EnvironmentRoleConflict"/>) or holds a staged secret already
+    /// (<see cref="SsoSecretFailure.SecretAlreadyStaged"/>), puts the backup in place, adds the secret as the ring's
+    /// staged secret (it opens values and protects none) and raises the generation, in one write. A failed write takes
+    /// the backup back. Returns the new state; the caller disposes it.
+    /// </summary>
+    internal StoreState Stage(Func<StoredSecret, PreparedBackup> sealBackup)
+    {
+        var secret = NewSecret();
+        PreparedBackup prepared;
+        try
+        {
+            prepared = sealBackup(secret);
+        }
+        catch
+        {
+            secret.Dispose();
+            throw;
+        }
+
+        using (prepared)
+        {
+            StoreState? state = null;
+            try
+            {
+                using var heldLock = Lock();
+                state = Read();
+                RequireMaster(state, "stage a secret");
+                if (state.Staged is { } staged)
+                {
+                    throw new StoreException(
+                        SsoSecretFailure.SecretAlreadyStaged,
+                        Path,
+                        $"The master '{Path}' holds staged secret {staged.Id} already: activate it (Enable-SsoStagedSecret) before staging another. Nothing was changed and no backup was written.");
+                }
+
+                RequireRoom(state, secret.Id, "nothing was changed and no backup was written");
+                var committed = prepared.Commit(keepReplaced: true);
+                state.Staged = secret;
+                secret = null;
+                state.Record(new BackupRecord(prepared.Header.Created, state.Staged.Id, prepared.Path));
+                state.RingChanged();
+                try
+                {
+                    Write(heldLock, state);
+                }
+                catch (StoreException failed)
+                {
+                    throw NotInstalled(failed, committed, prepared.Path);
+                }
+                catch
+                {
+                    try
+                    {
+                        committed.Undo();
+                    }
+                    catch (Exception undo) when (undo is System.IO.IOException || undo is UnauthorizedAccessException)
+                    {
+                    }
+
+                    throw;
+                }
+
+                committed.Keep();
+                return state;
+            }
+            catch
+            {
+                secret?.Dispose();
+                state?.Dispose();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The second phase (Enable-SsoStagedSecret, on a master): under the lock, the staged secret
+    /// <paramref name="stagedId"/> becomes the current secret (the current one becomes the newest earlier secret, kept
+    /// until it is retired by name), the generation goes up, and the vault's entries move to it. Refused unless this
+    /// store is a master whose staged secret is that one (another process may have changed it:
+    /// <see cref="SsoSecretFailure.EnvironmentRoleConflict"/>).
+    /// </summary>
+    internal StoreState Activate(Guid stagedId, out VaultRewrap vault)
+    {
+        using var heldLock = Lock();
+        var state = Read();
+        try
+        {
+            RequireMaster(state, "activate a staged secret");
+            if (state.Staged is not { } staged || staged.Id != stagedId)
+            {
+                throw RoleConflict($"The master '{Path}' holds no staged secret {stagedId} (its staged secret is {state.Staged?.Id.ToString() ?? "none"}). Nothing was changed.");
+            }
+
+            state.Install(new StoredSecret(staged.Id, staged.Created, (byte[])staged.Secret.Clone()), null, DateTimeOffset.UtcNow);
+            Write(heldLock, state);
+            vault = RewrapVaultAfterInstall(heldLock, state);
+            return state;
+        }
+        catch
+        {
+            state.Dispose();
+            throw;
+        }
+    }
+
+    private void RequireMaster(StoreState state, string what)
+    {
+        RefuseOnReplica(state, what);
+        if (state.Environment is not { Role: StoreRole.Master })
+        {
+            throw RoleConflict($"The store '{Path}' is not the master of an environment: only a master can {what}.");
+        }
     }
 
     /// <summary>

@@ -32,7 +32,7 @@ public sealed class GetSsoEnvironmentHealthCommand : StoreCommandBase
         Run(
             () =>
             {
-                SyncSsoEnvironmentCommand.ReadMaster(MasterSession!, StorePath);
+                EnvironmentSync.ReadMaster(MasterSession!, StorePath, out _);
                 master = EnvironmentRemote.InvokeOne(MasterSession!, "Get-SsoEnvironment", Parameters());
             },
             terminating: true);
@@ -65,6 +65,7 @@ public sealed class GetSsoEnvironmentHealthCommand : StoreCommandBase
         (row.Status, row.Reason) = row.Role switch
         {
             "Replica" when pinned != _masterFingerprint => ("OtherEnvironment", $"pinned to master {pinned}"),
+            "Replica" when row.Generation > 0 && master.ActiveSecretId is Guid active && row.ActiveSecretId != active && Array.TrueForAll(row.Secrets, s => !s.StartsWith(active.ToString(), StringComparison.Ordinal)) => ("Stale", $"it does not hold the master's active secret {active}: values protected on the master now do not open there until it syncs"),
             "Replica" when row.Generation == master.Generation && row.RingDigest == master.RingDigest => ("InSync", (string?)null),
             "Replica" when row.Generation == master.Generation => ("Forked", "the master's generation with other content"),
             "Replica" when row.Generation > master.Generation => ("Forked", $"generation {row.Generation}, newer than the master's {master.Generation}"),

@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using SsoSecret.Internal;
@@ -30,68 +29,19 @@ public sealed class SyncSsoEnvironmentCommand : StoreCommandBase
     protected override void ProcessRecord()
     {
         MasterIdentity? identity = null;
-        Run(() => identity = ReadMaster(MasterSession!, StorePath), terminating: true);
+        Run(() => identity = EnvironmentSync.ReadMaster(MasterSession!, StorePath, out _), terminating: true);
         foreach (var session in Session)
         {
-            Run(() => SyncOne(identity!, session), terminating: false);
-        }
-    }
-
-    /// <summary>The master's identity as its session reports it, checked to be a master and consistent with its fingerprint.</summary>
-    internal static MasterIdentity ReadMaster(PSSession session, string? storePath)
-    {
-        string name = EnvironmentRemote.Name(session);
-        var master = EnvironmentRemote.InvokeOne(session, "Get-SsoEnvironment", new Dictionary<string, object?> { ["StorePath"] = storePath });
-        if (EnvironmentRemote.Property<string>(master, "Role") != "Master")
-        {
-            throw new SsoSecretException(SsoSecretFailure.EnvironmentRoleConflict, $"{name}: the store is not the master of an environment; make it one with Initialize-SsoEnvironment there.", name);
-        }
-
-        var identity = MasterIdentity.Parse(EnvironmentRemote.Property<Guid>(master, "EnvironmentId"), EnvironmentRemote.Property<string>(master, "MasterPublicKey")!);
-        if (EnvironmentRemote.Property<string>(master, "MasterFingerprint") != identity.Fingerprint)
-        {
-            throw new SsoSecretException(SsoSecretFailure.FingerprintMismatch, $"{name}: the master reports a fingerprint that is not its key's.", name);
-        }
-
-        return identity;
-    }
-
-    private void SyncOne(MasterIdentity identity, PSSession session)
-    {
-        string name = EnvironmentRemote.Name(session);
-        var replica = EnvironmentRemote.InvokeOne(session, "Get-SsoEnvironment", new Dictionary<string, object?> { ["StorePath"] = StorePath });
-        if (EnvironmentRemote.Property<string>(replica, "Role") != "Replica" || EnvironmentRemote.Property<string>(replica, "MasterFingerprint") != identity.Fingerprint)
-        {
-            throw new SsoSecretException(
-                SsoSecretFailure.EnvironmentRoleConflict,
-                $"{name}: the store is not a replica of master {identity.Fingerprint} (role {EnvironmentRemote.Property<string>(replica, "Role")}, pinned {EnvironmentRemote.Property<string>(replica, "MasterFingerprint") ?? "nothing"}); join it with Join-SsoEnvironment first. Nothing was sent.",
-                name);
-        }
-
-        var hostKey = ReplicaPublicKey.Parse(EnvironmentRemote.Property<string>(replica, "HostPublicKey")!);
-        var exported = EnvironmentRemote.InvokeOne(MasterSession!, "Export-SsoSealedRing", new Dictionary<string, object?> { ["ReplicaPublicKey"] = hostKey.Text, ["StorePath"] = StorePath });
-        var data = EnvironmentRemote.Property<byte[]>(exported, "Data")!;
-
-        // Steps 1 to 9 of the replica's checks, here, with public keys only: what is relayed is whole, for this
-        // replica, and signed by the master this machine asked.
-        SealedRingHeader header;
-        try
-        {
-            header = SealedRing.Verify(data, identity, hostKey);
-        }
-        catch (SsoSecretException e)
-        {
-            throw new SsoSecretException(e.Failure, $"{name}: the ring the master sealed for it does not verify here: {e.Message} Nothing was sent.", name, e);
-        }
-
-        if (!ShouldProcess(name, $"Install ring generation {header.Generation} (digest {header.DigestHex})"))
-        {
-            return;
-        }
-
-        foreach (var result in EnvironmentRemote.Invoke(session, "Import-SsoSealedRing", new Dictionary<string, object?> { ["SealedRing"] = data, ["StorePath"] = StorePath }))
-        {
-            WriteObject(result);
+            Run(
+                () =>
+                {
+                    var (data, header) = EnvironmentSync.Seal(MasterSession!, identity!, session, StorePath);
+                    if (ShouldProcess(EnvironmentRemote.Name(session), $"Install ring generation {header.Generation} (digest {header.DigestHex})"))
+                    {
+                        WriteObject(EnvironmentSync.Install(session, data, StorePath), enumerateCollection: true);
+                    }
+                },
+                terminating: false);
         }
     }
 }

@@ -84,6 +84,8 @@ internal static class ErrorCatalog
         SsoSecretFailure.StoreIsReplica or SsoSecretFailure.EnvironmentRoleConflict => ErrorCategory.InvalidOperation,
         SsoSecretFailure.FingerprintMismatch => ErrorCategory.SecurityError,
         SsoSecretFailure.HostUnreachable => ErrorCategory.ConnectionError,
+        SsoSecretFailure.SecretAlreadyStaged => ErrorCategory.ResourceExists,
+        SsoSecretFailure.ReplicaNotReady => ErrorCategory.ResourceUnavailable,
         SsoSecretFailure.InvalidEnvironmentKey => ErrorCategory.InvalidArgument,
         SsoSecretFailure.DamagedBackup or SsoSecretFailure.NotABackup or SsoSecretFailure.UnsupportedVersion or SsoSecretFailure.StoreDamaged => ErrorCategory.InvalidData,
         SsoSecretFailure.KdfLimitExceeded => ErrorCategory.LimitsExceeded,
@@ -190,6 +192,8 @@ internal static class ErrorCatalog
         SsoSecretFailure.EnvironmentRoleConflict => "Check the store's role: only a master seals its ring, only an empty store joins, and a replica installs rings of the master it pinned.",
         SsoSecretFailure.FingerprintMismatch => "Read the master's fingerprint on the master itself, then run Join-SsoEnvironment -MasterFingerprint again; never pin a key whose fingerprint differs.",
         SsoSecretFailure.HostUnreachable => "Open a new session to the host and run the command again; check that SsoSecret is installed there.",
+        SsoSecretFailure.SecretAlreadyStaged => "Activate the staged secret with Enable-SsoStagedSecret once every replica holds it, then stage the next one.",
+        SsoSecretFailure.ReplicaNotReady => "Bring the replicas named back and sync them (Sync-SsoEnvironment), then run the step again; or pass -Force to go past them, and sync them when they return.",
         _ => "See about_SsoSecret.",
     };
 

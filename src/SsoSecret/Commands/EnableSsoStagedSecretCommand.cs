@@ -1,0 +1,143 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using SsoSecret.Internal;
+
+namespace SsoSecret.Commands;
+
+/// <summary>
+/// The second phase of a staged rotation. With -MasterSession and -Session (on the administrator's machine): checks
+/// that every replica holds the master's ring with its staged secret (fail closed: a replica unreachable, behind or
+/// pinned elsewhere stops the step, naming it, with SsoSecret.ReplicaNotReady), then activates the staged secret on
+/// the master and brings the new ring to every replica. -Force goes past the replicas that are not ready: they are
+/// stale (Get-SsoEnvironmentHealth says so) until they sync. With -SecretId (on the master itself, as the first form
+/// runs there): the staged secret becomes current, the earlier current one is kept until it is retired by name.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Enable, "SsoStagedSecret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = SessionSet)]
+[OutputType(typeof(SsoRingSyncResult), typeof(SsoEnvironmentInfo))]
+public sealed class EnableSsoStagedSecretCommand : StoreCommandBase
+{
+    private const string SessionSet = "Session";
+    private const string LocalSet = "Local";
+
+    /// <summary>The session to the master secret server.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = SessionSet)]
+    [ValidateNotNull]
+    public PSSession? MasterSession { get; set; }
+
+    /// <summary>The sessions to every replica of the environment.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = SessionSet)]
+    [ValidateNotNullOrEmpty]
+    public PSSession[] Session { get; set; } = Array.Empty<PSSession>();
+
+    /// <summary>On the master itself: the staged secret to activate (it must be the staged one).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LocalSet)]
+    public Guid SecretId { get; set; }
+
+    /// <summary>Activates past the replicas that do not hold the staged secret: they are stale until they sync.</summary>
+    [Parameter(ParameterSetName = SessionSet)]
+    public SwitchParameter Force { get; set; }
+
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == LocalSet)
+        {
+            Run(ActivateHere, terminating: true);
+            return;
+        }
+
+        MasterIdentity? identity = null;
+        PSObject? master = null;
+        Guid staged = Guid.Empty;
+        var ready = new List<PSSession>();
+        Run(
+            () =>
+            {
+                identity = EnvironmentSync.ReadMaster(MasterSession!, StorePath, out master);
+                staged = EnvironmentRemote.Property<Guid?>(master, "StagedSecretId") ?? throw new SsoSecretException(
+                    SsoSecretFailure.EnvironmentRoleConflict,
+                    $"{EnvironmentRemote.Name(MasterSession!)}: the master holds no staged secret; stage one with New-SsoMasterSecret -Stage there, and sync it.",
+                    EnvironmentRemote.Name(MasterSession!));
+                long generation = EnvironmentRemote.Property<long>(master, "Generation");
+                string? digest = EnvironmentRemote.Property<string>(master, "RingDigest");
+                var notReady = new List<string>();
+                foreach (var session in Session)
+                {
+                    string name = EnvironmentRemote.Name(session);
+                    try
+                    {
+                        var replica = EnvironmentSync.Describe(session, StorePath);
+                        string? why = EnvironmentSync.NotAReplicaOf(replica, identity);
+                        if (why is null && (EnvironmentRemote.Property<long>(replica, "Generation") != generation || EnvironmentRemote.Property<string>(replica, "RingDigest") != digest))
+                        {
+                            why = $"it holds generation {EnvironmentRemote.Property<long>(replica, "Generation")}, not the master's {generation} with staged secret {staged}; sync it first";
+                        }
+
+                        if (why is null)
+                        {
+                            ready.Add(session);
+                        }
+                        else
+                        {
+                            notReady.Add($"{name}: {why}");
+                        }
+                    }
+                    catch (SsoSecretException e)
+                    {
+                        notReady.Add($"{name}: {e.Message}");
+                    }
+                }
+
+                if (notReady.Count > 0 && !Force)
+                {
+                    throw new SsoSecretException(
+                        SsoSecretFailure.ReplicaNotReady,
+                        $"Staged secret {staged} was not activated: {notReady.Count} replica(s) do not hold it, and a value protected under it would not open there. {string.Join(" ", notReady.Select(n => n.TrimEnd('.') + "."))}",
+                        string.Join(", ", notReady.Select(n => n.Substring(0, n.IndexOf(':')))));
+                }
+
+                foreach (var host in notReady)
+                {
+                    WriteWarning($"Activating past {host.Substring(0, host.IndexOf(':'))} (-Force): it is stale until it syncs. {host}");
+                }
+            },
+            terminating: true);
+
+        if (!ShouldProcess(EnvironmentRemote.Name(MasterSession!), $"Activate staged secret {staged} on the master, then on {ready.Count} replica(s)"))
+        {
+            return;
+        }
+
+        Run(
+            () => EnvironmentRemote.InvokeOne(MasterSession!, "Enable-SsoStagedSecret", new Dictionary<string, object?> { ["SecretId"] = staged, ["StorePath"] = StorePath }),
+            terminating: true);
+        foreach (var session in ready)
+        {
+            Run(
+                () =>
+                {
+                    var (data, _) = EnvironmentSync.Seal(MasterSession!, identity!, session, StorePath);
+                    WriteObject(EnvironmentSync.Install(session, data, StorePath), enumerateCollection: true);
+                },
+                terminating: false);
+        }
+    }
+
+    // On the master: the staged secret becomes current.
+    private void ActivateHere()
+    {
+        var store = OpenStore();
+        if (!ShouldProcess(store.Path, $"Activate staged secret {SecretId}"))
+        {
+            return;
+        }
+
+        using var state = store.Activate(SecretId, out var vault);
+        WriteVerbose($"Master secret {SecretId} is now the current secret of '{store.Path}' (generation {state.Environment!.Generation}); the one it replaced stays until it is retired.");
+        RingText.ReportVault(this, vault, state.Current!.Id);
+        WriteObject(EnvironmentOutput.Info(store));
+    }
+}
