@@ -60,6 +60,20 @@ Describe 'An environment: a master and its replicas, over SSH remoting' -Skip:$F
             foreach ($item in $out) { $Captured.Add($item) }
             $out
         }
+        # The test-only route to the master's secrets: its store read on the master, through the module's internal
+        # types, in the master's session. Used only by the last check, to know what to look for.
+        function Get-MasterSecretHex {
+            Invoke-Command -Session $master -ScriptBlock {
+                $core = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'SsoSecret.Core' } | Select-Object -First 1
+                $flags = [System.Reflection.BindingFlags]'NonPublic, Public, Instance'
+                $type = $core.GetType('SsoSecret.MasterSecretStore')
+                $store = $type.GetConstructors($flags)[0].Invoke(@($env:SSOSECRET_STORE, $null))
+                $state = $type.GetMethod('Read', $flags).Invoke($store, @())
+                foreach ($secret in $state.GetType().GetProperty('Ring', $flags).GetValue($state)) {
+                    [Convert]::ToHexString($secret.GetType().GetProperty('Secret', $flags).GetValue($secret))
+                }
+            }
+        }
         function Get-ErrorId([System.Management.Automation.ErrorRecord] $Record) { ($Record.FullyQualifiedErrorId -split ',')[0] }
     }
 
@@ -343,24 +357,59 @@ Describe 'An environment: a master and its replicas, over SSH remoting' -Skip:$F
         }
     }
 
+    Context 'Retiring the replaced secrets' {
+        BeforeAll {
+            # For the last check only: the secrets before they are retired (test-only route, see Get-MasterSecretHex).
+            $script:RingSecrets = @(Get-MasterSecretHex)
+        }
+
+        It 'retires nothing while a replica cannot be reached: SsoSecret.ReplicaNotReady names it' {
+            $victim = $replicas[1]
+            $script:VictimName = $victim.ComputerName
+            try { Invoke-Command -Session $victim -ScriptBlock { Stop-Process -Id $PID -Force } -ErrorAction Stop } catch { }
+            $deadline = [DateTime]::UtcNow.AddSeconds(120)
+            while ($victim.State -eq 'Opened' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 250 }
+            $before = @(Get-Remote $master { Get-SsoEnvironment })[0]
+            $old = @(Invoke-Command -Session $master { (Get-SsoMasterSecret -WarningAction SilentlyContinue).PreviousSecrets.SecretId })
+            $old.Count | Should -Be 2
+            $err = try { Remove-SsoPreviousSecret -SecretId $old -MasterSession $master -Session $replicas -Force; $null } catch { $_ }
+            Get-ErrorId $err | Should -Be 'SsoSecret.ReplicaNotReady'
+            $err.Exception.Message | Should -Match ([regex]::Escape($VictimName))
+            $err.Exception.Message | Should -Match 'Nothing was retired'
+            $after = @(Get-Remote $master { Get-SsoEnvironment })[0]
+            $after.Secrets | Should -Be $before.Secrets
+            $after.Generation | Should -Be $before.Generation
+            Remove-PSSession $victim
+            $script:replicas = @($replicas | Where-Object ComputerName -ne $VictimName) + @(New-PSSession -HostName $VictimName -KeyFilePath $keyFile)
+        }
+
+        It 'retires them on the master and on every replica once all hold the master''s ring; their values then open nowhere (guide: environment-retire)' {
+            $out = @(. (Get-GuideCode 'environment-retire'))
+            Add-Captured $out
+            @($out | Out-String -Stream -Width 250 | Where-Object { $_ -match '\sTrue\s' }).Count | Should -Be 3 -Because 'every replica installs the ring without them'
+            $masterNow = @(Get-Remote $master { Get-SsoEnvironment })[0]
+            $masterNow.Secrets.Count | Should -Be 1
+            foreach ($r in @(Get-Remote $replicas { Get-SsoEnvironment })) {
+                $r.RingDigest | Should -Be $masterNow.RingDigest
+                $r.Secrets | Should -Be $masterNow.Secrets
+            }
+            # A value protected under the first secret (before any rotation) opens nowhere now; one under the active does.
+            $ids = @(Get-Remote (@($master) + @($replicas)) { param($t) try { $null = Unprotect-SsoData $t -Purpose 'app/db' -AsPlainText -ErrorAction Stop; 'opened' } catch { ($_.FullyQualifiedErrorId -split ',')[0] } } @($FromMaster))
+            $ids | Should -Be (@('SsoSecret.UnknownSecret') * 4)
+            $fromMasterNow = @($After.Values)[0]
+            @(Get-Remote $replicas { param($t) Unprotect-SsoData $t -Purpose 'app/db' -AsPlainText } @($fromMasterNow)).Count | Should -Be 3
+        }
+    }
+
     It 'the administrator''s process never held a secret: none of the ring''s secrets, in hex or base64, came back to it or is in a file it wrote' {
         $captures = Join-Path $TestDrive 'captured.clixml'
         $Captured | Export-Clixml -LiteralPath $captures -Depth 5
         $text = (Get-Content -LiteralPath $captures -Raw) + ($Captured | Out-String -Width 400)
         $written = @(Get-ChildItem -LiteralPath $TestDrive -Recurse -File | Where-Object FullName -ne $captures | ForEach-Object { Get-Content -LiteralPath $_.FullName -Raw })
 
-        # The test-only route: the master's store read on the master, through the module's internal types.
-        $secrets = @(Invoke-Command -Session $master -ScriptBlock {
-                $core = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'SsoSecret.Core' } | Select-Object -First 1
-                $flags = [System.Reflection.BindingFlags]'NonPublic, Public, Instance'
-                $type = $core.GetType('SsoSecret.MasterSecretStore')
-                $store = $type.GetConstructors($flags)[0].Invoke(@($env:SSOSECRET_STORE, $null))
-                $state = $type.GetMethod('Read', $flags).Invoke($store, @())
-                foreach ($secret in $state.GetType().GetProperty('Ring', $flags).GetValue($state)) {
-                    [Convert]::ToHexString($secret.GetType().GetProperty('Secret', $flags).GetValue($secret))
-                }
-            })
-        $secrets.Count | Should -Be 3 -Because 'the master holds the first secret, the one made at once and the staged one, now active'
+        # Every secret the master's ring held: read before the retirement (RingSecrets) and now, on the master.
+        $secrets = @(@($RingSecrets) + @(Get-MasterSecretHex) | Select-Object -Unique)
+        $secrets.Count | Should -Be 3 -Because 'the master held the first secret, the one made at once and the staged one, now active'
         foreach ($hex in $secrets) {
             $bytes = [Convert]::FromHexString($hex)
             $forms = @($hex.ToLowerInvariant(), $hex.ToUpperInvariant(), [Convert]::ToBase64String($bytes), [Convert]::ToBase64String($bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_'))

@@ -11,10 +11,13 @@ namespace SsoSecret.Commands;
 /// longer open. The only command that drops a secret from the ring; the current secret is never retired, and files
 /// given with -ProtectedDataPath are searched first for values that still need a secret named.
 /// </summary>
-[Cmdlet(VerbsCommon.Remove, "SsoPreviousSecret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
-[OutputType(typeof(SsoMasterSecretInfo))]
+[Cmdlet(VerbsCommon.Remove, "SsoPreviousSecret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = LocalSet)]
+[OutputType(typeof(SsoMasterSecretInfo), typeof(SsoRingSyncResult))]
 public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
 {
+    private const string LocalSet = "Local";
+    private const string SessionSet = "Session";
+
     private readonly List<Guid> _ids = new();
     private readonly List<string> _checked = new();
 
@@ -31,7 +34,7 @@ public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
     /// protected under a secret named refuses the retirement (SsoSecret.SecretStillInUse), since it would no longer
     /// open. Wildcards are allowed.
     /// </summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = LocalSet)]
     [Alias("FullName")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
@@ -42,8 +45,22 @@ public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
     public SwitchParameter Force { get; set; }
 
     /// <summary>Outputs the store's secret information afterwards.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = LocalSet)]
     public SwitchParameter PassThru { get; set; }
+
+    /// <summary>
+    /// An environment's master, through its session (on the administrator's machine): the secrets are retired there
+    /// only if every replica of -Session holds the master's ring (else SsoSecret.ReplicaNotReady, naming each), and the
+    /// ring without them is then brought to every replica.
+    /// </summary>
+    [Parameter(Mandatory = true, ParameterSetName = SessionSet)]
+    [ValidateNotNull]
+    public System.Management.Automation.Runspaces.PSSession? MasterSession { get; set; }
+
+    /// <summary>The sessions to every replica of the master's environment.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = SessionSet)]
+    [ValidateNotNullOrEmpty]
+    public System.Management.Automation.Runspaces.PSSession[] Session { get; set; } = Array.Empty<System.Management.Automation.Runspaces.PSSession>();
 
     /// <inheritdoc/>
     protected override void ProcessRecord() => Run(
@@ -71,7 +88,84 @@ public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
         terminating: true);
 
     /// <inheritdoc/>
-    protected override void EndProcessing() => Run(
+    protected override void EndProcessing()
+    {
+        if (ParameterSetName == SessionSet)
+        {
+            RetireThroughSessions();
+            return;
+        }
+
+        RetireHere();
+    }
+
+    // An environment's retirement, from the administrator's machine: refused while any replica lags (it may still
+    // protect values under a secret to retire), then done on the master, then the ring brought to every replica.
+    private void RetireThroughSessions()
+    {
+        MasterIdentity? identity = null;
+        string masterName = Internal.EnvironmentRemote.Name(MasterSession!);
+        Run(
+            () =>
+            {
+                identity = EnvironmentSync.ReadMaster(MasterSession!, StorePath, out var master);
+                long generation = EnvironmentRemote.Property<long>(master, "Generation");
+                string? digest = EnvironmentRemote.Property<string>(master, "RingDigest");
+                var lagging = new List<string>();
+                foreach (var session in Session)
+                {
+                    string name = EnvironmentRemote.Name(session);
+                    try
+                    {
+                        var replica = EnvironmentSync.Describe(session, StorePath);
+                        string? why = EnvironmentSync.NotAReplicaOf(replica, identity);
+                        if (why is null && (EnvironmentRemote.Property<long>(replica, "Generation") != generation || EnvironmentRemote.Property<string>(replica, "RingDigest") != digest))
+                        {
+                            why = $"it holds generation {EnvironmentRemote.Property<long>(replica, "Generation")}, not the master's {generation}; sync it first";
+                        }
+
+                        if (why is not null)
+                        {
+                            lagging.Add($"{name}: {why}");
+                        }
+                    }
+                    catch (SsoSecretException e)
+                    {
+                        lagging.Add($"{name}: {e.Message}");
+                    }
+                }
+
+                if (lagging.Count > 0)
+                {
+                    throw new SsoSecretException(
+                        SsoSecretFailure.ReplicaNotReady,
+                        $"Nothing was retired: {lagging.Count} replica(s) do not hold the master's ring, and may still protect values under a secret to retire. {string.Join(" ", lagging.Select(l => l.TrimEnd('.') + "."))}",
+                        string.Join(", ", lagging.Select(l => l.Substring(0, l.IndexOf(':')))));
+                }
+            },
+            terminating: true);
+
+        if (!ShouldChange(masterName, $"Retire master secret(s) {string.Join(", ", _ids)} on the master {masterName}, then on its {Session.Length} replica(s): values still protected under them will no longer open anywhere.", Force))
+        {
+            return;
+        }
+
+        Run(
+            () => EnvironmentRemote.Invoke(MasterSession!, "Remove-SsoPreviousSecret", new Dictionary<string, object?> { ["SecretId"] = _ids.ToArray(), ["Force"] = true, ["StorePath"] = StorePath }),
+            terminating: true);
+        foreach (var session in Session)
+        {
+            Run(
+                () =>
+                {
+                    var (data, _) = EnvironmentSync.Seal(MasterSession!, identity!, session, StorePath);
+                    WriteObject(EnvironmentSync.Install(session, data, StorePath), enumerateCollection: true);
+                },
+                terminating: false);
+        }
+    }
+
+    private void RetireHere() => Run(
         () =>
         {
             var store = OpenStore();
@@ -81,6 +175,11 @@ public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
             {
                 store.RefuseOnReplica(state, "retire a secret");
                 store.RequireCurrent(state);
+                if (state.Environment is { Role: StoreRole.Master })
+                {
+                    WriteWarning($"The store '{store.Path}' is the master of an environment: retired here, without -MasterSession and -Session, no replica is checked, and a replica that lags may still protect values under a secret retired. Bring the ring to the replicas with Sync-SsoEnvironment.");
+                }
+
                 foreach (var id in _ids)
                 {
                     if (state.Current!.Id == id)
