@@ -60,6 +60,17 @@ public sealed class StoreReaderFuzzTests
         Add("largest", new StoreState { Current = Secret(BackupEnvelope.MaxSecretLength, 4), Earlier = { Secret(BackupEnvelope.MaxSecretLength, 5).AsReplaced(created) } });
         Add("earlier-only", new StoreState { Earlier = { Secret(16, 7).AsReplaced(created) } });
 
+        // Version 3: an environment's master (a staged secret, its generation) and replicas (the pin, the held
+        // generation; one just joined, with no ring). The pinned key is RFC 8032's TEST 1 public key.
+        var environmentId = new Guid(13, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+        var pinned = new MasterIdentity(environmentId, Convert.FromHexString("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"));
+        var masterCurrent = Secret(32, 10);
+        var master = new StoreState { Current = masterCurrent, Staged = Secret(32, 11), Earlier = { Secret(16, 12).AsReplaced(created.AddDays(1)) }, Environment = StoreEnvironment.Master(environmentId, 7) };
+        master.Record(new BackupRecord(created.AddSeconds(6), masterCurrent.Id, "/var/backups/sso/master.bak"));
+        Add("v3-master", master);
+        Add("v3-replica", new StoreState { Current = Secret(32, 10), Staged = Secret(32, 11), Earlier = { Secret(16, 12).AsReplaced(created.AddDays(1)) }, Environment = StoreEnvironment.Replica(pinned, 7, created.AddDays(3)) });
+        Add("v3-replica-joined", new StoreState { Environment = StoreEnvironment.Replica(pinned, 0, created) });
+
         // Version 1 files, as an earlier SsoSecret wrote them: read, they become version 2 states.
         var v1 = new StoreVersion1.Secret(new Guid(8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10), created, Enumerable.Range(0, 32).Select(i => (byte)i).ToArray());
         var v1Previous = new StoreVersion1.Secret(new Guid(9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10), created, Enumerable.Range(0, 16).Select(i => (byte)(i + 1)).ToArray(), created.AddDays(1));
@@ -93,7 +104,7 @@ public sealed class StoreReaderFuzzTests
 
     private static readonly Gen<int> s_original = Gen.Int[0, s_originals.Count - 1];
 
-    /// <summary>The fixed fields and every part, as (name, offset, size): of version 2, or of a version 1 original.</summary>
+    /// <summary>The fixed fields and every part, as (name, offset, size): of version 2 or 3, or of a version 1 original.</summary>
     private static List<(string Name, int Offset, int Size)> Fields(byte[] data)
     {
         bool version1 = data[9] == StoreFile.Version1;
@@ -145,10 +156,12 @@ public sealed class StoreReaderFuzzTests
             fields.Add(("flags", 11, 1));
             fields.Add(("count", 12, 1));
             at = 13;
+            bool version3 = data[9] == StoreFile.Version3;
+            bool staged = version3 && (data[11] & StoreFile.SecondIsStaged) != 0;
             for (int i = 0; i < data[12]; i++)
             {
-                string part = i == 0 && (data[11] & 1) != 0 ? "current" : $"earlier {i + 1 - (data[11] & 1)}";
-                Secret(part, part != "current");
+                string part = i == 0 && (data[11] & 1) != 0 ? "current" : i == 1 && staged ? "staged" : $"earlier {i + 1 - (data[11] & 1) - (staged ? 1 : 0)}";
+                Secret(part, part != "current" && part != "staged");
                 int records = data[at];
                 fields.Add((part + " R", at, 1));
                 at++;
@@ -160,6 +173,24 @@ public sealed class StoreReaderFuzzTests
                     fields.Add(($"{part} backup {r} path", at + 10, length));
                     at += 10 + length;
                 }
+            }
+        }
+
+        // Version 3's environment section: the role, the environment id, then a master's generation or a replica's pin,
+        // held generation and time of its last sync.
+        if (!version1 && data[9] == StoreFile.Version3)
+        {
+            fields.Add(("role", at, 1));
+            fields.Add(("environment id", at + 1, 16));
+            if (data[at] == (byte)StoreRole.Master)
+            {
+                fields.Add(("generation", at + 17, 8));
+            }
+            else
+            {
+                fields.Add(("master public key", at + 17, 32));
+                fields.Add(("held generation", at + 49, 8));
+                fields.Add(("synced", at + 57, 8));
             }
         }
 

@@ -95,8 +95,10 @@ internal static class Program
 
         foreach (var (name, data) in StoreFuzzTarget.Seeds)
         {
-            // Store files of version 2 as "store2-*"; the corpus keeps version 1's as "store-*" (read and migrated).
-            File.WriteAllBytes(Path.Combine(folder, (name == "store-version-1" ? name : name.Replace("store-", "store2-")) + ".dat"), data);
+            // Store files of version 2 as "store2-*", of version 3 as "store3-*"; the corpus keeps version 1's as
+            // "store-*" (read and migrated).
+            string file = name == "store-version-1" ? name : name.StartsWith("store-v3-", StringComparison.Ordinal) ? name.Replace("store-v3-", "store3-") : name.Replace("store-", "store2-");
+            File.WriteAllBytes(Path.Combine(folder, file + ".dat"), data);
         }
 
         foreach (var (name, data) in StoreEdges())

@@ -20,6 +20,25 @@ internal static class StoreFuzzTarget
     /// <summary>What one read may allocate: the input is at most 128 KiB; the states it builds are smaller.</summary>
     private const long AllocationBound = 8L * 1024 * 1024;
 
+    // docs/store-format.md's version 3 vectors.
+    private const string MasterVector =
+        "53534f53544f524500030003046f1c9a4e2b3d4c5e8f701a2b3c4d5e6f0000019b76daa87b0020a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8"
+        + "b9babbbcbdbebf020000019b76daabe8002a2f7661722f6261636b7570732f73736f2f6d61737465722d7365637265742d323032362d30312e62616b0000019b"
+        + "76daa9f400322f6d6e742f6f6666736974652f73736f2f6dc3bc6c6c65722f6d61737465722d7365637265742d323032362d30312e62616b9a8b7c6d5e4f4a3b"
+        + "8c2d1e0f9a8b7c6d0000019ca6b1d8180020404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f000b5e8c3a9d7f4e21a6b4c8d2e0"
+        + "f1a3b50000019ad73584000000019b76daa87b0020030a11181f262d343b424950575e656c737a81888f969da4abb2b9c0c7ced5dc010000019ad73587e8002a"
+        + "2f7661722f6261636b7570732f73736f2f6d61737465722d7365637265742d323032352d31322e62616b3d2c1b0a4f5e4a6b9c8d7e6f5a4b3c2d0000019a3cb6"
+        + "bc000000019ad73584000010f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff00013c9e1f2a7b4d4e8f9a6b5c3d2e1f0a9b000000000000000746be9d8cf2bd860d7c5c"
+        + "ecb871cf5125b2922acc59540ca72ad727c5bd245672";
+
+    private const string ReplicaVector =
+        "53534f53544f524500030003046f1c9a4e2b3d4c5e8f701a2b3c4d5e6f0000019b76daa87b0020a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8"
+        + "b9babbbcbdbebf009a8b7c6d5e4f4a3b8c2d1e0f9a8b7c6d0000019ca6b1d8180020404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d"
+        + "5e5f000b5e8c3a9d7f4e21a6b4c8d2e0f1a3b50000019ad73584000000019b76daa87b0020030a11181f262d343b424950575e656c737a81888f969da4abb2b9"
+        + "c0c7ced5dc003d2c1b0a4f5e4a6b9c8d7e6f5a4b3c2d0000019a3cb6bc000000019ad73584000010f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff00023c9e1f2a7b4d"
+        + "4e8f9a6b5c3d2e1f0a9bd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a00000000000000070000019ca6b1ef889ae2bdc0ff41"
+        + "a066a10d716caa469beb5bdc267fa70da5c9b85b8303030fcf0f";
+
     private static readonly List<(string Name, byte[] Data)> s_seeds = MakeSeeds();
 
     /// <summary>The deterministic store seeds, written to the corpus by "write-seeds".</summary>
@@ -48,6 +67,13 @@ internal static class StoreFuzzTarget
         Add("store-full", full);
         Add("store-largest-secret", new StoreState { Current = Secret(BackupEnvelope.MaxSecretLength, 0x11, 3), Earlier = { Secret(BackupEnvelope.MaxSecretLength, 0x22, 4).AsReplaced(created) } });
         Add("store-earlier-only", new StoreState { Earlier = { Secret(16, 0x33, 6).AsReplaced(created) } });
+
+        // Version 3 (an environment's master and replicas): the vectors of docs/store-format.md ("Version 3, a master",
+        // "Version 3, a replica"), and a replica that just joined (the pin, no ring).
+        seeds.Add(("store-v3-master", Convert.FromHexString(MasterVector)));
+        seeds.Add(("store-v3-replica", Convert.FromHexString(ReplicaVector)));
+        var pinned = new MasterIdentity(new Guid("3c9e1f2a-7b4d-4e8f-9a6b-5c3d2e1f0a9b"), Convert.FromHexString("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"));
+        Add("store-v3-replica-joined", new StoreState { Environment = StoreEnvironment.Replica(pinned, 0, created) });
 
         // Version 1, as an earlier SsoSecret wrote it: the vector of docs/store-format.md ("Version 1").
         seeds.Add(("store-version-1", Convert.FromHexString(
