@@ -4,6 +4,7 @@ using System.Linq;
 using System.Text;
 using SsoSecret.IO;
 using SsoSecret.Store;
+using SsoSecret.Vault;
 using UnixFileMode = SsoSecret.IO.UnixFileMode;
 using Xunit;
 
@@ -201,6 +202,43 @@ public sealed class StoreEnvironmentTests : IDisposable
         Assert.Equal(staged, synced.Current!.Id);
         Assert.Equal("after", Encoding.UTF8.GetString(ProtectedData.Unprotect(synced.KeyRing(replica.Path), "app/db", onMaster)));
         Assert.Equal("during", Encoding.UTF8.GetString(ProtectedData.Unprotect(synced.KeyRing(replica.Path), "app/db", onReplica)));
+    }
+
+    [Fact]
+    public void AStagedSecretIsNeverRetiredAndAReplicasVaultMovesToItsCurrentSecretAtEachInstall()
+    {
+        var master = Store("master");
+        Generate(master, "1.bak");
+        var identity = master.MakeMaster(out _);
+        var replica = Store("replica");
+        var hostKey = replica.Join(identity, out _);
+        replica.InstallRing(master.SealRing(hostKey, out _), out _);
+        replica.SetVaultEntry("db", VaultSecretType.String, Encoding.UTF8.GetBytes("replica's own"), null);
+        Guid first;
+        using (var r = replica.Read())
+        {
+            first = r.Current!.Id;
+        }
+
+        Guid staged;
+        using (var s = master.Stage(secret => Seal(Backup("staged.bak"), secret)))
+        {
+            staged = s.Staged!.Id;
+        }
+
+        Assert.Equal(SsoSecretFailure.EnvironmentRoleConflict, Assert.Throws<StoreException>(() => master.Retire(new[] { staged }, out _)).Failure);
+        replica.InstallRing(master.SealRing(hostKey, out _), out _, out var whileStaged);
+        Assert.Equal(0, whileStaged.Moved);
+        master.Activate(staged, out _).Dispose();
+        replica.InstallRing(master.SealRing(hostKey, out _), out _, out var activated);
+        Assert.Equal(1, activated.Moved);
+        Assert.Equal(staged, replica.VaultCounts(replica.ReadVault()).Single(c => c.Value == 1).Key);
+
+        // The master retires the first secret; the replica's entry, moved already, still opens after the next install.
+        master.Retire(new[] { first }, out var after).Count.Equals(1);
+        after.Dispose();
+        replica.InstallRing(master.SealRing(hostKey, out _), out _);
+        Assert.Equal("replica's own", Encoding.UTF8.GetString(replica.OpenVaultEntry("db", out _)!));
     }
 
     [Fact]

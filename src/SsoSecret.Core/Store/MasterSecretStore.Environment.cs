@@ -115,8 +115,17 @@ internal sealed partial class MasterSecretStore
     /// own failure); a ring the replica holds already changes nothing but the time of the last sync; otherwise the ring
     /// replaces the store's, secrets and held generation in one write (backup records kept for the secrets that stay).
     /// </summary>
-    internal SealedRingHeader InstallRing(byte[] sealedRing, out bool installed)
+    internal SealedRingHeader InstallRing(byte[] sealedRing, out bool installed) => InstallRing(sealedRing, out installed, out _);
+
+    /// <summary>
+    /// As <see cref="InstallRing(byte[], out bool)"/>; after an install, the replica's own vault entries move to its
+    /// current secret (<paramref name="vault"/> says how many, or why some stayed), as after any new current secret: so
+    /// that a secret the master retires later strands none of them. (A ring that retires a secret reaches a replica
+    /// only once it holds the master's ring, whose install moved them already.)
+    /// </summary>
+    internal SealedRingHeader InstallRing(byte[] sealedRing, out bool installed, out VaultRewrap vault)
     {
+        vault = VaultRewrap.None;
         using var heldLock = Lock();
         using var state = Read();
         if (state.Environment is not { Role: StoreRole.Replica } replica)
@@ -143,6 +152,11 @@ internal sealed partial class MasterSecretStore
         }
 
         Write(heldLock, state);
+        if (installed)
+        {
+            vault = RewrapVaultAfterInstall(heldLock, state);
+        }
+
         return opened.Header;
     }
 

@@ -250,6 +250,11 @@ internal sealed partial class MasterSecretStore
                 {
                     throw CurrentNotRetired(id);
                 }
+
+                if (after.Staged is not null && after.Staged.Id == id)
+                {
+                    throw RoleConflict($"Master secret {id} is the staged secret of the master '{Path}': it is activated (Enable-SsoStagedSecret), never retired. Nothing was retired.");
+                }
             }
 
             var held = new HashSet<Guid>();

@@ -28,10 +28,16 @@ public sealed class ImportSsoSealedRingCommand : StoreCommandBase
                 return;
             }
 
-            var header = store.InstallRing(SealedRing, out bool installed);
+            var header = store.InstallRing(SealedRing, out bool installed, out var vault);
             WriteVerbose(installed
                 ? $"Installed ring generation {header.Generation} (digest {header.DigestHex}) in '{store.Path}'."
                 : $"The store '{store.Path}' holds ring generation {header.Generation} already; nothing was installed.");
+            if (installed)
+            {
+                using var state = store.Read();
+                RingText.ReportVault(this, vault, state.Current!.Id);
+            }
+
             WriteObject(EnvironmentOutput.SyncResult(store, installed));
         },
         terminating: false);
