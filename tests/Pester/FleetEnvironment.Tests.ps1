@@ -171,6 +171,9 @@ Describe 'An environment: a master and its replicas, over SSH remoting' -Skip:$F
         $again = @(Sync-SsoEnvironment -MasterSession $master -Session $replicas)
         $again.Count | Should -Be 3
         $again.Installed | Should -Be @($false, $false, $false)
+        # They come back from the replicas deserialized, and read with the module's view here, plus the host's name.
+        $again[0].PSObject.TypeNames[0] | Should -Be 'Deserialized.SsoSecret.SsoRingSyncResult'
+        (@($again | Out-String -Stream -Width 250 | Where-Object { $_.Trim() })[0] -replace '\s+', ' ').Trim() | Should -Be 'ComputerName Installed Generation RingDigest ActiveSecretId StagedSecretId PSComputerName'
     }
 
     It 'opens on every replica a value protected on the master, and on the master a value protected on each replica (guide: environment-values)' {

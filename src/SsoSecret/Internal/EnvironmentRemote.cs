@@ -59,6 +59,16 @@ internal static class EnvironmentRemote
             throw FromHost(host, shell.Streams.Error[0], null);
         }
 
+        // As Invoke-Command marks what comes back: the host's name, shown by the formatter beside the module's view.
+        foreach (var item in output)
+        {
+            if (item.Properties["PSComputerName"] is null)
+            {
+                item.Properties.Add(new PSNoteProperty("PSComputerName", host));
+                item.Properties.Add(new PSNoteProperty("PSShowComputerName", true));
+            }
+        }
+
         return output;
     }
 
