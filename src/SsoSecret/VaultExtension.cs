@@ -43,7 +43,9 @@ public static class VaultExtension
     public static void SetSecret(PSCmdlet cmdlet, string name, object? secret, Hashtable? parameters, Hashtable? metadata) => Run(cmdlet, () =>
     {
         var store = Store(cmdlet, parameters);
-        var meta = metadata is null ? null : Metadata(metadata, name);
+        // No metadata (SecretManagement passes none, or an empty table, when Set-Secret is given no -Metadata) keeps an
+        // entry's metadata; Set-SecretInfo replaces it, an empty table included.
+        var meta = metadata is null || metadata.Count == 0 ? null : Metadata(metadata, name);
         byte[] plaintext = ToBytes(secret, name, out var type);
         try
         {

@@ -200,6 +200,24 @@ foreach (`$name in 'app/text', 'app/secure', 'app/credential', 'app/bytes', 'app
         $Registered.Result.Test | Should -BeTrue
     }
 
+    It 'keeps an entry''s metadata when its value is set again without any, and Set-SecretInfo replaces it' -Skip:([bool]$NoEngine) {
+        $run = Invoke-VaultPwsh @"
+Set-Secret -Vault Sso -Name 'app/meta' -Secret 'first' -Metadata @{ owner = 'ops' }
+Set-Secret -Vault Sso -Name 'app/meta' -Secret 'second'
+`$kept = (Get-SecretInfo -Vault Sso -Name 'app/meta').Metadata
+Set-SecretInfo -Vault Sso -Name 'app/meta' -Metadata @{ owner = 'billing'; tier = 1 }
+`$replaced = (Get-SecretInfo -Vault Sso -Name 'app/meta').Metadata
+Set-SecretInfo -Vault Sso -Name 'app/meta' -Metadata @{}
+`$cleared = (Get-SecretInfo -Vault Sso -Name 'app/meta').Metadata
+[ordered]@{ Kept = `$kept; Replaced = `$replaced; Cleared = `$cleared.Count; Value = Get-Secret -Vault Sso -Name 'app/meta' -AsPlainText } | ConvertTo-Json -Compress
+"@
+        $run.Result.Kept.owner | Should -Be 'ops'
+        $run.Result.Replaced.owner | Should -Be 'billing'
+        $run.Result.Replaced.tier | Should -Be 1
+        $run.Result.Cleared | Should -Be 0
+        $run.Result.Value | Should -Be 'second'
+    }
+
     It 'lists names, types and metadata (Get-SecretInfo), with the metadata''s own types' -Skip:([bool]$NoEngine) {
         $info = @($Registered.Result.Info)
         ($info | ForEach-Object { "$($_.Name) $($_.Type) $($_.VaultName)" }) | Should -Be @(
