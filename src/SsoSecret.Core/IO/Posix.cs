@@ -347,11 +347,14 @@ internal static class Posix
         return new SafeFileHandle((IntPtr)descriptor, ownsHandle: true);
     }
 
-    /// <summary>fstatat(2) with AT_SYMLINK_NOFOLLOW: an entry of an open folder, a link not followed. Null when missing.</summary>
-    internal static PosixFileStatus? StatAt(SafeFileHandle folder, string name)
+    /// <summary>
+    /// fstatat(2): an entry of an open folder, a link not followed (AT_SYMLINK_NOFOLLOW) unless
+    /// <paramref name="followLinks"/>. Null when missing (or, followed, a link that leads nowhere).
+    /// </summary>
+    internal static PosixFileStatus? StatAt(SafeFileHandle folder, string name, bool followLinks = false)
     {
         PosixFileStatus status = default;
-        int errno = Use(folder, directory => IsMacOS ? MacStatAt(directory, name, out status) : LinuxStat(directory, name, AtSymlinkNoFollow, out status));
+        int errno = Use(folder, directory => IsMacOS ? MacStatAt(directory, name, followLinks, out status) : LinuxStat(directory, name, followLinks ? 0 : AtSymlinkNoFollow, out status));
         if (errno == 0)
         {
             return status;
@@ -701,13 +704,14 @@ internal static class Posix
         return MacResult(result, buffer, out status);
     }
 
-    private static int MacStatAt(int directory, string name, out PosixFileStatus status)
+    private static int MacStatAt(int directory, string name, bool followLinks, out PosixFileStatus status)
     {
         var buffer = new byte[MacStatSize];
         const int MacAtSymlinkNoFollow = 0x20;
+        int flags = followLinks ? 0 : MacAtSymlinkNoFollow;
         int result = RuntimeInformation.ProcessArchitecture == Architecture.X64
-            ? MacStatAt64(directory, name, buffer, MacAtSymlinkNoFollow)
-            : MacStatAtPlain(directory, name, buffer, MacAtSymlinkNoFollow);
+            ? MacStatAt64(directory, name, buffer, flags)
+            : MacStatAtPlain(directory, name, buffer, flags);
         return MacResult(result, buffer, out status);
     }
 

@@ -22,14 +22,46 @@ internal static class RegularFile
     /// <summary>
     /// Opens <paramref name="path"/> for reading if it is a regular file (a link followed only when
     /// <paramref name="followLinks"/>). <paramref name="status"/> is the file's status when it was opened or refused, or
-    /// the link's own when a link was refused. Unix only.
+    /// the link's own when a link was refused. Unix only. The path's folder is opened once, and the look and the open
+    /// are made relative to that descriptor (fstatat, openat), so the folders on the path are resolved once, not once
+    /// for each call; what decides is the open file's own status, as always.
     /// </summary>
-    internal static Outcome Open(string path, bool followLinks, out SafeFileHandle? handle, out PosixFileStatus status) => Open(
-        path,
-        () => followLinks ? Posix.StatFollow(path) : Posix.StatLink(path),
-        () => Posix.Open(path, Posix.ReadOnly | Posix.NonBlocking | (followLinks ? 0 : Posix.NoFollow)),
-        out handle,
-        out status);
+    internal static Outcome Open(string path, bool followLinks, out SafeFileHandle? handle, out PosixFileStatus status)
+    {
+        // "/srv/x/" names the entry x of /srv, as "/srv/x" does.
+        string trimmed = path.Length > 1 ? path.TrimEnd('/') : path;
+        string name = System.IO.Path.GetFileName(trimmed);
+        string? parent = System.IO.Path.GetDirectoryName(trimmed);
+        OpenFolder folder;
+        try
+        {
+            folder = OpenFolder.Open(string.IsNullOrEmpty(parent) ? "." : parent!);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            handle = null;
+            status = default;
+            return Outcome.Missing;
+        }
+
+        using (folder)
+        {
+            if (name.Length == 0)
+            {
+                // The root itself: a folder, never a regular file.
+                status = Posix.Stat(folder.Handle, path);
+                handle = null;
+                return Outcome.NotRegular;
+            }
+
+            return Open(
+                path,
+                () => Posix.StatAt(folder.Handle, name, followLinks),
+                () => Posix.OpenAt(folder.Handle, name, Posix.ReadOnly | Posix.NonBlocking | (followLinks ? 0 : Posix.NoFollow)),
+                out handle,
+                out status);
+        }
+    }
 
     /// <summary>
     /// The one way a regular file is opened for reading, by a path (<see cref="Open(string, bool, out SafeFileHandle?, out PosixFileStatus)"/>)
