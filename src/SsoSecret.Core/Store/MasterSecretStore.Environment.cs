@@ -168,74 +168,26 @@ internal sealed partial class MasterSecretStore
     /// staged secret (it opens values and protects none) and raises the generation, in one write. A failed write takes
     /// the backup back. Returns the new state; the caller disposes it.
     /// </summary>
-    internal StoreState Stage(Func<StoredSecret, PreparedBackup> sealBackup)
-    {
-        var secret = NewSecret();
-        PreparedBackup prepared;
-        try
+    internal StoreState Stage(Func<StoredSecret, PreparedBackup> sealBackup) => AddNewSecret(
+        sealBackup,
+        state =>
         {
-            prepared = sealBackup(secret);
-        }
-        catch
-        {
-            secret.Dispose();
-            throw;
-        }
-
-        using (prepared)
-        {
-            StoreState? state = null;
-            try
+            RequireMaster(state, "stage a secret");
+            if (state.Staged is { } staged)
             {
-                using var heldLock = Lock();
-                state = Read();
-                RequireMaster(state, "stage a secret");
-                if (state.Staged is { } staged)
-                {
-                    throw new StoreException(
-                        SsoSecretFailure.SecretAlreadyStaged,
-                        Path,
-                        $"The master '{Path}' holds staged secret {staged.Id} already: activate it (Enable-SsoStagedSecret) before staging another. Nothing was changed and no backup was written.");
-                }
-
-                RequireRoom(state, secret.Id, "nothing was changed and no backup was written");
-                var committed = prepared.Commit(keepReplaced: true);
-                state.Staged = secret;
-                secret = null;
-                state.Record(new BackupRecord(prepared.Header.Created, state.Staged.Id, prepared.Path));
-                state.RingChanged();
-                try
-                {
-                    Write(heldLock, state);
-                }
-                catch (StoreException failed)
-                {
-                    throw NotInstalled(failed, committed, prepared.Path);
-                }
-                catch
-                {
-                    try
-                    {
-                        committed.Undo();
-                    }
-                    catch (Exception undo) when (undo is System.IO.IOException || undo is UnauthorizedAccessException)
-                    {
-                    }
-
-                    throw;
-                }
-
-                committed.Keep();
-                return state;
+                throw new StoreException(
+                    SsoSecretFailure.SecretAlreadyStaged,
+                    Path,
+                    $"The master '{Path}' holds staged secret {staged.Id} already: activate it (Enable-SsoStagedSecret) before staging another. Nothing was changed and no backup was written.");
             }
-            catch
-            {
-                secret?.Dispose();
-                state?.Dispose();
-                throw;
-            }
-        }
-    }
+        },
+        (state, secret, record) =>
+        {
+            state.Staged = secret;
+            state.Record(record);
+            state.RingChanged();
+        },
+        (_, _) => { });
 
     /// <summary>
     /// The second phase (Enable-SsoStagedSecret, on a master): under the lock, the staged secret
@@ -347,82 +299,49 @@ internal sealed partial class MasterSecretStore
         return key?.PublicKey;
     }
 
-    private MasterEnvironmentKey? ReadMasterKey()
-    {
-        var data = EnvironmentKeyFile.Read(Path, EnvironmentKeyFile.MasterKeyName);
-        if (data is null)
-        {
-            return null;
-        }
+    private MasterEnvironmentKey? ReadMasterKey() =>
+        ReadKey(EnvironmentKeyFile.MasterKeyName, EnvironmentKeyKind.Master, content => content.ToMasterKey());
 
-        try
-        {
-            using var content = EnvironmentKeyFile.Decode(data, EnvironmentKeyKind.Master);
-            return content.ToMasterKey();
-        }
-        finally
-        {
-            Memory.Zero(data);
-        }
-    }
-
-    private ReplicaHostKey? ReadHostKey()
-    {
-        var data = EnvironmentKeyFile.Read(Path, EnvironmentKeyFile.ReplicaHostKeyName);
-        if (data is null)
-        {
-            return null;
-        }
-
-        try
-        {
-            using var content = EnvironmentKeyFile.Decode(data, EnvironmentKeyKind.ReplicaHost);
-            return content.ToReplicaHostKey();
-        }
-        finally
-        {
-            Memory.Zero(data);
-        }
-    }
+    private ReplicaHostKey? ReadHostKey() =>
+        ReadKey(EnvironmentKeyFile.ReplicaHostKeyName, EnvironmentKeyKind.ReplicaHost, content => content.ToReplicaHostKey());
 
     // Called under the lock, which checked the folder. A key once written is never replaced.
-    private MasterEnvironmentKey ReadOrMakeMasterKey()
+    private MasterEnvironmentKey ReadOrMakeMasterKey() =>
+        ReadMasterKey() ?? MakeKey(MasterEnvironmentKey.Generate(), EnvironmentKeyFile.MasterKeyName, EnvironmentKeyKind.Master, key => EnvironmentKeyFile.Encode(key, DateTimeOffset.UtcNow));
+
+    private ReplicaHostKey ReadOrMakeHostKey() =>
+        ReadHostKey() ?? MakeKey(ReplicaHostKey.Generate(), EnvironmentKeyFile.ReplicaHostKeyName, EnvironmentKeyKind.ReplicaHost, key => EnvironmentKeyFile.Encode(key, DateTimeOffset.UtcNow));
+
+    /// <summary>The key in the store folder's key file <paramref name="name"/> of <paramref name="kind"/>, or null when there is no such file.</summary>
+    private T? ReadKey<T>(string name, EnvironmentKeyKind kind, Func<EnvironmentKeyContent, T> toKey)
+        where T : class
     {
-        if (ReadMasterKey() is { } existing)
+        var data = EnvironmentKeyFile.Read(Path, name);
+        if (data is null)
         {
-            return existing;
+            return null;
         }
 
-        var key = MasterEnvironmentKey.Generate();
-        var content = EnvironmentKeyFile.Encode(key, DateTimeOffset.UtcNow);
         try
         {
-            EnvironmentKeyFile.Write(Path, EnvironmentKeyFile.MasterKeyName, content, EnvironmentKeyKind.Master);
-            return key;
-        }
-        catch
-        {
-            key.Dispose();
-            throw;
+            using var content = EnvironmentKeyFile.Decode(data, kind);
+            return toKey(content);
         }
         finally
         {
-            Memory.Zero(content);
+            Memory.Zero(data);
         }
     }
 
-    private ReplicaHostKey ReadOrMakeHostKey()
+    /// <summary>Writes a key just made to its key file (never over one); disposes it if that fails.</summary>
+    private T MakeKey<T>(T key, string name, EnvironmentKeyKind kind, Func<T, byte[]> encode)
+        where T : IDisposable
     {
-        if (ReadHostKey() is { } existing)
-        {
-            return existing;
-        }
-
-        var key = ReplicaHostKey.Generate();
-        var content = EnvironmentKeyFile.Encode(key, DateTimeOffset.UtcNow);
+        byte[]? content = null;
         try
         {
-            EnvironmentKeyFile.Write(Path, EnvironmentKeyFile.ReplicaHostKeyName, content, EnvironmentKeyKind.ReplicaHost);
+            content = encode(key);
+            EnvironmentKeyFile.Write(Path, name, content, kind);
             return key;
         }
         catch
@@ -432,7 +351,10 @@ internal sealed partial class MasterSecretStore
         }
         finally
         {
-            Memory.Zero(content);
+            if (content is not null)
+            {
+                Memory.Zero(content);
+            }
         }
     }
 

@@ -27,7 +27,36 @@ internal sealed partial class MasterSecretStore
     /// </summary>
     internal StoreState Generate(Guid? expectedCurrent, Func<StoredSecret, PreparedBackup> sealBackup, out VaultRewrap vault)
     {
-        var secret = NewSecret();
+        VaultRewrap? rewrap = null;
+        var state = AddNewSecret(
+            sealBackup,
+            state =>
+            {
+                RefuseOnReplica(state, "generate a secret");
+                CheckUnchanged(state, expectedCurrent, "nothing was changed and no backup was written");
+            },
+            (state, secret, record) => state.Install(secret, record, DateTimeOffset.UtcNow),
+            (heldLock, state) => rewrap = RewrapVaultAfterInstall(heldLock, state));
+        vault = rewrap!;
+        return state;
+    }
+
+    /// <summary>
+    /// A new secret, of <see cref="Generate(Guid?, Func{StoredSecret, PreparedBackup}, out VaultRewrap)"/> and of a
+    /// staged rotation's Stage: generates it and has <paramref name="sealBackup"/> seal its backup before the lock is
+    /// taken (the KDF, seconds). Then, under the lock: <paramref name="check"/> the store as it is now, check the ring's
+    /// room, put the backup at its path (a file it replaces kept aside), <paramref name="add"/> the secret with its
+    /// backup's record, and write the store. If that write fails, the backup's commit is undone: a backup of a secret
+    /// that was never added is never left behind. <paramref name="written"/> runs after the write, still under the lock.
+    /// Returns the new state; the caller disposes it.
+    /// </summary>
+    private StoreState AddNewSecret(
+        Func<StoredSecret, PreparedBackup> sealBackup,
+        Action<StoreState> check,
+        Action<StoreState, StoredSecret, BackupRecord> add,
+        Action<StoreLock, StoreState> written)
+    {
+        StoredSecret? secret = NewSecret();
         PreparedBackup prepared;
         try
         {
@@ -46,13 +75,12 @@ internal sealed partial class MasterSecretStore
             {
                 using var heldLock = Lock();
                 state = Read();
-                RefuseOnReplica(state, "generate a secret");
-                CheckUnchanged(state, expectedCurrent, "nothing was changed and no backup was written");
+                check(state);
                 RequireRoom(state, secret.Id, "nothing was changed and no backup was written");
                 var committed = prepared.Commit(keepReplaced: true);
-                var now = DateTimeOffset.UtcNow;
-                state.Install(secret, new BackupRecord(prepared.Header.Created, secret.Id, prepared.Path), now);
+                var adding = secret;
                 secret = null;
+                add(state, adding, new BackupRecord(prepared.Header.Created, adding.Id, prepared.Path));
                 try
                 {
                     Write(heldLock, state);
@@ -76,7 +104,7 @@ internal sealed partial class MasterSecretStore
                 }
 
                 committed.Keep();
-                vault = RewrapVaultAfterInstall(heldLock, state);
+                written(heldLock, state);
                 return state;
             }
             catch
