@@ -407,6 +407,15 @@ public sealed class SsoEnvironmentInfo
     /// <summary>The ring digest (hex) of the ring the store holds; null when it holds none.</summary>
     public string? RingDigest { get; internal set; }
 
+    /// <summary>
+    /// The vault digest (hex) of the vault the store holds (docs/environment-format.md): a master's vault is sent to its
+    /// replicas with its ring, so an in-sync replica shows the master's.
+    /// </summary>
+    public string? VaultDigest { get; internal set; }
+
+    /// <summary>How many entries the store's vault holds.</summary>
+    public int VaultEntries { get; internal set; }
+
     /// <summary>The active (current) secret's id.</summary>
     public Guid? ActiveSecretId { get; internal set; }
 
@@ -466,6 +475,12 @@ public sealed class SsoRingSyncResult
     /// <summary>The ring digest (hex) the replica now holds.</summary>
     public string RingDigest { get; internal set; } = string.Empty;
 
+    /// <summary>True when the master's vault was installed with the ring (it differed from the replica's).</summary>
+    public bool VaultInstalled { get; internal set; }
+
+    /// <summary>The vault digest (hex) the replica now holds.</summary>
+    public string? VaultDigest { get; internal set; }
+
     /// <summary>The active secret's id.</summary>
     public Guid? ActiveSecretId { get; internal set; }
 
@@ -484,7 +499,7 @@ public sealed class SsoEnvironmentHealth
 
     /// <summary>
     /// Master; InSync (the master's generation and digest); Stale (its ring lacks the master's active secret: activated
-    /// past it with -Force, or never synced since); Behind (an older generation, or no ring yet); Forked (the
+    /// past it with -Force, or never synced since); Behind (an older generation, no ring yet, or the master's ring without its vault); Forked (the
     /// master's generation with other content); OtherEnvironment (pinned to another master); NotJoined; Unreachable.
     /// </summary>
     public string Status { get; internal set; } = "Unreachable";
@@ -497,6 +512,9 @@ public sealed class SsoEnvironmentHealth
 
     /// <summary>The ring digest (hex) the host holds.</summary>
     public string? RingDigest { get; internal set; }
+
+    /// <summary>The vault digest (hex) the host holds.</summary>
+    public string? VaultDigest { get; internal set; }
 
     /// <summary>The active secret's id.</summary>
     public Guid? ActiveSecretId { get; internal set; }

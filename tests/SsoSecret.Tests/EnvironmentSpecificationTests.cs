@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text.RegularExpressions;
 using SsoSecret.Codec;
 using SsoSecret.Crypto;
+using SsoSecret.Vault;
 using Xunit;
 
 namespace SsoSecret.Tests;
@@ -23,6 +24,11 @@ public sealed class EnvironmentSpecificationTests
 
     private static SpecVector Vector1 => ReadVectors()["Vector 1 (a ring of four secrets)"];
 
+    private static SpecVector Vector2 => ReadVectors()["Vector 2 (version 2: vector 1's ring with a vault)"];
+
+    /// <summary>Vector 2's vault: docs/vault-format.md's test vector, its file.</summary>
+    private static byte[] VectorVault() => Hex.Decode(VaultFormatSpecificationTests.Page.Read().FileHex);
+
     public static IEnumerable<object[]> NegativeVectors() =>
         ReadVectors().Keys.Where(k => k.StartsWith("Negative vector", StringComparison.Ordinal)).Select(k => new object[] { k });
 
@@ -31,8 +37,9 @@ public sealed class EnvironmentSpecificationTests
     {
         var names = ReadVectors().Keys.ToList();
         Assert.Contains("Vector 1 (a ring of four secrets)", names);
+        Assert.Contains("Vector 2 (version 2: vector 1's ring with a vault)", names);
         Assert.Equal(2, names.Count(n => n.StartsWith("Key file vector", StringComparison.Ordinal)));
-        Assert.Equal(11, names.Count(n => n.StartsWith("Negative vector", StringComparison.Ordinal)));
+        Assert.Equal(12, names.Count(n => n.StartsWith("Negative vector", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -68,7 +75,7 @@ public sealed class EnvironmentSpecificationTests
         var fileKey = Hex.Decode(v["file key"]);
         Assert.Equal(v["wrapped file key"], Hex.Encode(Primitives.ChaChaSeal(wrapKey, new byte[12], Array.Empty<byte>(), fileKey)));
 
-        var file = SealedRing.Seal(ring, long.Parse(v["generation"]), Created(v["created"]), master, host.PublicKey, fileKey, ephemeral);
+        var file = SealedRing.Seal(ring, null, long.Parse(v["generation"]), Created(v["created"]), master, host.PublicKey, fileKey, ephemeral);
         Assert.Equal(Vector1.FileHex, Hex.Encode(file));
         var (key, nonce) = SealedRing.DeriveKeys(fileKey, file);
         Assert.Equal(v["aead key"], Hex.Encode(key));
@@ -84,6 +91,51 @@ public sealed class EnvironmentSpecificationTests
         Assert.Equal(v["ring digest"], opened.Header.DigestHex);
         Assert.Equal(v["body"], Hex.Encode(EnvironmentRing.EncodeUnchecked(opened.Ring.Secrets)));
         Assert.Equal(7, SealedRing.Verify(file, master.Identity, host.PublicKey).Generation);
+    }
+
+    [Fact]
+    public void TheCodeWritesTheDocumentedVersion2SealedRing()
+    {
+        var v = Vector1.Fields;
+        var w = Vector2.Fields;
+        var vault = VectorVault();
+        Assert.Equal(int.Parse(w["V"]), vault.Length);
+        Assert.Equal(w["vault digest"], Hex.Encode(SealedRing.VaultDigest(vault)));
+        var empty = VaultFile.Serialize(Array.Empty<VaultEntry>(), "empty");
+        Assert.Equal(w["empty vault"], Hex.Encode(empty));
+        Assert.Equal(SsoSecret.Crypto.Primitives.Sha256(empty, 0, 13), Memory.Slice(empty, 13, 32));
+
+        using var master = new MasterEnvironmentKey(Guid.Parse(v["environment id"]), Hex.Decode(v["master private key"]));
+        using var host = new ReplicaHostKey(Hex.Decode(v["replica private key"]));
+        using var ring = RingOf(v);
+        var ephemeral = Hex.Decode(v["ephemeral private key"]);
+        var shared = Primitives.X25519(ephemeral, host.PublicKey.Bytes)!;
+        var wrapKey = SealedRing.WrapKey(shared, Primitives.X25519PublicKey(ephemeral), host.PublicKey.Bytes, version: 2);
+        Assert.Equal(w["wrap key"], Hex.Encode(wrapKey));
+        var fileKey = Hex.Decode(v["file key"]);
+        Assert.Equal(w["wrapped file key"], Hex.Encode(Primitives.ChaChaSeal(wrapKey, new byte[12], Array.Empty<byte>(), fileKey)));
+
+        var file = SealedRing.Seal(ring, vault, long.Parse(w["generation"]), Created(v["created"]), master, host.PublicKey, fileKey, ephemeral);
+        Assert.Equal(Vector2.FileHex, Hex.Encode(file));
+        var (key, nonce) = SealedRing.DeriveKeys(fileKey, file);
+        Assert.Equal(w["aead key"], Hex.Encode(key));
+        Assert.Equal(w["aead nonce"], Hex.Encode(nonce));
+        var header = SealedRing.ReadHeader(file);
+        Assert.Equal(2, header.Version);
+        Assert.Equal(w["signature"], Hex.Encode(Memory.Slice(file, SealedRing.SignatureOffset(header), Primitives.Ed25519SignatureLength)));
+
+        // The documented bytes open to the documented ring and vault; held as they are, nothing is installed; held with
+        // another vault at the same generation, the vault is installed again and it is no fork.
+        using var opened = SealedRing.Open(file, host, master.Identity, null);
+        Assert.Equal(v["body"], Hex.Encode(EnvironmentRing.EncodeUnchecked(opened.Ring.Secrets)));
+        Assert.Equal(vault, opened.Vault);
+        Assert.False(opened.SameAsHeld || opened.VaultSameAsHeld);
+        using var same = SealedRing.Open(file, host, master.Identity, new HeldRing(8, Hex.Decode(v["ring digest"]), Hex.Decode(w["vault digest"])));
+        Assert.True(same.SameAsHeld && same.VaultSameAsHeld);
+        using var otherVault = SealedRing.Open(file, host, master.Identity, new HeldRing(8, Hex.Decode(v["ring digest"]), SealedRing.VaultDigest(empty)));
+        Assert.True(otherVault.SameAsHeld);
+        Assert.False(otherVault.VaultSameAsHeld);
+        Assert.Equal(8, SealedRing.Verify(file, master.Identity, host.PublicKey).Generation);
     }
 
     [Fact]
@@ -160,6 +212,15 @@ public sealed class EnvironmentSpecificationTests
         HeldRing? held = n.TryGetValue("held generation", out var heldGeneration) ? new HeldRing(long.Parse(heldGeneration), Hex.Decode(n["held digest"])) : null;
 
         var file = Hex.Decode(Vector1.FileHex);
+        if (n.TryGetValue("vault flipped byte", out var vaultFlipped))
+        {
+            using var master = new MasterEnvironmentKey(Guid.Parse(v["environment id"]), Hex.Decode(v["master private key"]));
+            var vault = VectorVault();
+            vault[int.Parse(vaultFlipped)] ^= 0x01;
+            file = SealedRing.SealBody(Hex.Decode(v["body"]), vault, long.Parse(Vector2.Fields["generation"]), Created(v["created"]), master, host.PublicKey, Hex.Decode(v["file key"]), Hex.Decode(v["ephemeral private key"]));
+            Assert.Equal(ReadVectors()[name].FileHex, Hex.Encode(file));
+        }
+
         if (n.TryGetValue("flipped byte", out var flipped))
         {
             file[int.Parse(flipped)] ^= 0x01;
@@ -176,7 +237,7 @@ public sealed class EnvironmentSpecificationTests
         {
             using var master = new MasterEnvironmentKey(Guid.Parse(v["environment id"]), Hex.Decode(v["master private key"]));
             using var publicOnly = new ReplicaHostKey(Hex.Decode(v["replica private key"]));
-            file = SealedRing.SealBody(Hex.Decode(body), long.Parse(v["generation"]), Created(v["created"]), master, publicOnly.PublicKey, Hex.Decode(v["file key"]), Hex.Decode(v["ephemeral private key"]));
+            file = SealedRing.SealBody(Hex.Decode(body), null, long.Parse(v["generation"]), Created(v["created"]), master, publicOnly.PublicKey, Hex.Decode(v["file key"]), Hex.Decode(v["ephemeral private key"]));
             Assert.Equal(ReadVectors()[name].FileHex, Hex.Encode(file));
         }
 
@@ -199,10 +260,37 @@ public sealed class EnvironmentSpecificationTests
         Assert.Equal(SealedRing.BodyLengthOffset, rows["L"]);
         Assert.Equal(SealedRing.StanzaOffset, rows["stanza"]);
         Assert.Equal(SealedRing.SealedBodyOffset, rows["sealed body"]);
+        Assert.Equal(SealedRing.StanzaOffset, SealedRingLayout.V1.StanzaOffset);
+        Assert.Equal(SealedRing.SealedBodyOffset, SealedRingLayout.V1.SealedBodyOffset);
+        var v1 = SealedRingLayout.V1;
         string text = File.ReadAllText(SpecPath);
-        Assert.Contains($"exactly `{SealedRing.FixedOverhead} + L`: {SealedRing.MinLength} to {SealedRing.MaxLength} bytes", text);
-        Assert.Contains($"It reads at most {SealedRing.MaxLength + 1} bytes", text);
+        Assert.Contains($"exactly `{v1.FixedOverhead} + L`: {v1.MinLength} to {v1.MaxLength} bytes", text);
+        Assert.Contains($"reads at most {SealedRing.MaxLength + 1} bytes", text.Replace("\n", " "));
         Assert.Contains($"{EnvironmentRing.MinBodyLength} to {EnvironmentRing.MaxBodyLength} bytes", text);
+    }
+
+    [Fact]
+    public void TheVersion2TableIsTheCodes()
+    {
+        var rows = TableRows("## The sealed ring, version 2: the ring and the master's vault");
+        var v2 = SealedRingLayout.V2;
+        Assert.Equal(0, rows["magic"]);
+        Assert.Equal(SealedRing.VersionOffset, rows["version"]);
+        Assert.Equal(SealedRing.FlagsOffset, rows["flags"]);
+        Assert.Equal(SealedRing.EnvironmentIdOffset, rows["environment id"]);
+        Assert.Equal(SealedRing.GenerationOffset, rows["generation"]);
+        Assert.Equal(SealedRing.CreatedOffset, rows["created"]);
+        Assert.Equal(SealedRing.MasterKeyOffset, rows["master public key"]);
+        Assert.Equal(SealedRing.DigestOffset, rows["ring digest"]);
+        Assert.Equal(SealedRing.BodyLengthOffset, rows["L"]);
+        Assert.Equal(SealedRing.VaultDigestOffset, rows["vault digest"]);
+        Assert.Equal(SealedRing.VaultLengthOffset, rows["V"]);
+        Assert.Equal(v2.StanzaOffset, rows["stanza"]);
+        Assert.Equal(v2.SealedBodyOffset, rows["sealed payload"]);
+        string text = File.ReadAllText(SpecPath);
+        Assert.Contains($"exactly `{v2.FixedOverhead} + L + V`: {v2.MinLength} to {v2.MaxLength} bytes", text);
+        Assert.Contains($"45 to {SealedRing.MaxVaultLength}", text);
+        Assert.Equal(SealedRing.MinVaultLength, VaultFile.Serialize(Array.Empty<VaultEntry>(), "empty").Length);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using System.Linq;
 using SsoSecret.Codec;
 using SsoSecret.Crypto;
 using SsoSecret.IO;
+using SsoSecret.Vault;
 using Xunit;
 using UnixFileMode = SsoSecret.IO.UnixFileMode;
 
@@ -45,7 +46,8 @@ public sealed class EnvironmentTests : IDisposable
         Secret(RingSecretState.Earlier, length: 16, replaced: 1764547200000),
     });
 
-    private byte[] Seal(EnvironmentRing ring, long generation = 5) => SealedRing.Seal(ring, generation, s_now, _master, _replica.PublicKey);
+    // Version 1 (the ring alone) unless a vault is given; the store always seals version 2.
+    private byte[] Seal(EnvironmentRing ring, long generation = 5, byte[]? vault = null) => SealedRing.Seal(ring, vault, generation, s_now, _master, _replica.PublicKey);
 
     private OpenedRing Open(byte[] file, HeldRing? held = null, ReplicaHostKey? host = null, MasterIdentity? pin = null) =>
         SealedRing.Open(file, host ?? _replica, pin ?? _master.Identity, held);
@@ -89,7 +91,7 @@ public sealed class EnvironmentTests : IDisposable
     {
         using var smallest = new EnvironmentRing(new[] { Secret(RingSecretState.Active, length: 16) });
         var small = Seal(smallest);
-        Assert.Equal(SealedRing.MinLength, small.Length);
+        Assert.Equal(SealedRingLayout.V1.MinLength, small.Length);
         using (var opened = Open(small))
         {
             Assert.Null(opened.Ring.Staged);
@@ -103,7 +105,7 @@ public sealed class EnvironmentTests : IDisposable
 
         using var largest = new EnvironmentRing(secrets);
         var large = Seal(largest);
-        Assert.Equal(SealedRing.MaxLength - 8, large.Length); // the active secret has no replaced time
+        Assert.Equal(SealedRingLayout.V1.MaxLength - 8, large.Length); // the active secret has no replaced time
         using var openedLarge = Open(large);
         Assert.Equal(32, openedLarge.Ring.Secrets.Count);
     }
@@ -162,7 +164,7 @@ public sealed class EnvironmentTests : IDisposable
 
         // A ring the master wrote wrongly is refused after replay and fork.
         var bad = EnvironmentRing.EncodeUnchecked(new[] { Secret(RingSecretState.Earlier) });
-        var badFile = SealedRing.SealBody(bad, 5, s_now, _master, _replica.PublicKey);
+        var badFile = SealedRing.SealBody(bad, null, 5, s_now, _master, _replica.PublicKey);
         var badDigest = SealedRing.ReadHeader(badFile).Digest;
         Assert.Equal(SsoSecretFailure.StaleRing, FailureOf(() => Open(badFile, new HeldRing(6, badDigest))));
         Assert.Equal(SsoSecretFailure.ForkedRing, FailureOf(() => Open(badFile, new HeldRing(5, digest))));
@@ -185,7 +187,7 @@ public sealed class EnvironmentTests : IDisposable
         // 1. Sealing its own ring to the replica's line (X25519 alone would allow this), signed with its own key.
         using var relayKey = MasterEnvironmentKey.Generate(_master.EnvironmentId);
         using var chosen = FourSecrets(); // secrets it knows, in a ring of the genuine one's shape and length
-        var own = SealedRing.Seal(chosen, 6, s_now, relayKey, replicaLine);
+        var own = SealedRing.Seal(chosen, null, 6, s_now, relayKey, replicaLine);
         Assert.Equal(SsoSecretFailure.UnknownMaster, FailureOf(() => Open(own, pin: pin)));
 
         // 2. The same, with the master's public key written over its own in the header.
@@ -275,6 +277,77 @@ public sealed class EnvironmentTests : IDisposable
         Assert.True(signature < file.Length - 32);
     }
 
+    /// <summary>Version 2 (with a vault): the same, for its own layout; the vault digest and length have theirs.</summary>
+    [Fact]
+    public void AFlippedByteOfAVersion2RingWithTheChecksumRecomputedIsRefusedByTheCheckOfItsField()
+    {
+        using var ring = FourSecrets();
+        var vault = VaultFile.Serialize(Array.Empty<VaultEntry>(), "empty");
+        var file = Seal(ring, vault: vault);
+        int stanza = SealedRingLayout.V2.StanzaOffset;
+        for (int i = 0; i < file.Length - 32; i++)
+        {
+            var changed = (byte[])file.Clone();
+            changed[i] ^= 0x80;
+            Rechecksum(changed);
+            SsoSecretFailure expected = i switch
+            {
+                < 8 => SsoSecretFailure.DamagedSealedRing,                                   // magic
+                < 10 => SsoSecretFailure.UnsupportedVersion,                                 // version
+                < 12 => SsoSecretFailure.DamagedSealedRing,                                  // flags
+                < 28 => SsoSecretFailure.UnknownMaster,                                      // environment id
+                SealedRing.GenerationOffset => SsoSecretFailure.DamagedSealedRing,           // generation's top bit
+                < 36 => SsoSecretFailure.TamperedSealedRing,                                 // generation
+                < 40 => SsoSecretFailure.DamagedSealedRing,                                  // created: past 9999
+                < 44 => SsoSecretFailure.TamperedSealedRing,                                 // created
+                < 76 => SsoSecretFailure.UnknownMaster,                                      // master public key
+                < 108 => SsoSecretFailure.TamperedSealedRing,                                // ring digest
+                < 110 => SsoSecretFailure.DamagedSealedRing,                                 // L
+                < 142 => SsoSecretFailure.TamperedSealedRing,                                // vault digest
+                < 146 => SsoSecretFailure.DamagedSealedRing,                                 // V: out of bounds, or the length no longer adds up
+                _ when i == stanza => SsoSecretFailure.UnsupportedVersion,                   // stanza type
+                _ when i < stanza + 17 => SsoSecretFailure.WrongReplica,                     // replica fingerprint
+                _ => SsoSecretFailure.TamperedSealedRing,                                    // ephemeral, wrapped key, payload, signature
+            };
+            Assert.True(expected == FailureOf(() => Open(changed)), $"byte {i}: expected {expected}");
+        }
+
+        // Whole, it opens to the ring and the vault; a version 1 ring's version field set to 2 is refused on its length.
+        using (var opened = Open(file))
+        {
+            Assert.Equal(vault, opened.Vault);
+        }
+
+        var v1 = Seal(ring);
+        BigEndian.WriteUInt16(v1, SealedRing.VersionOffset, 2);
+        Rechecksum(v1);
+        Assert.Equal(SsoSecretFailure.DamagedSealedRing, FailureOf(() => Open(v1)));
+    }
+
+    [Fact]
+    public void AVersion2RingOnlyInstallsItsVaultWhenTheReplicaHoldsAnother()
+    {
+        using var ring = FourSecrets();
+        var vault = VaultFile.Serialize(Array.Empty<VaultEntry>(), "empty");
+        var file = Seal(ring, 6, vault);
+        var header = SealedRing.ReadHeader(file);
+        using (var newer = Open(file, new HeldRing(5, new byte[32], header.VaultDigest)))
+        {
+            Assert.False(newer.SameAsHeld);
+            Assert.True(newer.VaultSameAsHeld);
+        }
+
+        using (var lost = Open(file, new HeldRing(6, header.Digest, new byte[32])))
+        {
+            Assert.True(lost.SameAsHeld);
+            Assert.False(lost.VaultSameAsHeld);
+        }
+
+        // The replay and fork checks come first, whatever the vault.
+        Assert.Equal(SsoSecretFailure.StaleRing, FailureOf(() => Open(file, new HeldRing(7, header.Digest, header.VaultDigest))));
+        Assert.Equal(SsoSecretFailure.ForkedRing, FailureOf(() => Open(file, new HeldRing(6, new byte[32], header.VaultDigest))));
+    }
+
     [Fact]
     public void BoundsAreRefusedBeforeAnythingIsAllocated()
     {
@@ -294,13 +367,13 @@ public sealed class EnvironmentTests : IDisposable
 
         // A ring of 33 secrets, or a secret longer than 1024 bytes, sealed by a faulty master: InvalidRing.
         var thirtyThree = EnvironmentRing.EncodeUnchecked(Enumerable.Range(0, 33).Select(i => Secret(i == 0 ? RingSecretState.Active : RingSecretState.Earlier, length: 16, replaced: 1000 - i)).ToArray());
-        Assert.Equal(SsoSecretFailure.InvalidRing, FailureOf(() => Open(SealedRing.SealBody(thirtyThree, 5, s_now, _master, _replica.PublicKey))));
+        Assert.Equal(SsoSecretFailure.InvalidRing, FailureOf(() => Open(SealedRing.SealBody(thirtyThree, null, 5, s_now, _master, _replica.PublicKey))));
         var body = EnvironmentRing.EncodeUnchecked(new[] { Secret(RingSecretState.Active, length: 64) });
         BigEndian.WriteUInt16(body, 1 + 16 + 1 + 8, 1025);
-        Assert.Equal(SsoSecretFailure.InvalidRing, FailureOf(() => Open(SealedRing.SealBody(body, 5, s_now, _master, _replica.PublicKey))));
+        Assert.Equal(SsoSecretFailure.InvalidRing, FailureOf(() => Open(SealedRing.SealBody(body, null, 5, s_now, _master, _replica.PublicKey))));
 
         // The largest input a replica reads costs a bounded amount of memory to refuse.
-        var largest = new byte[SealedRing.MaxLength];
+        var largest = new byte[SealedRingLayout.V1.MaxLength];
         Buffer.BlockCopy(file, 0, largest, 0, SealedRing.SealedBodyOffset);
         BigEndian.WriteUInt16(largest, SealedRing.BodyLengthOffset, EnvironmentRing.MaxBodyLength);
         Rechecksum(largest);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
@@ -12,8 +13,9 @@ namespace SsoSecret.Tests;
 
 /// <summary>
 /// The store in an environment (docs/store-format.md, version 3) through MasterSecretStore's transactions: a master's
-/// generation goes up with every change of its ring and never with anything else; a replica joins empty, installs only
-/// rings its pinned master sealed to it, never an older one, and refuses to generate, restore or retire a secret; the
+/// generation goes up with every change of its ring or its vault and never with anything else; a replica joins empty,
+/// installs only rings its pinned master sealed to it (with the master's vault), never an older one, and refuses to
+/// generate, restore or retire a secret or to change its vault; the
 /// key files are born owner-only in the store folder; values protected on either side open on the other.
 /// </summary>
 public sealed class StoreEnvironmentTests : IDisposable
@@ -205,15 +207,30 @@ public sealed class StoreEnvironmentTests : IDisposable
     }
 
     [Fact]
-    public void AStagedSecretIsNeverRetiredAndAReplicasVaultMovesToItsCurrentSecretAtEachInstall()
+    public void AStagedSecretIsNeverRetiredAndTheMastersVaultReachesItsReplicaWithEachRing()
     {
         var master = Store("master");
         Generate(master, "1.bak");
         var identity = master.MakeMaster(out _);
         var replica = Store("replica");
         var hostKey = replica.Join(identity, out _);
-        replica.InstallRing(master.SealRing(hostKey, out _), out _);
-        replica.SetVaultEntry("db", VaultSecretType.String, Encoding.UTF8.GetBytes("replica's own"), null);
+
+        // A vault change on the master raises its generation; the ring brings the vault to the replica.
+        long before = Generation(master);
+        master.SetVaultEntry("db", VaultSecretType.String, Encoding.UTF8.GetBytes("the master's"), null);
+        Assert.Equal(before + 1, Generation(master));
+        var firstRing = master.SealRing(hostKey, out _);
+        replica.InstallRing(firstRing, out bool installed, out bool vaultInstalled);
+        Assert.True(installed && vaultInstalled);
+        Assert.Equal("the master's", Encoding.UTF8.GetString(replica.OpenVaultEntry("db", out _)!));
+        Assert.Equal(master.VaultDigestHex(out _), replica.VaultDigestHex(out int entries));
+        Assert.Equal(1, entries);
+
+        // The replica's vault is the master's: changed nowhere else.
+        Assert.Equal(SsoSecretFailure.StoreIsReplica, Assert.Throws<StoreException>(() => replica.SetVaultEntry("own", VaultSecretType.String, Encoding.UTF8.GetBytes("x"), null)).Failure);
+        Assert.Equal(SsoSecretFailure.StoreIsReplica, Assert.Throws<StoreException>(() => replica.RemoveVaultEntry("db")).Failure);
+        Assert.Equal(SsoSecretFailure.StoreIsReplica, Assert.Throws<StoreException>(() => replica.SetVaultMetadata("db", Array.Empty<KeyValuePair<string, VaultMetadataValue>>())).Failure);
+
         Guid first;
         using (var r = replica.Read())
         {
@@ -227,18 +244,61 @@ public sealed class StoreEnvironmentTests : IDisposable
         }
 
         Assert.Equal(SsoSecretFailure.EnvironmentRoleConflict, Assert.Throws<StoreException>(() => master.Retire(new[] { staged }, out _)).Failure);
-        replica.InstallRing(master.SealRing(hostKey, out _), out _, out var whileStaged);
-        Assert.Equal(0, whileStaged.Moved);
-        master.Activate(staged, out _).Dispose();
-        replica.InstallRing(master.SealRing(hostKey, out _), out _, out var activated);
-        Assert.Equal(1, activated.Moved);
-        Assert.Equal(staged, replica.VaultCounts(replica.ReadVault()).Single(c => c.Value == 1).Key);
+        replica.InstallRing(master.SealRing(hostKey, out _), out installed, out vaultInstalled);
+        Assert.True(installed);
+        Assert.False(vaultInstalled);    // staging changed the ring, not the vault
 
-        // The master retires the first secret; the replica's entry, moved already, still opens after the next install.
+        // Activation moves the master's entries to the new secret, a vault change: the replica gets the moved vault.
+        master.Activate(staged, out var moved).Dispose();
+        Assert.Equal(1, moved.Moved);
+        replica.InstallRing(master.SealRing(hostKey, out _), out _, out vaultInstalled);
+        Assert.True(vaultInstalled);
+        Assert.Equal(staged, replica.VaultCounts(replica.ReadVault()).Single().Key);
+
+        // The master retires the first secret; the entry, moved already, still opens on the replica after the next install.
         master.Retire(new[] { first }, out var after).Count.Equals(1);
         after.Dispose();
         replica.InstallRing(master.SealRing(hostKey, out _), out _);
-        Assert.Equal("replica's own", Encoding.UTF8.GetString(replica.OpenVaultEntry("db", out _)!));
+        Assert.Equal("the master's", Encoding.UTF8.GetString(replica.OpenVaultEntry("db", out _)!));
+
+        // An older ring, and the older vault in it, is a replay.
+        Assert.Equal(SsoSecretFailure.StaleRing, Assert.Throws<EnvironmentException>(() => replica.InstallRing(firstRing, out _)).Failure);
+
+        // The replica's copy lost: the same generation brings the master's vault again, and it is no fork.
+        File.Delete(replica.VaultPath);
+        Assert.Null(replica.OpenVaultEntry("db", out _));
+        replica.InstallRing(master.SealRing(hostKey, out _), out installed, out vaultInstalled);
+        Assert.False(installed);
+        Assert.True(vaultInstalled);
+        Assert.Equal("the master's", Encoding.UTF8.GetString(replica.OpenVaultEntry("db", out _)!));
+    }
+
+    [Fact]
+    public void AStoreWithVaultEntriesOfItsOwnIsNotJoinedAndADamagedMasterVaultIsSentToNoReplica()
+    {
+        var master = Store("master");
+        Generate(master, "1.bak");
+        var identity = master.MakeMaster(out _);
+        var replica = Store("replica");
+        var hostKey = replica.Join(identity, out _);
+
+        // A store whose vault holds entries (under secrets it no longer holds, say) would lose them at the first sync.
+        var other = Store("other");
+        Generate(other, "other.bak");
+        other.SetVaultEntry("mine", VaultSecretType.String, Encoding.UTF8.GetBytes("mine"), null);
+        File.Delete(other.FilePath);
+        var conflict = Assert.Throws<StoreException>(() => other.Join(identity, out _));
+        Assert.Equal(SsoSecretFailure.EnvironmentRoleConflict, conflict.Failure);
+        Assert.Contains("1 vault entry of its own", conflict.Message);
+
+        // The master's vault damaged: nothing is sealed, and the failure says to repair it.
+        master.SetVaultEntry("db", VaultSecretType.String, Encoding.UTF8.GetBytes("v"), null);
+        var data = File.ReadAllBytes(master.VaultPath);
+        data[20] ^= 0x01;
+        File.WriteAllBytes(master.VaultPath, data);
+        var refused = Assert.Throws<VaultException>(() => master.SealRing(hostKey, out _));
+        Assert.Equal(SsoSecretFailure.VaultDamaged, refused.Failure);
+        Assert.Contains("Repair-SsoVault", refused.RecommendedAction);
     }
 
     [Fact]

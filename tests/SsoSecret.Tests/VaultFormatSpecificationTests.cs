@@ -229,7 +229,7 @@ public sealed class VaultFormatSpecificationTests
     private static byte[] Sealed(List<byte> body) => body.Concat(System.Security.Cryptography.SHA256.HashData(body.ToArray())).ToArray();
 
     /// <summary>The page's vector: its fields as written, and what they make.</summary>
-    private sealed class Page
+    internal sealed class Page
     {
         private readonly List<(string Key, string Value)> _fields;
 

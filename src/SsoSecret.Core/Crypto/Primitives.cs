@@ -70,6 +70,17 @@ internal static class Primitives
         return output;
     }
 
+    /// <summary>SHA-256 of <paramref name="first"/> then <paramref name="second"/>, without a copy of both.</summary>
+    internal static byte[] Sha256(byte[] first, byte[] second)
+    {
+        var digest = new Sha256Digest();
+        digest.BlockUpdate(first, 0, first.Length);
+        digest.BlockUpdate(second, 0, second.Length);
+        var output = new byte[Sha256Length];
+        digest.DoFinal(output, 0);
+        return output;
+    }
+
     internal static byte[] Sha256(byte[] data, int offset, int length)
     {
         var digest = new Sha256Digest();

@@ -2,14 +2,16 @@ using System;
 using System.Text;
 using SsoSecret.Codec;
 using SsoSecret.Crypto;
+using SsoSecret.Vault;
 
 namespace SsoSecret;
 
 /// <summary>What a sealed ring tells without any key: the relaying machine and a health report can show it.</summary>
 internal sealed class SealedRingHeader
 {
-    internal SealedRingHeader(Guid environmentId, long generation, DateTimeOffset created, byte[] masterPublicKey, byte[] digest, byte[] replicaFingerprint, int bodyLength)
+    internal SealedRingHeader(int version, Guid environmentId, long generation, DateTimeOffset created, byte[] masterPublicKey, byte[] digest, byte[] replicaFingerprint, int bodyLength, byte[]? vaultDigest = null, int vaultLength = 0)
     {
+        Version = version;
         EnvironmentId = environmentId;
         Generation = generation;
         Created = created;
@@ -17,7 +19,12 @@ internal sealed class SealedRingHeader
         Digest = digest;
         ReplicaFingerprintBytes = replicaFingerprint;
         BodyLength = bodyLength;
+        VaultDigest = vaultDigest;
+        VaultLength = vaultLength;
     }
+
+    /// <summary>The format version: 1 carries the ring alone, 2 the ring and the master's vault.</summary>
+    internal int Version { get; }
 
     internal Guid EnvironmentId { get; }
 
@@ -39,56 +46,136 @@ internal sealed class SealedRingHeader
     internal string ReplicaFingerprint => EnvironmentFingerprint.Format(ReplicaFingerprintBytes);
 
     internal int BodyLength { get; }
+
+    /// <summary>Version 2: the vault digest (<see cref="SealedRing.VaultDigest"/>); version 1: null.</summary>
+    internal byte[]? VaultDigest { get; }
+
+    internal string? VaultDigestHex => VaultDigest is null ? null : SecretFingerprint.ToHex(VaultDigest);
+
+    /// <summary>Version 2: the vault's length; version 1: 0.</summary>
+    internal int VaultLength { get; }
+
+    /// <summary>The layout of this header's version.</summary>
+    internal SealedRingLayout Layout => SealedRingLayout.Of(Version);
 }
 
 /// <summary>What a replica holds of the last ring it installed: its generation and digest (none: a replica that just joined).</summary>
 internal sealed class HeldRing
 {
-    internal HeldRing(long generation, byte[] digest)
+    internal HeldRing(long generation, byte[] digest, byte[]? vaultDigest = null)
     {
-        if (digest.Length != Primitives.Sha256Length)
+        if (digest.Length != Primitives.Sha256Length || (vaultDigest is not null && vaultDigest.Length != Primitives.Sha256Length))
         {
-            throw new ArgumentException("A ring digest is 32 bytes.", nameof(digest));
+            throw new ArgumentException("A ring digest and a vault digest are 32 bytes.", nameof(digest));
         }
 
         Generation = generation;
         Digest = (byte[])digest.Clone();
+        VaultDigest = (byte[]?)vaultDigest?.Clone();
     }
 
     internal long Generation { get; }
 
     internal byte[] Digest { get; }
+
+    /// <summary>The digest of the vault the replica holds (<see cref="SealedRing.VaultDigest"/>), or null when not known.</summary>
+    internal byte[]? VaultDigest { get; }
 }
 
-/// <summary>A ring a replica accepted: its header, the ring (the caller disposes it) and whether it is the ring the replica holds already.</summary>
+/// <summary>
+/// A ring a replica accepted: its header, the ring (the caller disposes it), the master's vault (version 2) and whether
+/// they are what the replica holds already.
+/// </summary>
 internal sealed class OpenedRing : IDisposable
 {
-    internal OpenedRing(SealedRingHeader header, EnvironmentRing ring, bool sameAsHeld)
+    internal OpenedRing(SealedRingHeader header, EnvironmentRing ring, bool sameAsHeld, byte[]? vault, bool vaultSameAsHeld)
     {
         Header = header;
         Ring = ring;
         SameAsHeld = sameAsHeld;
+        Vault = vault;
+        VaultSameAsHeld = vaultSameAsHeld;
     }
 
     internal SealedRingHeader Header { get; }
 
     internal EnvironmentRing Ring { get; }
 
-    /// <summary>True when the ring is of the generation and the digest the replica holds: nothing to install.</summary>
+    /// <summary>True when the ring is of the generation and the digest the replica holds: no ring to install.</summary>
     internal bool SameAsHeld { get; }
+
+    /// <summary>Version 2: the master's vault file, intact (docs/vault-format.md); version 1: null.</summary>
+    internal byte[]? Vault { get; }
+
+    /// <summary>True when there is no vault to install: version 1, or the vault digest the replica holds.</summary>
+    internal bool VaultSameAsHeld { get; }
 
     public void Dispose() => Ring.Dispose();
 }
 
 /// <summary>
-/// The sealed ring, format version 1 (docs/environment-format.md): the master's key ring with its generation and
-/// environment id, encrypted to one replica's X25519 host key with the version 2 backup's stanza (a label of its own)
-/// and signed, every byte before the signature, with the master's Ed25519 environment key. The replica checks it in the
-/// order the page gives, each refusal with its own failure.
+/// Where the fields of a sealed ring's version are (docs/environment-format.md): version 2 inserts the vault digest and
+/// the vault's length after the ring body's length, so its stanza and everything after it are 36 bytes further on, and
+/// its labels say v2.
+/// </summary>
+internal sealed class SealedRingLayout
+{
+    internal static readonly SealedRingLayout V1 = new(1, 110, 0, "v1");
+    internal static readonly SealedRingLayout V2 = new(2, 146, 4, "v2");
+
+    private SealedRingLayout(int version, int stanzaOffset, int vaultLengthSize, string label)
+    {
+        Version = version;
+        StanzaOffset = stanzaOffset;
+        HasVault = vaultLengthSize > 0;
+        SealedBodyOffset = StanzaOffset + RecipientEnvelope.StanzaLength;
+        FixedOverhead = SealedBodyOffset + Primitives.TagLength + Primitives.Ed25519SignatureLength + Primitives.Sha256Length;
+        MinLength = FixedOverhead + EnvironmentRing.MinBodyLength + (HasVault ? SealedRing.MinVaultLength : 0);
+        MaxLength = FixedOverhead + EnvironmentRing.MaxBodyLength + (HasVault ? SealedRing.MaxVaultLength : 0);
+        WrapLabel = Encoding.ASCII.GetBytes($"SsoSecret sealed ring {label} X25519\0");
+        KeyScheduleLabel = Encoding.ASCII.GetBytes($"SsoSecret sealed ring {label} key schedule\0");
+        SignatureLabel = Encoding.ASCII.GetBytes($"SsoSecret sealed ring {label} signature\0");
+    }
+
+    internal int Version { get; }
+
+    internal bool HasVault { get; }
+
+    /// <summary>Where the stanza starts: the fixed header before it is the key schedule's info.</summary>
+    internal int StanzaOffset { get; }
+
+    /// <summary>Where the sealed payload starts: everything before it is the AEAD's associated data.</summary>
+    internal int SealedBodyOffset { get; }
+
+    /// <summary>Everything but the payload: fixed header, stanza, tag, signature, checksum.</summary>
+    internal int FixedOverhead { get; }
+
+    internal int MinLength { get; }
+
+    internal int MaxLength { get; }
+
+    internal byte[] WrapLabel { get; }
+
+    internal byte[] KeyScheduleLabel { get; }
+
+    internal byte[] SignatureLabel { get; }
+
+    internal static SealedRingLayout Of(int version) => version == 1 ? V1 : V2;
+
+    internal int SignatureOffset(int payloadLength) => SealedBodyOffset + payloadLength + Primitives.TagLength;
+}
+
+/// <summary>
+/// The sealed ring (docs/environment-format.md): the master's key ring with its generation and environment id (and, in
+/// version 2, the master's vault file), encrypted to one replica's X25519 host key with the version 2 backup's stanza
+/// (a label of its own) and signed, every byte before the signature, with the master's Ed25519 environment key. The
+/// replica checks it in the order the page gives, each refusal with its own failure. A master writes version 2;
+/// version 1 (the ring alone) is still read, and written only for its test vectors.
 /// </summary>
 internal static class SealedRing
 {
-    internal const int FormatVersion = 1;
+    /// <summary>The version a master writes.</summary>
+    internal const int FormatVersion = 2;
 
     internal const int VersionOffset = 8;
     internal const int FlagsOffset = 10;
@@ -98,13 +185,23 @@ internal static class SealedRing
     internal const int MasterKeyOffset = 44;
     internal const int DigestOffset = 76;
     internal const int BodyLengthOffset = 108;
+
+    /// <summary>Version 2 only: the vault digest and the vault's length, after the body's length.</summary>
+    internal const int VaultDigestOffset = 110;
+    internal const int VaultLengthOffset = 142;
+
+    /// <summary>The smallest vault file (no entry) and the largest (docs/vault-format.md).</summary>
+    internal const int MinVaultLength = 45;
+    internal const int MaxVaultLength = VaultFile.MaxLength;
+
+    /// <summary>Version 1's stanza and sealed body (version 2's are <see cref="SealedRingLayout.V2"/>'s).</summary>
     internal const int StanzaOffset = 110;
     internal const int SealedBodyOffset = StanzaOffset + RecipientEnvelope.StanzaLength;
 
-    /// <summary>Everything but the body: fixed header, stanza, tag, signature, checksum.</summary>
-    internal const int FixedOverhead = SealedBodyOffset + Primitives.TagLength + Primitives.Ed25519SignatureLength + Primitives.Sha256Length;
-    internal const int MinLength = FixedOverhead + EnvironmentRing.MinBodyLength;
-    internal const int MaxLength = FixedOverhead + EnvironmentRing.MaxBodyLength;
+    /// <summary>The shortest sealed ring of any version (version 1's) and the longest (version 2's): the reader's bounds.</summary>
+    internal static int MinLength => SealedRingLayout.V1.MinLength;
+
+    internal static int MaxLength => SealedRingLayout.V2.MaxLength;
 
     /// <summary>The largest generation: 2^63 - 1, so that it is a signed 64-bit number everywhere.</summary>
     internal const long MaxGeneration = long.MaxValue;
@@ -112,17 +209,21 @@ internal static class SealedRing
     /// <summary><c>\x89SSR\r\n\x1A\n</c>: a backup's magic with R (ring) for O.</summary>
     internal static readonly byte[] Magic = { 0x89, 0x53, 0x53, 0x52, 0x0D, 0x0A, 0x1A, 0x0A };
 
-    private static readonly byte[] s_wrapLabel = Encoding.ASCII.GetBytes("SsoSecret sealed ring v1 X25519\0");
-    private static readonly byte[] s_keyScheduleLabel = Encoding.ASCII.GetBytes("SsoSecret sealed ring v1 key schedule\0");
-    private static readonly byte[] s_signatureLabel = Encoding.ASCII.GetBytes("SsoSecret sealed ring v1 signature\0");
+    private static readonly byte[] s_vaultDigestLabel = Encoding.ASCII.GetBytes("SsoSecret vault v1 digest\0");
+
+    /// <summary>The vault digest: <c>SHA-256("SsoSecret vault v1 digest" || 0x00 || vault file)</c>.</summary>
+    internal static byte[] VaultDigest(byte[] vault) => Primitives.Sha256(s_vaultDigestLabel, vault);
 
     /// <summary>
     /// Seals <paramref name="ring"/> (checked against the ring's rules first: <see cref="SsoSecretFailure.InvalidRing"/>)
-    /// to <paramref name="replica"/>, as generation <paramref name="generation"/> of the master's environment, and signs
-    /// it. The file key and the ephemeral key are fresh unless given (the test vectors give them).
+    /// and the master's vault file <paramref name="vault"/> to <paramref name="replica"/>, as generation
+    /// <paramref name="generation"/> of the master's environment, and signs it: version 2, or version 1 (the ring alone)
+    /// when <paramref name="vault"/> is null, which only the test vectors ask for. The file key and the ephemeral key
+    /// are fresh unless given (the test vectors give them).
     /// </summary>
     internal static byte[] Seal(
         EnvironmentRing ring,
+        byte[]? vault,
         long generation,
         DateTimeOffset created,
         MasterEnvironmentKey master,
@@ -133,7 +234,7 @@ internal static class SealedRing
         var body = ring.Encode();
         try
         {
-            return SealBody(body, generation, created, master, replica, fileKey, ephemeralPrivate);
+            return SealBody(body, vault, generation, created, master, replica, fileKey, ephemeralPrivate);
         }
         finally
         {
@@ -143,10 +244,11 @@ internal static class SealedRing
 
     /// <summary>
     /// Seals body bytes as they are, rules unchecked: what a faulty master would write (the negative vectors and the
-    /// tests of the replica's last check use it; no command does).
+    /// tests of the replica's last checks use it; no command does). A vault is checked for its length only.
     /// </summary>
     internal static byte[] SealBody(
         byte[] body,
+        byte[]? vault,
         long generation,
         DateTimeOffset created,
         MasterEnvironmentKey master,
@@ -154,9 +256,15 @@ internal static class SealedRing
         byte[]? fileKey = null,
         byte[]? ephemeralPrivate = null)
     {
+        var layout = vault is null ? SealedRingLayout.V1 : SealedRingLayout.V2;
         if (body.Length < EnvironmentRing.MinBodyLength || body.Length > EnvironmentRing.MaxBodyLength)
         {
             throw new ArgumentException($"A ring's body is {EnvironmentRing.MinBodyLength} to {EnvironmentRing.MaxBodyLength} bytes.", nameof(body));
+        }
+
+        if (vault is not null && (vault.Length < MinVaultLength || vault.Length > MaxVaultLength))
+        {
+            throw new ArgumentException($"A vault file is {MinVaultLength} to {MaxVaultLength} bytes.", nameof(vault));
         }
 
         if (generation < 1)
@@ -182,12 +290,14 @@ internal static class SealedRing
             throw new ArgumentException($"The file key must be {RecipientEnvelope.FileKeyLength} bytes.", nameof(fileKey));
         }
 
-        int length = FixedOverhead + body.Length;
+        int payloadLength = body.Length + (vault?.Length ?? 0);
+        int length = layout.FixedOverhead + payloadLength;
         var data = new byte[length];
+        byte[]? payload = null;
         try
         {
             Buffer.BlockCopy(Magic, 0, data, 0, Magic.Length);
-            BigEndian.WriteUInt16(data, VersionOffset, FormatVersion);
+            BigEndian.WriteUInt16(data, VersionOffset, layout.Version);
             BigEndian.WriteUInt16(data, FlagsOffset, 0);
             BigEndian.WriteGuid(data, EnvironmentIdOffset, master.EnvironmentId);
             BigEndian.WriteUInt64(data, GenerationOffset, (ulong)generation);
@@ -195,22 +305,32 @@ internal static class SealedRing
             Buffer.BlockCopy(master.Identity.PublicKey, 0, data, MasterKeyOffset, Primitives.Ed25519KeyLength);
             Buffer.BlockCopy(EnvironmentRing.Digest(body), 0, data, DigestOffset, Primitives.Sha256Length);
             BigEndian.WriteUInt16(data, BodyLengthOffset, body.Length);
+            payload = body;
+            if (vault is not null)
+            {
+                Buffer.BlockCopy(VaultDigest(vault), 0, data, VaultDigestOffset, Primitives.Sha256Length);
+                BigEndian.WriteUInt32(data, VaultLengthOffset, (uint)vault.Length);
+                payload = new byte[payloadLength];
+                Buffer.BlockCopy(body, 0, payload, 0, body.Length);
+                Buffer.BlockCopy(vault, 0, payload, body.Length, vault.Length);
+            }
+
             RecipientEnvelope.SealStanza(
                 data,
-                StanzaOffset,
+                layout.StanzaOffset,
                 replica.FingerprintBytes,
                 replica.Bytes,
                 fileKey,
                 ephemeralPrivate,
-                s_wrapLabel,
+                layout.WrapLabel,
                 () => EnvironmentKeyLine.Invalid("a replica's host public key", "it is a point of small order, the public key of no key pair"));
 
             var (key, nonce) = DeriveKeys(fileKey, data);
             try
             {
-                var associated = Memory.Slice(data, 0, SealedBodyOffset);
-                var sealedBody = Primitives.ChaChaSeal(key, nonce, associated, body);
-                Buffer.BlockCopy(sealedBody, 0, data, SealedBodyOffset, sealedBody.Length);
+                var associated = Memory.Slice(data, 0, layout.SealedBodyOffset);
+                var sealedPayload = Primitives.ChaChaSeal(key, nonce, associated, payload);
+                Buffer.BlockCopy(sealedPayload, 0, data, layout.SealedBodyOffset, sealedPayload.Length);
             }
             finally
             {
@@ -218,7 +338,7 @@ internal static class SealedRing
                 Memory.Zero(nonce);
             }
 
-            int signatureOffset = SignatureOffset(body.Length);
+            int signatureOffset = layout.SignatureOffset(payloadLength);
             var signature = master.Sign(SignedMessage(data, signatureOffset));
             Buffer.BlockCopy(signature, 0, data, signatureOffset, Primitives.Ed25519SignatureLength);
             var checksum = Primitives.Sha256(data, 0, length - Primitives.Sha256Length);
@@ -228,6 +348,10 @@ internal static class SealedRing
         finally
         {
             Memory.Zero(fileKey);
+            if (payload is not null && !ReferenceEquals(payload, body))
+            {
+                Memory.Zero(payload);
+            }
         }
     }
 
@@ -245,19 +369,20 @@ internal static class SealedRing
         }
 
         int version = BigEndian.ReadUInt16(data, VersionOffset);
-        if (version != FormatVersion)
+        if (version != 1 && version != 2)
         {
             throw new EnvironmentException(
                 SsoSecretFailure.UnsupportedVersion,
-                $"The sealed ring is of format version {version}, which this version of SsoSecret does not read (it reads version {FormatVersion}).")
+                $"The sealed ring is of format version {version}, which this version of SsoSecret does not read (it reads versions 1 and 2).")
             {
                 RecommendedAction = "Update SsoSecret on the replica to the master's version.",
             };
         }
 
-        if (data.Length < MinLength)
+        var layout = SealedRingLayout.Of(version);
+        if (data.Length < layout.MinLength)
         {
-            throw Damaged($"it is {data.Length} bytes long, shorter than the smallest sealed ring ({MinLength} bytes)");
+            throw Damaged($"it is {data.Length} bytes long, shorter than the smallest sealed ring of version {version} ({layout.MinLength} bytes)");
         }
 
         var checksum = Primitives.Sha256(data, 0, data.Length - Primitives.Sha256Length);
@@ -289,12 +414,22 @@ internal static class SealedRing
             throw Damaged($"its body length {bodyLength} is outside {EnvironmentRing.MinBodyLength} to {EnvironmentRing.MaxBodyLength}");
         }
 
-        if (data.Length != FixedOverhead + bodyLength)
+        long vaultLength = 0;
+        if (layout.HasVault)
         {
-            throw Damaged($"it is {data.Length} bytes long, but its fields add up to {FixedOverhead + bodyLength}");
+            vaultLength = BigEndian.ReadUInt32(data, VaultLengthOffset);
+            if (vaultLength < MinVaultLength || vaultLength > MaxVaultLength)
+            {
+                throw Damaged($"its vault length {vaultLength} is outside {MinVaultLength} to {MaxVaultLength}");
+            }
         }
 
-        byte type = data[StanzaOffset + RecipientEnvelope.StanzaTypeOffset];
+        if (data.Length != layout.FixedOverhead + bodyLength + vaultLength)
+        {
+            throw Damaged($"it is {data.Length} bytes long, but its fields add up to {layout.FixedOverhead + bodyLength + vaultLength}");
+        }
+
+        byte type = data[layout.StanzaOffset + RecipientEnvelope.StanzaTypeOffset];
         if (type != RecipientEnvelope.RecipientX25519)
         {
             throw new EnvironmentException(
@@ -306,13 +441,16 @@ internal static class SealedRing
         }
 
         return new SealedRingHeader(
+            version,
             BigEndian.ReadGuid(data, EnvironmentIdOffset),
             (long)generation,
             DateTimeOffset.FromUnixTimeSeconds((long)createdSeconds),
             Memory.Slice(data, MasterKeyOffset, Primitives.Ed25519KeyLength),
             Memory.Slice(data, DigestOffset, Primitives.Sha256Length),
-            Memory.Slice(data, StanzaOffset + RecipientEnvelope.StanzaFingerprintOffset, EnvironmentFingerprint.Length),
-            bodyLength);
+            Memory.Slice(data, layout.StanzaOffset + RecipientEnvelope.StanzaFingerprintOffset, EnvironmentFingerprint.Length),
+            bodyLength,
+            layout.HasVault ? Memory.Slice(data, VaultDigestOffset, Primitives.Sha256Length) : null,
+            (int)vaultLength);
     }
 
     /// <summary>
@@ -333,12 +471,13 @@ internal static class SealedRing
 
     /// <summary>
     /// The replica's checks, every one in the order of docs/environment-format.md: damage (steps 1 to 6), the recipient
-    /// (7), the pinned master (8), the signature (9), replay (10), fork (11), and the ring itself (12 to 15). Returns
-    /// the ring; the caller disposes it.
+    /// (7), the pinned master (8), the signature (9), replay (10), fork (11), the ring itself (12 to 15) and, in
+    /// version 2, the vault (16). Returns the ring; the caller disposes it.
     /// </summary>
     internal static OpenedRing Open(byte[] data, ReplicaHostKey host, MasterIdentity pinned, HeldRing? held)
     {
         var header = ReadHeader(data);
+        var layout = header.Layout;
         CheckRecipient(header, host.PublicKey);
         CheckMaster(data, header, pinned);
 
@@ -350,8 +489,12 @@ internal static class SealedRing
                 $"The sealed ring is of generation {header.Generation}, older than generation {held.Generation} that this replica holds: an old ring replayed. It is never installed.");
         }
 
-        // Step 11: one generation, one content.
+        // Step 11: one generation, one ring. (One generation has one vault too, so a vault of the held generation that
+        // differs from the replica's is the master's own, to be installed: the replica's copy was changed or lost. A
+        // vault the replica holds already, at any generation, needs no writing.)
         bool same = false;
+        bool vaultSame = !layout.HasVault
+            || (held?.VaultDigest is not null && Primitives.FixedTimeEquals(header.VaultDigest!, 0, held.VaultDigest, 0, Primitives.Sha256Length));
         if (held is not null && header.Generation == held.Generation)
         {
             same = Primitives.FixedTimeEquals(header.Digest, 0, held.Digest, 0, Primitives.Sha256Length);
@@ -361,18 +504,20 @@ internal static class SealedRing
                     SsoSecretFailure.ForkedRing,
                     $"The sealed ring is of generation {header.Generation}, the generation this replica holds, but its content differs (digest {header.DigestHex}, held {SecretFingerprint.ToHex(held.Digest)}): the master issued two rings of one generation. Nothing was installed.");
             }
+
         }
 
-        // Steps 12 to 15: signed by the pinned master, so whatever fails from here on, the master wrote it so.
-        var fileKey = RecipientEnvelope.OpenStanza(data, StanzaOffset, host.PrivateKey, host.PublicKey.Bytes, s_wrapLabel, out bool smallOrder)
+        // Steps 12 to 16: signed by the pinned master, so whatever fails from here on, the master wrote it so.
+        var fileKey = RecipientEnvelope.OpenStanza(data, layout.StanzaOffset, host.PrivateKey, host.PublicKey.Bytes, layout.WrapLabel, out bool smallOrder)
             ?? throw EnvironmentRing.Invalid(smallOrder ? "its ephemeral key is a point of small order" : "its wrapped file key does not open with this replica's host key");
+        byte[]? payload = null;
         byte[]? body = null;
         try
         {
             var (key, nonce) = DeriveKeys(fileKey, data);
             try
             {
-                body = Primitives.ChaChaOpen(key, nonce, Memory.Slice(data, 0, SealedBodyOffset), data, SealedBodyOffset, header.BodyLength + Primitives.TagLength)
+                payload = Primitives.ChaChaOpen(key, nonce, Memory.Slice(data, 0, layout.SealedBodyOffset), data, layout.SealedBodyOffset, header.BodyLength + header.VaultLength + Primitives.TagLength)
                     ?? throw EnvironmentRing.Invalid("its body does not authenticate under its file key");
             }
             finally
@@ -381,27 +526,59 @@ internal static class SealedRing
                 Memory.Zero(nonce);
             }
 
+            body = layout.HasVault ? Memory.Slice(payload, 0, header.BodyLength) : payload;
             var digest = EnvironmentRing.Digest(body);
             if (!Primitives.FixedTimeEquals(digest, 0, header.Digest, 0, Primitives.Sha256Length))
             {
                 throw EnvironmentRing.Invalid("its body does not match the digest in its header");
             }
 
-            return new OpenedRing(header, EnvironmentRing.Decode(body), same);
+            byte[]? vault = null;
+            if (layout.HasVault)
+            {
+                vault = Memory.Slice(payload, header.BodyLength, header.VaultLength);
+                if (!Primitives.FixedTimeEquals(VaultDigest(vault), 0, header.VaultDigest!, 0, Primitives.Sha256Length))
+                {
+                    throw EnvironmentRing.Invalid("its vault does not match the vault digest in its header");
+                }
+            }
+
+            var ring = EnvironmentRing.Decode(body);
+            try
+            {
+                if (vault is not null && VaultProblem(vault) is string problem)
+                {
+                    throw EnvironmentRing.Invalid($"its vault is not an intact vault file ({problem})");
+                }
+
+                return new OpenedRing(header, ring, same, vault, vaultSame);
+            }
+            catch
+            {
+                ring.Dispose();
+                throw;
+            }
         }
         finally
         {
             Memory.Zero(fileKey);
-            Memory.Zero(body);
+            if (body is not null && !ReferenceEquals(body, payload))
+            {
+                Memory.Zero(body);
+            }
+
+            Memory.Zero(payload);
         }
     }
 
     /// <summary>The key schedule: HKDF-SHA256 over the file key with the fixed header as info, giving the AEAD key and nonce.</summary>
     internal static (byte[] Key, byte[] Nonce) DeriveKeys(byte[] fileKey, byte[] data)
     {
-        var info = new byte[s_keyScheduleLabel.Length + StanzaOffset];
-        Buffer.BlockCopy(s_keyScheduleLabel, 0, info, 0, s_keyScheduleLabel.Length);
-        Buffer.BlockCopy(data, 0, info, s_keyScheduleLabel.Length, StanzaOffset);
+        var layout = SealedRingLayout.Of(BigEndian.ReadUInt16(data, VersionOffset));
+        var label = layout.KeyScheduleLabel;
+        var info = new byte[label.Length + layout.StanzaOffset];
+        Buffer.BlockCopy(label, 0, info, 0, label.Length);
+        Buffer.BlockCopy(data, 0, info, label.Length, layout.StanzaOffset);
         var okm = Primitives.HkdfSha256(fileKey, null, info, Primitives.ChaChaKeyLength + Primitives.ChaChaNonceLength);
         try
         {
@@ -413,20 +590,25 @@ internal static class SealedRing
         }
     }
 
-    /// <summary>The wrap key of the ring's stanza (its own label; the vectors show it).</summary>
-    internal static byte[] WrapKey(byte[] shared, byte[] ephemeralPublic, byte[] replicaPublic) =>
-        RecipientEnvelope.WrapKey(shared, ephemeralPublic, replicaPublic, s_wrapLabel);
+    /// <summary>The wrap key of a ring's stanza of <paramref name="version"/> (its own label; the vectors show it).</summary>
+    internal static byte[] WrapKey(byte[] shared, byte[] ephemeralPublic, byte[] replicaPublic, int version = 1) =>
+        RecipientEnvelope.WrapKey(shared, ephemeralPublic, replicaPublic, SealedRingLayout.Of(version).WrapLabel);
 
-    /// <summary>What the master signs: the label, then every byte of the file before the signature.</summary>
+    /// <summary>What the master signs: the label of the file's version, then every byte of the file before the signature.</summary>
     internal static byte[] SignedMessage(byte[] data, int signatureOffset)
     {
-        var message = new byte[s_signatureLabel.Length + signatureOffset];
-        Buffer.BlockCopy(s_signatureLabel, 0, message, 0, s_signatureLabel.Length);
-        Buffer.BlockCopy(data, 0, message, s_signatureLabel.Length, signatureOffset);
+        var label = SealedRingLayout.Of(BigEndian.ReadUInt16(data, VersionOffset)).SignatureLabel;
+        var message = new byte[label.Length + signatureOffset];
+        Buffer.BlockCopy(label, 0, message, 0, label.Length);
+        Buffer.BlockCopy(data, 0, message, label.Length, signatureOffset);
         return message;
     }
 
-    internal static int SignatureOffset(int bodyLength) => SealedBodyOffset + bodyLength + Primitives.TagLength;
+    /// <summary>Where a version 1 ring's signature is.</summary>
+    internal static int SignatureOffset(int bodyLength) => SealedRingLayout.V1.SignatureOffset(bodyLength);
+
+    /// <summary>Where the signature of the ring of <paramref name="header"/> is.</summary>
+    internal static int SignatureOffset(SealedRingHeader header) => header.Layout.SignatureOffset(header.BodyLength + header.VaultLength);
 
     /// <summary>Step 7: the stanza names this replica's host key.</summary>
     private static void CheckRecipient(SealedRingHeader header, ReplicaPublicKey replica)
@@ -456,13 +638,27 @@ internal static class SealedRing
                 $"The sealed ring names a master key other than the one this replica pinned when it joined (master {pinned.Fingerprint}): it does not come from this environment's master. Nothing was installed.");
         }
 
-        int signatureOffset = SignatureOffset(header.BodyLength);
+        int signatureOffset = SignatureOffset(header);
         var signature = Memory.Slice(data, signatureOffset, Primitives.Ed25519SignatureLength);
         if (!Primitives.Ed25519Verify(pinned.PublicKey, SignedMessage(data, signatureOffset), signature))
         {
             throw new EnvironmentException(
                 SsoSecretFailure.TamperedSealedRing,
                 $"The sealed ring names this environment's master ({pinned.Fingerprint}), but its signature does not verify: it was changed after the master signed it. Nothing was installed.");
+        }
+    }
+
+    /// <summary>Step 16: why the vault of a version 2 ring is not an intact vault file (docs/vault-format.md), or null.</summary>
+    private static string? VaultProblem(byte[] vault)
+    {
+        try
+        {
+            var document = VaultFile.Deserialize(vault, "the sealed ring's vault");
+            return document.IsIntact ? null : string.Join("; ", document.Damage);
+        }
+        catch (VaultException e)
+        {
+            return e.Message;
         }
     }
 

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using SsoSecret.Crypto;
 using SsoSecret.IO;
+using SsoSecret.Vault;
 
 namespace SsoSecret;
 
@@ -78,6 +79,11 @@ internal sealed partial class MasterSecretStore
             throw RoleConflict($"The store '{Path}' holds {state.Count} master secret(s) of its own: a replica's ring comes only from its master, and joining would leave values protected under them unopenable. Nothing was changed.");
         }
 
+        if (ReadVault() is { Entries.Count: > 0 } own)
+        {
+            throw RoleConflict($"The store '{Path}' holds {own.Entries.Count} vault entr{(own.Entries.Count == 1 ? "y" : "ies")} of its own: a replica's vault is its master's, and the first sync would replace them. Export them (Export-SsoVault) and remove them, or join from another store. Nothing was changed.");
+        }
+
         using var host = ReadOrMakeHostKey();
         state.Environment = StoreEnvironment.Replica(pinned, 0, Now());
         Write(heldLock, state);
@@ -86,12 +92,14 @@ internal sealed partial class MasterSecretStore
     }
 
     /// <summary>
-    /// The master's ring sealed to <paramref name="replica"/> (docs/environment-format.md): read without the lock (a
-    /// write replaces the file whole, so the ring and its generation are of one state), sealed and signed with the
-    /// environment key. Refused unless this store is a master whose key file is of its environment.
+    /// The master's ring and vault sealed to <paramref name="replica"/> (docs/environment-format.md, version 2): read
+    /// under the lock, so that the ring, the vault and the generation are of one state (a vault change raises the
+    /// generation, then writes the vault), sealed and signed with the environment key. Refused unless this store is a
+    /// master whose key file is of its environment, and while its vault is damaged.
     /// </summary>
     internal byte[] SealRing(ReplicaPublicKey replica, out long generation)
     {
+        using var heldLock = Lock();
         using var state = Read();
         if (state.Environment is not { Role: StoreRole.Master } master)
         {
@@ -106,7 +114,7 @@ internal sealed partial class MasterSecretStore
 
         using var ring = state.ToEnvironmentRing() ?? throw new InvalidOperationException("A master holds a current secret; the reader checks.");
         generation = master.Generation;
-        return SealedRing.Seal(ring, generation, DateTimeOffset.UtcNow, key, replica);
+        return SealedRing.Seal(ring, VaultForRing(), generation, DateTimeOffset.UtcNow, key, replica);
     }
 
     /// <summary>
@@ -115,17 +123,16 @@ internal sealed partial class MasterSecretStore
     /// own failure); a ring the replica holds already changes nothing but the time of the last sync; otherwise the ring
     /// replaces the store's, secrets and held generation in one write (backup records kept for the secrets that stay).
     /// </summary>
-    internal SealedRingHeader InstallRing(byte[] sealedRing, out bool installed) => InstallRing(sealedRing, out installed, out _);
+    internal SealedRingHeader InstallRing(byte[] sealedRing, out bool installed) => InstallRing(sealedRing, out installed, out bool _);
 
     /// <summary>
-    /// As <see cref="InstallRing(byte[], out bool)"/>; after an install, the replica's own vault entries move to its
-    /// current secret (<paramref name="vault"/> says how many, or why some stayed), as after any new current secret: so
-    /// that a secret the master retires later strands none of them. (A ring that retires a secret reaches a replica
-    /// only once it holds the master's ring, whose install moved them already.)
+    /// As <see cref="InstallRing(byte[], out bool)"/>. A version 2 ring brings the master's vault, which replaces the
+    /// replica's (a replica's vault changes nowhere else) when it is not the one the replica holds: the vault first,
+    /// then the store file with the ring and its generation, so that a crash between them leaves the older generation
+    /// held and the next sync installs both again. <paramref name="vaultInstalled"/> says whether the vault was written.
     /// </summary>
-    internal SealedRingHeader InstallRing(byte[] sealedRing, out bool installed, out VaultRewrap vault)
+    internal SealedRingHeader InstallRing(byte[] sealedRing, out bool installed, out bool vaultInstalled)
     {
-        vault = VaultRewrap.None;
         using var heldLock = Lock();
         using var state = Read();
         if (state.Environment is not { Role: StoreRole.Replica } replica)
@@ -138,13 +145,20 @@ internal sealed partial class MasterSecretStore
         if (replica.Generation > 0)
         {
             var digest = state.RingDigest()!;
-            held = new HeldRing(replica.Generation, digest);
+            held = new HeldRing(replica.Generation, digest, HeldVaultDigest());
             Memory.Zero(digest);
         }
 
         using var opened = SealedRing.Open(sealedRing, host, replica.Pinned!, held);
         replica.Synced = Now();
         installed = !opened.SameAsHeld;
+        vaultInstalled = !opened.VaultSameAsHeld;
+        if (vaultInstalled)
+        {
+            var document = VaultFile.Deserialize(opened.Vault!, VaultPath);
+            WriteVaultFile(opened.Vault!, document.Entries);
+        }
+
         if (installed)
         {
             Replace(state, opened.Ring);
@@ -152,11 +166,6 @@ internal sealed partial class MasterSecretStore
         }
 
         Write(heldLock, state);
-        if (installed)
-        {
-            vault = RewrapVaultAfterInstall(heldLock, state);
-        }
-
         return opened.Header;
     }
 

@@ -132,6 +132,7 @@ internal sealed partial class MasterSecretStore
 
         using var heldLock = Lock();
         using var state = Read();
+        RefuseVaultChangeOnReplica(state);
         var ring = state.KeyRing(Path);
         var vault = RequireIntact(ReadVault(), "nothing was changed");
         var existing = vault.Find(name);
@@ -150,7 +151,7 @@ internal sealed partial class MasterSecretStore
             metadata ?? existing?.Metadata ?? Array.Empty<KeyValuePair<string, VaultMetadataValue>>(),
             ProtectedData.Protect(ring, VaultNames.Purpose(type, name), plaintext));
         vault.Put(entry);
-        WriteVault(heldLock, vault);
+        WriteVault(heldLock, state, vault);
         return entry;
     }
 
@@ -159,10 +160,12 @@ internal sealed partial class MasterSecretStore
     {
         CheckName(name);
         using var heldLock = Lock();
+        using var state = Read();
+        RefuseVaultChangeOnReplica(state);
         var vault = RequireIntact(ReadVault(), "nothing was changed");
         var entry = vault.Find(name) ?? throw NotFound(name);
         vault.Put(entry.WithMetadata(metadata));
-        WriteVault(heldLock, vault);
+        WriteVault(heldLock, state, vault);
     }
 
     /// <summary>Remove-Secret: removes the entry of this name.</summary>
@@ -170,6 +173,8 @@ internal sealed partial class MasterSecretStore
     {
         CheckName(name);
         using var heldLock = Lock();
+        using var state = Read();
+        RefuseVaultChangeOnReplica(state);
         var vault = RequireIntact(ReadVault(), "nothing was removed");
         int index = vault.IndexOf(name);
         if (index < 0)
@@ -178,7 +183,7 @@ internal sealed partial class MasterSecretStore
         }
 
         vault.Entries.RemoveAt(index);
-        WriteVault(heldLock, vault);
+        WriteVault(heldLock, state, vault);
     }
 
     /// <summary>The vault file's bytes as they are (an intact vault only), for an export.</summary>
@@ -208,6 +213,7 @@ internal sealed partial class MasterSecretStore
 
         using var heldLock = Lock();
         using var state = Read();
+        RefuseVaultChangeOnReplica(state);
         var ring = state.KeyRing(Path);
         var vault = RequireIntact(ReadVault(), "nothing was imported");
         var result = new VaultImport();
@@ -292,7 +298,7 @@ internal sealed partial class MasterSecretStore
                 vault.Put(entry);
             }
 
-            WriteVault(heldLock, vault);
+            WriteVault(heldLock, state, vault);
         }
 
         return result;
@@ -306,6 +312,7 @@ internal sealed partial class MasterSecretStore
     internal VaultRepair? RepairVault(bool check)
     {
         using var heldLock = Lock();
+        using var state = Read();
         byte[]? data = ReadStoreFile(VaultPath, VaultFile.MaxLength);
         if (data is null)
         {
@@ -337,6 +344,8 @@ internal sealed partial class MasterSecretStore
             return repair;
         }
 
+        RefuseVaultChangeOnReplica(state);
+
         try
         {
             // The damaged file first, where nothing is: it is the only copy of what the damage may still hold.
@@ -352,7 +361,7 @@ internal sealed partial class MasterSecretStore
             throw Unavailable(aside, "the damaged vault file could not be kept aside (the vault was left as it was)", e);
         }
 
-        WriteVault(heldLock, vault);
+        WriteVault(heldLock, state, vault);
         return repair;
     }
 
@@ -375,7 +384,7 @@ internal sealed partial class MasterSecretStore
             int moved = MoveEntries(state, vault, entry => entry.SecretId != state.Current!.Id, stuck);
             if (moved > 0)
             {
-                WriteVault(heldLock, vault);
+                WriteVault(heldLock, state, vault);
             }
 
             return new VaultRewrap(moved, stuck.Count == 0 ? null : $"{Names(stuck)} could not be opened to be moved");
@@ -421,7 +430,7 @@ internal sealed partial class MasterSecretStore
 
         if (moved > 0)
         {
-            WriteVault(heldLock, vault);
+            WriteVault(heldLock, state, vault);
         }
 
         return moved;
@@ -548,7 +557,13 @@ internal sealed partial class MasterSecretStore
 
     private static DateTimeOffset Now() => DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
-    private void WriteVault(StoreLock heldLock, VaultDocument vault)
+    /// <summary>
+    /// Writes the vault, under the lock. On the master of an environment the generation goes up first, in the store
+    /// file (<paramref name="state"/>, which the caller writes again if it changes more): every vault a replica can be
+    /// sent is of a generation of its own, so an older one is never installed over a newer one (docs/environment-format.md).
+    /// A crash between the two writes leaves a generation raised over the same vault, which is harmless.
+    /// </summary>
+    private void WriteVault(StoreLock heldLock, StoreState state, VaultDocument vault)
     {
         if (heldLock.IsReleased)
         {
@@ -556,11 +571,62 @@ internal sealed partial class MasterSecretStore
         }
 
         byte[] data = VaultFile.Serialize(vault.Entries, VaultPath);
+        if (state.Environment is { Role: StoreRole.Master })
+        {
+            state.RingChanged();
+            Write(heldLock, state);
+        }
+
+        WriteVaultFile(data, vault.Entries);
+    }
+
+    /// <summary>A replica's vault is its master's, installed with the ring; it changes nowhere else.</summary>
+    private void RefuseVaultChangeOnReplica(StoreState state) => RefuseOnReplica(state, "change its vault (the master's vault comes with its ring: change it on the master, then sync)");
+
+    /// <summary>The vault file's bytes as the master seals them with its ring: the vault of an intact file, or the empty vault when there is none.</summary>
+    private byte[] VaultForRing()
+    {
+        var vault = ReadVault();
+        if (!vault.IsIntact)
+        {
+            throw new VaultException(
+                SsoSecretFailure.VaultDamaged,
+                $"The vault file '{VaultPath}' of the master is damaged ({string.Join("; ", vault.Damage)}): its replicas are sent the vault with the ring, and a damaged one is sent to none. Nothing was sealed.",
+                path: VaultPath)
+            {
+                RecommendedAction = "Repair the master's vault (Repair-SsoVault keeps the damaged file and its intact entries), then sync again.",
+            };
+        }
+
+        return VaultFile.Serialize(vault.Entries, VaultPath);
+    }
+
+    /// <summary>The digest of the vault this store holds (the empty vault's when it has no file).</summary>
+    private byte[] HeldVaultDigest() => SealedRing.VaultDigest(ReadStoreFile(VaultPath, VaultFile.MaxLength) ?? VaultFile.Serialize(Array.Empty<VaultEntry>(), VaultPath));
+
+    /// <summary>The vault's digest in hex (as <see cref="HeldVaultDigest"/>) and how many intact entries it holds.</summary>
+    internal string VaultDigestHex(out int entries)
+    {
+        byte[] data = ReadStoreFile(VaultPath, VaultFile.MaxLength) ?? VaultFile.Serialize(Array.Empty<VaultEntry>(), VaultPath);
+        try
+        {
+            entries = VaultFile.Deserialize(data, VaultPath).Entries.Count;
+        }
+        catch (VaultException)
+        {
+            entries = 0;
+        }
+
+        return SecretFingerprint.ToHex(SealedRing.VaultDigest(data));
+    }
+
+    private void WriteVaultFile(byte[] data, IReadOnlyList<VaultEntry> entries)
+    {
         try
         {
             BeforeWrite?.Invoke(VaultPath);
             AtomicFile.Write(VaultPath, data);
-            VaultFile.Remember(VaultPath, data, vault.Entries);
+            VaultFile.Remember(VaultPath, data, entries);
         }
         catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
         {

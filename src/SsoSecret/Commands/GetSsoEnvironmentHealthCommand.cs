@@ -66,6 +66,7 @@ public sealed class GetSsoEnvironmentHealthCommand : StoreCommandBase
         {
             "Replica" when pinned != _masterFingerprint => ("OtherEnvironment", $"pinned to master {pinned}"),
             "Replica" when row.Generation > 0 && master.ActiveSecretId is Guid active && row.ActiveSecretId != active && Array.TrueForAll(row.Secrets, s => !s.StartsWith(active.ToString(), StringComparison.Ordinal)) => ("Stale", $"it does not hold the master's active secret {active}: values protected on the master now do not open there until it syncs"),
+            "Replica" when row.Generation == master.Generation && row.RingDigest == master.RingDigest && row.VaultDigest != master.VaultDigest => ("Behind", "the master's ring, but not its vault: sync it to install the master's vault"),
             "Replica" when row.Generation == master.Generation && row.RingDigest == master.RingDigest => ("InSync", (string?)null),
             "Replica" when row.Generation == master.Generation => ("Forked", "the master's generation with other content"),
             "Replica" when row.Generation > master.Generation => ("Forked", $"generation {row.Generation}, newer than the master's {master.Generation}"),
@@ -87,6 +88,7 @@ public sealed class GetSsoEnvironmentHealthCommand : StoreCommandBase
         Role = EnvironmentRemote.Property<string>(info, "Role") ?? "Unknown",
         Generation = EnvironmentRemote.Property<long>(info, "Generation"),
         RingDigest = EnvironmentRemote.Property<string>(info, "RingDigest"),
+        VaultDigest = EnvironmentRemote.Property<string>(info, "VaultDigest"),
         ActiveSecretId = EnvironmentRemote.Property<Guid?>(info, "ActiveSecretId"),
         StagedSecretId = EnvironmentRemote.Property<Guid?>(info, "StagedSecretId"),
         Secrets = EnvironmentRemote.Property<string[]>(info, "Secrets") ?? Array.Empty<string>(),

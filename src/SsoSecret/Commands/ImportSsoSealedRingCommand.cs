@@ -28,17 +28,16 @@ public sealed class ImportSsoSealedRingCommand : StoreCommandBase
                 return;
             }
 
-            var header = store.InstallRing(SealedRing, out bool installed, out var vault);
+            var header = store.InstallRing(SealedRing, out bool installed, out bool vaultInstalled);
             WriteVerbose(installed
                 ? $"Installed ring generation {header.Generation} (digest {header.DigestHex}) in '{store.Path}'."
-                : $"The store '{store.Path}' holds ring generation {header.Generation} already; nothing was installed.");
-            if (installed)
+                : $"The store '{store.Path}' holds ring generation {header.Generation} already; no ring was installed.");
+            if (vaultInstalled)
             {
-                using var state = store.Read();
-                RingText.ReportVault(this, vault, state.Current!.Id);
+                WriteVerbose($"Installed the master's vault (digest {header.VaultDigestHex}) in '{store.Path}'.");
             }
 
-            WriteObject(EnvironmentOutput.SyncResult(store, installed));
+            WriteObject(EnvironmentOutput.SyncResult(store, installed, vaultInstalled));
         },
         terminating: false);
 }

@@ -20,6 +20,8 @@ internal static class EnvironmentOutput
         };
         var digest = state.RingDigest();
         info.RingDigest = digest is null ? null : SecretFingerprint.ToHex(digest);
+        info.VaultDigest = store.VaultDigestHex(out int entries);
+        info.VaultEntries = entries;
         switch (state.Environment)
         {
             case { Role: StoreRole.Master } master:
@@ -51,7 +53,7 @@ internal static class EnvironmentOutput
         state.Ring.Select(s => $"{s.Id} {(ReferenceEquals(s, state.Current) ? "active" : ReferenceEquals(s, state.Staged) ? "staged" : "earlier")} {s.Fingerprint}").ToArray();
 
     /// <summary>What a replica holds after an install.</summary>
-    internal static SsoRingSyncResult SyncResult(MasterSecretStore store, bool installed)
+    internal static SsoRingSyncResult SyncResult(MasterSecretStore store, bool installed, bool vaultInstalled)
     {
         using var state = store.Read();
         var digest = state.RingDigest();
@@ -59,6 +61,8 @@ internal static class EnvironmentOutput
         {
             ComputerName = System.Environment.MachineName,
             Installed = installed,
+            VaultInstalled = vaultInstalled,
+            VaultDigest = store.VaultDigestHex(out _),
             Generation = state.Environment?.Generation ?? 0,
             RingDigest = digest is null ? string.Empty : SecretFingerprint.ToHex(digest),
             ActiveSecretId = state.Current?.Id,
