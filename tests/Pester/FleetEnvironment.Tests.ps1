@@ -13,6 +13,11 @@
 # It skips, with the harness's reason, where the machine cannot make a fleet.
 
 BeforeDiscovery {
+    # The vault's test runs the real SecretManagement on the hosts (test infrastructure beside the repository, as in
+    # Vault.Tests.ps1), and skips, saying why, where it is absent.
+    $engines = [System.IO.Path]::GetFullPath($(if ($env:SSOSECRET_ENGINES) { $env:SSOSECRET_ENGINES } else { Join-Path $PSScriptRoot '../../../shared/engines' }))
+    $script:NoSecretManagement = -not (Test-Path -LiteralPath (Join-Path $engines 'Microsoft.PowerShell.SecretManagement/Microsoft.PowerShell.SecretManagement.psd1'))
+    if ($NoSecretManagement) { Write-Host "FleetEnvironment: the vault's test skipped: the real SecretManagement is not in $engines (test infrastructure beside the repository, absent from a fresh clone)." }
     Import-Module (Join-Path $PSScriptRoot '../Fleet/SsoSecretFleet.psm1') -Force
     $reason = try { (Get-SsoFleetSupport).Reason } catch { "the check of this machine failed: $_" }
     $script:FleetSkipped = [bool]$reason
@@ -75,6 +80,23 @@ Describe 'An environment: a master and its replicas, over SSH remoting' -Skip:$F
             }
         }
         function Get-ErrorId([System.Management.Automation.ErrorRecord] $Record) { ($Record.FullyQualifiedErrorId -split ',')[0] }
+
+        # The real SecretManagement, loaded in a host's session (the hosts share this machine's files), with the store's
+        # vault registered under the host's own home; what comes back says whether the entry holds the value, never the value.
+        $script:RealSm = [System.IO.Path]::GetFullPath((Join-Path $(if ($env:SSOSECRET_ENGINES) { $env:SSOSECRET_ENGINES } else { Join-Path $PSScriptRoot '../../../shared/engines' }) 'Microsoft.PowerShell.SecretManagement'))
+        $script:UseVault = {
+            param($sm)
+            Import-Module $sm
+            if (-not (Get-SecretVault -Name Sso -ErrorAction SilentlyContinue)) { Register-SecretVault -Name Sso -ModuleName SsoSecret }
+        }
+        function Test-VaultEntry([object[]] $Sessions, [string] $Expected) {
+            Get-Remote $Sessions {
+                param($sm, $use, $expected)
+                & ([scriptblock]::Create($use)) $sm
+                $credential = Get-Secret -Vault Sso -Name 'Billing/DB' -ErrorAction Stop
+                $credential.UserName -eq 'DOMAIN\svc-billing' -and $credential.GetNetworkCredential().Password -eq $expected
+            } @($RealSm, $UseVault.ToString(), $Expected)
+        }
     }
 
     AfterAll {
@@ -186,6 +208,36 @@ Describe 'An environment: a master and its replicas, over SSH remoting' -Skip:$F
         $script:FromMaster = $token
     }
 
+    It 'a vault entry set on the master through the real SecretManagement reads on every replica after a sync; a replica refuses to change its vault: SsoSecret.StoreIsReplica' -Skip:$NoSecretManagement {
+        $before = @(Get-Remote $master { Get-SsoEnvironment })[0].Generation
+        Get-Remote $master {
+            param($sm, $use)
+            & ([scriptblock]::Create($use)) $sm
+            $password = ConvertTo-SecureString 'vault-value-on-the-master' -AsPlainText -Force
+            Set-Secret -Vault Sso -Name 'Billing/DB' -Secret ([pscredential]::new('DOMAIN\svc-billing', $password)) -Metadata @{ app = 'billing' }
+        } @($RealSm, $UseVault.ToString())
+        $masterNow = @(Get-Remote $master { Get-SsoEnvironment })[0]
+        $masterNow.Generation | Should -Be ($before + 1) -Because 'a vault change raises the generation'
+        $masterNow.VaultEntries | Should -Be 1
+
+        $synced = @(Sync-SsoEnvironment -MasterSession $master -Session $replicas)
+        Add-Captured $synced
+        $synced.Installed | Should -Be @($true, $true, $true)
+        $synced.VaultInstalled | Should -Be @($true, $true, $true)
+        $synced.VaultDigest | Should -Be (@($masterNow.VaultDigest) * 3)
+        Test-VaultEntry $replicas 'vault-value-on-the-master' | Should -Be @($true, $true, $true)
+        (Get-SsoEnvironmentHealth -MasterSession $master -Session $replicas | Select-Object -Skip 1).Status | Should -Be @('InSync', 'InSync', 'InSync')
+
+        $refusals = @(Get-Remote $replicas {
+            param($sm, $use)
+            & ([scriptblock]::Create($use)) $sm
+            try { Set-Secret -Vault Sso -Name 'Billing/DB' -Secret 'changed on a replica' -ErrorAction Stop; 'changed' }
+            catch { $e = $_.Exception; while ($e -and -not ($e -is [SsoSecret.SsoSecretException])) { $e = $e.InnerException }; if ($e) { $e.ErrorId } else { "$_" } }
+        } @($RealSm, $UseVault.ToString()))
+        $refusals | Should -Be (@('SsoSecret.StoreIsReplica') * 3)
+        Test-VaultEntry $replicas 'vault-value-on-the-master' | Should -Be @($true, $true, $true)
+    }
+
     It 'the health table: the master and three replicas in sync, formatted here with the module''s view (guide: environment-health)' {
         $shown = @(. (Get-GuideCode 'environment-health'))
         Add-Captured $shown
@@ -203,16 +255,20 @@ Describe 'An environment: a master and its replicas, over SSH remoting' -Skip:$F
     }
 
     It 'a new secret made at once on the master reaches every replica at the next sync; the replicas are Stale until then; old and new values open everywhere (guide: environment-rotate)' {
-        # A sealed ring of generation 1 for the first replica, kept to replay later.
+        # The generation now: 1, or 2 after the vault's test (a vault change raises it).
+        $before = @(Get-Remote $master { Get-SsoEnvironment })[0].Generation
+        # A sealed ring of that generation for the first replica, kept to replay later.
         $script:OldRing = (Get-Remote $master { param($line) Export-SsoSealedRing $line } (@(Get-Remote $replicas[0] { Get-SsoEnvironment })[0].HostPublicKey))[0].Data
         $out = @(. (Get-GuideCode 'environment-rotate'))
         Add-Captured $out
         $shown = @($out | Out-String -Stream -Width 250)
-        @($shown | Where-Object { $_ -match '\sStale\s+1\s*$' }).Count | Should -Be 3 -Because "before the sync the replicas lack the master's new secret: $($shown -join "`n")"
+        @($shown | Where-Object { $_ -match "\sStale\s+$before\s*$" }).Count | Should -Be 3 -Because "before the sync the replicas lack the master's new secret: $($shown -join "`n")"
         $masterNow = @(Get-Remote $master { Get-SsoEnvironment })[0]
-        $masterNow.Generation | Should -Be 2
+        # One more for the ring, and one more when the vault's entries moved to the new secret.
+        $masterNow.Generation | Should -Be ($before + $(if ($masterNow.VaultEntries) { 2 } else { 1 }))
         foreach ($r in @(Get-Remote $replicas { Get-SsoEnvironment })) {
-            $r.Generation | Should -Be 2
+            $r.Generation | Should -Be $masterNow.Generation
+            $r.VaultDigest | Should -Be $masterNow.VaultDigest
             $r.RingDigest | Should -Be $masterNow.RingDigest
             $r.ActiveSecretId | Should -Be $masterNow.ActiveSecretId
         }
@@ -240,7 +296,7 @@ Describe 'An environment: a master and its replicas, over SSH remoting' -Skip:$F
                 }
                 (Get-SsoEnvironment).Generation
             } @($OldRing, $tampered, $damaged))
-        $ids | Should -Be @('SsoSecret.StaleRing', 'SsoSecret.TamperedSealedRing', 'SsoSecret.DamagedSealedRing', 2)
+        $ids | Should -Be @('SsoSecret.StaleRing', 'SsoSecret.TamperedSealedRing', 'SsoSecret.DamagedSealedRing', @(Get-Remote $master { Get-SsoEnvironment })[0].Generation)
         # Sync still works and finds nothing to install.
         @(Sync-SsoEnvironment -MasterSession $master -Session $replicas[0]).Installed | Should -Be @($false)
     }
@@ -401,6 +457,11 @@ Describe 'An environment: a master and its replicas, over SSH remoting' -Skip:$F
             $ids | Should -Be (@('SsoSecret.UnknownSecret') * 4)
             $fromMasterNow = @($After.Values)[0]
             @(Get-Remote $replicas { param($t) Unprotect-SsoData $t -Purpose 'app/db' -AsPlainText } @($fromMasterNow)).Count | Should -Be 3
+            # The vault's entry moved to the new secret on the master (activation, then retirement), and every replica
+            # holds the moved vault: it reads everywhere still.
+            if (-not $NoSecretManagement) {
+                Test-VaultEntry (@($master) + @($replicas)) 'vault-value-on-the-master' | Should -Be @($true, $true, $true, $true)
+            }
         }
     }
 
