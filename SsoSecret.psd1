@@ -41,6 +41,7 @@
         'Sync-SsoEnvironment'
         'Get-SsoEnvironmentHealth'
         'Enable-SsoStagedSecret'
+        'Remove-SsoReplica'
     )
     VariablesToExport      = @()
     AliasesToExport        = @()

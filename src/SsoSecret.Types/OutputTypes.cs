@@ -416,6 +416,18 @@ public sealed class SsoEnvironmentInfo
     /// <summary>How many entries the store's vault holds.</summary>
     public int VaultEntries { get; internal set; }
 
+    /// <summary>
+    /// A master: the fingerprints of the replicas it has sealed its ring to (its list, docs/environment-format.md), each
+    /// of which must confirm before a staged secret is activated.
+    /// </summary>
+    public string[] Replicas { get; internal set; } = System.Array.Empty<string>();
+
+    /// <summary>
+    /// A replica that holds a ring: its confirmation, for its master, that it holds the ring of its generation (hex; a
+    /// MAC only a holder of the ring's secrets can make, good for this replica and this generation only).
+    /// </summary>
+    public string? RingConfirmation { get; internal set; }
+
     /// <summary>The active (current) secret's id.</summary>
     public Guid? ActiveSecretId { get; internal set; }
 

@@ -139,6 +139,33 @@ public sealed class EnvironmentSpecificationTests
     }
 
     [Fact]
+    public void TheCodeComputesTheDocumentedConfirmation()
+    {
+        var v = Vector1.Fields;
+        var c = ReadVectors()["Vector 3 (a replica's confirmation of vector 1's ring)"].Fields;
+        var body = Hex.Decode(v["body"]);
+        Assert.Equal(c["confirmation key"], Hex.Encode(Primitives.HkdfSha256(body, null, System.Text.Encoding.ASCII.GetBytes("SsoSecret ring confirmation v1\0"), 32)));
+        var fingerprint = Hex.Decode(c["replica fingerprint"].Replace("-", string.Empty));
+        var confirmation = EnvironmentRing.Confirmation(body, Guid.Parse(c["environment id"]), long.Parse(c["generation"]), fingerprint);
+        Assert.Equal(c["confirmation"], Hex.Encode(confirmation));
+        Assert.Equal(c["replica fingerprint"], v["replica fingerprint"]);
+
+        // Good for that replica and that generation only.
+        Assert.NotEqual(confirmation, EnvironmentRing.Confirmation(body, Guid.Parse(c["environment id"]), 8, fingerprint));
+        fingerprint[0] ^= 1;
+        Assert.NotEqual(confirmation, EnvironmentRing.Confirmation(body, Guid.Parse(c["environment id"]), 7, fingerprint));
+    }
+
+    [Fact]
+    public void TheReplicaListIsAsThePageSays()
+    {
+        string text = File.ReadAllText(SpecPath);
+        Assert.Contains($"at most {ReplicaList.MaxReplicas} replicas ({ReplicaList.MaxLength.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} bytes)", text);
+        Assert.Contains($"the line `{ReplicaList.Header}`", text);
+        Assert.Contains($"`{ReplicaList.FileName}`", text);
+    }
+
+    [Fact]
     public void TheSameRingHeldOpensAsTheSame()
     {
         var v = Vector1.Fields;

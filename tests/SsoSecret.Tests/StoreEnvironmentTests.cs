@@ -274,6 +274,99 @@ public sealed class StoreEnvironmentTests : IDisposable
     }
 
     [Fact]
+    public void AStagedSecretIsActivatedOnlyWhenEveryReplicaOfTheMastersListConfirmsHoldingIt()
+    {
+        var master = Store("master");
+        Generate(master, "1.bak");
+        var identity = master.MakeMaster(out _);
+        var first = Store("first");
+        var second = Store("second");
+        var firstKey = first.Join(identity, out _);
+        var secondKey = second.Join(identity, out _);
+        first.InstallRing(master.SealRing(firstKey, out _), out _);
+        second.InstallRing(master.SealRing(secondKey, out _), out _);
+        first.InstallRing(master.SealRing(firstKey, out _), out _);
+        Assert.Equal(new[] { firstKey.Fingerprint, secondKey.Fingerprint }, master.ReadReplicas().Select(r => r.Fingerprint));
+        Assert.Equal($"{ReplicaList.Header}\n{firstKey.Text}\n{secondKey.Text}\n", File.ReadAllText(master.ReplicaListPath));
+
+        Guid staged;
+        using (var s = master.Stage(secret => Seal(Backup("staged.bak"), secret)))
+        {
+            staged = s.Staged!.Id;
+        }
+
+        // Their confirmations are of the ring before the stage: good for nothing now.
+        var stale = new Dictionary<string, string> { [firstKey.Fingerprint] = first.RingConfirmationHex()!, [secondKey.Fingerprint] = second.RingConfirmationHex()! };
+        var refused = Assert.Throws<StoreException>(() => master.Activate(staged, stale, false, out _, out _));
+        Assert.Equal(SsoSecretFailure.ReplicaNotReady, refused.Failure);
+        Assert.Contains(firstKey.Fingerprint, refused.Message);
+        Assert.Contains(secondKey.Fingerprint, refused.Message);
+
+        // The first synced: its confirmation counts; the second's is missing, and a forged one (another ring's) fails.
+        first.InstallRing(master.SealRing(firstKey, out _), out _);
+        var confirmations = new Dictionary<string, string> { [firstKey.Fingerprint] = first.RingConfirmationHex()! };
+        refused = Assert.Throws<StoreException>(() => master.Activate(staged, confirmations, false, out _, out _));
+        Assert.DoesNotContain(firstKey.Fingerprint, refused.Message);
+        Assert.Contains(secondKey.Fingerprint, refused.Message);
+        confirmations[secondKey.Fingerprint] = first.RingConfirmationHex()!;    // the first's, under the second's name
+        Assert.Equal(SsoSecretFailure.ReplicaNotReady, Assert.Throws<StoreException>(() => master.Activate(staged, confirmations, false, out _, out _)).Failure);
+        confirmations[secondKey.Fingerprint] = new string('0', 64);
+        Assert.Equal(SsoSecretFailure.ReplicaNotReady, Assert.Throws<StoreException>(() => master.Activate(staged, confirmations, false, out _, out _)).Failure);
+        using (var unchanged = master.Read())
+        {
+            Assert.Equal(staged, unchanged.Staged!.Id);
+        }
+
+        // Once the second holds it too, the master activates; both confirmations, in upper case, count.
+        second.InstallRing(master.SealRing(secondKey, out _), out _);
+        confirmations[secondKey.Fingerprint] = second.RingConfirmationHex()!.ToUpperInvariant();
+        master.Activate(staged, confirmations, false, out _, out var passed).Dispose();
+        Assert.Empty(passed);
+
+        // A retirement given confirmations needs them of the ring as it is now (after the activation).
+        Guid earlier;
+        using (var now = master.Read())
+        {
+            earlier = now.Earlier[0].Id;
+        }
+
+        Assert.Equal(SsoSecretFailure.ReplicaNotReady, Assert.Throws<StoreException>(() => master.Retire(new[] { earlier }, out _, out _, confirmations)).Failure);
+
+        // The second leaves: off the list, the first alone confirms, and -Force would pass a missing one.
+        Assert.Equal(secondKey, master.ForgetReplica(secondKey.Fingerprint.ToUpperInvariant()));
+        Assert.Null(master.ForgetReplica(secondKey.Fingerprint));
+        first.InstallRing(master.SealRing(firstKey, out _), out _);
+        var retired = master.Retire(new[] { earlier }, out var after, out _, new Dictionary<string, string> { [firstKey.Fingerprint] = first.RingConfirmationHex()! });
+        after.Dispose();
+        Assert.Equal(new[] { earlier }, retired);
+        Assert.Equal(new[] { firstKey.Fingerprint }, master.ReadReplicas().Select(r => r.Fingerprint));
+    }
+
+    [Fact]
+    public void ADamagedListOfReplicasIsRefusedAndNothingIsSealed()
+    {
+        var master = Store("master");
+        Generate(master, "1.bak");
+        var identity = master.MakeMaster(out _);
+        var replica = Store("replica");
+        var hostKey = replica.Join(identity, out _);
+        master.SealRing(hostKey, out _);
+        foreach (var damaged in new[]
+        {
+            $"ssosecret-replicas v2\n{hostKey.Text}\n",
+            $"ssosecret-replicas v1\n{hostKey.Text}",
+            $"ssosecret-replicas v1\n{hostKey.Text}\n{hostKey.Text}\n",
+            $"ssosecret-replicas v1\n{hostKey.Text.ToUpperInvariant()}\n",
+            $"ssosecret-replicas v1\n{hostKey.Text.Substring(0, 70)}qqqqqq\n",
+        })
+        {
+            File.WriteAllText(master.ReplicaListPath, damaged);
+            Assert.Equal(SsoSecretFailure.StoreDamaged, Assert.Throws<StoreException>(() => master.SealRing(hostKey, out _)).Failure);
+            Assert.Equal(SsoSecretFailure.StoreDamaged, Assert.Throws<StoreException>(() => master.ReadReplicas()).Failure);
+        }
+    }
+
+    [Fact]
     public void AStoreWithVaultEntriesOfItsOwnIsNotJoinedAndADamagedMasterVaultIsSentToNoReplica()
     {
         var master = Store("master");

@@ -68,6 +68,7 @@ internal sealed class EnvironmentRing : IDisposable
     internal const int MaxBodyLength = 1 + MaxSecrets * (EntryOverhead + 8 + MaxSecretLength);
 
     private static readonly byte[] s_digestLabel = Encoding.ASCII.GetBytes("SsoSecret ring v1 digest\0");
+    private static readonly byte[] s_confirmationLabel = Encoding.ASCII.GetBytes("SsoSecret ring confirmation v1\0");
 
     private static readonly long s_minMilliseconds = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
     private static readonly long s_maxMilliseconds = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
@@ -211,6 +212,35 @@ internal sealed class EnvironmentRing : IDisposable
     }
 
     /// <summary><c>SHA-256("SsoSecret ring v1 digest" || 0x00 || body)</c>: the ring's content, readable without a key.</summary>
+    /// <summary>
+    /// A replica's confirmation that it holds the ring of <paramref name="body"/> as generation
+    /// <paramref name="generation"/> of <paramref name="environmentId"/> (docs/environment-format.md, "Confirmations"):
+    /// HMAC-SHA256 under a key HKDF derives from the body, so that only a holder of the ring's secrets can make it, over
+    /// the environment id, the generation and the replica's fingerprint, so that it is good for that replica and that
+    /// generation only.
+    /// </summary>
+    internal static byte[] Confirmation(byte[] body, Guid environmentId, long generation, byte[] replicaFingerprint)
+    {
+        if (replicaFingerprint.Length != EnvironmentFingerprint.Length)
+        {
+            throw new ArgumentException("A replica's fingerprint is 16 bytes.", nameof(replicaFingerprint));
+        }
+
+        var key = Primitives.HkdfSha256(body, null, s_confirmationLabel, Primitives.Sha256Length);
+        var message = new byte[16 + 8 + EnvironmentFingerprint.Length];
+        BigEndian.WriteGuid(message, 0, environmentId);
+        BigEndian.WriteUInt64(message, 16, (ulong)generation);
+        Buffer.BlockCopy(replicaFingerprint, 0, message, 24, EnvironmentFingerprint.Length);
+        try
+        {
+            return Primitives.HmacSha256(key, message);
+        }
+        finally
+        {
+            Memory.Zero(key);
+        }
+    }
+
     internal static byte[] Digest(byte[] body)
     {
         var input = new byte[s_digestLabel.Length + body.Length];

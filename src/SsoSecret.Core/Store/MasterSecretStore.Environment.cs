@@ -114,7 +114,120 @@ internal sealed partial class MasterSecretStore
 
         using var ring = state.ToEnvironmentRing() ?? throw new InvalidOperationException("A master holds a current secret; the reader checks.");
         generation = master.Generation;
-        return SealedRing.Seal(ring, VaultForRing(), generation, DateTimeOffset.UtcNow, key, replica);
+        var sealedRing = SealedRing.Seal(ring, VaultForRing(), generation, DateTimeOffset.UtcNow, key, replica);
+        RememberReplica(replica);
+        return sealedRing;
+    }
+
+    internal string ReplicaListPath => System.IO.Path.Combine(Path, ReplicaList.FileName);
+
+    /// <summary>The replicas this master has sealed its ring to, in the order it first did (none: an empty list).</summary>
+    internal List<ReplicaPublicKey> ReadReplicas()
+    {
+        byte[]? data = ReadStoreFile(ReplicaListPath, ReplicaList.MaxLength);
+        return data is null ? new List<ReplicaPublicKey>() : ReplicaList.Parse(data, ReplicaListPath);
+    }
+
+    /// <summary>
+    /// Removes the replica of <paramref name="fingerprint"/> from the master's list (a replica that left the
+    /// environment, so that activations and retirements stop waiting for it). Returns its line, or null when the list
+    /// does not hold it. The replica's own store is not touched; a later sync to it lists it again.
+    /// </summary>
+    internal ReplicaPublicKey? ForgetReplica(string fingerprint)
+    {
+        using var heldLock = Lock();
+        using var state = Read();
+        RequireMaster(state, "forget a replica");
+        var list = ReadReplicas();
+        var found = list.Find(r => string.Equals(r.Fingerprint, fingerprint.Trim(), StringComparison.OrdinalIgnoreCase));
+        if (found is not null)
+        {
+            list.Remove(found);
+            WriteReplicaList(list);
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// The replicas of the master's list that did not confirm holding the ring of <paramref name="state"/> (its
+    /// generation): no confirmation under their fingerprint in <paramref name="confirmations"/>, or one that is not
+    /// the one their ring gives (docs/environment-format.md, "Confirmations").
+    /// </summary>
+    internal List<ReplicaPublicKey> Unconfirmed(StoreState state, IReadOnlyDictionary<string, string>? confirmations)
+    {
+        var missing = new List<ReplicaPublicKey>();
+        foreach (var replica in ReadReplicas())
+        {
+            // Compared as text (lower-case hex), in constant time.
+            var expected = System.Text.Encoding.ASCII.GetBytes(SecretFingerprint.ToHex(state.RingConfirmation(replica.FingerprintBytes)!));
+            byte[]? given = null;
+            if (confirmations is not null && confirmations.TryGetValue(replica.Fingerprint, out var text) && text is not null)
+            {
+                given = System.Text.Encoding.ASCII.GetBytes(text.Trim().ToLowerInvariant());
+            }
+
+            if (given is null || given.Length != expected.Length || !Primitives.FixedTimeEquals(given, 0, expected, 0, expected.Length))
+            {
+                missing.Add(replica);
+            }
+        }
+
+        return missing;
+    }
+
+    /// <summary>A replica's confirmation that it holds its ring (hex), for its master; null unless this store is a replica that holds one.</summary>
+    internal string? RingConfirmationHex()
+    {
+        using var state = Read();
+        if (state.Environment is not { Role: StoreRole.Replica, Generation: > 0 })
+        {
+            return null;
+        }
+
+        var host = HostPublicKey();
+        var confirmation = host is null ? null : state.RingConfirmation(host.FingerprintBytes);
+        return confirmation is null ? null : SecretFingerprint.ToHex(confirmation);
+    }
+
+    /// <summary>The failure of a step that needs every replica of the master's list to confirm, naming those that did not.</summary>
+    internal StoreException NotConfirmed(List<ReplicaPublicKey> missing, string step) => new(
+        SsoSecretFailure.ReplicaNotReady,
+        Path,
+        $"{step}: {missing.Count} replica(s) the master has sealed its ring to did not confirm that they hold its ring now ({string.Join(", ", missing.ConvertAll(r => r.Fingerprint))}). A value protected under it would not open there. Nothing was changed.")
+    {
+        RecommendedAction = "Sync those replicas (Sync-SsoEnvironment) and run the step with every replica's session; for a replica that left the environment, Remove-SsoReplica -Fingerprint <fingerprint> on the master; -Force goes past them, and they are stale until they sync.",
+    };
+
+    // Under the lock: the replica a ring was just sealed to joins the master's list.
+    private void RememberReplica(ReplicaPublicKey replica)
+    {
+        var list = ReadReplicas();
+        if (list.Exists(r => r.Equals(replica)))
+        {
+            return;
+        }
+
+        if (list.Count >= ReplicaList.MaxReplicas)
+        {
+            throw RoleConflict($"The master '{Path}' lists {list.Count} replicas already, as many as it keeps: remove those that left (Remove-SsoReplica). Nothing was sealed.");
+        }
+
+        list.Add(replica);
+        WriteReplicaList(list);
+    }
+
+    private void WriteReplicaList(List<ReplicaPublicKey> list)
+    {
+        try
+        {
+            BeforeWrite?.Invoke(ReplicaListPath);
+            AtomicFile.Write(ReplicaListPath, ReplicaList.Serialize(list));
+        }
+        catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException)
+        {
+            throw Unavailable(ReplicaListPath, "its list of replicas could not be written (nothing was sealed)", e);
+        }
     }
 
     /// <summary>
@@ -205,7 +318,15 @@ internal sealed partial class MasterSecretStore
     /// store is a master whose staged secret is that one (another process may have changed it:
     /// <see cref="SsoSecretFailure.EnvironmentRoleConflict"/>).
     /// </summary>
-    internal StoreState Activate(Guid stagedId, out VaultRewrap vault)
+    internal StoreState Activate(Guid stagedId, out VaultRewrap vault) => Activate(stagedId, null, true, out vault, out _);
+
+    /// <summary>
+    /// As <see cref="Activate(Guid, out VaultRewrap)"/>, and first, under the same lock: every replica of the master's
+    /// list must have confirmed holding the ring with the staged secret (<paramref name="confirmations"/>, by
+    /// fingerprint); those that did not refuse the activation (<see cref="SsoSecretFailure.ReplicaNotReady"/>) unless
+    /// <paramref name="force"/>, and are returned in <paramref name="passed"/>.
+    /// </summary>
+    internal StoreState Activate(Guid stagedId, IReadOnlyDictionary<string, string>? confirmations, bool force, out VaultRewrap vault, out List<ReplicaPublicKey> passed)
     {
         using var heldLock = Lock();
         var state = Read();
@@ -215,6 +336,12 @@ internal sealed partial class MasterSecretStore
             if (state.Staged is not { } staged || staged.Id != stagedId)
             {
                 throw RoleConflict($"The master '{Path}' holds no staged secret {stagedId} (its staged secret is {state.Staged?.Id.ToString() ?? "none"}). Nothing was changed.");
+            }
+
+            passed = Unconfirmed(state, confirmations);
+            if (passed.Count > 0 && !force)
+            {
+                throw NotConfirmed(passed, $"Staged secret {stagedId} was not activated");
             }
 
             state.Install(new StoredSecret(staged.Id, staged.Created, (byte[])staged.Secret.Clone()), null, DateTimeOffset.UtcNow);

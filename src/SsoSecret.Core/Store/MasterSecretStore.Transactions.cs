@@ -262,9 +262,11 @@ internal sealed partial class MasterSecretStore
     /// (<see cref="SsoSecretFailure.SecretIsCurrent"/>: another process may have restored it meanwhile); an id the
     /// ring does not hold (any more) is left out of the result. First, every vault entry under a secret to retire is
     /// moved to the current secret (<paramref name="vaultMoved"/> of them), or the retirement is refused
-    /// (<see cref="SsoSecretFailure.VaultEntryStranded"/>). Returns the ids retired.
+    /// (<see cref="SsoSecretFailure.VaultEntryStranded"/>). Returns the ids retired. On a master, with
+    /// <paramref name="confirmations"/> (the session form's), every replica of its list must have confirmed holding its
+    /// ring, or nothing is retired (<see cref="SsoSecretFailure.ReplicaNotReady"/>).
     /// </summary>
-    internal List<Guid> Retire(IReadOnlyCollection<Guid> ids, out StoreState after, out int vaultMoved)
+    internal List<Guid> Retire(IReadOnlyCollection<Guid> ids, out StoreState after, out int vaultMoved, IReadOnlyDictionary<string, string>? confirmations = null)
     {
         vaultMoved = 0;
         using var heldLock = Lock();
@@ -272,6 +274,11 @@ internal sealed partial class MasterSecretStore
         try
         {
             RefuseOnReplica(after, "retire a secret");
+            if (confirmations is not null && after.Environment is { Role: StoreRole.Master } && Unconfirmed(after, confirmations) is { Count: > 0 } missing)
+            {
+                throw NotConfirmed(missing, $"Master secret(s) {string.Join(", ", ids)} were not retired");
+            }
+
             foreach (var id in ids)
             {
                 if (after.Current is not null && after.Current.Id == id)

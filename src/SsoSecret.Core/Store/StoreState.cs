@@ -250,6 +250,29 @@ internal sealed class StoreState : IDisposable
     /// The ring digest of the ring this store holds (docs/environment-format.md), or null when it holds no current
     /// secret. A replica's held digest is this: computed from the secrets it holds, never stored apart from them.
     /// </summary>
+    /// <summary>
+    /// The confirmation (<see cref="EnvironmentRing.Confirmation"/>) that this store holds its ring as its environment's
+    /// generation, for the replica of <paramref name="replicaFingerprint"/>; null outside an environment or without a ring.
+    /// </summary>
+    internal byte[]? RingConfirmation(byte[] replicaFingerprint)
+    {
+        using var ring = ToEnvironmentRing();
+        if (ring is null || Environment is null || Environment.Generation < 1)
+        {
+            return null;
+        }
+
+        var body = EnvironmentRing.EncodeUnchecked(ring.Secrets);
+        try
+        {
+            return EnvironmentRing.Confirmation(body, Environment.EnvironmentId, Environment.Generation, replicaFingerprint);
+        }
+        finally
+        {
+            Memory.Zero(body);
+        }
+    }
+
     internal byte[]? RingDigest()
     {
         using var ring = ToEnvironmentRing();

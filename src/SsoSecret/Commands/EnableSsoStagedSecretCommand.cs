@@ -36,8 +36,16 @@ public sealed class EnableSsoStagedSecretCommand : StoreCommandBase
     [Parameter(Mandatory = true, ParameterSetName = LocalSet)]
     public Guid SecretId { get; set; }
 
-    /// <summary>Activates past the replicas that do not hold the staged secret: they are stale until they sync.</summary>
-    [Parameter(ParameterSetName = SessionSet)]
+    /// <summary>
+    /// On the master itself: each replica's confirmation that it holds the master's ring with the staged secret (its
+    /// RingConfirmation, by its fingerprint), as the first form gathers them; every replica of the master's list must
+    /// confirm (SsoSecret.ReplicaNotReady otherwise).
+    /// </summary>
+    [Parameter(ParameterSetName = LocalSet)]
+    public System.Collections.Hashtable? Confirmation { get; set; }
+
+    /// <summary>Activates past the replicas that do not hold the staged secret (or did not confirm it): they are stale until they sync.</summary>
+    [Parameter]
     public SwitchParameter Force { get; set; }
 
     /// <inheritdoc/>
@@ -135,7 +143,12 @@ public sealed class EnableSsoStagedSecretCommand : StoreCommandBase
             return;
         }
 
-        using var state = store.Activate(SecretId, out var vault);
+        using var state = store.Activate(SecretId, EnvironmentOutput.Confirmations(Confirmation), Force, out var vault, out var passed);
+        foreach (var replica in passed)
+        {
+            WriteWarning($"Activated past the replica {replica.Fingerprint} (-Force): it did not confirm that it holds the staged secret, and is stale until it syncs.");
+        }
+
         WriteVerbose($"Master secret {SecretId} is now the current secret of '{store.Path}' (generation {state.Environment!.Generation}); the one it replaced stays until it is retired.");
         RingText.ReportVault(this, vault, state.Current!.Id);
         WriteObject(EnvironmentOutput.Info(store));

@@ -49,6 +49,14 @@ public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
     public SwitchParameter PassThru { get; set; }
 
     /// <summary>
+    /// On an environment's master: each replica's confirmation that it holds the master's ring (its RingConfirmation,
+    /// by its fingerprint), as the session form gathers them; with it, nothing is retired unless every replica of the
+    /// master's list confirmed (SsoSecret.ReplicaNotReady).
+    /// </summary>
+    [Parameter(ParameterSetName = LocalSet)]
+    public System.Collections.Hashtable? Confirmation { get; set; }
+
+    /// <summary>
     /// An environment's master, through its session (on the administrator's machine): the secrets are retired there
     /// only if every replica of -Session holds the master's ring (else SsoSecret.ReplicaNotReady, naming each), and the
     /// ring without them is then brought to every replica.
@@ -175,7 +183,7 @@ public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
             {
                 store.RefuseOnReplica(state, "retire a secret");
                 store.RequireCurrent(state);
-                if (state.Environment is { Role: StoreRole.Master })
+                if (state.Environment is { Role: StoreRole.Master } && Confirmation is null)
                 {
                     WriteWarning($"The store '{store.Path}' is the master of an environment: retired here, without -MasterSession and -Session, no replica is checked, and a replica that lags may still protect values under a secret retired. Bring the ring to the replicas with Sync-SsoEnvironment.");
                 }
@@ -222,7 +230,7 @@ public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
                 return;
             }
 
-            var retired = store.Retire(retiring, out var after, out int moved);
+            var retired = store.Retire(retiring, out var after, out int moved, EnvironmentOutput.Confirmations(Confirmation));
             using (after)
             {
                 if (moved > 0)

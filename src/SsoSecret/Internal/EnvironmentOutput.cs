@@ -31,6 +31,7 @@ internal static class EnvironmentOutput
                 info.Generation = master.Generation;
                 info.MasterFingerprint = identity?.Fingerprint;
                 info.MasterPublicKey = identity?.PublicKeyLine;
+                info.Replicas = store.ReadReplicas().Select(r => r.Fingerprint).ToArray();
                 break;
             case { Role: StoreRole.Replica } replica:
                 var host = store.HostPublicKey();
@@ -42,10 +43,33 @@ internal static class EnvironmentOutput
                 info.HostPublicKey = host?.Text;
                 info.HostFingerprint = host?.Fingerprint;
                 info.LastSync = replica.Synced?.UtcDateTime;
+                info.RingConfirmation = store.RingConfirmationHex();
                 break;
         }
 
         return info;
+    }
+
+    /// <summary>-Confirmation's table (replica fingerprint = confirmation), as the store reads it; null when none was given.</summary>
+    internal static System.Collections.Generic.Dictionary<string, string>? Confirmations(System.Collections.Hashtable? table)
+    {
+        if (table is null)
+        {
+            return null;
+        }
+
+        var confirmations = new System.Collections.Generic.Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (System.Collections.DictionaryEntry entry in table)
+        {
+            string? key = entry.Key is System.Management.Automation.PSObject k ? k.BaseObject?.ToString() : entry.Key?.ToString();
+            string? value = entry.Value is System.Management.Automation.PSObject v ? v.BaseObject?.ToString() : entry.Value?.ToString();
+            if (!string.IsNullOrWhiteSpace(key) && value is not null)
+            {
+                confirmations[key!.Trim()] = value;
+            }
+        }
+
+        return confirmations;
     }
 
     /// <summary>Every secret of the ring, in its order, as "id state fingerprint".</summary>
