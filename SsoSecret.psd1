@@ -38,6 +38,7 @@
         'Join-SsoEnvironment'
         'Export-SsoSealedRing'
         'Import-SsoSealedRing'
+        'Get-SsoSealedRing'
         'Sync-SsoEnvironment'
         'Get-SsoEnvironmentHealth'
         'Enable-SsoStagedSecret'
