@@ -8,7 +8,7 @@
     Author                 = 'SsoSecret contributors'
     CompanyName            = 'SsoSecret'
     Copyright              = '(c) 2026 SsoSecret contributors. All rights reserved.'
-    Description            = 'DSC resources for SsoSecret: SsoMasterSecret (the store holds a master secret, generated with its backup if missing) and SsoMasterSecretBackup (a file is a verified, recent backup of the current secret).'
+    Description            = 'DSC resources for SsoSecret: SsoMasterSecret (the store holds a master secret, generated with its backup if missing), SsoMasterSecretBackup (a file is a verified, recent backup of the current secret) and SsoReplica (the store is a replica of the configured master, holding the ring the master published for it).'
     PowerShellVersion      = '5.1'
     CompatiblePSEditions   = @('Desktop', 'Core')
     # The same release of SsoSecret: the two modules are built, tested and shipped together.
@@ -22,10 +22,10 @@
     CmdletsToExport        = '*'
     VariablesToExport      = @()
     AliasesToExport        = @()
-    DscResourcesToExport   = @('SsoMasterSecret', 'SsoMasterSecretBackup')
+    DscResourcesToExport   = @('SsoMasterSecret', 'SsoMasterSecretBackup', 'SsoReplica')
     PrivateData            = @{
         PSData = @{
-            Tags       = @('DSC', 'DscResources', 'DesiredStateConfiguration', 'Security', 'Backup', 'Secret', 'ENTSSO', 'BizTalk', 'Linux', 'Windows', 'MacOS')
+            Tags       = @('DSC', 'DscResources', 'DesiredStateConfiguration', 'Security', 'Backup', 'Secret', 'ENTSSO', 'BizTalk', 'Replica', 'Linux', 'Windows', 'MacOS')
             ProjectUri = 'https://example.invalid/SsoSecret'
         }
     }

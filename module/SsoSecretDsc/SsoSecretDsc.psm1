@@ -1,5 +1,5 @@
 <#
-    Class-based DSC resources for SsoSecret: SsoMasterSecret and SsoMasterSecretBackup.
+    Class-based DSC resources for SsoSecret: SsoMasterSecret, SsoMasterSecretBackup and SsoReplica.
 
     The root module of SsoSecretDsc, a module of its own: the DSC engines find class resources by parsing the RootModule
     script named in a module's manifest (and by creating the classes through that module), so the classes live here
@@ -488,5 +488,259 @@ class SsoMasterSecretBackup {
         Assert-SsoDscCredential -Credential $this.Credential -Resource 'SsoMasterSecretBackup'
         return Get-SsoDscBackupState -Path $this.Path -Credential $this.Credential -StorePath $this.StorePath `
             -PasswordHint $this.PasswordHint -MaximumAge $this.MaximumAge
+    }
+}
+
+function Get-SsoDscReplicaState {
+    <#
+        Everything SsoReplica knows about one store and the ring published for it, changing nothing: the store's part in
+        an environment (Get-SsoEnvironment), and, for a replica pinned to the configured master, the published ring's
+        header proven with public keys only (Get-SsoSealedRing: sealed to this replica's host key, signed by the pinned
+        master), compared with the ring the store holds. Reason is 'Compliant' or the first reason why not. A published
+        file that the module refuses (damaged, tampered, another replica's, another master's, older than the held
+        ring, forked) is a reason too, named by the module's failure (its error id without 'SsoSecret.'), never
+        compliant; Set() then fails with that id.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [string] $StorePath,
+        [Parameter(Mandatory = $true)] [guid] $EnvironmentId,
+        [Parameter(Mandatory = $true)] [string] $MasterPublicKey,
+        [Parameter(Mandatory = $true)] [string] $SealedRingPath
+    )
+
+    $getEnvironment = Get-SsoSecretCmdlet -Name 'Get-SsoEnvironment'
+    $environment = & $getEnvironment -StorePath $StorePath -ErrorAction Stop
+    $state = [ordered]@{
+        Role                = $environment.Role
+        HostPublicKey       = $environment.HostPublicKey
+        ReplicaFingerprint  = $environment.HostFingerprint
+        Generation          = $environment.Generation
+        Synced              = $environment.LastSync
+        PublishedRing       = $null
+        PublishedGeneration = $null
+        Reason              = 'Compliant'
+        Message             = ''
+    }
+
+    if ($environment.Role -eq 'Master') {
+        $state.Reason = 'IsMaster'
+        $state.Message = "The store '$StorePath' is the master of environment $($environment.EnvironmentId); a master never becomes a replica."
+        return [pscustomobject]$state
+    }
+
+    if ($environment.Role -ne 'Replica') {
+        if ($null -ne $environment.ActiveSecretId) {
+            $state.Reason = 'HasOwnSecrets'
+            $state.Message = "The store '$StorePath' holds master secrets of its own; a replica's ring comes only from its master, so it does not join."
+        }
+        else {
+            $state.Reason = 'NotJoined'
+            $state.Message = "The store '$StorePath' is not yet a replica of environment $EnvironmentId."
+        }
+        return [pscustomobject]$state
+    }
+
+    # The pin: the environment id, and the key line (Bech32m, canonical in lower case; the reader takes either case).
+    $configuredKey = $MasterPublicKey.Trim().ToLowerInvariant()
+    if ($environment.EnvironmentId -ne $EnvironmentId -or $environment.MasterPublicKey -ne $configuredKey) {
+        $state.Reason = 'PinnedElsewhere'
+        $state.Message = "The store '$StorePath' is a replica of environment $($environment.EnvironmentId), pinned to master $($environment.MasterFingerprint), not to the configured master of environment $EnvironmentId."
+        return [pscustomobject]$state
+    }
+
+    $file = Get-SsoDscPublishedRingPath -SealedRingPath $SealedRingPath -ReplicaFingerprint $environment.HostFingerprint
+    $state.PublishedRing = $file
+    if (-not [System.IO.File]::Exists($file) -and -not [System.IO.Directory]::Exists($file)) {
+        $state.Reason = 'NoRingPublished'
+        $state.Message = "No ring is published for this replica: '$file' does not exist. Export-SsoSealedRing -Path on the master writes it, for the host public key $($environment.HostPublicKey)."
+        return [pscustomobject]$state
+    }
+
+    $getRing = Get-SsoSecretCmdlet -Name 'Get-SsoSealedRing'
+    try {
+        $published = & $getRing -Path $file -StorePath $StorePath -ErrorAction Stop
+    }
+    catch {
+        if ($_.FullyQualifiedErrorId -notlike 'SsoSecret.*') { throw }
+        Remove-SsoDscHandledError -Record $_
+        $state.Reason = ($_.FullyQualifiedErrorId -split ',')[0].Substring('SsoSecret.'.Length)
+        $state.Message = $_.Exception.Message
+        return [pscustomobject]$state
+    }
+
+    $state.PublishedGeneration = $published.Generation
+    if ($published.Generation -gt $environment.Generation) {
+        $state.Reason = 'Behind'
+        $state.Message = "The replica holds ring generation $($environment.Generation); generation $($published.Generation) is published in '$file'."
+    }
+    elseif ($published.Generation -lt $environment.Generation) {
+        $state.Reason = 'StaleRing'
+        $state.Message = "The ring published in '$file' is of generation $($published.Generation), older than generation $($environment.Generation) that the replica holds: an old ring replayed, or the master went back. It is never installed."
+    }
+    elseif ($published.RingDigest -ne $environment.RingDigest) {
+        $state.Reason = 'ForkedRing'
+        $state.Message = "The ring published in '$file' is of generation $($published.Generation), the generation the replica holds, with other content: the master issued two rings of one generation. It is never installed."
+    }
+    else {
+        $state.Message = "The replica holds ring generation $($environment.Generation), the ring published in '$file'."
+    }
+
+    [pscustomobject]$state
+}
+
+function Get-SsoDscPublishedRingPath {
+    # The ring published for this replica: SealedRingPath itself when it names a file, else <fingerprint>.ssring in it.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [string] $SealedRingPath,
+        [Parameter(Mandatory = $true)] [string] $ReplicaFingerprint
+    )
+
+    if ([System.IO.File]::Exists($SealedRingPath)) { return $SealedRingPath }
+    Join-Path -Path $SealedRingPath -ChildPath ($ReplicaFingerprint + '.ssring')
+}
+
+function Assert-SsoDscReplicaProperty {
+    # The properties SsoReplica needs, checked before anything is read: absolute paths, a GUID, a key line.
+    [CmdletBinding()]
+    [OutputType([guid])]
+    param([Parameter(Mandatory = $true)] [object] $Resource)
+
+    Assert-SsoDscPath -Property 'StorePath' -Path $Resource.StorePath
+    Assert-SsoDscPath -Property 'SealedRingPath' -Path $Resource.SealedRingPath
+    if ([string]::IsNullOrEmpty($Resource.MasterPublicKey)) {
+        throw (New-SsoDscError -ErrorId 'SsoSecret.DscPropertyRequired' -Category InvalidArgument -Target 'MasterPublicKey' `
+                -Message 'The property MasterPublicKey is required: the master''s public key line (ssosecret-master1...), as Get-SsoEnvironment shows it on the master.')
+    }
+
+    $id = [guid]::Empty
+    if (-not [guid]::TryParse([string]$Resource.EnvironmentId, [ref]$id) -or $id -eq [guid]::Empty) {
+        throw (New-SsoDscError -ErrorId 'SsoSecret.DscInvalidEnvironmentId' -Category InvalidArgument -Target $Resource.EnvironmentId `
+                -Message "EnvironmentId '$($Resource.EnvironmentId)' is not an environment id: give the GUID that Get-SsoEnvironment shows on the master (EnvironmentId).")
+    }
+
+    $id
+}
+
+[DscResource()]
+class SsoReplica {
+    # The secret store folder (absolute path) that is to be a replica.
+    [DscProperty(Key)]
+    [string] $StorePath
+
+    # The environment's id (a GUID), as Get-SsoEnvironment shows it on the master.
+    [DscProperty(Mandatory)]
+    [string] $EnvironmentId
+
+    # The master's public key line (ssosecret-master1...). Its fingerprint was confirmed on the master by whoever wrote
+    # the configuration: this line is the pin, taken without a question.
+    [DscProperty(Mandatory)]
+    [string] $MasterPublicKey
+
+    # Where the master publishes the sealed rings (absolute path): a folder, from which the ring
+    # <ReplicaFingerprint>.ssring is read, or the sealed ring file itself.
+    [DscProperty(Mandatory)]
+    [string] $SealedRingPath
+
+    # None, Replica or Master.
+    [DscProperty(NotConfigurable)]
+    [string] $Role
+
+    # This replica's host public key line: hand it to the master, which publishes the ring sealed to it.
+    [DscProperty(NotConfigurable)]
+    [string] $HostPublicKey
+
+    # This replica's host key fingerprint: the published ring's file name is <ReplicaFingerprint>.ssring.
+    [DscProperty(NotConfigurable)]
+    [string] $ReplicaFingerprint
+
+    # The generation of the ring the store holds (0: none yet).
+    [DscProperty(NotConfigurable)]
+    [long] $Generation
+
+    # The generation of the ring published for this replica, once its signature is proven.
+    [DscProperty(NotConfigurable)]
+    [Nullable[long]] $PublishedGeneration
+
+    # The last time a ring was installed or found current (UTC); before the first, the join.
+    [DscProperty(NotConfigurable)]
+    [Nullable[datetime]] $Synced
+
+    # Compliant, or why not: NotJoined, HasOwnSecrets, IsMaster, PinnedElsewhere, NoRingPublished, Behind, StaleRing,
+    # ForkedRing, or another refusal of the published file by the module (DamagedSealedRing, TamperedSealedRing,
+    # WrongReplica, UnknownMaster, UnsupportedVersion, NotARegularFile, ReadFailed, PathIsFolder, ...).
+    [DscProperty(NotConfigurable)]
+    [string] $Reason
+
+    # The same, in words.
+    [DscProperty(NotConfigurable)]
+    [string] $Message
+
+    [SsoReplica] Get() {
+        $state = $this.Evaluate()
+        $result = [SsoReplica]::new()
+        $result.StorePath = $this.StorePath
+        $result.EnvironmentId = $this.EnvironmentId
+        $result.MasterPublicKey = $this.MasterPublicKey
+        $result.SealedRingPath = $this.SealedRingPath
+        $result.Role = $state.Role
+        $result.HostPublicKey = $state.HostPublicKey
+        $result.ReplicaFingerprint = $state.ReplicaFingerprint
+        $result.Generation = $state.Generation
+        $result.PublishedGeneration = $state.PublishedGeneration
+        $result.Synced = $state.Synced
+        $result.Reason = $state.Reason
+        $result.Message = $state.Message
+        return $result
+    }
+
+    [bool] Test() {
+        $state = $this.Evaluate()
+        Write-Verbose "Replica '$($this.StorePath)': $($state.Reason). $($state.Message)"
+        return $state.Reason -eq 'Compliant'
+    }
+
+    [void] Set() {
+        $id = Assert-SsoDscReplicaProperty -Resource $this
+        $state = Get-SsoDscReplicaState -StorePath $this.StorePath -EnvironmentId $id -MasterPublicKey $this.MasterPublicKey -SealedRingPath $this.SealedRingPath
+        if ($state.Reason -eq 'Compliant') {
+            Write-Verbose "Replica '$($this.StorePath)' holds the published ring (generation $($state.Generation)); nothing to do."
+            return
+        }
+
+        if (@('NotJoined', 'HasOwnSecrets', 'IsMaster', 'PinnedElsewhere') -contains $state.Reason) {
+            # Join-SsoEnvironment refuses, with SsoSecret.EnvironmentRoleConflict, a master, a replica of another master
+            # and a store with secrets of its own: a pin is never changed silently. -Force: the configuration is the
+            # administrator's confirmation of the master's fingerprint.
+            $join = Get-SsoSecretCmdlet -Name 'Join-SsoEnvironment'
+            $joined = & $join -StorePath $this.StorePath -EnvironmentId $id -MasterPublicKey $this.MasterPublicKey -Force -Confirm:$false -ErrorAction Stop
+            Write-Verbose "The store '$($this.StorePath)' joined environment $id as a replica of master $($joined.MasterFingerprint); its host public key is $($joined.HostPublicKey)."
+            $state = Get-SsoDscReplicaState -StorePath $this.StorePath -EnvironmentId $id -MasterPublicKey $this.MasterPublicKey -SealedRingPath $this.SealedRingPath
+            if (@('NotJoined', 'HasOwnSecrets', 'IsMaster', 'PinnedElsewhere') -contains $state.Reason) {
+                throw (New-SsoDscError -ErrorId 'SsoSecret.EnvironmentRoleConflict' -Category InvalidOperation -Target $this.StorePath `
+                        -Message "The store '$($this.StorePath)' was joined, but is still not a replica of the configured master ($($state.Reason)): $($state.Message)")
+            }
+        }
+
+        if ($state.Reason -eq 'NoRingPublished') {
+            # Joined, and nothing more a replica can do: the master seals its ring to this host key once it knows it.
+            Write-Warning "$($state.Message) The replica installs it at its next run."
+            return
+        }
+
+        if ($state.Reason -eq 'Compliant') { return }
+
+        # Behind, or a file the module refuses: Import-SsoSealedRing checks it again and installs it, or fails with its
+        # id (SsoSecret.StaleRing, SsoSecret.TamperedSealedRing, ...) and leaves the store as it was.
+        $import = Get-SsoSecretCmdlet -Name 'Import-SsoSealedRing'
+        $result = & $import -Path $state.PublishedRing -StorePath $this.StorePath -Confirm:$false -ErrorAction Stop
+        Write-Verbose "Replica '$($this.StorePath)': installed ring generation $($result.Generation) from '$($state.PublishedRing)'."
+    }
+
+    hidden [object] Evaluate() {
+        $id = Assert-SsoDscReplicaProperty -Resource $this
+        return Get-SsoDscReplicaState -StorePath $this.StorePath -EnvironmentId $id -MasterPublicKey $this.MasterPublicKey -SealedRingPath $this.SealedRingPath
     }
 }

@@ -1,4 +1,4 @@
-# The class-based DSC resources SsoMasterSecret and SsoMasterSecretBackup (module/SsoSecretDsc, the SsoSecretDsc
+# The class-based DSC resources SsoMasterSecret, SsoMasterSecretBackup and SsoReplica (module/SsoSecretDsc, the SsoSecretDsc
 # module built beside SsoSecret), called directly: create the class in the module's scope, set its properties, call
 # Get(), Test(), Set(). DscEngine.Tests.ps1 runs them through the engines' own discovery. Real stores and backup files
 # under $TestDrive; the Interactive KDF profile (64 MiB) keeps each password check short.
@@ -85,18 +85,18 @@ AfterAll {
 }
 
 Describe 'The module manifests and the DSC resources' {
-    It 'SsoSecretDsc declares both resources, requires this very SsoSecret, exports them once imported, and no functions' {
+    It 'SsoSecretDsc declares the three resources, requires this very SsoSecret, exports them once imported, and no functions' {
         $manifest = Import-PowerShellDataFile $DscModulePath
         $main = Import-PowerShellDataFile $ModulePath
         $manifest.RootModule | Should -Be 'SsoSecretDsc.psm1'
-        $manifest.DscResourcesToExport | Sort-Object | Should -Be @('SsoMasterSecret', 'SsoMasterSecretBackup')
+        $manifest.DscResourcesToExport | Sort-Object | Should -Be @('SsoMasterSecret', 'SsoMasterSecretBackup', 'SsoReplica')
         $manifest.FunctionsToExport | Should -BeNullOrEmpty
         $manifest.ModuleVersion | Should -Be $main.ModuleVersion
         $manifest.GUID | Should -Not -Be $main.GUID
         $manifest.RequiredModules.ModuleName | Should -Be 'SsoSecret'
         $manifest.RequiredModules.RequiredVersion | Should -Be $main.ModuleVersion
         $manifest.RequiredModules.GUID | Should -Be $main.GUID
-        (Get-Module SsoSecretDsc).ExportedDscResources | Sort-Object | Should -Be @('SsoMasterSecret', 'SsoMasterSecretBackup')
+        (Get-Module SsoSecretDsc).ExportedDscResources | Sort-Object | Should -Be @('SsoMasterSecret', 'SsoMasterSecretBackup', 'SsoReplica')
         Get-Command -Module SsoSecretDsc -ErrorAction Ignore | Should -BeNullOrEmpty
     }
 
@@ -453,6 +453,223 @@ Describe 'SsoMasterSecretBackup' {
             $AgeResource.Test() | Should -BeFalse
             $AgeResource.Get().Reason | Should -Be 'TooOld'
         }
+    }
+}
+
+Describe 'SsoReplica' {
+    BeforeAll {
+        function New-Master([string] $Name) {
+            $store = New-TestStore $Name
+            Initialize-SsoEnvironment -StorePath $store
+        }
+
+        function Publish([string] $Line, [string] $Folder = $Rings, $From = $Master) {
+            Export-SsoSealedRing -StorePath $From.StorePath -ReplicaPublicKey $Line -Path $Folder -PassThru
+        }
+
+        function Get-StoreHash([string] $Store) {
+            (Get-FileHash -LiteralPath (Join-Path $Store 'master-secret.dat') -Algorithm SHA256).Hash
+        }
+
+        function Set-Tampered([string] $Path) {
+            # A byte of the signed part changed (the body's tag) and the checksum computed again: only the signature finds it.
+            $bytes = [System.IO.File]::ReadAllBytes($Path)
+            $at = $bytes.Length - 32 - 64 - 1
+            $bytes[$at] = $bytes[$at] -bxor 1
+            $sum = [System.Security.Cryptography.SHA256]::HashData([byte[]]$bytes[0..($bytes.Length - 33)])
+            [System.Array]::Copy($sum, 0, $bytes, $bytes.Length - 32, 32)
+            [System.IO.File]::WriteAllBytes($Path, $bytes)
+        }
+
+        function Update-Master {
+            # A new current secret on the master (the ring's generation goes up), and its backup.
+            New-SsoMasterSecret -StorePath $Master.StorePath -BackupPath (Join-Path $TestDrive "$([guid]::NewGuid().ToString('n')).bak") -Credential $Credential -KdfProfile Interactive -Force -Confirm:$false | Out-Null
+        }
+
+        $script:Master = New-Master 'replica-master'
+        $script:Rings = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'published-rings')).FullName
+    }
+
+    BeforeEach {
+        $script:Store = Join-Path $TestDrive ([guid]::NewGuid().ToString('n'))
+        $script:Resource = New-DscResource -Name SsoReplica -Property @{
+            StorePath       = $Store
+            EnvironmentId   = $Master.EnvironmentId.ToString()
+            MasterPublicKey = $Master.MasterPublicKey
+            SealedRingPath  = $Rings
+        }
+    }
+
+    It 'is not in the desired state on a new store (NotJoined), and Get() and Test() leave no error record and change nothing' {
+        $before = $global:Error.Count
+        $Resource.Test() | Should -BeFalse
+        $state = $Resource.Get()
+        Assert-NoNewError -Before $before -Because 'Test() and Get() on a store that has not joined'
+        $state.Reason | Should -Be 'NotJoined'
+        $state.Role | Should -Be 'None'
+        $state.HostPublicKey | Should -BeNullOrEmpty
+        $state.StorePath | Should -Be $Store
+        $state.MasterPublicKey | Should -Be $Master.MasterPublicKey
+        (Get-SsoEnvironment -StorePath $Store).Role | Should -Be 'None'
+    }
+
+    It 'Set() joins, pinning the configured master without a question; with nothing published it warns and Test() stays false (NoRingPublished), Get() giving the host key for the master' {
+        $before = $global:Error.Count
+        $warnings = @(& { $Resource.Set() } 3>&1)
+        "$warnings" | Should -BeLike "*No ring is published for this replica*$((Get-SsoEnvironment -StorePath $Store).HostPublicKey)*"
+        $state = $Resource.Get()
+        $Resource.Test() | Should -BeFalse
+        Assert-NoNewError -Before $before -Because 'a replica waiting for its first ring'
+        $state.Reason | Should -Be 'NoRingPublished'
+        $state.Role | Should -Be 'Replica'
+        $state.Generation | Should -Be 0
+        $environment = Get-SsoEnvironment -StorePath $Store
+        $environment.MasterFingerprint | Should -Be $Master.MasterFingerprint
+        $state.HostPublicKey | Should -Be $environment.HostPublicKey
+        $state.ReplicaFingerprint | Should -Be $environment.HostFingerprint
+        $state.Message | Should -BeLike "*$($environment.HostFingerprint).ssring*"
+    }
+
+    It 'once the master publishes: Behind, Set() installs it, then Compliant; a value protected on the master opens on the replica; a second Set() installs nothing' {
+        $null = & { $Resource.Set() } 3>&1
+        $file = Publish $Resource.Get().HostPublicKey
+        $Resource.Test() | Should -BeFalse
+        $behind = $Resource.Get()
+        $behind.Reason | Should -Be 'Behind'
+        $behind.PublishedGeneration | Should -Be (Get-SsoEnvironment -StorePath $Master.StorePath).Generation
+        $file.Name | Should -Be "$($behind.ReplicaFingerprint).ssring"
+
+        $Resource.Set()
+        $Resource.Test() | Should -BeTrue
+        $state = $Resource.Get()
+        $state.Reason | Should -Be 'Compliant'
+        $state.Generation | Should -Be $behind.PublishedGeneration
+        $state.Synced | Should -Not -BeNullOrEmpty
+        (Get-SsoEnvironment -StorePath $Store).RingDigest | Should -Be (Get-SsoEnvironment -StorePath $Master.StorePath).RingDigest
+        $protected = Protect-SsoData -InputObject 'dsc-pulled-4e2a' -Purpose 'tests/dsc' -StorePath $Master.StorePath
+        Unprotect-SsoData -InputObject $protected -Purpose 'tests/dsc' -StorePath $Store -AsPlainText | Should -Be 'dsc-pulled-4e2a'
+
+        $Resource.Set()
+        $Resource.Get().Generation | Should -Be $state.Generation
+    }
+
+    It 'after a new secret on the master and a re-publish: Behind, Set(), Compliant, and a value protected under the new secret opens' {
+        $null = & { $Resource.Set() } 3>&1
+        $line = $Resource.Get().HostPublicKey
+        $null = Publish $line
+        $Resource.Set()
+        $held = $Resource.Get().Generation
+
+        Update-Master
+        $Resource.Test() | Should -BeTrue -Because 'the published ring is still the one the replica holds'
+        $null = Publish $line
+        $Resource.Test() | Should -BeFalse
+        $Resource.Get().Reason | Should -Be 'Behind'
+        $Resource.Set()
+        $Resource.Test() | Should -BeTrue
+        $Resource.Get().Generation | Should -BeGreaterThan $held
+        $protected = Protect-SsoData -InputObject 'after-rotation-91c3' -Purpose 'tests/dsc' -StorePath $Master.StorePath
+        Unprotect-SsoData -InputObject $protected -Purpose 'tests/dsc' -StorePath $Store -AsPlainText | Should -Be 'after-rotation-91c3'
+    }
+
+    It 'a replayed older file: Test() false (StaleRing), Set() fails with SsoSecret.StaleRing and leaves the store as it was' {
+        $null = & { $Resource.Set() } 3>&1
+        $line = $Resource.Get().HostPublicKey
+        $file = Publish $line
+        $Resource.Set()
+        $old = Join-Path $TestDrive "old-$($file.Name)"
+        Copy-Item -LiteralPath $file.FullName -Destination $old
+        Update-Master
+        $null = Publish $line
+        $Resource.Set()
+        $hash = Get-StoreHash $Store
+
+        Copy-Item -LiteralPath $old -Destination $file.FullName -Force
+        $before = $global:Error.Count
+        $Resource.Test() | Should -BeFalse
+        $state = $Resource.Get()
+        Assert-NoNewError -Before $before -Because 'Test() and Get() on a replayed file'
+        $state.Reason | Should -Be 'StaleRing'
+        $state.PublishedGeneration | Should -BeLessThan $state.Generation
+        $thrown = { $Resource.Set() } | Should -Throw -ErrorId 'SsoSecret.StaleRing,*' -PassThru
+        $thrown.Exception | Should -BeOfType ([SsoSecret.SsoSecretException])
+        Get-StoreHash $Store | Should -Be $hash
+    }
+
+    It 'a tampered file: Test() false (TamperedSealedRing), Set() fails with SsoSecret.TamperedSealedRing and installs nothing; a damaged one DamagedSealedRing' {
+        $null = & { $Resource.Set() } 3>&1
+        $file = Publish $Resource.Get().HostPublicKey
+        Set-Tampered $file.FullName
+        $hash = Get-StoreHash $Store
+        $Resource.Test() | Should -BeFalse
+        $Resource.Get().Reason | Should -Be 'TamperedSealedRing'
+        { $Resource.Set() } | Should -Throw -ErrorId 'SsoSecret.TamperedSealedRing,*'
+        Get-StoreHash $Store | Should -Be $hash
+        $Resource.Get().Generation | Should -Be 0
+
+        [System.IO.File]::WriteAllBytes($file.FullName, [byte[]](1..100))
+        $Resource.Get().Reason | Should -Be 'DamagedSealedRing'
+        { $Resource.Set() } | Should -Throw -ErrorId 'SsoSecret.DamagedSealedRing,*'
+        Get-StoreHash $Store | Should -Be $hash
+    }
+
+    It 'another replica''s ring under this replica''s name: Test() false (WrongReplica), Set() fails with SsoSecret.WrongReplica' {
+        $null = & { $Resource.Set() } 3>&1
+        $mine = $Resource.Get()
+        $other = Join-SsoEnvironment -StorePath "$Store-other" -EnvironmentId $Master.EnvironmentId -MasterPublicKey $Master.MasterPublicKey -Force
+        $theirs = Publish $other.HostPublicKey
+        Copy-Item -LiteralPath $theirs.FullName -Destination (Join-Path $Rings "$($mine.ReplicaFingerprint).ssring") -Force
+        $Resource.Test() | Should -BeFalse
+        $Resource.Get().Reason | Should -Be 'WrongReplica'
+        { $Resource.Set() } | Should -Throw -ErrorId 'SsoSecret.WrongReplica,*'
+    }
+
+    It 'a store pinned to another master: Test() false (PinnedElsewhere), Set() fails with SsoSecret.EnvironmentRoleConflict and keeps the pin' {
+        $elsewhere = New-Master 'replica-elsewhere'
+        $null = Join-SsoEnvironment -StorePath $Store -EnvironmentId $elsewhere.EnvironmentId -MasterPublicKey $elsewhere.MasterPublicKey -Force
+        $before = $global:Error.Count
+        $Resource.Test() | Should -BeFalse
+        $Resource.Get().Reason | Should -Be 'PinnedElsewhere'
+        Assert-NoNewError -Before $before -Because 'Test() and Get() on a replica of another master'
+        $thrown = { $Resource.Set() } | Should -Throw -ErrorId 'SsoSecret.EnvironmentRoleConflict,*' -PassThru
+        $thrown.Exception | Should -BeOfType ([SsoSecret.SsoSecretException])
+        (Get-SsoEnvironment -StorePath $Store).MasterFingerprint | Should -Be $elsewhere.MasterFingerprint
+    }
+
+    It 'a master (IsMaster) and a store with secrets of its own (HasOwnSecrets) are refused by Set() with SsoSecret.EnvironmentRoleConflict, unchanged' {
+        $Resource.StorePath = $Master.StorePath
+        $Resource.Get().Reason | Should -Be 'IsMaster'
+        $hash = Get-StoreHash $Master.StorePath
+        { $Resource.Set() } | Should -Throw -ErrorId 'SsoSecret.EnvironmentRoleConflict,*'
+        Get-StoreHash $Master.StorePath | Should -Be $hash
+        (Get-SsoEnvironment -StorePath $Master.StorePath).Role | Should -Be 'Master'
+
+        $Resource.StorePath = New-TestStore 'replica-own-secrets'
+        $Resource.Test() | Should -BeFalse
+        $Resource.Get().Reason | Should -Be 'HasOwnSecrets'
+        { $Resource.Set() } | Should -Throw -ErrorId 'SsoSecret.EnvironmentRoleConflict,*'
+        (Get-SsoEnvironment -StorePath $Resource.StorePath).Role | Should -Be 'None'
+    }
+
+    It 'takes the sealed ring file itself as SealedRingPath' {
+        $null = & { $Resource.Set() } 3>&1
+        $file = Publish $Resource.Get().HostPublicKey
+        $Resource.SealedRingPath = $file.FullName
+        $Resource.Get().Reason | Should -Be 'Behind'
+        $Resource.Set()
+        $Resource.Test() | Should -BeTrue
+    }
+
+    It 'refuses bad properties with their ids: a relative path, an EnvironmentId that is not a GUID, a master key line that is not one' {
+        $Resource.SealedRingPath = 'rings'
+        { $Resource.Test() } | Should -Throw -ErrorId 'SsoSecret.DscRelativePath'
+        $Resource.SealedRingPath = $Rings
+        $Resource.EnvironmentId = 'not-a-guid'
+        { $Resource.Get() } | Should -Throw -ErrorId 'SsoSecret.DscInvalidEnvironmentId'
+        $Resource.EnvironmentId = $Master.EnvironmentId.ToString()
+        $Resource.MasterPublicKey = 'ssosecret-master1notakey'
+        { $Resource.Set() } | Should -Throw -ErrorId 'SsoSecret.InvalidEnvironmentKey,*'
+        (Get-SsoEnvironment -StorePath $Store).Role | Should -Be 'None'
     }
 }
 
