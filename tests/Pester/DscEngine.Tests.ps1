@@ -138,9 +138,9 @@ $r | ConvertTo-Json -Depth 8 -Compress
 '@).Result
     }
 
-    It 'lists both resources of SsoSecretDsc installed beside SsoSecret, from another current location' {
+    It 'lists the three resources of SsoSecretDsc installed beside SsoSecret, from another current location' {
         if ($NoEngine) { Set-ItResult -Skipped -Because $NoEngine; return }
-        $Found.All.Name | Sort-Object | Should -Be @('SsoMasterSecret', 'SsoMasterSecretBackup')
+        $Found.All.Name | Sort-Object | Should -Be @('SsoMasterSecret', 'SsoMasterSecretBackup', 'SsoReplica')
         foreach ($resource in $Found.All) {
             $resource.ModuleName | Should -Be 'SsoSecretDsc'
             $resource.Version | Should -Be $Version
@@ -152,7 +152,7 @@ $r | ConvertTo-Json -Depth 8 -Compress
 
     It 'finds them by module name too (Get-DscResource -Module SsoSecretDsc, as Invoke-DscResource -ModuleName SsoSecretDsc does)' {
         if ($NoEngine) { Set-ItResult -Skipped -Because $NoEngine; return }
-        $Found.Named | Sort-Object | Should -Be @('SsoMasterSecret', 'SsoMasterSecretBackup')
+        $Found.Named | Sort-Object | Should -Be @('SsoMasterSecret', 'SsoMasterSecretBackup', 'SsoReplica')
     }
 
     It 'lists the settable properties: the keys and required ones mandatory, the allowed values, no read-only one, the credential as [string]' {
@@ -178,12 +178,18 @@ $r | ConvertTo-Json -Depth 8 -Compress
         foreach ($readOnly in 'Reason', 'Message', 'SecretId', 'Fingerprint', 'Created', 'MatchesCurrentSecret') {
             Get-ListedProperty $backup $readOnly | Should -BeNullOrEmpty -Because "$readOnly is NotConfigurable"
         }
+
+        $replica = $Found.All | Where-Object Name -EQ 'SsoReplica'
+        @($replica.Properties | Where-Object IsMandatory | ForEach-Object Name | Sort-Object) | Should -Be @('EnvironmentId', 'MasterPublicKey', 'SealedRingPath', 'StorePath')
+        foreach ($readOnly in 'Role', 'HostPublicKey', 'ReplicaFingerprint', 'Generation', 'PublishedGeneration', 'Synced', 'Reason', 'Message') {
+            Get-ListedProperty $replica $readOnly | Should -BeNullOrEmpty -Because "$readOnly is NotConfigurable"
+        }
     }
 
     It 'builds their schema in its class cache: the keys, the required properties, the credential as MSFT_Credential, the allowed values, the read-only state' {
         if ($NoEngine) { Set-ItResult -Skipped -Because $NoEngine; return }
         $Found.CacheErrors | Should -BeNullOrEmpty
-        $Found.Imported | Sort-Object | Should -Be @('SsoMasterSecret', 'SsoMasterSecretBackup')
+        $Found.Imported | Sort-Object | Should -Be @('SsoMasterSecret', 'SsoMasterSecretBackup', 'SsoReplica')
 
         $secret = $Found.Classes | Where-Object ClassName -EQ 'SsoMasterSecret'
         $secret.SuperClassName | Should -Be 'OMI_BaseResource'
@@ -206,6 +212,18 @@ $r | ConvertTo-Json -Depth 8 -Compress
         (Get-CimProperty $backup 'Created').CimType | Should -Be 'datetime'
         (Get-CimProperty $backup 'Created').Qualifiers.Read | Should -BeTrue
         (Get-CimProperty $backup 'Reason').Qualifiers.Read | Should -BeTrue
+
+        $replica = $Found.Classes | Where-Object ClassName -EQ 'SsoReplica'
+        $replica.SuperClassName | Should -Be 'OMI_BaseResource'
+        (Get-CimProperty $replica 'StorePath').Qualifiers.Key | Should -BeTrue
+        foreach ($required in 'EnvironmentId', 'MasterPublicKey', 'SealedRingPath') {
+            (Get-CimProperty $replica $required).Qualifiers.Required | Should -BeTrue -Because "$required is Mandatory"
+        }
+        (Get-CimProperty $replica 'Generation').CimType | Should -Be 'sint64'
+        (Get-CimProperty $replica 'Synced').CimType | Should -Be 'datetime'
+        foreach ($readOnly in 'Role', 'HostPublicKey', 'ReplicaFingerprint', 'Generation', 'PublishedGeneration', 'Synced', 'Reason', 'Message') {
+            (Get-CimProperty $replica $readOnly).Qualifiers.Read | Should -BeTrue -Because "$readOnly is NotConfigurable"
+        }
     }
 
     It 'finds none in SsoSecret, which no longer declares any' {
@@ -410,10 +428,134 @@ try {
 catch { `$r.Invoke = `$_.FullyQualifiedErrorId; `$r.Message = `$_.Exception.Message }
 `$r | ConvertTo-Json -Compress
 "@).Result
-        $seen.Listed | Sort-Object | Should -Be @('SsoMasterSecret', 'SsoMasterSecretBackup')
+        $seen.Listed | Sort-Object | Should -Be @('SsoMasterSecret', 'SsoMasterSecretBackup', 'SsoReplica')
         # If this fails because the call worked, the engine quotes the path now: drop the guide's warning.
         $seen.Invoke | Should -Be 'ParseException,Invoke-DscClassBasedResource'
         $seen.Message | Should -BeLike "*using module $spaced*"
+    }
+}
+
+Describe 'Invoke-DscResource (the real PSDesiredStateConfiguration): SsoReplica keeps a replica in sync with the rings its master publishes' {
+    BeforeAll {
+        if ($NoEngine) { return }
+        # One pwsh, as a node whose DSC runs on a schedule, beside the master's commands (SsoSecret installed there too,
+        # imported by name): the master publishes with Export-SsoSealedRing -Path, the replica pulls through the engine.
+        $script:ReplicaMaster = Join-Path $Work 'replica-master'
+        $script:ReplicaStore = Join-Path $Work 'replica-store'
+        $script:OtherMaster = Join-Path $Work 'replica-other-master'
+        $script:Rings = (New-Item -ItemType Directory -Path (Join-Path $Work 'replica-rings')).FullName
+        $script:ReplicaRun = Invoke-Engine -Engine Real -Body @"
+Import-Module SsoSecret
+`$credential = [pscredential]::new('backup', (ConvertTo-SecureString '$Password' -AsPlainText -Force))
+function New-Master([string] `$Store) {
+    `$null = New-SsoMasterSecret -StorePath `$Store -BackupPath "`$Store-`$([guid]::NewGuid().ToString('n')).bak" -Credential `$credential -KdfProfile Interactive -Force -Confirm:`$false
+    Initialize-SsoEnvironment -StorePath `$Store
+}
+function Invoke([string] `$Method, [hashtable] `$Property) { Invoke-DscResource -Name SsoReplica -ModuleName SsoSecretDsc -Method `$Method -Property `$Property }
+function Fail([scriptblock] `$Step) { try { `$null = & `$Step; 'no failure' } catch { @{ Id = `$_.FullyQualifiedErrorId; Type = `$_.Exception.GetType().FullName } } }
+function Tamper([string] `$Path) {
+    `$bytes = [System.IO.File]::ReadAllBytes(`$Path); `$at = `$bytes.Length - 32 - 64 - 1; `$bytes[`$at] = `$bytes[`$at] -bxor 1
+    `$sum = [System.Security.Cryptography.SHA256]::HashData([byte[]]`$bytes[0..(`$bytes.Length - 33)]); [System.Array]::Copy(`$sum, 0, `$bytes, `$bytes.Length - 32, 32)
+    [System.IO.File]::WriteAllBytes(`$Path, `$bytes)
+}
+`$master = New-Master '$ReplicaMaster'
+`$replica = @{ StorePath = '$ReplicaStore'; EnvironmentId = "`$(`$master.EnvironmentId)"; MasterPublicKey = `$master.MasterPublicKey; SealedRingPath = '$Rings' }
+`$r = [ordered]@{}
+`$global:Error.Clear()
+`$test = Invoke Test `$replica
+`$r.TestType = `$test.GetType().Name
+`$r.TestNew = `$test.InDesiredState
+`$r.GetNew = (Invoke Get `$replica).Reason
+`$null = Invoke Set `$replica
+`$joined = Invoke Get `$replica
+`$r.Joined = @{ Reason = `$joined.Reason; Role = `$joined.Role; HostPublicKey = `$joined.HostPublicKey; ReplicaFingerprint = `$joined.ReplicaFingerprint; Test = (Invoke Test `$replica).InDesiredState }
+`$r.NewErrors = @(`$global:Error | ForEach-Object { "`$_" })
+`$file = Export-SsoSealedRing -StorePath '$ReplicaMaster' -ReplicaPublicKey `$joined.HostPublicKey -Path '$Rings' -PassThru
+`$r.File = `$file.Name
+`$r.Published = @{ Test = (Invoke Test `$replica).InDesiredState; Reason = (Invoke Get `$replica).Reason }
+`$null = Invoke Set `$replica
+`$synced = Invoke Get `$replica
+`$r.Synced = @{ Test = (Invoke Test `$replica).InDesiredState; Reason = `$synced.Reason; Generation = `$synced.Generation; Synced = [bool]`$synced.Synced }
+`$r.Opened = Unprotect-SsoData -InputObject (Protect-SsoData -InputObject 'engine-pulled-3b7e' -Purpose 'tests/engine' -StorePath '$ReplicaMaster') -Purpose 'tests/engine' -StorePath '$ReplicaStore' -AsPlainText
+Copy-Item -LiteralPath `$file.FullName -Destination '$Rings/old.bin'
+`$null = New-SsoMasterSecret -StorePath '$ReplicaMaster' -BackupPath '$ReplicaMaster-rotated.bak' -Credential `$credential -KdfProfile Interactive -Force -Confirm:`$false
+`$null = Export-SsoSealedRing -StorePath '$ReplicaMaster' -ReplicaPublicKey `$joined.HostPublicKey -Path '$Rings'
+`$r.Rotated = @{ Test = (Invoke Test `$replica).InDesiredState; Reason = (Invoke Get `$replica).Reason }
+`$null = Invoke Set `$replica
+`$rotated = Invoke Get `$replica
+`$r.RotatedSynced = @{ Test = (Invoke Test `$replica).InDesiredState; Reason = `$rotated.Reason; Generation = `$rotated.Generation; MasterGeneration = (Get-SsoEnvironment -StorePath '$ReplicaMaster').Generation }
+`$r.OpenedRotated = Unprotect-SsoData -InputObject (Protect-SsoData -InputObject 'engine-rotated-5c08' -Purpose 'tests/engine' -StorePath '$ReplicaMaster') -Purpose 'tests/engine' -StorePath '$ReplicaStore' -AsPlainText
+`$current = [System.IO.File]::ReadAllBytes(`$file.FullName)
+`$held = (Get-FileHash -LiteralPath '$ReplicaStore/master-secret.dat').Hash
+Copy-Item -LiteralPath '$Rings/old.bin' -Destination `$file.FullName -Force
+`$r.Replayed = @{ Test = (Invoke Test `$replica).InDesiredState; Reason = (Invoke Get `$replica).Reason; Set = (Fail { Invoke Set `$replica }) }
+[System.IO.File]::WriteAllBytes(`$file.FullName, `$current)
+Tamper `$file.FullName
+`$r.Tampered = @{ Test = (Invoke Test `$replica).InDesiredState; Reason = (Invoke Get `$replica).Reason; Set = (Fail { Invoke Set `$replica }) }
+`$r.Unchanged = (Get-FileHash -LiteralPath '$ReplicaStore/master-secret.dat').Hash -eq `$held
+`$other = New-Master '$OtherMaster'
+`$elsewhere = @{ StorePath = '$ReplicaStore'; EnvironmentId = "`$(`$other.EnvironmentId)"; MasterPublicKey = `$other.MasterPublicKey; SealedRingPath = '$Rings' }
+`$r.Elsewhere = @{ Test = (Invoke Test `$elsewhere).InDesiredState; Reason = (Invoke Get `$elsewhere).Reason; Set = (Fail { Invoke Set `$elsewhere }) }
+`$r.Pin = (Get-SsoEnvironment -StorePath '$ReplicaStore').MasterFingerprint -eq `$master.MasterFingerprint
+`$r | ConvertTo-Json -Depth 4 -Compress
+"@
+        $script:Replicated = $ReplicaRun.Result
+    }
+
+    It 'Test false on a new store (NotJoined); Set joins it, pinning the configured master; with nothing published Test stays false (NoRingPublished), and nothing is left in $Error' {
+        if ($NoEngine) { Set-ItResult -Skipped -Because $NoEngine; return }
+        $Replicated.TestType | Should -Be 'InvokeDscResourceTestResult'
+        $Replicated.TestNew | Should -BeFalse
+        $Replicated.GetNew | Should -Be 'NotJoined'
+        $Replicated.Joined.Reason | Should -Be 'NoRingPublished'
+        $Replicated.Joined.Role | Should -Be 'Replica'
+        $Replicated.Joined.Test | Should -BeFalse
+        $Replicated.Joined.HostPublicKey | Should -BeLike 'ssosecret-replica1*'
+        $Replicated.NewErrors | Should -BeNullOrEmpty
+        $ReplicaRun.Text | Should -BeLike '*No ring is published for this replica*'
+    }
+
+    It 'once the master publishes with Export-SsoSealedRing -Path: Behind, Set installs it, Test true; a value protected on the master opens on the replica' {
+        if ($NoEngine) { Set-ItResult -Skipped -Because $NoEngine; return }
+        $Replicated.File | Should -Be "$($Replicated.Joined.ReplicaFingerprint).ssring"
+        $Replicated.Published.Test | Should -BeFalse
+        $Replicated.Published.Reason | Should -Be 'Behind'
+        $Replicated.Synced.Test | Should -BeTrue
+        $Replicated.Synced.Reason | Should -Be 'Compliant'
+        $Replicated.Synced.Generation | Should -BeGreaterThan 0
+        $Replicated.Synced.Synced | Should -BeTrue
+        $Replicated.Opened | Should -Be 'engine-pulled-3b7e'
+    }
+
+    It 'after New-SsoMasterSecret on the master and a re-publish: Test false (Behind), Set, Test true, and a value protected under the new secret opens' {
+        if ($NoEngine) { Set-ItResult -Skipped -Because $NoEngine; return }
+        $Replicated.Rotated.Test | Should -BeFalse
+        $Replicated.Rotated.Reason | Should -Be 'Behind'
+        $Replicated.RotatedSynced.Test | Should -BeTrue
+        $Replicated.RotatedSynced.Generation | Should -Be $Replicated.RotatedSynced.MasterGeneration
+        $Replicated.RotatedSynced.Generation | Should -BeGreaterThan $Replicated.Synced.Generation
+        $Replicated.OpenedRotated | Should -Be 'engine-rotated-5c08'
+    }
+
+    It 'a replayed older file: Test false, Set fails with SsoSecret.StaleRing; a tampered file: Test false, Set fails with SsoSecret.TamperedSealedRing; the store unchanged' {
+        if ($NoEngine) { Set-ItResult -Skipped -Because $NoEngine; return }
+        $Replicated.Replayed.Test | Should -BeFalse
+        $Replicated.Replayed.Reason | Should -Be 'StaleRing'
+        $Replicated.Replayed.Set.Id | Should -BeLike 'SsoSecret.StaleRing,*'
+        $Replicated.Replayed.Set.Type | Should -Be 'SsoSecret.EnvironmentException'
+        $Replicated.Tampered.Test | Should -BeFalse
+        $Replicated.Tampered.Reason | Should -Be 'TamperedSealedRing'
+        $Replicated.Tampered.Set.Id | Should -BeLike 'SsoSecret.TamperedSealedRing,*'
+        $Replicated.Unchanged | Should -BeTrue
+    }
+
+    It 'configured for another master, the replica refuses: Test false (PinnedElsewhere), Set fails with SsoSecret.EnvironmentRoleConflict, the pin kept' {
+        if ($NoEngine) { Set-ItResult -Skipped -Because $NoEngine; return }
+        $Replicated.Elsewhere.Test | Should -BeFalse
+        $Replicated.Elsewhere.Reason | Should -Be 'PinnedElsewhere'
+        $Replicated.Elsewhere.Set.Id | Should -BeLike 'SsoSecret.EnvironmentRoleConflict,*'
+        $Replicated.Pin | Should -BeTrue
+        (Get-SsoEnvironment -StorePath $ReplicaStore).Role | Should -Be 'Replica'
     }
 }
 
@@ -433,7 +575,8 @@ Describe 'DSC v3''s PowerShell adapter (reproduced in DscEngine.psm1): discovery
 `$r = [ordered]@{}
 `$resources = @(Find-DscV3Resource)
 `$r.Types = @(`$resources | ForEach-Object Type | Sort-Object)
-`$r.CredentialTypes = @(`$resources | ForEach-Object { (`$_.Properties | Where-Object Name -EQ 'Credential').PropertyType })
+# The resources that have a credential (SsoReplica has none).
+`$r.CredentialTypes = @(`$resources | ForEach-Object { (`$_.Properties | Where-Object Name -EQ 'Credential').PropertyType } | Where-Object { `$_ })
 `$before = `$global:Error.Count
 `$r.SecretTestBefore = (Invoke-DscV3Operation -Operation Test -Type SsoSecretDsc/SsoMasterSecret -InputJson `$secret).properties.InDesiredState
 `$r.SecretGetBefore = (Invoke-DscV3Operation -Operation Get -Type SsoSecretDsc/SsoMasterSecret -InputJson `$secret).properties.Reason
@@ -456,8 +599,9 @@ catch { `$r.Weak = `$_.Exception.Message }
 "@).Result
     }
 
-    It 'lists both resources as SsoSecretDsc/ClassName, the credential declared with a type the adapter turns { username, password } into' {
-        $Run.Types | Should -Be @('SsoSecretDsc/SsoMasterSecret', 'SsoSecretDsc/SsoMasterSecretBackup')
+    It 'lists the three resources as SsoSecretDsc/ClassName, the credential declared with a type the adapter turns { username, password } into' {
+        $Run.Types | Should -Be @('SsoSecretDsc/SsoMasterSecret', 'SsoSecretDsc/SsoMasterSecretBackup', 'SsoSecretDsc/SsoReplica')
+        @($Run.CredentialTypes).Count | Should -Be 2
         foreach ($type in $Run.CredentialTypes) {
             $type | Should -BeIn @('PSCredential', 'System.Management.Automation.PSCredential')
         }
@@ -547,12 +691,30 @@ function Get-Credential([string] `$UserName, [string] `$Message) {
         $result.Ran | Should -BeTrue
         $result.Threw | Should -BeNullOrEmpty -Because "block $Number threw; it printed:`n$($result.Output)"
         $result.Errors | Should -BeNullOrEmpty -Because "block $Number wrote errors; it printed:`n$($result.Output)"
-        # Each block ends with the backup's Get(): the store holds a secret and the backup is a good one of it.
+        # Each block ends with a resource's Get() in the desired state: the backup's (the store holds a secret and the
+        # backup is a good one of it), or the replica's (a replica holding the ring its master published).
         $result.Output | Should -Match 'Reason\s*:\s*Compliant'
-        $result.Output | Should -Match 'MatchesCurrentSecret\s*:\s*True'
+        if ($Code -match 'SsoReplica') {
+            $result.Output | Should -Match 'Role\s*:\s*Replica'
+        }
+        else {
+            $result.Output | Should -Match 'MatchesCurrentSecret\s*:\s*True'
+        }
         if ($Engine) {
             $result.EngineBase | Should -Be $RealDsc -Because 'the block''s Invoke-DscResource is the real engine''s'
         }
+    }
+
+    It 'left a replica holding its master''s ring, of the generation the master reached (the engine''s blocks)' {
+        if ($NoEngine) { Set-ItResult -Skipped -Because $NoEngine; return }
+        $master = Get-SsoEnvironment -StorePath (Join-Path $GuideWork 'master')
+        $replica = Get-SsoEnvironment -StorePath (Join-Path $GuideWork 'replica')
+        $replica.Role | Should -Be 'Replica'
+        $replica.MasterFingerprint | Should -Be $master.MasterFingerprint
+        $master.Generation | Should -BeGreaterThan 1 -Because 'the guide rotates the master''s secret once'
+        $replica.Generation | Should -Be $master.Generation
+        $replica.RingDigest | Should -Be $master.RingDigest
+        Join-Path $GuideWork "SsoRings/$($replica.HostFingerprint).ssring" | Should -Exist
     }
 
     It 'left a store with its secret and a backup of it that opens with the guide''s password, after asking for it' {
