@@ -695,14 +695,17 @@ Describe 'The examples in docs/examples' {
         ($second | ConvertTo-Json -Depth 5) | Should -Not -BeLike "*$Password*"
     }
 
-    It 'SsoSecretDsc-Configuration.ps1 sets only configurable properties of the resources, and every required one' {
+    It '<File> sets only configurable properties of the resources, and every required one' -ForEach @(
+        @{ File = 'SsoSecretDsc-Configuration.ps1'; Resources = @('SsoMasterSecret', 'SsoMasterSecretBackup') }
+        @{ File = 'SsoReplica-Configuration.ps1'; Resources = @('SsoReplica') }
+    ) {
         # Only Windows PowerShell's DSC compiles a configuration; here the resource blocks are read as text and held
         # against the classes' [DscProperty()] declarations.
-        $example = Join-Path $PSScriptRoot '../../docs/examples/SsoSecretDsc-Configuration.ps1'
+        $example = Join-Path $PSScriptRoot "../../docs/examples/$File"
         $blocks = @{}
         $current = $null
         foreach ($line in Get-Content -LiteralPath $example) {
-            if ($line -match '^\s*(SsoMasterSecret|SsoMasterSecretBackup)\s+\w+\s*\{') {
+            if ($line -match '^\s*(SsoMasterSecret|SsoMasterSecretBackup|SsoReplica)\s+\w+\s*\{') {
                 $current = $Matches[1]
                 $blocks[$current] = @()
             }
@@ -714,7 +717,7 @@ Describe 'The examples in docs/examples' {
             }
         }
 
-        $blocks.Keys | Sort-Object | Should -Be @('SsoMasterSecret', 'SsoMasterSecretBackup')
+        $blocks.Keys | Sort-Object | Should -Be $Resources
         foreach ($name in $blocks.Keys) {
             $properties = (New-DscResource -Name $name).GetType().GetProperties() | ForEach-Object {
                 $attribute = $_.GetCustomAttributes($true) | Where-Object { $_ -is [System.Management.Automation.DscPropertyAttribute] }
