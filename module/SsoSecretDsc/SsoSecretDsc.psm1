@@ -553,7 +553,9 @@ function Get-SsoDscReplicaState {
     $state.PublishedRing = $file
     if (-not [System.IO.File]::Exists($file) -and -not [System.IO.Directory]::Exists($file)) {
         $state.Reason = 'NoRingPublished'
-        $state.Message = "No ring is published for this replica: '$file' does not exist. Export-SsoSealedRing -Path on the master writes it, for the host public key $($environment.HostPublicKey)."
+        $folder = Split-Path -Path $file -Parent
+        $why = if ([System.IO.Directory]::Exists($folder)) { "'$file' does not exist" } else { "the folder '$folder' does not exist or cannot be reached from here" }
+        $state.Message = "No ring is published for this replica: $why. Export-SsoSealedRing -Path on the master writes it, for the host public key $($environment.HostPublicKey)."
         return [pscustomobject]$state
     }
 

@@ -569,6 +569,8 @@ Describe 'DSC v3''s PowerShell adapter (reproduced in DscEngine.psm1): discovery
         $secret = @{ StorePath = $Store; BackupPath = $Generated; KdfProfile = 'Interactive'; Credential = @{ username = 'backup'; password = $Password } } | ConvertTo-Json -Compress
         $backup = @{ Path = $Weekly; StorePath = $Store; KdfProfile = 'Interactive'; Credential = @{ secureObject = @{ username = 'backup'; password = $Password } } } | ConvertTo-Json -Compress -Depth 3
         $weak = @{ StorePath = "$Store-weak"; BackupPath = "$Generated-weak"; KdfProfile = 'Interactive'; Credential = @{ username = 'backup'; password = 'short' } } | ConvertTo-Json -Compress
+        # A replica of the store above, which is no master: Set() joins, then refuses nothing but says no ring is published.
+        $replica = @{ StorePath = "$Store-replica"; EnvironmentId = [guid]::NewGuid().ToString(); MasterPublicKey = 'ssosecret-master1jfd36t94kcvzkptzp4hfh59h6xu9ke3h88feqtta8e2egv24vk6sxmvn0d'; SealedRingPath = $Work } | ConvertTo-Json -Compress
         $script:Run = (Invoke-Engine -Engine DscV3Adapter -Body @"
 `$secret = '$secret'
 `$backup = '$backup'
@@ -593,6 +595,11 @@ Invoke-DscV3Operation -Operation Set -Type SsoSecretDsc/SsoMasterSecretBackup -I
 Invoke-DscV3Operation -Operation Set -Type SsoSecretDsc/SsoMasterSecretBackup -InputJson `$backup
 `$r.BackupTestRepaired = (Invoke-DscV3Operation -Operation Test -Type SsoSecretDsc/SsoMasterSecretBackup -InputJson `$backup).properties.InDesiredState
 `$r.BackupGet = Invoke-DscV3Operation -Operation Get -Type SsoSecretDsc/SsoMasterSecretBackup -InputJson `$backup | ConvertTo-Json -Depth 4 -Compress
+`$replica = '$replica'
+`$r.ReplicaTest = (Invoke-DscV3Operation -Operation Test -Type SsoSecretDsc/SsoReplica -InputJson `$replica).properties.InDesiredState
+`$r.ReplicaGet = Invoke-DscV3Operation -Operation Get -Type SsoSecretDsc/SsoReplica -InputJson `$replica | ConvertTo-Json -Depth 4 -Compress
+try { Invoke-DscV3Operation -Operation Set -Type SsoSecretDsc/SsoReplica -InputJson `$replica; `$r.ReplicaSet = 'no failure' }
+catch { `$r.ReplicaSet = `$_.Exception.Message }
 try { Invoke-DscV3Operation -Operation Set -Type SsoSecretDsc/SsoMasterSecret -InputJson '$weak'; `$r.Weak = 'no failure' }
 catch { `$r.Weak = `$_.Exception.Message }
 `$r | ConvertTo-Json -Depth 4 -Compress
@@ -629,6 +636,17 @@ catch { `$r.Weak = `$_.Exception.Message }
             ($json | ConvertFrom-Json).properties.Credential | Should -BeNullOrEmpty
         }
         ($Run.BackupGet | ConvertFrom-Json).properties.Reason | Should -Be 'Compliant'
+    }
+
+    It 'SsoReplica from JSON: Test false and Get NotJoined on a new store; Set joins it, and Get then gives its host key' {
+        $Run.ReplicaTest | Should -BeFalse
+        $state = ($Run.ReplicaGet | ConvertFrom-Json).properties
+        $state.Reason | Should -Be 'NotJoined'
+        $state.Role | Should -Be 'None'
+        $Run.ReplicaSet | Should -Be 'no failure'
+        $joined = Get-SsoEnvironment -StorePath "$Store-replica"
+        $joined.Role | Should -Be 'Replica'
+        $joined.HostPublicKey | Should -BeLike 'ssosecret-replica1*'
     }
 
     It 'a real failure ends the operation with its message: a password too short for a backup' {
