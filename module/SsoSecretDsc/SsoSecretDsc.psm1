@@ -517,6 +517,7 @@ function Get-SsoDscReplicaState {
         ReplicaFingerprint  = $environment.HostFingerprint
         Generation          = $environment.Generation
         Synced              = $environment.LastSync
+        RingConfirmation    = $environment.RingConfirmation
         PublishedRing       = $null
         PublishedGeneration = $null
         Reason              = 'Compliant'
@@ -670,6 +671,12 @@ class SsoReplica {
     [DscProperty(NotConfigurable)]
     [Nullable[datetime]] $Synced
 
+    # The replica's confirmation, for its master, that it holds its ring (a MAC only a holder of the ring can make): the
+    # master activates a staged secret only with one from every replica it has sealed its ring to
+    # (Enable-SsoStagedSecret -Confirmation, on the master).
+    [DscProperty(NotConfigurable)]
+    [string] $RingConfirmation
+
     # Compliant, or why not: NotJoined, HasOwnSecrets, IsMaster, PinnedElsewhere, NoRingPublished, Behind, StaleRing,
     # ForkedRing, or another refusal of the published file by the module (DamagedSealedRing, TamperedSealedRing,
     # WrongReplica, UnknownMaster, UnsupportedVersion, NotARegularFile, ReadFailed, PathIsFolder, ...).
@@ -693,6 +700,7 @@ class SsoReplica {
         $result.Generation = $state.Generation
         $result.PublishedGeneration = $state.PublishedGeneration
         $result.Synced = $state.Synced
+        $result.RingConfirmation = $state.RingConfirmation
         $result.Reason = $state.Reason
         $result.Message = $state.Message
         return $result

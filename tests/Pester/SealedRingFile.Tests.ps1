@@ -131,8 +131,11 @@ Describe 'Get-SsoSealedRing' {
 
     It 'reads no more than the largest sealed ring and one byte: a long file is refused as damaged' {
         $long = Join-Path $TestDrive 'long.ssring'
-        $bytes = [System.IO.File]::ReadAllBytes($Published) + [byte[]]::new(200000)
-        [System.IO.File]::WriteAllBytes($long, $bytes)
+        # A published ring with zeros after it, past the largest sealed ring (version 2: 67,143,108 bytes; the file is
+        # sparse where the file system allows).
+        [System.IO.File]::WriteAllBytes($long, [System.IO.File]::ReadAllBytes($Published))
+        $stream = [System.IO.File]::Open($long, 'Open', 'ReadWrite')
+        try { $stream.SetLength(67143108 + 4096) } finally { $stream.Dispose() }
         $thrown = { Get-SsoSealedRing -Path $long -StorePath $Replica.StorePath -ErrorAction Stop } | Should -Throw -ErrorId 'SsoSecret.DamagedSealedRing,*' -PassThru
         $thrown.Exception.Message | Should -BeLike '*longer than the largest sealed ring*'
     }
