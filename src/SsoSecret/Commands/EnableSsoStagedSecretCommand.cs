@@ -17,7 +17,7 @@ namespace SsoSecret.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Enable, "SsoStagedSecret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = SessionSet)]
 [OutputType(typeof(SsoRingSyncResult), typeof(SsoEnvironmentInfo))]
-public sealed class EnableSsoStagedSecretCommand : StoreCommandBase
+public sealed class EnableSsoStagedSecretCommand : EnvironmentCommandBase
 {
     private const string SessionSet = "Session";
     private const string LocalSet = "Local";
@@ -48,6 +48,14 @@ public sealed class EnableSsoStagedSecretCommand : StoreCommandBase
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>How many replicas are worked on at once (32 by default, as Invoke-Command's).</summary>
+    [Parameter(ParameterSetName = SessionSet)]
+    [ValidateRange(1, int.MaxValue)]
+    public int ThrottleLimit { get; set; } = SessionFanOut.DefaultThrottleLimit;
+
+    /// <inheritdoc/>
+    private protected override int Throttle => ThrottleLimit;
+
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
@@ -64,41 +72,14 @@ public sealed class EnableSsoStagedSecretCommand : StoreCommandBase
         Run(
             () =>
             {
-                identity = EnvironmentSync.ReadMaster(MasterSession!, StorePath, out master);
+                identity = EnvironmentSync.ReadMaster(Remote, MasterSession!, StorePath, out master);
                 staged = EnvironmentRemote.Property<Guid?>(master, "StagedSecretId") ?? throw new SsoSecretException(
                     SsoSecretFailure.EnvironmentRoleConflict,
                     $"{EnvironmentRemote.Name(MasterSession!)}: the master holds no staged secret; stage one with New-SsoMasterSecret -Stage there, and sync it.",
                     EnvironmentRemote.Name(MasterSession!));
-                long generation = EnvironmentRemote.Property<long>(master, "Generation");
-                string? digest = EnvironmentRemote.Property<string>(master, "RingDigest");
-                var notReady = new List<string>();
-                foreach (var session in Session)
-                {
-                    string name = EnvironmentRemote.Name(session);
-                    try
-                    {
-                        var replica = EnvironmentSync.Describe(session, StorePath);
-                        string? why = EnvironmentSync.NotAReplicaOf(replica, identity);
-                        if (why is null && (EnvironmentRemote.Property<long>(replica, "Generation") != generation || EnvironmentRemote.Property<string>(replica, "RingDigest") != digest))
-                        {
-                            why = $"it holds generation {EnvironmentRemote.Property<long>(replica, "Generation")}, not the master's {generation} with staged secret {staged}; sync it first";
-                        }
 
-                        if (why is null)
-                        {
-                            ready.Add(session);
-                        }
-                        else
-                        {
-                            notReady.Add($"{name}: {why}");
-                        }
-                    }
-                    catch (SsoSecretException e)
-                    {
-                        notReady.Add($"{name}: {e.Message}");
-                    }
-                }
-
+                // Every replica described at once; every one not ready is named, in the sessions' order.
+                var notReady = EnvironmentSync.NotReady(Remote, Session, identity, master, StorePath, $" with staged secret {staged}", out ready);
                 if (notReady.Count > 0 && !Force)
                 {
                     throw new SsoSecretException(
@@ -120,18 +101,9 @@ public sealed class EnableSsoStagedSecretCommand : StoreCommandBase
         }
 
         Run(
-            () => EnvironmentRemote.InvokeOne(MasterSession!, "Enable-SsoStagedSecret", new Dictionary<string, object?> { ["SecretId"] = staged, ["StorePath"] = StorePath }),
+            () => Remote.Wait(Remote.InvokeOneAsync(MasterSession!, "Enable-SsoStagedSecret", new Dictionary<string, object?> { ["SecretId"] = staged, ["StorePath"] = StorePath })),
             terminating: true);
-        foreach (var session in ready)
-        {
-            Run(
-                () =>
-                {
-                    var (data, _) = EnvironmentSync.Seal(MasterSession!, identity!, session, StorePath);
-                    WriteObject(EnvironmentSync.Install(session, data, StorePath), enumerateCollection: true);
-                },
-                terminating: false);
-        }
+        BringRing(MasterSession!, identity!, ready, _ => true);
     }
 
     // On the master: the staged secret becomes current.

@@ -13,7 +13,7 @@ namespace SsoSecret.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "SsoEnvironmentHealth")]
 [OutputType(typeof(SsoEnvironmentHealth))]
-public sealed class GetSsoEnvironmentHealthCommand : StoreCommandBase
+public sealed class GetSsoEnvironmentHealthCommand : EnvironmentCommandBase
 {
     /// <summary>The session to the master secret server.</summary>
     [Parameter(Mandatory = true)]
@@ -25,40 +25,43 @@ public sealed class GetSsoEnvironmentHealthCommand : StoreCommandBase
     [ValidateNotNullOrEmpty]
     public PSSession[] Session { get; set; } = Array.Empty<PSSession>();
 
+    /// <summary>How many replicas are asked at once (32 by default, as Invoke-Command's).</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int ThrottleLimit { get; set; } = SessionFanOut.DefaultThrottleLimit;
+
+    /// <inheritdoc/>
+    private protected override int Throttle => ThrottleLimit;
+
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
         PSObject? master = null;
         Run(
-            () =>
-            {
-                EnvironmentSync.ReadMaster(MasterSession!, StorePath, out _);
-                master = EnvironmentRemote.InvokeOne(MasterSession!, "Get-SsoEnvironment", Parameters());
-            },
+            () => EnvironmentSync.ReadMaster(Remote, MasterSession!, StorePath, out master),
             terminating: true);
         _masterFingerprint = EnvironmentRemote.Property<string>(master!, "MasterFingerprint");
         var masterRow = Row(EnvironmentRemote.Name(MasterSession!), master!);
         masterRow.Status = "Master";
         masterRow.AgreesWithMaster = true;
         WriteObject(masterRow);
-        foreach (var session in Session)
+
+        // Every replica asked at once; the rows are written here, in the sessions' order.
+        var described = EnvironmentSync.DescribeAll(Remote, Session, StorePath);
+        for (int i = 0; i < Session.Length; i++)
         {
-            WriteObject(Compare(session, masterRow));
+            WriteObject(Compare(EnvironmentRemote.Name(Session[i]), described[i], masterRow));
         }
     }
 
-    private SsoEnvironmentHealth Compare(PSSession session, SsoEnvironmentHealth master)
+    private SsoEnvironmentHealth Compare(string name, Outcome<PSObject> described, SsoEnvironmentHealth master)
     {
-        string name = EnvironmentRemote.Name(session);
-        PSObject info;
-        try
-        {
-            info = EnvironmentRemote.InvokeOne(session, "Get-SsoEnvironment", Parameters());
-        }
-        catch (SsoSecretException e)
+        if (described.Failure is SsoSecretException e)
         {
             return new SsoEnvironmentHealth { ComputerName = name, Status = "Unreachable", Reason = e.Message };
         }
+
+        var info = described.Take();
 
         var row = Row(name, info);
         string? pinned = EnvironmentRemote.Property<string>(info, "MasterFingerprint");
@@ -79,8 +82,6 @@ public sealed class GetSsoEnvironmentHealthCommand : StoreCommandBase
     }
 
     private string? _masterFingerprint;
-
-    private Dictionary<string, object?> Parameters() => new() { ["StorePath"] = StorePath };
 
     private static SsoEnvironmentHealth Row(string name, PSObject info) => new()
     {

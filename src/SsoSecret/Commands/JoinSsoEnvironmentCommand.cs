@@ -15,7 +15,7 @@ namespace SsoSecret.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Join, "SsoEnvironment", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = SessionSet)]
 [OutputType(typeof(SsoEnvironmentInfo))]
-public sealed class JoinSsoEnvironmentCommand : StoreCommandBase
+public sealed class JoinSsoEnvironmentCommand : EnvironmentCommandBase
 {
     private const string SessionSet = "Session";
     private const string LocalSet = "Local";
@@ -51,6 +51,14 @@ public sealed class JoinSsoEnvironmentCommand : StoreCommandBase
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>How many hosts are joined at once (32 by default, as Invoke-Command's).</summary>
+    [Parameter(ParameterSetName = SessionSet)]
+    [ValidateRange(1, int.MaxValue)]
+    public int ThrottleLimit { get; set; } = SessionFanOut.DefaultThrottleLimit;
+
+    /// <inheritdoc/>
+    private protected override int Throttle => ThrottleLimit;
+
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
@@ -64,7 +72,7 @@ public sealed class JoinSsoEnvironmentCommand : StoreCommandBase
         Run(
             () =>
             {
-                master = EnvironmentRemote.InvokeOne(MasterSession!, "Get-SsoEnvironment", new Dictionary<string, object?> { ["StorePath"] = StorePath });
+                master = Remote.Wait(EnvironmentSync.DescribeAsync(Remote, MasterSession!, StorePath));
                 if (EnvironmentRemote.Property<string>(master, "Role") != "Master")
                 {
                     throw new SsoSecretException(SsoSecretFailure.EnvironmentRoleConflict, $"{EnvironmentRemote.Name(MasterSession!)}: the store is not the master of an environment; make it one with Initialize-SsoEnvironment there.", EnvironmentRemote.Name(MasterSession!));
@@ -93,24 +101,17 @@ public sealed class JoinSsoEnvironmentCommand : StoreCommandBase
             return;
         }
 
-        foreach (var session in Session)
+        // Every host joins at once; what each said is written here, in the sessions' order.
+        var parameters = new Dictionary<string, object?>
         {
-            Run(
-                () =>
-                {
-                    var parameters = new Dictionary<string, object?>
-                    {
-                        ["EnvironmentId"] = EnvironmentRemote.Property<Guid>(master!, "EnvironmentId"),
-                        ["MasterPublicKey"] = EnvironmentRemote.Property<string>(master!, "MasterPublicKey"),
-                        ["MasterFingerprint"] = MasterFingerprint ?? fingerprint,
-                        ["StorePath"] = StorePath,
-                    };
-                    foreach (var joined in EnvironmentRemote.Invoke(session, "Join-SsoEnvironment", parameters))
-                    {
-                        WriteObject(joined);
-                    }
-                },
-                terminating: false);
+            ["EnvironmentId"] = EnvironmentRemote.Property<Guid>(master!, "EnvironmentId"),
+            ["MasterPublicKey"] = EnvironmentRemote.Property<string>(master!, "MasterPublicKey"),
+            ["MasterFingerprint"] = MasterFingerprint ?? fingerprint,
+            ["StorePath"] = StorePath,
+        };
+        foreach (var joined in Remote.ForEach(Session, session => Remote.InvokeAsync(session, "Join-SsoEnvironment", parameters)))
+        {
+            Run(() => WriteObject(joined.Take(), enumerateCollection: true), terminating: false);
         }
     }
 

@@ -13,7 +13,7 @@ namespace SsoSecret.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "SsoPreviousSecret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = LocalSet)]
 [OutputType(typeof(SsoMasterSecretInfo), typeof(SsoRingSyncResult))]
-public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
+public sealed class RemoveSsoPreviousSecretCommand : EnvironmentCommandBase
 {
     private const string LocalSet = "Local";
     private const string SessionSet = "Session";
@@ -70,6 +70,14 @@ public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
     [ValidateNotNullOrEmpty]
     public System.Management.Automation.Runspaces.PSSession[] Session { get; set; } = Array.Empty<System.Management.Automation.Runspaces.PSSession>();
 
+    /// <summary>How many replicas are worked on at once (32 by default, as Invoke-Command's).</summary>
+    [Parameter(ParameterSetName = SessionSet)]
+    [ValidateRange(1, int.MaxValue)]
+    public int ThrottleLimit { get; set; } = SessionFanOut.DefaultThrottleLimit;
+
+    /// <inheritdoc/>
+    private protected override int Throttle => ThrottleLimit;
+
     /// <inheritdoc/>
     protected override void ProcessRecord() => Run(
         () =>
@@ -116,33 +124,10 @@ public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
         Run(
             () =>
             {
-                identity = EnvironmentSync.ReadMaster(MasterSession!, StorePath, out var master);
-                long generation = EnvironmentRemote.Property<long>(master, "Generation");
-                string? digest = EnvironmentRemote.Property<string>(master, "RingDigest");
-                var lagging = new List<string>();
-                foreach (var session in Session)
-                {
-                    string name = EnvironmentRemote.Name(session);
-                    try
-                    {
-                        var replica = EnvironmentSync.Describe(session, StorePath);
-                        string? why = EnvironmentSync.NotAReplicaOf(replica, identity);
-                        if (why is null && (EnvironmentRemote.Property<long>(replica, "Generation") != generation || EnvironmentRemote.Property<string>(replica, "RingDigest") != digest))
-                        {
-                            why = $"it holds generation {EnvironmentRemote.Property<long>(replica, "Generation")}, not the master's {generation}; sync it first";
-                        }
+                identity = EnvironmentSync.ReadMaster(Remote, MasterSession!, StorePath, out var master);
 
-                        if (why is not null)
-                        {
-                            lagging.Add($"{name}: {why}");
-                        }
-                    }
-                    catch (SsoSecretException e)
-                    {
-                        lagging.Add($"{name}: {e.Message}");
-                    }
-                }
-
+                // Every replica described at once; every one that lags is named, in the sessions' order.
+                var lagging = EnvironmentSync.NotReady(Remote, Session, identity, master, StorePath, string.Empty, out _);
                 if (lagging.Count > 0)
                 {
                     throw new SsoSecretException(
@@ -159,18 +144,9 @@ public sealed class RemoveSsoPreviousSecretCommand : StoreCommandBase
         }
 
         Run(
-            () => EnvironmentRemote.Invoke(MasterSession!, "Remove-SsoPreviousSecret", new Dictionary<string, object?> { ["SecretId"] = _ids.ToArray(), ["Force"] = true, ["StorePath"] = StorePath }),
+            () => Remote.Wait(Remote.InvokeAsync(MasterSession!, "Remove-SsoPreviousSecret", new Dictionary<string, object?> { ["SecretId"] = _ids.ToArray(), ["Force"] = true, ["StorePath"] = StorePath })),
             terminating: true);
-        foreach (var session in Session)
-        {
-            Run(
-                () =>
-                {
-                    var (data, _) = EnvironmentSync.Seal(MasterSession!, identity!, session, StorePath);
-                    WriteObject(EnvironmentSync.Install(session, data, StorePath), enumerateCollection: true);
-                },
-                terminating: false);
-        }
+        BringRing(MasterSession!, identity!, Session, _ => true);
     }
 
     private void RetireHere() => Run(

@@ -6,14 +6,15 @@ using SsoSecret.Internal;
 namespace SsoSecret.Commands;
 
 /// <summary>
-/// Brings the master's ring to its replicas, through their sessions: for each replica, its host public line is read,
-/// the master seals its ring to it, this machine checks the sealed bytes (whole, for that replica, signed by the
-/// master: SealedRing.Verify) and hands them to the replica, which opens and installs them. This machine holds public
-/// lines and sealed bytes only. A replica that fails is reported with its id and name; the others go on.
+/// Brings the master's ring to its replicas, through their sessions, all at once: every replica's host public line is
+/// read, the master seals its ring to each (one call on the master for all of them), this machine checks the sealed
+/// bytes (whole, for that replica, signed by the master: SealedRing.Verify) and hands them to the replicas, which open
+/// and install them. This machine holds public lines and sealed bytes only. A replica that fails is reported with its
+/// id and name; the others go on.
 /// </summary>
 [Cmdlet(VerbsData.Sync, "SsoEnvironment", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(SsoRingSyncResult))]
-public sealed class SyncSsoEnvironmentCommand : StoreCommandBase
+public sealed class SyncSsoEnvironmentCommand : EnvironmentCommandBase
 {
     /// <summary>The session to the master secret server.</summary>
     [Parameter(Mandatory = true)]
@@ -25,23 +26,23 @@ public sealed class SyncSsoEnvironmentCommand : StoreCommandBase
     [ValidateNotNullOrEmpty]
     public PSSession[] Session { get; set; } = Array.Empty<PSSession>();
 
+    /// <summary>How many replicas are worked on at once (32 by default, as Invoke-Command's).</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int ThrottleLimit { get; set; } = SessionFanOut.DefaultThrottleLimit;
+
+    /// <inheritdoc/>
+    private protected override int Throttle => ThrottleLimit;
+
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
         MasterIdentity? identity = null;
-        Run(() => identity = EnvironmentSync.ReadMaster(MasterSession!, StorePath, out _), terminating: true);
-        foreach (var session in Session)
-        {
-            Run(
-                () =>
-                {
-                    var (data, header) = EnvironmentSync.Seal(MasterSession!, identity!, session, StorePath);
-                    if (ShouldProcess(EnvironmentRemote.Name(session), $"Install ring generation {header.Generation} (digest {header.DigestHex})"))
-                    {
-                        WriteObject(EnvironmentSync.Install(session, data, StorePath), enumerateCollection: true);
-                    }
-                },
-                terminating: false);
-        }
+        Run(() => identity = EnvironmentSync.ReadMaster(Remote, MasterSession!, StorePath, out _), terminating: true);
+        BringRing(
+            MasterSession!,
+            identity!,
+            Session,
+            delivery => ShouldProcess(delivery.Name, $"Install ring generation {delivery.Header!.Generation} (digest {delivery.Header.DigestHex})"));
     }
 }
