@@ -58,10 +58,19 @@ internal sealed class SessionFanOut : IDisposable
     private readonly HashSet<PowerShell> _running = new();
     private readonly List<PowerShell> _made = new();
     private readonly Dictionary<Runspace, SemaphoreSlim> _turns = new();
+    private readonly List<IAsyncResult> _stops = new();
+    private readonly ManualResetEventSlim _stopsAsked = new();
 
     internal SessionFanOut(int throttleLimit) => _throttle = new SemaphoreSlim(Math.Max(1, throttleLimit));
 
-    /// <summary>Stops: the waiting ends with PipelineStoppedException, and the remote pipelines still running are stopped.</summary>
+    /// <summary>How long the pipeline thread, once stopped, waits for the hosts to confirm that their pipelines stopped.</summary>
+    internal static readonly TimeSpan StopConfirmation = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Stops (from StopProcessing's thread): the waiting ends with PipelineStoppedException, once every remote pipeline
+    /// still running was asked to stop and its host confirmed it (or <see cref="StopConfirmation"/> passed), so that
+    /// the sessions serve the next command.
+    /// </summary>
     internal void Stop()
     {
         PowerShell[] running;
@@ -76,16 +85,27 @@ internal sealed class SessionFanOut : IDisposable
             running = _running.ToArray();
         }
 
-        foreach (var shell in running)
+        try
         {
-            try
+            foreach (var shell in running)
             {
-                shell.BeginStop(null, null);
+                try
+                {
+                    var stopping = shell.BeginStop(null, null);
+                    lock (_gate)
+                    {
+                        _stops.Add(stopping);
+                    }
+                }
+                catch (Exception e) when (e is InvalidOperationException || e is ObjectDisposedException)
+                {
+                    // It ended meanwhile.
+                }
             }
-            catch (Exception e) when (e is InvalidOperationException || e is ObjectDisposedException || e is PSInvalidOperationException)
-            {
-                // It ended meanwhile.
-            }
+        }
+        finally
+        {
+            _stopsAsked.Set();
         }
     }
 
@@ -163,6 +183,14 @@ internal sealed class SessionFanOut : IDisposable
         {
             shell.Dispose();
         }
+
+        // Once stopped, calls that never started may still wake on these; they go with the garbage collector then.
+        if (!_stop.IsCancellationRequested)
+        {
+            _stop.Dispose();
+            _stopsAsked.Dispose();
+            _throttle.Dispose();
+        }
     }
 
     private static void RequireOpened(string host, Runspace? runspace)
@@ -190,7 +218,33 @@ internal sealed class SessionFanOut : IDisposable
 
         if (_stop.IsCancellationRequested)
         {
+            AwaitStopped();
             throw new PipelineStoppedException();
+        }
+    }
+
+    // On the pipeline thread, once stopped: until every remote pipeline asked to stop has stopped, within a bound.
+    private void AwaitStopped()
+    {
+        var until = DateTime.UtcNow + StopConfirmation;
+        if (!_stopsAsked.Wait(StopConfirmation))
+        {
+            return;
+        }
+
+        IAsyncResult[] stops;
+        lock (_gate)
+        {
+            stops = _stops.ToArray();
+        }
+
+        foreach (var stopping in stops)
+        {
+            var left = until - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || !stopping.AsyncWaitHandle.WaitOne(left))
+            {
+                return;
+            }
         }
     }
 
