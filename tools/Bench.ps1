@@ -25,7 +25,9 @@
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $WorkFolder,
-    [Alias('Runs')] [ValidateRange(3, 99)] [int] $Rounds = 7
+    [Alias('Runs')] [ValidateRange(3, 99)] [int] $Rounds = 7,
+    # Environment: only the environment's rows (10, a fleet of 17 hosts), without the KDF's workers.
+    [ValidateSet('All', 'Environment')] [string] $Only = 'All'
 )
 
 $ErrorActionPreference = 'Stop'
@@ -198,6 +200,36 @@ function Row {
     $targetText = if ($null -eq $Target) { '' } elseif (-not $applies) { '(comparison)' } else { '{0} {1}' -f $(if ($Comparison -eq 'le') { '<=' } else { '=' }), $Target }
     $rows.Add([pscustomobject]@{ What = $What; Implementation = $Implementation; Figure = $Figure; Baseline = $Baseline; Result = $result; Target = $targetText; Met = $met })
     Write-Host ('{0} [{1}]: {2} {3}{4}' -f $What, $Implementation, $result, $targetText, $(if ($applies) { $(if ($met) { ' met' } else { ' MISSED' }) } else { '' }))
+}
+
+# 10. An environment's sync at scale (issue: the fan-out in parallel): Sync-SsoEnvironment of a changed ring to 3 and to
+#     16 replicas, on one fleet of a master and sixteen replicas (tests/Fleet, over SSH remoting, every host on this
+#     machine), in interleaved rounds (tools/Measure-EnvironmentSync.ps1). Target: 16 replicas within 2x the time of 3.
+#     For comparison, the 16 one at a time (-ThrottleLimit 1), as the fan-out was before it ran in parallel. Where the
+#     machine cannot make a fleet (not Linux, not root, no sshd), no row, saying why.
+function Add-EnvironmentRows {
+    $measured = & (Join-Path $PSScriptRoot 'Measure-EnvironmentSync.ps1') -ModulePath $ModulePath -Rounds $Rounds
+    if ($measured.Skipped) {
+        Write-Host "No environment rows: $($measured.Skipped)."
+        return
+    }
+    $perHost3 = @($measured.Three | ForEach-Object { $_ / 3 })
+    $perHost16 = @($measured.Sixteen | ForEach-Object { $_ / 16 })
+    Row 'Sync-SsoEnvironment of a changed ring, per replica, 3 replicas' '' ('{0:0} ms in all' -f (Median $measured.Three)) '' 'ms per replica' (Median $perHost3) $perHost3 $null -Format '0'
+    Row 'Sync-SsoEnvironment of a changed ring, per replica, 16 replicas' '' ('{0:0} ms in all' -f (Median $measured.Sixteen)) '' 'ms per replica' (Median $perHost16) $perHost16 $null -Format '0'
+    $ratios = @(for ($i = 0; $i -lt $measured.Three.Count; $i++) { $measured.Sixteen[$i] / $measured.Three[$i] })
+    Row 'Sync-SsoEnvironment of a changed ring, 16 replicas against 3 (total time)' '' ('{0:0} ms' -f (Median $measured.Sixteen)) ('3 replicas: {0:0} ms' -f (Median $measured.Three)) 'ratio' (Median $ratios) $ratios 2.0
+    $ratios = @(for ($i = 0; $i -lt $measured.Sixteen.Count; $i++) { $measured.Sixteen[$i] / $measured.OneAtATime[$i] })
+    Row 'the same 16, at once against one at a time (-ThrottleLimit 1)' '' ('{0:0} ms' -f (Median $measured.Sixteen)) ('one at a time: {0:0} ms' -f (Median $measured.OneAtATime)) 'ratio' (Median $ratios) $ratios $null
+    foreach ($line in $measured.Phases) { Write-Host "  $line" }
+    Write-Host "  The fleet was ready in $('{0:0.0}' -f $measured.SetupTime.TotalSeconds) s; load average before the rounds $($measured.LoadBefore), after $($measured.LoadAfter)."
+}
+
+if ($Only -eq 'Environment') {
+    Add-EnvironmentRows
+    $rows | Format-Table -AutoSize | Out-String -Width 250 | Out-Host
+    if ($rows | Where-Object { -not $_.Met }) { exit 1 }
+    exit 0
 }
 
 $workers = @(foreach ($implementation in 'BouncyCastle', 'Managed', 'Native') { Start-Worker $implementation })
@@ -502,6 +534,8 @@ else {
     Row 'Set-Secret of 1,000 vault entries through SecretManagement' '' ('{0:0} ms' -f (Median $vault.setSecret)) ('Set-Content of 1,000 small files: {0:0} ms' -f (Median $vault.setContent)) 'ratio' (Median $ratios) $ratios 15.0
     Unregister-SecretVault -Name SsoBench
 }
+
+Add-EnvironmentRows
 
 Write-Host ''
 $rows | Format-Table -AutoSize | Out-String -Width 250 | Out-Host

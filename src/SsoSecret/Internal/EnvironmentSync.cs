@@ -97,10 +97,12 @@ internal static class EnvironmentSync
     /// checked: whole, sealed to that replica's host key, signed by <paramref name="identity"/> (steps 1 to 9 of
     /// docs/environment-format.md). One delivery per session, in their order, with its sealed ring or its failure.
     /// </summary>
-    internal static Delivery[] Seal(SessionFanOut remote, PSSession master, MasterIdentity identity, IReadOnlyList<PSSession> sessions, string? storePath)
+    internal static Delivery[] Seal(SessionFanOut remote, PSSession master, MasterIdentity identity, IReadOnlyList<PSSession> sessions, string? storePath, out TimeSpan describing)
     {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         var deliveries = sessions.Select(session => new Delivery(session)).ToArray();
         var described = DescribeAll(remote, sessions, storePath);
+        describing = watch.Elapsed;
         var keys = new ReplicaPublicKey?[sessions.Count];
         for (int i = 0; i < deliveries.Length; i++)
         {
