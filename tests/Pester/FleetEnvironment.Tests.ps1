@@ -369,6 +369,25 @@ Describe 'An environment: a master and its replicas, over SSH remoting' -Skip:$F
             $masterNow.StagedSecretId | Should -Be $Staged
         }
 
+        It 'does not activate when the replica that is down is left out of -Session either: the master wants a confirmation from every replica it has sealed its ring to, and names its fingerprint' {
+            $known = @(Get-Remote $master { Get-SsoEnvironment })[0].Replicas
+            $known.Count | Should -Be 3
+            $upFingerprints = @(Get-Remote $Up { Get-SsoEnvironment }).HostFingerprint
+            $missing = @($known | Where-Object { $_ -notin $upFingerprints })
+            $missing.Count | Should -Be 1
+            $refusal = try { Enable-SsoStagedSecret -MasterSession $master -Session $Up -ErrorAction Stop; $null } catch { $_ }
+            Get-ErrorId $refusal | Should -Be 'SsoSecret.ReplicaNotReady'
+            "$($refusal.Exception.Message)" | Should -Match ([regex]::Escape($missing[0]))
+            # A confirmation the administrator's machine makes up is no confirmation: the master refuses it too.
+            $forged = @{}
+            foreach ($fingerprint in $known) { $forged[$fingerprint] = 'ab' * 32 }
+            $id = Get-Remote $master { param($id, $table) try { $null = Enable-SsoStagedSecret -SecretId $id -Confirmation $table -ErrorAction Stop; 'activated' } catch { ($_.FullyQualifiedErrorId -split ',')[0] } } @($Staged, $forged)
+            $id | Should -Be 'SsoSecret.ReplicaNotReady'
+            $masterNow = @(Get-Remote $master { Get-SsoEnvironment })[0]
+            $masterNow.ActiveSecretId | Should -Be $OldActive
+            $masterNow.StagedSecretId | Should -Be $Staged
+        }
+
         It 'activates past it with -Force: the others get the new ring, the warning names it, the health table says Unreachable (guide: environment-activate-force)' {
             $out = @(. (Get-GuideCode 'environment-activate-force'))
             Add-Captured $out

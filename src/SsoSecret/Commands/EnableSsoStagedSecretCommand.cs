@@ -69,6 +69,7 @@ public sealed class EnableSsoStagedSecretCommand : EnvironmentCommandBase
         PSObject? master = null;
         Guid staged = Guid.Empty;
         var ready = new List<PSSession>();
+        System.Collections.Hashtable? confirmations = null;
         Run(
             () =>
             {
@@ -79,7 +80,7 @@ public sealed class EnableSsoStagedSecretCommand : EnvironmentCommandBase
                     EnvironmentRemote.Name(MasterSession!));
 
                 // Every replica described at once; every one not ready is named, in the sessions' order.
-                var notReady = EnvironmentSync.NotReady(Remote, Session, identity, master, StorePath, $" with staged secret {staged}", out ready);
+                var notReady = EnvironmentSync.NotReady(Remote, Session, identity, master, StorePath, $" with staged secret {staged}", out ready, out confirmations);
                 if (notReady.Count > 0 && !Force)
                 {
                     throw new SsoSecretException(
@@ -101,7 +102,7 @@ public sealed class EnableSsoStagedSecretCommand : EnvironmentCommandBase
         }
 
         Run(
-            () => Remote.Wait(Remote.InvokeOneAsync(MasterSession!, "Enable-SsoStagedSecret", new Dictionary<string, object?> { ["SecretId"] = staged, ["StorePath"] = StorePath })),
+            () => Remote.Wait(Remote.InvokeOneAsync(MasterSession!, "Enable-SsoStagedSecret", new Dictionary<string, object?> { ["SecretId"] = staged, ["Confirmation"] = confirmations, ["Force"] = Force.IsPresent, ["StorePath"] = StorePath })),
             terminating: true);
         BringRing(MasterSession!, identity!, ready, _ => true);
     }

@@ -120,6 +120,7 @@ public sealed class RemoveSsoPreviousSecretCommand : EnvironmentCommandBase
     private void RetireThroughSessions()
     {
         MasterIdentity? identity = null;
+        System.Collections.Hashtable? confirmations = null;
         string masterName = Internal.EnvironmentRemote.Name(MasterSession!);
         Run(
             () =>
@@ -127,7 +128,7 @@ public sealed class RemoveSsoPreviousSecretCommand : EnvironmentCommandBase
                 identity = EnvironmentSync.ReadMaster(Remote, MasterSession!, StorePath, out var master);
 
                 // Every replica described at once; every one that lags is named, in the sessions' order.
-                var lagging = EnvironmentSync.NotReady(Remote, Session, identity, master, StorePath, string.Empty, out _);
+                var lagging = EnvironmentSync.NotReady(Remote, Session, identity, master, StorePath, string.Empty, out _, out confirmations);
                 if (lagging.Count > 0)
                 {
                     throw new SsoSecretException(
@@ -144,7 +145,7 @@ public sealed class RemoveSsoPreviousSecretCommand : EnvironmentCommandBase
         }
 
         Run(
-            () => Remote.Wait(Remote.InvokeAsync(MasterSession!, "Remove-SsoPreviousSecret", new Dictionary<string, object?> { ["SecretId"] = _ids.ToArray(), ["Force"] = true, ["StorePath"] = StorePath })),
+            () => Remote.Wait(Remote.InvokeAsync(MasterSession!, "Remove-SsoPreviousSecret", new Dictionary<string, object?> { ["SecretId"] = _ids.ToArray(), ["Force"] = true, ["Confirmation"] = confirmations, ["StorePath"] = StorePath })),
             terminating: true);
         BringRing(MasterSession!, identity!, Session, _ => true);
     }

@@ -54,8 +54,17 @@ internal static class EnvironmentSync
     /// Remove-SsoPreviousSecret), as "host: why", described all at once, in the sessions' order; those ready are in
     /// <paramref name="ready"/>. <paramref name="behind"/> says what a replica of another generation lacks.
     /// </summary>
-    internal static List<string> NotReady(SessionFanOut remote, IReadOnlyList<PSSession> sessions, MasterIdentity identity, PSObject master, string? storePath, string behind, out List<PSSession> ready)
+    internal static List<string> NotReady(SessionFanOut remote, IReadOnlyList<PSSession> sessions, MasterIdentity identity, PSObject master, string? storePath, string behind, out List<PSSession> ready) =>
+        NotReady(remote, sessions, identity, master, storePath, behind, out ready, out _);
+
+    /// <summary>
+    /// As the overload above; <paramref name="confirmations"/> gets each ready replica's RingConfirmation by its host
+    /// fingerprint, for the master to check (docs/environment-format.md, "Confirmations"): a table this machine relays
+    /// and cannot forge.
+    /// </summary>
+    internal static List<string> NotReady(SessionFanOut remote, IReadOnlyList<PSSession> sessions, MasterIdentity identity, PSObject master, string? storePath, string behind, out List<PSSession> ready, out System.Collections.Hashtable confirmations)
     {
+        confirmations = new System.Collections.Hashtable(StringComparer.OrdinalIgnoreCase);
         long generation = EnvironmentRemote.Property<long>(master, "Generation");
         string? digest = EnvironmentRemote.Property<string>(master, "RingDigest");
         var described = DescribeAll(remote, sessions, storePath);
@@ -80,6 +89,10 @@ internal static class EnvironmentSync
             if (why is null)
             {
                 ready.Add(sessions[i]);
+                if (EnvironmentRemote.Property<string>(replica, "HostFingerprint") is string fingerprint && EnvironmentRemote.Property<string>(replica, "RingConfirmation") is string confirmation)
+                {
+                    confirmations[fingerprint] = confirmation;
+                }
             }
             else
             {
