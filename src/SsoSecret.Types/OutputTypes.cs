@@ -512,7 +512,7 @@ public sealed class SsoEnvironmentHealth
     /// <summary>
     /// Master; InSync (the master's generation and digest); Stale (its ring lacks the master's active secret: activated
     /// past it with -Force, or never synced since); Behind (an older generation, no ring yet, or the master's ring without its vault); Forked (the
-    /// master's generation with other content); OtherEnvironment (pinned to another master); NotJoined; Unreachable.
+    /// master's generation with other content); OtherEnvironment (pinned to another master); NotJoined; Unreachable; NotChecked (a replica of the master's list that no session reached, named by its fingerprint).
     /// </summary>
     public string Status { get; internal set; } = "Unreachable";
 

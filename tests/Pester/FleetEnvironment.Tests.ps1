@@ -310,7 +310,11 @@ Describe 'An environment: a master and its replicas, over SSH remoting' -Skip:$F
         @($err).Count | Should -Be 1
         Get-ErrorId $err[0] | Should -Be 'SsoSecret.HostUnreachable'
         "$($err[0].TargetObject)" | Should -Be $replicaNames[1]
-        (Get-SsoEnvironmentHealth -MasterSession $master -Session @($replicas[0], $gone)).Status | Should -Be @('Master', 'InSync', 'Unreachable')
+        $health = @(Get-SsoEnvironmentHealth -MasterSession $master -Session @($replicas[0], $gone))
+        $health.Status | Should -Be @('Master', 'InSync', 'Unreachable', 'NotChecked', 'NotChecked')
+        # The master knows three replicas: the two no session reached are rows of their own, by fingerprint.
+        $fingerprints = @(Get-Remote $replicas { Get-SsoEnvironment }).HostFingerprint
+        @($health | Where-Object Status -eq 'NotChecked').ComputerName | Sort-Object | Should -Be ($fingerprints | Where-Object { $_ -ne @(Get-Remote $replicas[0] { Get-SsoEnvironment })[0].HostFingerprint } | Sort-Object)
     }
 
     Context 'A staged rotation with one replica down' {

@@ -48,9 +48,38 @@ public sealed class GetSsoEnvironmentHealthCommand : EnvironmentCommandBase
 
         // Every replica asked at once; the rows are written here, in the sessions' order.
         var described = EnvironmentSync.DescribeAll(Remote, Session, StorePath);
+        var reached = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        int unreachable = 0;
         for (int i = 0; i < Session.Length; i++)
         {
+            if (described[i].Failure is null && EnvironmentRemote.Property<string>(described[i].Value, "HostFingerprint") is string fingerprint)
+            {
+                reached.Add(fingerprint);
+            }
+            else if (described[i].Failure is not null)
+            {
+                unreachable++;
+            }
+
             WriteObject(Compare(EnvironmentRemote.Name(Session[i]), described[i], masterRow));
+        }
+
+        // The replicas the master has sealed its ring to that no session reached: a row each, by fingerprint, so that
+        // a server left out of -Session shows here (an activation would wait for it).
+        foreach (var fingerprint in EnvironmentRemote.Property<string[]>(master!, "Replicas") ?? Array.Empty<string>())
+        {
+            if (!reached.Contains(fingerprint))
+            {
+                WriteObject(new SsoEnvironmentHealth
+                {
+                    ComputerName = fingerprint,
+                    Role = "Replica",
+                    Status = "NotChecked",
+                    Reason = unreachable > 0
+                        ? "the master has sealed its ring to this replica (by its host key's fingerprint), and no session reached it: it may be one of the hosts that could not be reached"
+                        : "the master has sealed its ring to this replica (by its host key's fingerprint), but no session of -Session is it: add its session, or take it off the master's list (Remove-SsoReplica) if it left",
+                });
+            }
         }
     }
 
