@@ -54,6 +54,19 @@ public sealed class EnvironmentTests : IDisposable
 
     private static SsoSecretFailure FailureOf(Action action) => Assert.ThrowsAny<SsoSecretException>(action).Failure;
 
+    /// <summary>Each byte before the checksum changed in turn (its top bit), the checksum made again: the failure <paramref name="expected"/> gives for its offset.</summary>
+    private void AssertEachFlippedByte(byte[] file, Func<int, SsoSecretFailure> expected)
+    {
+        for (int i = 0; i < file.Length - 32; i++)
+        {
+            var changed = (byte[])file.Clone();
+            changed[i] ^= 0x80;
+            Rechecksum(changed);
+            var failure = expected(i);
+            Assert.True(failure == FailureOf(() => Open(changed)), $"byte {i}: expected {failure}");
+        }
+    }
+
     private static void Rechecksum(byte[] file) =>
         Buffer.BlockCopy(Primitives.Sha256(file, 0, file.Length - 32), 0, file, file.Length - 32, 32);
 
@@ -249,30 +262,23 @@ public sealed class EnvironmentTests : IDisposable
         using var ring = FourSecrets();
         var file = Seal(ring);
         int signature = SealedRing.SignatureOffset(SealedRing.ReadHeader(file).BodyLength);
-        for (int i = 0; i < file.Length - 32; i++)
+        AssertEachFlippedByte(file, i => i switch
         {
-            var changed = (byte[])file.Clone();
-            changed[i] ^= 0x80;
-            Rechecksum(changed);
-            SsoSecretFailure expected = i switch
-            {
-                < 8 => SsoSecretFailure.DamagedSealedRing,                                   // magic
-                < 10 => SsoSecretFailure.UnsupportedVersion,                                 // version
-                < 12 => SsoSecretFailure.DamagedSealedRing,                                  // flags
-                < 28 => SsoSecretFailure.UnknownMaster,                                      // environment id
-                SealedRing.GenerationOffset => SsoSecretFailure.DamagedSealedRing,           // generation's top bit: above 2^63 - 1
-                < 36 => SsoSecretFailure.TamperedSealedRing,                                 // generation
-                < 40 => SsoSecretFailure.DamagedSealedRing,                                  // created: past 9999
-                < 44 => SsoSecretFailure.TamperedSealedRing,                                 // created
-                < 76 => SsoSecretFailure.UnknownMaster,                                      // master public key
-                < 108 => SsoSecretFailure.TamperedSealedRing,                                // digest
-                < 110 => SsoSecretFailure.DamagedSealedRing,                                 // L: the length no longer adds up
-                SealedRing.StanzaOffset => SsoSecretFailure.UnsupportedVersion,              // stanza type
-                < SealedRing.StanzaOffset + 17 => SsoSecretFailure.WrongReplica,             // replica fingerprint
-                _ => SsoSecretFailure.TamperedSealedRing,                                    // ephemeral, wrapped key, body, signature
-            };
-            Assert.True(expected == FailureOf(() => Open(changed)), $"byte {i}: expected {expected}");
-        }
+            < 8 => SsoSecretFailure.DamagedSealedRing,                                   // magic
+            < 10 => SsoSecretFailure.UnsupportedVersion,                                 // version
+            < 12 => SsoSecretFailure.DamagedSealedRing,                                  // flags
+            < 28 => SsoSecretFailure.UnknownMaster,                                      // environment id
+            SealedRing.GenerationOffset => SsoSecretFailure.DamagedSealedRing,           // generation's top bit: above 2^63 - 1
+            < 36 => SsoSecretFailure.TamperedSealedRing,                                 // generation
+            < 40 => SsoSecretFailure.DamagedSealedRing,                                  // created: past 9999
+            < 44 => SsoSecretFailure.TamperedSealedRing,                                 // created
+            < 76 => SsoSecretFailure.UnknownMaster,                                      // master public key
+            < 108 => SsoSecretFailure.TamperedSealedRing,                                // digest
+            < 110 => SsoSecretFailure.DamagedSealedRing,                                 // L: the length no longer adds up
+            SealedRing.StanzaOffset => SsoSecretFailure.UnsupportedVersion,              // stanza type
+            < SealedRing.StanzaOffset + 17 => SsoSecretFailure.WrongReplica,             // replica fingerprint
+            _ => SsoSecretFailure.TamperedSealedRing,                                    // ephemeral, wrapped key, body, signature
+        });
 
         Assert.True(signature < file.Length - 32);
     }
@@ -285,32 +291,25 @@ public sealed class EnvironmentTests : IDisposable
         var vault = VaultFile.Serialize(Array.Empty<VaultEntry>(), "empty");
         var file = Seal(ring, vault: vault);
         int stanza = SealedRingLayout.V2.StanzaOffset;
-        for (int i = 0; i < file.Length - 32; i++)
+        AssertEachFlippedByte(file, i => i switch
         {
-            var changed = (byte[])file.Clone();
-            changed[i] ^= 0x80;
-            Rechecksum(changed);
-            SsoSecretFailure expected = i switch
-            {
-                < 8 => SsoSecretFailure.DamagedSealedRing,                                   // magic
-                < 10 => SsoSecretFailure.UnsupportedVersion,                                 // version
-                < 12 => SsoSecretFailure.DamagedSealedRing,                                  // flags
-                < 28 => SsoSecretFailure.UnknownMaster,                                      // environment id
-                SealedRing.GenerationOffset => SsoSecretFailure.DamagedSealedRing,           // generation's top bit
-                < 36 => SsoSecretFailure.TamperedSealedRing,                                 // generation
-                < 40 => SsoSecretFailure.DamagedSealedRing,                                  // created: past 9999
-                < 44 => SsoSecretFailure.TamperedSealedRing,                                 // created
-                < 76 => SsoSecretFailure.UnknownMaster,                                      // master public key
-                < 108 => SsoSecretFailure.TamperedSealedRing,                                // ring digest
-                < 110 => SsoSecretFailure.DamagedSealedRing,                                 // L
-                < 142 => SsoSecretFailure.TamperedSealedRing,                                // vault digest
-                < 146 => SsoSecretFailure.DamagedSealedRing,                                 // V: out of bounds, or the length no longer adds up
-                _ when i == stanza => SsoSecretFailure.UnsupportedVersion,                   // stanza type
-                _ when i < stanza + 17 => SsoSecretFailure.WrongReplica,                     // replica fingerprint
-                _ => SsoSecretFailure.TamperedSealedRing,                                    // ephemeral, wrapped key, payload, signature
-            };
-            Assert.True(expected == FailureOf(() => Open(changed)), $"byte {i}: expected {expected}");
-        }
+            < 8 => SsoSecretFailure.DamagedSealedRing,                                   // magic
+            < 10 => SsoSecretFailure.UnsupportedVersion,                                 // version
+            < 12 => SsoSecretFailure.DamagedSealedRing,                                  // flags
+            < 28 => SsoSecretFailure.UnknownMaster,                                      // environment id
+            SealedRing.GenerationOffset => SsoSecretFailure.DamagedSealedRing,           // generation's top bit
+            < 36 => SsoSecretFailure.TamperedSealedRing,                                 // generation
+            < 40 => SsoSecretFailure.DamagedSealedRing,                                  // created: past 9999
+            < 44 => SsoSecretFailure.TamperedSealedRing,                                 // created
+            < 76 => SsoSecretFailure.UnknownMaster,                                      // master public key
+            < 108 => SsoSecretFailure.TamperedSealedRing,                                // ring digest
+            < 110 => SsoSecretFailure.DamagedSealedRing,                                 // L
+            < 142 => SsoSecretFailure.TamperedSealedRing,                                // vault digest
+            < 146 => SsoSecretFailure.DamagedSealedRing,                                 // V: out of bounds, or the length no longer adds up
+            _ when i == stanza => SsoSecretFailure.UnsupportedVersion,                   // stanza type
+            _ when i < stanza + 17 => SsoSecretFailure.WrongReplica,                     // replica fingerprint
+            _ => SsoSecretFailure.TamperedSealedRing,                                    // ephemeral, wrapped key, payload, signature
+        });
 
         // Whole, it opens to the ring and the vault; a version 1 ring's version field set to 2 is refused on its length.
         using (var opened = Open(file))

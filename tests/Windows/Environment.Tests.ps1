@@ -7,17 +7,6 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'WindowsHelpers.ps1')
 
-    function Invoke-Vault {
-        # What SsoSecret.Extension's functions do: forward to the engine with the function's own $PSCmdlet.
-        [CmdletBinding()]
-        param([string] $Operation, [string] $Store, [string] $Name, [object] $Secret)
-        $parameters = @{ StorePath = $Store }
-        switch ($Operation) {
-            'Set' { [SsoSecret.VaultExtension]::SetSecret($PSCmdlet, $Name, $Secret, $parameters, $null) }
-            'Get' { [SsoSecret.VaultExtension]::GetSecret($PSCmdlet, $Name, $parameters) }
-        }
-    }
-
     function Get-Refusal([scriptblock] $Script) {
         try { & $Script; $null } catch { ($_.FullyQualifiedErrorId -split ',')[0] }
     }

@@ -6,19 +6,6 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'WindowsHelpers.ps1')
 
-    function Invoke-Vault {
-        # What SsoSecret.Extension's functions do: forward to the engine with the function's own $PSCmdlet.
-        [CmdletBinding()]
-        param([string] $Operation, [string] $Store, [string] $Name, [object] $Secret)
-        $parameters = @{ StorePath = $Store }
-        switch ($Operation) {
-            'Set' { [SsoSecret.VaultExtension]::SetSecret($PSCmdlet, $Name, $Secret, $parameters, $null) }
-            'Get' { [SsoSecret.VaultExtension]::GetSecret($PSCmdlet, $Name, $parameters) }
-            'Info' { [SsoSecret.VaultExtension]::GetSecretInfo($PSCmdlet, '*', $parameters) }
-            'Test' { [SsoSecret.VaultExtension]::TestSecretVault($PSCmdlet, $parameters) }
-        }
-    }
-
     $script:Made = New-WorkSecret
     $script:VaultFile = Join-Path $Made.Store 'vault.dat'
     $script:Login = [pscredential]::new('CONTOSO\svc-billing', (ConvertTo-SecureString 'Wine-vault-Pässword-1' -AsPlainText -Force))

@@ -46,3 +46,17 @@ function Get-Sddl {
     param([Parameter(Mandatory)] [string] $Path)
     (Get-Acl -LiteralPath $Path).Sddl
 }
+
+function Invoke-Vault {
+    # What SsoSecret.Extension's functions do (the real SecretManagement is not in the lane): forward to the engine,
+    # SsoSecret.VaultExtension, with an advanced function's own $PSCmdlet, as the extension's functions pass it.
+    [CmdletBinding()]
+    param([string] $Operation, [string] $Store, [string] $Name, [object] $Secret)
+    $parameters = @{ StorePath = $Store }
+    switch ($Operation) {
+        'Set' { [SsoSecret.VaultExtension]::SetSecret($PSCmdlet, $Name, $Secret, $parameters, $null) }
+        'Get' { [SsoSecret.VaultExtension]::GetSecret($PSCmdlet, $Name, $parameters) }
+        'Info' { [SsoSecret.VaultExtension]::GetSecretInfo($PSCmdlet, '*', $parameters) }
+        'Test' { [SsoSecret.VaultExtension]::TestSecretVault($PSCmdlet, $parameters) }
+    }
+}
