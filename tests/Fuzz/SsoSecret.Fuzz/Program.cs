@@ -11,9 +11,9 @@ using SharpFuzz;
 namespace SsoSecret.Fuzz;
 
 /// <summary>
-/// The fuzzing harness of the readers of untrusted bytes: the backup reader, the store file reader and the vault file
-/// reader. Every input goes through all three (<see cref="Run"/>): a backup is not a store file nor a vault file, and
-/// each reader's oracle holds for any input. Modes:
+/// The fuzzing harness of the readers of untrusted bytes: the backup reader, the store file reader, the vault file
+/// reader and a replica's sealed ring reader. Every input goes through all four (<see cref="Run"/>): a backup is not a
+/// store file, a vault file nor a sealed ring, and each reader's oracle holds for any input. Modes:
 ///   replay PATH...            runs every file (folders recursively) once; no engine needed. Exit 1 on a finding.
 ///   afl                       the target under afl-fuzz, through SharpFuzz (build.ps1 -Task Fuzz sets it up).
 ///   libfuzzer                 the target under libFuzzer, through SharpFuzz's libfuzzer-dotnet driver.
@@ -25,7 +25,7 @@ namespace SsoSecret.Fuzz;
 internal static class Program
 {
     /// <summary>Both readers on one input; the outcomes, or a finding (any exception).</summary>
-    private static string Run(byte[] input) => "backup: " + FuzzTarget.Run(input) + "; store: " + StoreFuzzTarget.Run(input) + "; vault: " + VaultFuzzTarget.Run(input);
+    private static string Run(byte[] input) => "backup: " + FuzzTarget.Run(input) + "; store: " + StoreFuzzTarget.Run(input) + "; vault: " + VaultFuzzTarget.Run(input) + "; sealed ring: " + SealedRingFuzzTarget.Run(input);
 
     private static int Main(string[] args)
     {
@@ -109,6 +109,11 @@ internal static class Program
         foreach (var (name, data) in VaultFuzzTarget.Seeds.Concat(VaultEdges()))
         {
             File.WriteAllBytes(Path.Combine(folder, name + ".vault"), data);
+        }
+
+        foreach (var (name, data) in SealedRingFuzzTarget.Seeds)
+        {
+            File.WriteAllBytes(Path.Combine(folder, name + ".ssring"), data);
         }
     }
 
