@@ -35,10 +35,29 @@ if ($Exclude) { $suites = @($suites | Where-Object { ($_.Name -replace '\.Tests\
 $configuration.Run.Path = [string[]]$suites.FullName
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
-$configuration.TestResult.Enabled = -not $NoTestResult
-$configuration.TestResult.OutputPath = [System.IO.Path]::ChangeExtension($ResultPath, '.xml')
+# The NUnit XML is written below, after the counts, and its failure loses nothing: Pester's own writer, run inside
+# Invoke-Pester, once failed on a control character (an ANSI escape) in a test's message and took the run's result
+# with it, so that the counts came out 0 passed, 0 failed.
+$configuration.TestResult.Enabled = $false
 
-$result = Invoke-Pester -Configuration $configuration
+$result = $null
+$ended = $null
+try {
+    $result = Invoke-Pester -Configuration $configuration
+}
+catch {
+    $ended = $_
+}
+
+if ($null -eq $result) {
+    # No result is a failed run, never an empty one that passed.
+    $why = if ($ended) { "$ended" } else { 'Invoke-Pester returned no result' }
+    [ordered]@{ Passed = 0; Failed = 1; Skipped = 0; Tests = @(); Failures = @([ordered]@{ Name = 'the Pester run itself'; Message = $why }) } |
+        ConvertTo-Json -Depth 4 | Set-Content -LiteralPath $ResultPath -Encoding utf8
+    Write-Error "The Pester run ended without a result: $why" -ErrorAction Continue
+    exit 1
+}
+
 $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
 [ordered]@{
     Passed  = $result.PassedCount
@@ -49,12 +68,21 @@ $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContai
     # Every failed test, block and file with the first lines of its error, so the end of the run says what failed
     # (a CI log is often read from its end).
     Failures = @(
-        foreach ($item in @($result.Failed) + @($result.FailedBlocks) + @($result.FailedContainers)) {
+        foreach ($item in @(@($result.Failed) + @($result.FailedBlocks) + @($result.FailedContainers) | Where-Object { $null -ne $_ })) {
             $name = if ($item.ExpandedPath) { $item.ExpandedPath } elseif ($item.Item) { "$($item.Item)" } else { "$item" }
             $message = @($item.ErrorRecord | ForEach-Object { "$_" }) -join ' '
             [ordered]@{ Name = $name; Message = $message }
         }
     )
 } | ConvertTo-Json -Depth 4 | Set-Content -LiteralPath $ResultPath -Encoding utf8
+
+if (-not $NoTestResult) {
+    try {
+        $result | Export-NUnitReport -Path ([System.IO.Path]::ChangeExtension($ResultPath, '.xml'))
+    }
+    catch {
+        Write-Warning "The NUnit XML report could not be written ($_); the counts in $ResultPath stand."
+    }
+}
 
 exit ([int]($failed -gt 0))
