@@ -194,7 +194,7 @@ internal sealed partial class MasterSecretStore
     internal StoreException NotConfirmed(List<ReplicaPublicKey> missing, string step) => new(
         SsoSecretFailure.ReplicaNotReady,
         Path,
-        $"{step}: {missing.Count} replica(s) the master has sealed its ring to did not confirm that they hold its ring now ({string.Join(", ", missing.ConvertAll(r => r.Fingerprint))}). A value protected under it would not open there. Nothing was changed.")
+        $"{step}: {missing.Count} replica(s) the master has sealed its ring to did not confirm that they hold its ring now ({string.Join(", ", missing.ConvertAll(r => r.Fingerprint))}): a replica without the master's ring does not open every value the others protect, and may protect values they cannot open. Nothing was changed.")
     {
         RecommendedAction = "Sync those replicas (Sync-SsoEnvironment) and run the step with every replica's session; for a replica that left the environment, Remove-SsoReplica -Fingerprint <fingerprint> on the master; -Force goes past them, and they are stale until they sync.",
     };
