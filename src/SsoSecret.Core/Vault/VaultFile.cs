@@ -199,7 +199,8 @@ internal static class VaultFile
         return true;
     }
 
-    private static VaultDocument Parse(byte[] data, string path)
+    /// <summary>Reads a vault file as <see cref="Deserialize"/> does, without its cache (neither used nor filled).</summary>
+    internal static VaultDocument Parse(byte[] data, string path)
     {
         if (data.Length > MaxLength)
         {
