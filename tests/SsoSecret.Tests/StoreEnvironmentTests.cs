@@ -45,6 +45,12 @@ public sealed class StoreEnvironmentTests : IDisposable
         return state.Environment!.Generation;
     }
 
+    private static string Confirmation(MasterSecretStore replica)
+    {
+        using var state = replica.Read();
+        return MasterSecretStore.RingConfirmationHex(state, replica.HostPublicKey())!;
+    }
+
     private static int FileVersion(MasterSecretStore store)
     {
         StoreFile.Deserialize(File.ReadAllBytes(store.FilePath), store.FilePath, out int version).Dispose();
@@ -296,7 +302,7 @@ public sealed class StoreEnvironmentTests : IDisposable
         }
 
         // Their confirmations are of the ring before the stage: good for nothing now.
-        var stale = new Dictionary<string, string> { [firstKey.Fingerprint] = first.RingConfirmationHex()!, [secondKey.Fingerprint] = second.RingConfirmationHex()! };
+        var stale = new Dictionary<string, string> { [firstKey.Fingerprint] = Confirmation(first)!, [secondKey.Fingerprint] = Confirmation(second)! };
         var refused = Assert.Throws<StoreException>(() => master.Activate(staged, stale, false, out _, out _));
         Assert.Equal(SsoSecretFailure.ReplicaNotReady, refused.Failure);
         Assert.Contains(firstKey.Fingerprint, refused.Message);
@@ -304,11 +310,11 @@ public sealed class StoreEnvironmentTests : IDisposable
 
         // The first synced: its confirmation counts; the second's is missing, and a forged one (another ring's) fails.
         first.InstallRing(master.SealRing(firstKey, out _), out _);
-        var confirmations = new Dictionary<string, string> { [firstKey.Fingerprint] = first.RingConfirmationHex()! };
+        var confirmations = new Dictionary<string, string> { [firstKey.Fingerprint] = Confirmation(first)! };
         refused = Assert.Throws<StoreException>(() => master.Activate(staged, confirmations, false, out _, out _));
         Assert.DoesNotContain(firstKey.Fingerprint, refused.Message);
         Assert.Contains(secondKey.Fingerprint, refused.Message);
-        confirmations[secondKey.Fingerprint] = first.RingConfirmationHex()!;    // the first's, under the second's name
+        confirmations[secondKey.Fingerprint] = Confirmation(first)!;    // the first's, under the second's name
         Assert.Equal(SsoSecretFailure.ReplicaNotReady, Assert.Throws<StoreException>(() => master.Activate(staged, confirmations, false, out _, out _)).Failure);
         confirmations[secondKey.Fingerprint] = new string('0', 64);
         Assert.Equal(SsoSecretFailure.ReplicaNotReady, Assert.Throws<StoreException>(() => master.Activate(staged, confirmations, false, out _, out _)).Failure);
@@ -319,7 +325,7 @@ public sealed class StoreEnvironmentTests : IDisposable
 
         // Once the second holds it too, the master activates; both confirmations, in upper case, count.
         second.InstallRing(master.SealRing(secondKey, out _), out _);
-        confirmations[secondKey.Fingerprint] = second.RingConfirmationHex()!.ToUpperInvariant();
+        confirmations[secondKey.Fingerprint] = Confirmation(second)!.ToUpperInvariant();
         master.Activate(staged, confirmations, false, out _, out var passed).Dispose();
         Assert.Empty(passed);
 
@@ -336,7 +342,7 @@ public sealed class StoreEnvironmentTests : IDisposable
         Assert.Equal(secondKey, master.ForgetReplica(secondKey.Fingerprint.ToUpperInvariant()));
         Assert.Null(master.ForgetReplica(secondKey.Fingerprint));
         first.InstallRing(master.SealRing(firstKey, out _), out _);
-        var retired = master.Retire(new[] { earlier }, out var after, out _, new Dictionary<string, string> { [firstKey.Fingerprint] = first.RingConfirmationHex()! });
+        var retired = master.Retire(new[] { earlier }, out var after, out _, new Dictionary<string, string> { [firstKey.Fingerprint] = Confirmation(first)! });
         after.Dispose();
         Assert.Equal(new[] { earlier }, retired);
         Assert.Equal(new[] { firstKey.Fingerprint }, master.ReadReplicas().Select(r => r.Fingerprint));

@@ -176,17 +176,18 @@ internal sealed partial class MasterSecretStore
         return missing;
     }
 
-    /// <summary>A replica's confirmation that it holds its ring (hex), for its master; null unless this store is a replica that holds one.</summary>
-    internal string? RingConfirmationHex()
+    /// <summary>
+    /// A replica's confirmation that it holds its ring (hex), for its master, from its state and host public key as the
+    /// caller read them; null unless the store is a replica that holds a ring.
+    /// </summary>
+    internal static string? RingConfirmationHex(StoreState state, ReplicaPublicKey? host)
     {
-        using var state = Read();
-        if (state.Environment is not { Role: StoreRole.Replica, Generation: > 0 })
+        if (state.Environment is not { Role: StoreRole.Replica, Generation: > 0 } || host is null)
         {
             return null;
         }
 
-        var host = HostPublicKey();
-        var confirmation = host is null ? null : state.RingConfirmation(host.FingerprintBytes);
+        var confirmation = state.RingConfirmation(host.FingerprintBytes);
         return confirmation is null ? null : SecretFingerprint.ToHex(confirmation);
     }
 

@@ -43,7 +43,7 @@ internal static class EnvironmentOutput
                 info.HostPublicKey = host?.Text;
                 info.HostFingerprint = host?.Fingerprint;
                 info.LastSync = replica.Synced?.UtcDateTime;
-                info.RingConfirmation = store.RingConfirmationHex();
+                info.RingConfirmation = MasterSecretStore.RingConfirmationHex(state, host);
                 break;
         }
 
