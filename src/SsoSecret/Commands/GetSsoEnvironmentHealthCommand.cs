@@ -13,26 +13,8 @@ namespace SsoSecret.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "SsoEnvironmentHealth")]
 [OutputType(typeof(SsoEnvironmentHealth))]
-public sealed class GetSsoEnvironmentHealthCommand : EnvironmentCommandBase
+public sealed class GetSsoEnvironmentHealthCommand : ReplicaSessionsCommandBase
 {
-    /// <summary>The session to the master secret server.</summary>
-    [Parameter(Mandatory = true)]
-    [ValidateNotNull]
-    public PSSession? MasterSession { get; set; }
-
-    /// <summary>The sessions to the replicas.</summary>
-    [Parameter(Mandatory = true, Position = 0)]
-    [ValidateNotNullOrEmpty]
-    public PSSession[] Session { get; set; } = Array.Empty<PSSession>();
-
-    /// <summary>How many replicas are asked at once (32 by default, as Invoke-Command's).</summary>
-    [Parameter]
-    [ValidateRange(1, int.MaxValue)]
-    public int ThrottleLimit { get; set; } = SessionFanOut.DefaultThrottleLimit;
-
-    /// <inheritdoc/>
-    private protected override int Throttle => ThrottleLimit;
-
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {

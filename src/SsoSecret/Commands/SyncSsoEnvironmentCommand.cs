@@ -14,26 +14,8 @@ namespace SsoSecret.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Sync, "SsoEnvironment", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(SsoRingSyncResult))]
-public sealed class SyncSsoEnvironmentCommand : EnvironmentCommandBase
+public sealed class SyncSsoEnvironmentCommand : ReplicaSessionsCommandBase
 {
-    /// <summary>The session to the master secret server.</summary>
-    [Parameter(Mandatory = true)]
-    [ValidateNotNull]
-    public PSSession? MasterSession { get; set; }
-
-    /// <summary>The sessions to the replicas.</summary>
-    [Parameter(Mandatory = true, Position = 0)]
-    [ValidateNotNullOrEmpty]
-    public PSSession[] Session { get; set; } = Array.Empty<PSSession>();
-
-    /// <summary>How many replicas are worked on at once (32 by default, as Invoke-Command's).</summary>
-    [Parameter]
-    [ValidateRange(1, int.MaxValue)]
-    public int ThrottleLimit { get; set; } = SessionFanOut.DefaultThrottleLimit;
-
-    /// <inheritdoc/>
-    private protected override int Throttle => ThrottleLimit;
-
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
